@@ -1,0 +1,106 @@
+//! The model catalog: Bedrock models, their capabilities and inference profiles, loaded
+//! from `assets/models.json` and shared by the app and the local endpoint.
+
+mod resolve;
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+pub use resolve::{Geo, Resolution, ResolveError, resolve};
+
+/// Native InvokeModel body format of a model family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    Anthropic,
+    Nova,
+    TitanText,
+    Llama,
+    Mistral,
+    CohereCommandR,
+    Jamba,
+    NovaReel,
+    NovaEmbed,
+    TitanEmbed,
+    MarengoEmbed,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    pub converse: bool,
+    pub streaming: bool,
+    pub system_prompt: bool,
+    pub tools: bool,
+    pub streaming_tools: bool,
+    pub images: bool,
+    pub documents: bool,
+    pub reasoning: bool,
+    pub count_tokens: bool,
+    #[serde(rename = "async")]
+    pub async_invoke: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub family: Family,
+    pub input_modalities: Vec<String>,
+    pub output_modalities: Vec<String>,
+    pub context_window: u32,
+    pub max_output_tokens: u32,
+    pub capabilities: Capabilities,
+    /// Whether the bare id may be invoked with on-demand throughput; models that are
+    /// only offered through inference profiles answer the bare id with a ValidationException.
+    pub on_demand: bool,
+    pub profiles: Vec<Geo>,
+}
+
+impl Model {
+    pub fn outputs_text(&self) -> bool {
+        self.output_modalities.iter().any(|m| m == "text")
+    }
+
+    pub fn has_profile(&self, geo: Geo) -> bool {
+        self.profiles.contains(&geo)
+    }
+
+    /// Id of the system-defined inference profile of this model for a geography.
+    pub fn profile_id(&self, geo: Geo) -> String {
+        format!("{}.{}", geo.prefix(), self.id)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    pub sources: Vec<String>,
+    pub updated: String,
+    pub models: Vec<Model>,
+}
+
+impl Catalog {
+    /// Parses a catalog file's text.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The catalog built into the binary.
+    pub fn builtin() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            // The asset is compiled in and checked by the catalog's tests, so a parse
+            // failure here is a build defect, not a runtime condition.
+            Catalog::from_json(include_str!("../../assets/models.json"))
+                .expect("assets/models.json is a valid catalog")
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.id == id)
+    }
+}

@@ -1,0 +1,122 @@
+//! The local Bedrock endpoint: a wire-faithful stand-in for the Bedrock Runtime API
+//! (restJson1 over HTTP/1.1 and cleartext HTTP/2 on one port) backed by a deterministic
+//! simulated model. Used by `serve-local`, by the app's local mode and by the tests.
+
+pub mod conversation;
+pub mod converse;
+pub mod error;
+pub mod faults;
+mod json;
+pub mod native;
+mod ops;
+pub mod router;
+mod schema;
+mod service;
+pub mod simulator;
+pub mod state;
+pub mod stream;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, FaultRate};
+pub use state::Settings;
+pub use stream::Pacing;
+
+use crate::catalog::Catalog;
+use state::State;
+
+/// How long a stopping endpoint lets responses in flight finish.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// A running local endpoint. Dropping it stops the server.
+pub struct LocalEndpoint {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl LocalEndpoint {
+    /// Binds `addr` (port 0 picks a free port) and starts serving in the background.
+    pub async fn start(addr: SocketAddr, settings: Settings) -> std::io::Result<LocalEndpoint> {
+        if let Some(dir) = &settings.data_dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(Catalog::builtin(), settings));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, state, stopped));
+        Ok(LocalEndpoint {
+            addr,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give an SDK as its endpoint.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for responses in flight (at most a few seconds).
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for LocalEndpoint {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and similar: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let svc = service_fn(move |req| service::handle(state.clone(), req));
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                });
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}

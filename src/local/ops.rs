@@ -1,0 +1,480 @@
+//! The Bedrock Runtime operations of the local endpoint: model resolution, request
+//! validation, faults, the simulated model's run, and the reply in each API's shape.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::conversation::{Block, Request, Role};
+use super::converse::{self, Usage};
+use super::error::{ErrorKind, ServiceError};
+use super::faults::{self, Fault};
+use super::json::{self, root};
+use super::native::{self, Invocation, Parsed};
+use super::router::Route;
+use super::simulator::{self, Generation};
+use super::state::{CACHE_MIN_TOKENS, State};
+use super::stream::{Interrupt, Plan, StreamItem, Timing};
+use super::tokens;
+use crate::catalog::{Family, Model, resolve};
+
+/// A request as the operations see it.
+pub struct Call<'a> {
+    pub route: &'a Route,
+    pub region: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: &'a [u8],
+    pub started: Instant,
+    /// A fault drawn from the server's fault rate for this request.
+    pub drawn: Option<Fault>,
+}
+
+pub enum Reply {
+    Json {
+        body: Value,
+        headers: Vec<(&'static str, String)>,
+    },
+    Stream {
+        plan: Plan,
+        headers: Vec<(&'static str, String)>,
+    },
+    /// Close the connection without a response.
+    Drop,
+}
+
+type Result<T> = std::result::Result<T, ServiceError>;
+
+pub async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
+    match call.route {
+        Route::Converse(id) => converse_op(state, &call, id, false).await,
+        Route::ConverseStream(id) => converse_op(state, &call, id, true).await,
+        Route::InvokeModel(id) => invoke_op(state, &call, id, false).await,
+        Route::InvokeModelWithResponseStream(id) => invoke_op(state, &call, id, true).await,
+        Route::CountTokens(id) => count_tokens(state, &call, id),
+        Route::InvokeModelWithBidirectionalStream(id) => {
+            let model = resolve(state.catalog, id, call.region)?.model;
+            Err(ServiceError::validation(format!(
+                "The model {} doesn't support bidirectional streaming.",
+                model.id
+            )))
+        }
+        Route::ApplyGuardrail { id, version } => Err(ServiceError::new(
+            ErrorKind::ResourceNotFound,
+            format!("The guardrail {id} with version {version} was not found."),
+        )),
+        Route::InvokeGuardrailChecks => Err(ServiceError::validation(
+            "InvokeGuardrailChecks is not available on this endpoint.",
+        )),
+        Route::StartAsyncInvoke => start_async(state, &call),
+        Route::ListAsyncInvokes => Ok(Reply::Json {
+            body: json!({ "asyncInvokeSummaries": [] }),
+            headers: Vec::new(),
+        }),
+        Route::GetAsyncInvoke(arn) => Err(ServiceError::validation(format!(
+            "The invocation ARN {arn} is invalid or does not exist."
+        ))),
+        Route::LocalRequests | Route::LocalHealth | Route::Unknown => {
+            Err(ServiceError::validation("Unknown operation"))
+        }
+    }
+}
+
+fn start_async(state: &State, call: &Call) -> Result<Reply> {
+    let body = json::parse_body(call.body)?;
+    let o = root(&body)?;
+    let id = o.req_str("modelId")?;
+    let model = resolve(state.catalog, id, call.region)?.model;
+    if !model.capabilities.async_invoke {
+        return Err(ServiceError::validation(format!(
+            "The model {} doesn't support async inference. Use a model that supports async inference and try again.",
+            model.id
+        )));
+    }
+    Err(ServiceError::of(ErrorKind::ServiceUnavailable))
+}
+
+/// Faults asked for by directives in the request's last user message, and the drawn one.
+fn faults_of(call: &Call, req: &Request) -> Result<Vec<Fault>> {
+    let mut all = faults::directives(&req.last_user_text())?;
+    all.extend(call.drawn);
+    Ok(all)
+}
+
+/// Applies the faults that act before anything is sent; returns what interrupts a stream.
+async fn apply_faults(faults: &[Fault]) -> Result<Option<Interrupt>> {
+    let mut interrupt = None;
+    for f in faults {
+        match f {
+            Fault::Error(kind) => return Err(ServiceError::of(*kind)),
+            Fault::Stall(d) => tokio::time::sleep(*d).await,
+            Fault::StreamError(n) => interrupt = Some(Interrupt::Exception(*n)),
+            Fault::Drop(n) => interrupt = Some(Interrupt::Drop(*n)),
+        }
+    }
+    Ok(interrupt)
+}
+
+fn check_conversation(req: &Request, model: &Model, streaming: bool) -> Result<()> {
+    let caps = &model.capabilities;
+    match req.messages.first() {
+        Some(m) if m.role == Role::User => {}
+        _ => {
+            return Err(ServiceError::validation(
+                "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+            ));
+        }
+    }
+    for (i, pair) in req.messages.windows(2).enumerate() {
+        if pair[0].role == pair[1].role {
+            return Err(ServiceError::validation(format!(
+                "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again. (messages.{} and messages.{})",
+                i,
+                i + 1
+            )));
+        }
+    }
+    for (i, m) in req.messages.iter().enumerate() {
+        if m.blocks.is_empty() {
+            return Err(ServiceError::validation(format!(
+                "The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to the content field and try again."
+            )));
+        }
+        for (j, b) in m.blocks.iter().enumerate() {
+            match b {
+                Block::Text(t) if t.trim().is_empty() => {
+                    return Err(ServiceError::validation(format!(
+                        "The text field in the ContentBlock object at messages.{i}.content.{j} is blank. Add text to the text field, and try again."
+                    )));
+                }
+                Block::Image { .. } if !caps.images => {
+                    return Err(ServiceError::validation(
+                        "This model doesn't support the image content block that you provided. Try again with a model that supports images.",
+                    ));
+                }
+                Block::Document { .. } if !caps.documents => {
+                    return Err(ServiceError::validation(
+                        "This model doesn't support documents. Try again with a model that supports documents.",
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    if req.system.iter().flatten().next().is_some() && !caps.system_prompt {
+        return Err(ServiceError::validation(
+            "This model doesn't support system messages. Try again without a system message.",
+        ));
+    }
+    if !req.tools.is_empty() && !caps.tools {
+        return Err(ServiceError::validation(
+            "This model doesn't support tool use. Try again without tools.",
+        ));
+    }
+    if streaming && !req.tools.is_empty() && !caps.streaming_tools {
+        return Err(ServiceError::validation(
+            "This model doesn't support tool use in streaming mode.",
+        ));
+    }
+    if req.reasoning_budget.is_some() && !caps.reasoning {
+        return Err(ServiceError::validation(
+            "The model returned the following errors: reasoning is not supported by this model.",
+        ));
+    }
+    Ok(())
+}
+
+/// The output limit of a request, checked against the model's.
+fn max_tokens(req: &Request, model: &Model) -> Result<u32> {
+    let limit = model.max_output_tokens;
+    let max = req.max_tokens.unwrap_or(limit);
+    if max > limit {
+        return Err(ServiceError::validation(format!(
+            "The maximum tokens you requested exceeds the model limit of {limit}. Try again with a maximum tokens value that is lower than {limit}."
+        )));
+    }
+    if let Some(budget) = req.reasoning_budget
+        && budget >= max
+    {
+        return Err(ServiceError::validation(
+            "The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`.",
+        ));
+    }
+    Ok(max)
+}
+
+/// Input usage of a request, with the prompt cache applied for families that cache.
+fn input_usage(state: &State, req: &Request, model: &Model) -> Result<Usage> {
+    let t = tokens::input(req);
+    if t.total() > model.context_window {
+        return Err(ServiceError::validation(format!(
+            "Input is too long for requested model. The request has {} input tokens; the model's context window is {}.",
+            t.total(),
+            model.context_window
+        )));
+    }
+    let caches = matches!(model.family, Family::Anthropic | Family::Nova);
+    let mut usage = Usage {
+        input: t.total(),
+        ..Usage::default()
+    };
+    if caches && t.prefix >= CACHE_MIN_TOKENS {
+        let key = t.prefix_key ^ crate::local::conversation::Fnv::hash(model.id.as_bytes());
+        usage.input = t.rest;
+        if state.cache_hit(key) {
+            usage.cache_read = t.prefix;
+        } else {
+            usage.cache_write = t.prefix;
+        }
+    }
+    Ok(usage)
+}
+
+/// Waits as long as the model would take to produce `output` tokens before answering.
+async fn pace_whole(state: &State, output: u32) {
+    let p = state.settings.pacing;
+    let generating = p
+        .tokens_per_second
+        .map(|tps| Duration::from_secs_f64(f64::from(output) / tps))
+        .unwrap_or_default();
+    tokio::time::sleep(p.ttft + generating).await;
+}
+
+struct Prepared<'a> {
+    model: &'a Model,
+    generation: Generation,
+    usage: Usage,
+    interrupt: Option<Interrupt>,
+}
+
+/// Validates, applies faults and runs the simulated model.
+async fn prepare<'a>(
+    state: &State,
+    call: &Call<'_>,
+    model: &'a Model,
+    req: &Request,
+    streaming: bool,
+) -> Result<Prepared<'a>> {
+    let faults = faults_of(call, req)?;
+    check_conversation(req, model, streaming)?;
+    let max = max_tokens(req, model)?;
+    let interrupt = apply_faults(&faults).await?;
+    let mut usage = input_usage(state, req, model)?;
+    let generation = simulator::generate(req, max);
+    usage.output = generation.output_tokens;
+    Ok(Prepared {
+        model,
+        generation,
+        usage,
+        interrupt,
+    })
+}
+
+fn text_model(state: &State, call: &Call, id: &str) -> Result<&'static Model> {
+    let model = resolve(state.catalog, id, call.region)?.model;
+    let _ = state;
+    Ok(model)
+}
+
+async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) -> Result<Reply> {
+    let model = text_model(state, call, id)?;
+    if !model.capabilities.converse {
+        return Err(ServiceError::validation(
+            "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+        ));
+    }
+    if streaming && !model.capabilities.streaming {
+        return Err(ServiceError::validation(
+            "The model is unsupported for streaming. Try again with a model that supports streaming.",
+        ));
+    }
+    let body = json::parse_body(call.body)?;
+    let req = converse::parse(&body)?;
+    if let Some(g) = body.get("guardrailConfig").filter(|g| !g.is_null()) {
+        return Err(unknown_guardrail(g));
+    }
+    let p = prepare(state, call, model, &req, streaming).await?;
+    if p.interrupt.is_some() && !streaming {
+        return drop_or_fail(p.interrupt);
+    }
+    if !streaming {
+        pace_whole(state, p.usage.output).await;
+        let latency = call.started.elapsed().as_millis() as u64;
+        return Ok(Reply::Json {
+            body: converse::response(&p.generation, p.usage, latency, None),
+            headers: Vec::new(),
+        });
+    }
+    tokio::time::sleep(state.settings.pacing.ttft).await;
+    let usage = p.usage;
+    Ok(Reply::Stream {
+        plan: Plan {
+            items: converse::stream_items(&p.generation),
+            tail: Box::new(move |t: Timing| {
+                vec![StreamItem::event(
+                    "metadata",
+                    converse::metadata(usage, t.total_ms, None),
+                    0,
+                )]
+            }),
+            interrupt: p.interrupt,
+        },
+        headers: Vec::new(),
+    })
+}
+
+/// A non-streaming call hit by a mid-stream fault fails as the stream would have.
+fn drop_or_fail(interrupt: Option<Interrupt>) -> Result<Reply> {
+    match interrupt {
+        Some(Interrupt::Drop(_)) => Ok(Reply::Drop),
+        _ => Err(ServiceError::of(ErrorKind::ModelError)),
+    }
+}
+
+fn unknown_guardrail(cfg: &Value) -> ServiceError {
+    let id = cfg
+        .get("guardrailIdentifier")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    ServiceError::validation(format!(
+        "The guardrail identifier or version provided in the request does not exist: {id}"
+    ))
+}
+
+fn header<'a>(call: &'a Call, name: &str) -> Option<&'a str> {
+    call.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn invocation_metrics(usage: Usage, t: Timing) -> Value {
+    json!({
+        "inputTokenCount": usage.input,
+        "outputTokenCount": usage.output,
+        "invocationLatency": t.total_ms,
+        "firstByteLatency": t.first_byte_ms,
+        "cacheReadInputTokenCount": usage.cache_read,
+        "cacheWriteInputTokenCount": usage.cache_write,
+    })
+}
+
+async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) -> Result<Reply> {
+    let model = text_model(state, call, id)?;
+    if let Some(g) = header(call, "x-amzn-bedrock-guardrailidentifier") {
+        return Err(unknown_guardrail(&json!({ "guardrailIdentifier": g })));
+    }
+    let embedding = !model.outputs_text();
+    if streaming && (embedding || !model.capabilities.streaming) {
+        return Err(ServiceError::validation(
+            "The model is unsupported for streaming. Try again with a model that supports streaming.",
+        ));
+    }
+    let parsed: Parsed = match native::parse(model, call.body)? {
+        Invocation::Generate(p) => p,
+        Invocation::Embed {
+            response,
+            input_tokens,
+        } => {
+            let latency = call.started.elapsed().as_millis() as u64;
+            return Ok(Reply::Json {
+                body: response,
+                headers: vec![
+                    ("x-amzn-bedrock-input-token-count", input_tokens.to_string()),
+                    ("x-amzn-bedrock-invocation-latency", latency.to_string()),
+                ],
+            });
+        }
+    };
+    let p = prepare(state, call, model, &parsed.request, streaming).await?;
+    let perf = header(call, "x-amzn-bedrock-performanceconfig-latency")
+        .unwrap_or("standard")
+        .to_owned();
+    if !streaming {
+        if p.interrupt.is_some() {
+            return drop_or_fail(p.interrupt);
+        }
+        pace_whole(state, p.usage.output).await;
+        let latency = call.started.elapsed().as_millis() as u64;
+        let body = native::response(model, &parsed, &p.generation, p.usage);
+        return Ok(Reply::Json {
+            body,
+            headers: vec![
+                ("x-amzn-bedrock-input-token-count", p.usage.input.to_string()),
+                ("x-amzn-bedrock-output-token-count", p.usage.output.to_string()),
+                ("x-amzn-bedrock-invocation-latency", latency.to_string()),
+                ("x-amzn-bedrock-cache-read-input-token-count", p.usage.cache_read.to_string()),
+                ("x-amzn-bedrock-cache-write-input-token-count", p.usage.cache_write.to_string()),
+                ("x-amzn-bedrock-performanceconfig-latency", perf),
+            ],
+        });
+    }
+    tokio::time::sleep(state.settings.pacing.ttft).await;
+    let mut items = native::chunks(p.model, &parsed, &p.generation, p.usage);
+    let last = items.pop();
+    let usage = p.usage;
+    Ok(Reply::Stream {
+        plan: Plan {
+            items,
+            tail: Box::new(move |t: Timing| {
+                let mut last = last.unwrap_or_else(|| StreamItem::chunk(json!({}), 0));
+                if let Value::Object(map) = &mut last.payload {
+                    map.insert(
+                        "amazon-bedrock-invocationMetrics".into(),
+                        invocation_metrics(usage, t),
+                    );
+                }
+                vec![last]
+            }),
+            interrupt: p.interrupt,
+        },
+        headers: vec![
+            ("x-amzn-bedrock-content-type", "application/json".into()),
+            ("x-amzn-bedrock-performanceconfig-latency", perf),
+        ],
+    })
+}
+
+fn count_tokens(state: &State, call: &Call, id: &str) -> Result<Reply> {
+    let model = match resolve(state.catalog, id, call.region) {
+        Ok(r) => r.model,
+        // Counting invokes nothing, so a profile-only model may be named by its bare id.
+        Err(crate::catalog::ResolveError::NeedsProfile(bare)) => state
+            .catalog
+            .get(&bare)
+            .ok_or_else(|| ServiceError::validation("The provided model identifier is invalid."))?,
+        Err(e) => return Err(e.into()),
+    };
+    let body = json::parse_body(call.body)?;
+    let o = root(&body)?;
+    let input = o.child("input")?.ok_or_else(|| o.missing("input"))?;
+    if !model.capabilities.count_tokens {
+        return Err(ServiceError::validation(format!(
+            "The provided model doesn't support counting tokens. Model: {}",
+            model.id
+        )));
+    }
+    let req = if let Some(c) = input.child("converse")? {
+        converse::parse_obj(&c)?
+    } else if let Some(inv) = input.child("invokeModel")? {
+        let bytes = converse::blob(&inv, "body")?;
+        match native::parse(model, &bytes)? {
+            Invocation::Generate(p) => p.request,
+            Invocation::Embed { input_tokens, .. } => {
+                return Ok(Reply::Json {
+                    body: json!({ "inputTokens": input_tokens }),
+                    headers: Vec::new(),
+                });
+            }
+        }
+    } else {
+        return Err(ServiceError::validation(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have exactly one of converse or invokeModel set",
+        ));
+    };
+    for f in faults_of(call, &req)? {
+        if let Fault::Error(kind) = f {
+            return Err(ServiceError::of(kind));
+        }
+    }
+    Ok(Reply::Json {
+        body: json!({ "inputTokens": tokens::input(&req).total() }),
+        headers: Vec::new(),
+    })
+}
