@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::local::{Fault, FaultRate, Pacing, Settings};
 
 #[derive(Debug, Parser)]
-#[command(name = "bedrock-tui", version, about = "A terminal client and playground for Amazon Bedrock")]
+#[command(
+    name = "bedrock-tui",
+    version,
+    about = "A terminal client and playground for Amazon Bedrock"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -59,9 +63,13 @@ impl ServeLocal {
     /// The endpoint settings these options describe, or what is wrong with them.
     pub fn settings(&self) -> Result<Settings, String> {
         if !(0.0..=1.0).contains(&self.fault_rate) {
-            return Err(format!("--fault-rate must be between 0 and 1, got {}", self.fault_rate));
+            return Err(format!(
+                "--fault-rate must be between 0 and 1, got {}",
+                self.fault_rate
+            ));
         }
-        if !self.no_pacing && !(self.tokens_per_second > 0.0 && self.tokens_per_second.is_finite()) {
+        if !self.no_pacing && !(self.tokens_per_second > 0.0 && self.tokens_per_second.is_finite())
+        {
             return Err("--tokens-per-second must be a positive number".into());
         }
         let kinds = self
@@ -69,7 +77,10 @@ impl ServeLocal {
             .iter()
             .map(|k| {
                 Fault::parse(k.trim()).ok_or_else(|| {
-                    format!("unknown fault kind '{k}'; known kinds: {}", crate::local::faults::KINDS)
+                    format!(
+                        "unknown fault kind '{k}'; known kinds: {}",
+                        crate::local::faults::KINDS
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -26,30 +26,37 @@ fn serve_local(opts: ServeLocal) -> anyhow::Result<()> {
     let settings = opts.settings().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Handlers go in before the URL is printed: a caller may signal as soon as it reads it.
+        let stop = stop_signal()?;
         let endpoint = LocalEndpoint::start(opts.addr, settings)
             .await
             .with_context(|| format!("binding {}", opts.addr))?;
+        let banner = format!(
+            "local Bedrock endpoint listening on {url}\n\
+             point an SDK at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url} (any credentials are accepted)\n",
+            url = endpoint.url()
+        );
+        // A reader that stops reading after the first line must not stop the server.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "local Bedrock endpoint listening on {}", endpoint.url())?;
-        writeln!(
-            out,
-            "point an SDK at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME={} (any credentials are accepted)",
-            endpoint.url()
-        )?;
-        out.flush()?;
+        if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
+            tracing::warn!("could not write to stdout: {e}");
+        }
         drop(out);
-        wait_for_signal().await?;
+        stop.await;
         endpoint.shutdown().await;
         anyhow::Ok(())
     })
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Resolves on the first SIGINT or SIGTERM.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }

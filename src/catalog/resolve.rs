@@ -182,7 +182,10 @@ mod tests {
             ok("arn:aws:bedrock:us-east-1::foundation-model/a.old-v1:0"),
             Ok(("a.old-v1:0".into(), None))
         );
-        assert_eq!(ok("us.a.new-v1:0"), Ok(("a.new-v1:0".into(), Some(Geo::Us))));
+        assert_eq!(
+            ok("us.a.new-v1:0"),
+            Ok(("a.new-v1:0".into(), Some(Geo::Us)))
+        );
         assert_eq!(
             ok("arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.a.new-v1:0"),
             Ok(("a.new-v1:0".into(), Some(Geo::Global)))
@@ -196,10 +199,19 @@ mod tests {
             resolve(&c, "a.new-v1:0", "us-east-1"),
             Err(ResolveError::NeedsProfile("a.new-v1:0".into()))
         );
-        assert_eq!(resolve(&c, "eu.a.new-v1:0", "us-east-1"), Err(ResolveError::Invalid));
-        assert_eq!(resolve(&c, "apac.a.new-v1:0", "ap-south-1"), Err(ResolveError::Invalid));
+        assert_eq!(
+            resolve(&c, "eu.a.new-v1:0", "us-east-1"),
+            Err(ResolveError::Invalid)
+        );
+        assert_eq!(
+            resolve(&c, "apac.a.new-v1:0", "ap-south-1"),
+            Err(ResolveError::Invalid)
+        );
         assert_eq!(resolve(&c, "nope", "us-east-1"), Err(ResolveError::Invalid));
-        assert_eq!(resolve(&c, "arn:aws:s3:::bucket", "us-east-1"), Err(ResolveError::Invalid));
+        assert_eq!(
+            resolve(&c, "arn:aws:s3:::bucket", "us-east-1"),
+            Err(ResolveError::Invalid)
+        );
         assert!(resolve(&c, "eu.a.new-v1:0", "eu-west-1").is_ok());
     }
 

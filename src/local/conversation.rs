@@ -87,7 +87,12 @@ impl Request {
     }
 
     pub fn system_text(&self) -> String {
-        self.system.iter().flatten().cloned().collect::<Vec<_>>().join("\n")
+        self.system
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// A stable digest of what the model sees, so equal requests get equal answers.
@@ -128,7 +133,9 @@ impl Message {
 
     pub fn tool_results(&self) -> impl Iterator<Item = (&str, &str, bool)> {
         self.blocks.iter().filter_map(|b| match b {
-            Block::ToolResult { id, content, error } => Some((id.as_str(), content.as_str(), *error)),
+            Block::ToolResult { id, content, error } => {
+                Some((id.as_str(), content.as_str(), *error))
+            }
             _ => None,
         })
     }

@@ -50,7 +50,9 @@ pub fn parse_obj(o: &Obj) -> Result<Request> {
             other => {
                 return Err(ServiceError::constraint(
                     &item.path("role"),
-                    &format!("Member must satisfy enum value set: [user, assistant] (got '{other}')"),
+                    &format!(
+                        "Member must satisfy enum value set: [user, assistant] (got '{other}')"
+                    ),
                 ));
             }
         };
@@ -99,7 +101,10 @@ pub fn parse_obj(o: &Obj) -> Result<Request> {
                 req.tools.push(ToolSpec {
                     name: spec.req_str("name")?.to_owned(),
                     description: spec.str("description")?.unwrap_or_default().to_owned(),
-                    schema: schema.get("json").cloned().ok_or_else(|| schema.missing("json"))?,
+                    schema: schema
+                        .get("json")
+                        .cloned()
+                        .ok_or_else(|| schema.missing("json"))?,
                 });
             } else if !t.has("cachePoint") && !t.has("systemTool") {
                 return Err(union_error(&t));
@@ -184,7 +189,9 @@ pub fn blob(o: &Obj, key: &str) -> Result<Vec<u8>> {
     let s = o.req_str(key)?;
     base64::engine::general_purpose::STANDARD
         .decode(s)
-        .map_err(|_| ServiceError::constraint(&o.path(key), "Member must be valid base64-encoded data"))
+        .map_err(|_| {
+            ServiceError::constraint(&o.path(key), "Member must be valid base64-encoded data")
+        })
 }
 
 fn source_size(o: &Obj) -> Result<usize> {
@@ -230,7 +237,10 @@ fn parse_block(b: &Obj) -> Result<Block> {
         return Ok(Block::ToolUse {
             id: tu.req_str("toolUseId")?.to_owned(),
             name: tu.req_str("name")?.to_owned(),
-            input: tu.get("input").cloned().ok_or_else(|| tu.missing("input"))?,
+            input: tu
+                .get("input")
+                .cloned()
+                .ok_or_else(|| tu.missing("input"))?,
         });
     }
     if let Some(tr) = b.child("toolResult")? {
@@ -266,7 +276,13 @@ fn parse_block(b: &Obj) -> Result<Block> {
         return Ok(Block::CachePoint);
     }
     if b.has("citationsContent") || b.has("searchResult") {
-        return Ok(Block::Text(b.map.values().next().map(Value::to_string).unwrap_or_default()));
+        return Ok(Block::Text(
+            b.map
+                .values()
+                .next()
+                .map(Value::to_string)
+                .unwrap_or_default(),
+        ));
     }
     Err(union_error(b))
 }
@@ -299,7 +315,11 @@ pub fn response(g: &Generation, usage: Usage, latency_ms: u64, trace: Option<Val
 
 /// The ConverseStream events of a generation, up to and including `messageStop`.
 pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
-    let mut items = vec![StreamItem::event("messageStart", json!({"role": "assistant"}), 0)];
+    let mut items = vec![StreamItem::event(
+        "messageStart",
+        json!({"role": "assistant"}),
+        0,
+    )];
     for (i, b) in g.blocks.iter().enumerate() {
         let idx = i as u32;
         let delta = |delta: Value, tokens| {
@@ -323,7 +343,10 @@ pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
                         .into_iter()
                         .map(|(p, n)| delta(json!({"reasoningContent": {"text": p}}), n)),
                 );
-                items.push(delta(json!({"reasoningContent": {"signature": signature}}), 0));
+                items.push(delta(
+                    json!({"reasoningContent": {"signature": signature}}),
+                    0,
+                ));
             }
             OutBlock::ToolUse { id, name, input } => {
                 items.push(StreamItem::event(

@@ -72,15 +72,25 @@ impl ErrorKind {
                 "You don't have access to the model with the specified model ID."
             }
             ErrorKind::ResourceNotFound => "The specified resource could not be found.",
-            ErrorKind::ModelTimeout => "Model has timed out in processing the request. Try your request again.",
-            ErrorKind::ModelError => "The system encountered an unexpected error during processing. Try your request again.",
-            ErrorKind::ModelNotReady => "Model is not ready for inference. Wait and try your request again.",
-            ErrorKind::ModelStreamError => "The model encountered an error while streaming its response.",
+            ErrorKind::ModelTimeout => {
+                "Model has timed out in processing the request. Try your request again."
+            }
+            ErrorKind::ModelError => {
+                "The system encountered an unexpected error during processing. Try your request again."
+            }
+            ErrorKind::ModelNotReady => {
+                "Model is not ready for inference. Wait and try your request again."
+            }
+            ErrorKind::ModelStreamError => {
+                "The model encountered an error while streaming its response."
+            }
             ErrorKind::Throttling => "Too many requests, please wait before trying again.",
             ErrorKind::ServiceQuotaExceeded => {
                 "Your request exceeds the service quota for your account. You can view your quotas at Viewing service quotas. You can resubmit your request later."
             }
-            ErrorKind::ServiceUnavailable => "The service isn't currently available. Try again later.",
+            ErrorKind::ServiceUnavailable => {
+                "The service isn't currently available. Try again later."
+            }
             ErrorKind::InternalServer => "An internal server error occurred. Retry your request.",
             ErrorKind::Conflict => "The request conflicts with the current state of the resource.",
         }
@@ -110,12 +120,15 @@ impl ServiceError {
         match kind {
             ErrorKind::ModelError => {
                 e.extra.push(("originalStatusCode", json!(500)));
-                e.extra.push(("resourceName", json!("local-simulated-model")));
+                e.extra
+                    .push(("resourceName", json!("local-simulated-model")));
             }
             ErrorKind::ModelStreamError => {
                 e.extra.push(("originalStatusCode", json!(500)));
-                e.extra
-                    .push(("originalMessage", json!("The model stopped generating unexpectedly.")));
+                e.extra.push((
+                    "originalMessage",
+                    json!("The model stopped generating unexpectedly."),
+                ));
             }
             _ => {}
         }
@@ -151,7 +164,10 @@ impl ServiceError {
 
     /// The `x-amzn-ErrorType` header value, in the form the service sends.
     pub fn error_type_header(&self) -> String {
-        format!("{}:http://internal.amazon.com/coral/com.amazon.bedrock/", self.kind.code())
+        format!(
+            "{}:http://internal.amazon.com/coral/com.amazon.bedrock/",
+            self.kind.code()
+        )
     }
 }
 

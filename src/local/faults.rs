@@ -139,7 +139,8 @@ mod tests {
 
     #[test]
     fn parses_every_kind() {
-        let text = "hi [[fault:throttle]] [[fault:stall-250]] [[fault:stream-error-7]] [[fault:drop-3]]";
+        let text =
+            "hi [[fault:throttle]] [[fault:stall-250]] [[fault:stream-error-7]] [[fault:drop-3]]";
         assert_eq!(
             directives(text).unwrap(),
             vec![
@@ -161,6 +162,9 @@ mod tests {
         let db: Vec<_> = (0..2000).map(|_| b.draw()).collect();
         assert_eq!(da, db);
         let hits = da.iter().filter(|d| d.is_some()).count();
-        assert!((150..250).contains(&hits), "{hits} faults in 2000 at rate 0.1");
+        assert!(
+            (150..250).contains(&hits),
+            "{hits} faults in 2000 at rate 0.1"
+        );
     }
 }

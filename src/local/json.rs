@@ -19,7 +19,11 @@ pub fn parse_body(body: &[u8]) -> Result<Value> {
         return Ok(Value::Object(Map::new()));
     }
     serde_json::from_slice(body).map_err(|e| {
-        ServiceError::malformed(format!("invalid JSON at line {} column {}", e.line(), e.column()))
+        ServiceError::malformed(format!(
+            "invalid JSON at line {} column {}",
+            e.line(),
+            e.column()
+        ))
     })
 }
 
@@ -29,7 +33,9 @@ pub fn root(v: &Value) -> Result<Obj<'_>> {
             map,
             path: String::new(),
         }),
-        _ => Err(ServiceError::malformed("the request body must be a JSON object")),
+        _ => Err(ServiceError::malformed(
+            "the request body must be a JSON object",
+        )),
     }
 }
 
@@ -121,7 +127,10 @@ impl<'a> Obj<'a> {
     pub fn f64(&self, key: &str) -> Result<Option<f64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or_else(|| type_error(&self.path(key), "number")),
+            Some(v) => v
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| type_error(&self.path(key), "number")),
         }
     }
 

@@ -396,11 +396,23 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
         return Ok(Reply::Json {
             body,
             headers: vec![
-                ("x-amzn-bedrock-input-token-count", p.usage.input.to_string()),
-                ("x-amzn-bedrock-output-token-count", p.usage.output.to_string()),
+                (
+                    "x-amzn-bedrock-input-token-count",
+                    p.usage.input.to_string(),
+                ),
+                (
+                    "x-amzn-bedrock-output-token-count",
+                    p.usage.output.to_string(),
+                ),
                 ("x-amzn-bedrock-invocation-latency", latency.to_string()),
-                ("x-amzn-bedrock-cache-read-input-token-count", p.usage.cache_read.to_string()),
-                ("x-amzn-bedrock-cache-write-input-token-count", p.usage.cache_write.to_string()),
+                (
+                    "x-amzn-bedrock-cache-read-input-token-count",
+                    p.usage.cache_read.to_string(),
+                ),
+                (
+                    "x-amzn-bedrock-cache-write-input-token-count",
+                    p.usage.cache_write.to_string(),
+                ),
                 ("x-amzn-bedrock-performanceconfig-latency", perf),
             ],
         });

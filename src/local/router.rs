@@ -12,7 +12,10 @@ pub enum Route {
     InvokeModelWithResponseStream(String),
     InvokeModelWithBidirectionalStream(String),
     CountTokens(String),
-    ApplyGuardrail { id: String, version: String },
+    ApplyGuardrail {
+        id: String,
+        version: String,
+    },
     InvokeGuardrailChecks,
     StartAsyncInvoke,
     ListAsyncInvokes,
@@ -100,7 +103,10 @@ mod tests {
     #[test]
     fn decodes_labels() {
         assert_eq!(
-            route(&Method::POST, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"),
+            route(
+                &Method::POST,
+                "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+            ),
             Route::Converse("anthropic.claude-3-haiku-20240307-v1:0".into())
         );
         assert_eq!(

@@ -15,13 +15,20 @@ pub fn fill(schema: &Value, text: &str, key: &str) -> Value {
         let lower = text.to_lowercase();
         return v
             .iter()
-            .find(|e| e.as_str().is_some_and(|s| lower.contains(&s.to_lowercase())))
+            .find(|e| {
+                e.as_str()
+                    .is_some_and(|s| lower.contains(&s.to_lowercase()))
+            })
             .or_else(|| v.first())
             .cloned()
             .unwrap_or(Value::Null);
     }
     for alt in ["anyOf", "oneOf", "allOf"] {
-        if let Some(first) = obj.get(alt).and_then(Value::as_array).and_then(|a| a.first()) {
+        if let Some(first) = obj
+            .get(alt)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
             return fill(first, text, key);
         }
     }
@@ -38,8 +45,15 @@ pub fn fill(schema: &Value, text: &str, key: &str) -> Value {
     match ty {
         "object" => fill_object(obj, text),
         "array" => {
-            let item = obj.get("items").map(|s| fill(s, text, key)).unwrap_or(json!(""));
-            let min = obj.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+            let item = obj
+                .get("items")
+                .map(|s| fill(s, text, key))
+                .unwrap_or(json!(""));
+            let min = obj
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .max(1);
             Value::Array(vec![item; min as usize])
         }
         "integer" | "number" => fill_number(obj, text, ty == "integer"),
@@ -106,9 +120,16 @@ fn fill_string(obj: &Map<String, Value>, text: &str, key: &str) -> String {
         return q.to_owned();
     }
     let k = key.to_lowercase();
-    if ["city", "location", "place", "country", "region", "destination"]
-        .iter()
-        .any(|w| k.contains(w))
+    if [
+        "city",
+        "location",
+        "place",
+        "country",
+        "region",
+        "destination",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
         && let Some(place) = place_name(text)
     {
         return place;
@@ -136,7 +157,10 @@ fn quoted(text: &str) -> Option<&str> {
 fn place_name(text: &str) -> Option<String> {
     let words: Vec<&str> = text.split_whitespace().collect();
     for (i, w) in words.iter().enumerate() {
-        if !matches!(w.to_lowercase().as_str(), "in" | "for" | "at" | "to" | "near") {
+        if !matches!(
+            w.to_lowercase().as_str(),
+            "in" | "for" | "at" | "to" | "near"
+        ) {
             continue;
         }
         let name: Vec<&str> = words[i + 1..]
@@ -167,8 +191,15 @@ mod tests {
             },
             "required": ["city", "unit", "days"]
         });
-        let v = fill(&schema, "What's the weather in New York for 3 days in fahrenheit?", "");
-        assert_eq!(v, json!({"city": "New York", "unit": "fahrenheit", "days": 3}));
+        let v = fill(
+            &schema,
+            "What's the weather in New York for 3 days in fahrenheit?",
+            "",
+        );
+        assert_eq!(
+            v,
+            json!({"city": "New York", "unit": "fahrenheit", "days": 3})
+        );
     }
 
     #[test]
@@ -180,6 +211,9 @@ mod tests {
             "required": ["tags", "filter"]
         });
         let v = fill(&schema, "find \"rust\" posts", "");
-        assert_eq!(v, json!({"tags": ["rust", "rust"], "filter": {"limit": 1.0}}));
+        assert_eq!(
+            v,
+            json!({"tags": ["rust", "rust"], "filter": {"limit": 1.0}})
+        );
     }
 }

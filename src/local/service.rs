@@ -71,8 +71,10 @@ async fn read_body(mut body: Incoming, max: usize) -> Result<Bytes, BodyError> {
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     let mut r = Response::new(stream::full(body.to_string()));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -91,7 +93,9 @@ fn unknown_operation() -> Response<Body> {
     );
     r.headers_mut().insert(
         "x-amzn-errortype",
-        HeaderValue::from_static("UnknownOperationException:http://internal.amazon.com/coral/com.amazon.coral.service/"),
+        HeaderValue::from_static(
+            "UnknownOperationException:http://internal.amazon.com/coral/com.amazon.coral.service/",
+        ),
     );
     r
 }
@@ -128,7 +132,13 @@ pub async fn handle(
         }),
         (Route::Unknown, _) => {
             let mut r = unknown_operation();
-            finish(&state, &route, &request_id, &mut r, Some("UnknownOperationException"));
+            finish(
+                &state,
+                &route,
+                &request_id,
+                &mut r,
+                Some("UnknownOperationException"),
+            );
             return Ok(r);
         }
         (_, Err(BodyError::TooLarge)) => Err(ServiceError::validation(format!(
@@ -150,9 +160,10 @@ pub async fn handle(
     };
 
     let (mut response, error) = match outcome {
-        Ok(Reply::Json { body, headers }) => {
-            (with_headers(json_response(StatusCode::OK, &body), headers), None)
-        }
+        Ok(Reply::Json { body, headers }) => (
+            with_headers(json_response(StatusCode::OK, &body), headers),
+            None,
+        ),
         Ok(Reply::Stream { plan, headers }) => {
             let pacing: Pacing = state.settings.pacing;
             let mut r = Response::new(stream::spawn(plan, pacing, started));

@@ -12,9 +12,16 @@ use super::tokens;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutBlock {
-    Reasoning { text: String, signature: String },
+    Reasoning {
+        text: String,
+        signature: String,
+    },
     Text(String),
-    ToolUse { id: String, name: String, input: Value },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +173,9 @@ fn limit(blocks: Vec<OutBlock>, stop: Stop, max_tokens: u32, stops: &[String]) -
 pub fn block_tokens(block: &OutBlock) -> u32 {
     match block {
         OutBlock::Text(t) | OutBlock::Reasoning { text: t, .. } => tokens::count(t),
-        OutBlock::ToolUse { name, input, .. } => tokens::count(name) + tokens::count(&input.to_string()),
+        OutBlock::ToolUse { name, input, .. } => {
+            tokens::count(name) + tokens::count(&input.to_string())
+        }
     }
 }
 
@@ -261,8 +270,13 @@ fn signature(seed: u64, text: &str) -> String {
 
 /// Pairs a tool result with the name of the tool whose call it answers.
 pub(crate) fn tool_name_for<'a>(req: &'a Request, id: &str) -> Option<&'a str> {
-    req.messages.iter().flat_map(|m| &m.blocks).find_map(|b| match b {
-        Block::ToolUse { id: use_id, name, .. } if use_id == id => Some(name.as_str()),
-        _ => None,
-    })
+    req.messages
+        .iter()
+        .flat_map(|m| &m.blocks)
+        .find_map(|b| match b {
+            Block::ToolUse {
+                id: use_id, name, ..
+            } if use_id == id => Some(name.as_str()),
+            _ => None,
+        })
 }

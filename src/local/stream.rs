@@ -69,7 +69,10 @@ impl StreamItem {
         encode(
             vec![
                 Header::new(":event-type", HeaderValue::String(event_type.into())),
-                Header::new(":content-type", HeaderValue::String("application/json".into())),
+                Header::new(
+                    ":content-type",
+                    HeaderValue::String("application/json".into()),
+                ),
                 Header::new(":message-type", HeaderValue::String("event".into())),
             ],
             payload.to_string(),
@@ -92,8 +95,14 @@ fn padded(mut payload: Value) -> Value {
 pub fn exception_frame(err: &ServiceError) -> Bytes {
     encode(
         vec![
-            Header::new(":exception-type", HeaderValue::String(err.kind.stream_member().into())),
-            Header::new(":content-type", HeaderValue::String("application/json".into())),
+            Header::new(
+                ":exception-type",
+                HeaderValue::String(err.kind.stream_member().into()),
+            ),
+            Header::new(
+                ":content-type",
+                HeaderValue::String("application/json".into()),
+            ),
             Header::new(":message-type", HeaderValue::String("exception".into())),
         ],
         err.body().to_string(),
@@ -163,14 +172,18 @@ pub fn spawn(plan: Plan, pacing: Pacing, started: Instant) -> Body {
                 };
                 if sent_tokens + u64::from(item.tokens) > at && item.tokens > 0 {
                     let last = match stop {
-                        Interrupt::Exception(_) => {
-                            Ok(Frame::data(exception_frame(&ServiceError::of(ErrorKind::ModelStreamError))))
-                        }
+                        Interrupt::Exception(_) => Ok(Frame::data(exception_frame(
+                            &ServiceError::of(ErrorKind::ModelStreamError),
+                        ))),
                         Interrupt::Drop(_) => Err(std::io::Error::new(
                             std::io::ErrorKind::ConnectionAborted,
                             "connection dropped by fault directive",
                         )),
                     };
+                    if matches!(stop, Interrupt::Drop(_)) {
+                        // Let the connection flush what was sent before it is cut.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
                     let _ = tx.send(last).await;
                     return;
                 }

@@ -36,7 +36,10 @@ pub fn pieces(text: &str) -> Vec<(String, u32)> {
         }
     }
     if !pending.is_empty() {
-        out.push((String::from_utf8_lossy(&pending).into_owned(), pending_tokens));
+        out.push((
+            String::from_utf8_lossy(&pending).into_owned(),
+            pending_tokens,
+        ));
     }
     out
 }
@@ -102,11 +105,20 @@ pub fn input(req: &Request) -> InputTokens {
         t.add(&tool.schema.to_string());
     }
     for m in &req.messages {
-        t.add_fixed(PER_MESSAGE, if m.role == Role::User { "user" } else { "assistant" });
+        t.add_fixed(
+            PER_MESSAGE,
+            if m.role == Role::User {
+                "user"
+            } else {
+                "assistant"
+            },
+        );
         for b in &m.blocks {
             match b {
                 Block::Text(s) | Block::GuardContent(s) | Block::Reasoning { text: s } => t.add(s),
-                Block::Image { format, size } => t.add_fixed(PER_IMAGE, &format!("{format}:{size}")),
+                Block::Image { format, size } => {
+                    t.add_fixed(PER_IMAGE, &format!("{format}:{size}"))
+                }
                 Block::Document { name, text } => {
                     t.add(name);
                     t.add(text);

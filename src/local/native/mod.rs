@@ -38,7 +38,9 @@ pub enum Invocation {
 /// Parses an InvokeModel body for `model`'s family.
 pub fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
     let _ = (model, body);
-    Err(ServiceError::validation("This model's native format is not supported."))
+    Err(ServiceError::validation(
+        "This model's native format is not supported.",
+    ))
 }
 
 /// The InvokeModel response body.
@@ -49,7 +51,12 @@ pub fn response(model: &Model, parsed: &Parsed, generation: &Generation, usage: 
 
 /// The InvokeModelWithResponseStream chunks; the caller adds
 /// `amazon-bedrock-invocationMetrics` to the last one.
-pub fn chunks(model: &Model, parsed: &Parsed, generation: &Generation, usage: Usage) -> Vec<StreamItem> {
+pub fn chunks(
+    model: &Model,
+    parsed: &Parsed,
+    generation: &Generation,
+    usage: Usage,
+) -> Vec<StreamItem> {
     let _ = (model, parsed, generation, usage);
     Vec::new()
 }

@@ -130,7 +130,10 @@ pub fn answer(req: &Request, question: &str, seed: u64) -> String {
                 let _ = writeln!(out, "The `{name}` tool returned:\n\n> {shown}\n");
             }
         }
-        let _ = write!(out, "Based on that result, here is the answer to **{topic}**.");
+        let _ = write!(
+            out,
+            "Based on that result, here is the answer to **{topic}**."
+        );
         return out;
     }
 
@@ -139,7 +142,11 @@ pub fn answer(req: &Request, question: &str, seed: u64) -> String {
         let _ = writeln!(out, "_Following the system prompt: \u{201c}{s}\u{201d}_\n");
     }
     if wants_brevity(&system) {
-        let _ = write!(out, "In short: **{topic}** comes down to {}.", keys.join(", "));
+        let _ = write!(
+            out,
+            "In short: **{topic}** comes down to {}.",
+            keys.join(", ")
+        );
         return out;
     }
     let earlier: Vec<String> = req
@@ -166,16 +173,33 @@ pub fn answer(req: &Request, question: &str, seed: u64) -> String {
             out,
             "{}. **{k}**: {}",
             i + 1,
-            ["what it is and why it matters", "how it is usually used", "common pitfalls to avoid", "how to check that it works", "where to read more"][i % 5]
+            [
+                "what it is and why it matters",
+                "how it is usually used",
+                "common pitfalls to avoid",
+                "how to check that it works",
+                "where to read more"
+            ][i % 5]
         );
     }
     let lang = language(question, seed);
-    let _ = writeln!(out, "\nA small example in {lang}:\n\n```{lang}\n{}\n```", code(lang, &keys));
+    let _ = writeln!(
+        out,
+        "\nA small example in {lang}:\n\n```{lang}\n{}\n```",
+        code(lang, &keys)
+    );
     let q = question.to_lowercase();
     if seed % 3 == 0 || q.contains("compare") || q.contains("table") || q.contains(" vs") {
-        let _ = writeln!(out, "\n| Term | Length | Notes |\n|------|-------:|-------|");
+        let _ = writeln!(
+            out,
+            "\n| Term | Length | Notes |\n|------|-------:|-------|"
+        );
         for k in &keys {
-            let _ = writeln!(out, "| {k} | {} | mentioned in your question |", k.chars().count());
+            let _ = writeln!(
+                out,
+                "| {k} | {} | mentioned in your question |",
+                k.chars().count()
+            );
         }
     }
     let _ = write!(
@@ -221,7 +245,11 @@ pub fn reasoning(req: &Request, question: &str, budget: u32) -> String {
         let _ = write!(t, " Tools available: {}.", names.join(", "));
     }
     if req.messages.len() > 1 {
-        let _ = write!(t, " There are {} earlier messages to keep in mind.", req.messages.len() - 1);
+        let _ = write!(
+            t,
+            " There are {} earlier messages to keep in mind.",
+            req.messages.len() - 1
+        );
     }
     let _ = write!(
         t,

@@ -1,0 +1,119 @@
+//! The `serve-local` command: its first line names the URL, an SDK works against it,
+//! and it stops cleanly on SIGTERM and SIGINT.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::*;
+
+fn spawn(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"))
+        .arg("serve-local")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        line.starts_with("local Bedrock endpoint listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    (child, url)
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait(mut child: std::process::Child) -> std::process::ExitStatus {
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("serve-local did not stop");
+}
+
+#[tokio::test]
+async fn serve_local_prints_its_url_serves_and_stops() {
+    let dir = std::env::temp_dir().join(format!("bedrock-tui-test-{}", std::process::id()));
+    let (child, url) = spawn(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--no-pacing",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let config = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(aws_sdk_bedrockruntime::config::BehaviorVersion::latest())
+        .region(aws_sdk_bedrockruntime::config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "AKIDCLI", "secret", None, None, "t",
+        ))
+        .endpoint_url(&url)
+        .build();
+    let c = aws_sdk_bedrockruntime::Client::from_conf(config);
+    let out = c
+        .converse()
+        .model_id(HAIKU3)
+        .messages(user("hello from the cli test"))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.usage().unwrap().output_tokens() > 0);
+    signal(&child, "-TERM");
+    assert!(wait(child).success());
+    let log = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
+    assert!(log.contains("\"operation\":\"Converse\""));
+    assert!(!log.contains("AKIDCLI"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("requests.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (child, _) = spawn(&["--addr", "127.0.0.1:0"]);
+    signal(&child, "-INT");
+    assert!(wait(child).success());
+}
+
+#[test]
+fn bad_options_are_refused_with_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"))
+        .args([
+            "serve-local",
+            "--addr",
+            "127.0.0.1:0",
+            "--fault-rate",
+            "0.5",
+            "--fault-kinds",
+            "throttle,explode",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown fault kind 'explode'"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"))
+        .args(["serve-local", "--addr", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

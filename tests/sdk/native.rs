@@ -1,0 +1,1 @@
+//! Native InvokeModel formats through the SDK.
