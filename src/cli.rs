@@ -68,8 +68,8 @@ impl ServeLocal {
                 self.fault_rate
             ));
         }
-        if !self.no_pacing && !(self.tokens_per_second > 0.0 && self.tokens_per_second.is_finite())
-        {
+        let valid_rate = self.tokens_per_second > 0.0 && self.tokens_per_second.is_finite();
+        if !self.no_pacing && !valid_rate {
             return Err("--tokens-per-second must be a positive number".into());
         }
         let kinds = self

@@ -61,10 +61,6 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn outputs_text(&self) -> bool {
-        self.output_modalities.iter().any(|m| m == "text")
-    }
-
     pub fn has_profile(&self, geo: Geo) -> bool {
         self.profiles.contains(&geo)
     }

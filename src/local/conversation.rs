@@ -103,7 +103,8 @@ impl Request {
         }
         for m in &self.messages {
             h.write(&[m.role as u8]);
-            h.write(m.text().as_bytes());
+            // Fault directives change how a request fails, not what the model says.
+            h.write(super::faults::strip_directives(&m.text()).as_bytes());
         }
         for t in &self.tools {
             h.write(t.name.as_bytes());

@@ -157,15 +157,15 @@ pub fn reasoning_budget(extra: &Obj) -> Result<Option<u32>> {
             ))),
         };
     }
-    if let Some(cfg) = extra.child("reasoningConfig")? {
-        if cfg.str("type")? == Some("enabled") {
-            let budget = match cfg.str("maxReasoningEffort")? {
-                Some("high") => 8192,
-                Some("medium") => 4096,
-                _ => 1024,
-            };
-            return Ok(Some(budget));
-        }
+    if let Some(cfg) = extra.child("reasoningConfig")?
+        && cfg.str("type")? == Some("enabled")
+    {
+        let budget = match cfg.str("maxReasoningEffort")? {
+            Some("high") => 8192,
+            Some("medium") => 4096,
+            _ => 1024,
+        };
+        return Ok(Some(budget));
     }
     Ok(None)
 }

@@ -253,9 +253,14 @@ async fn prepare<'a>(
     model: &'a Model,
     req: &Request,
     streaming: bool,
+    native: bool,
 ) -> Result<Prepared<'a>> {
     let faults = faults_of(call, req)?;
-    check_conversation(req, model, streaming)?;
+    // A native body was already checked by its family's own rules, which differ from
+    // Converse's (a Titan transcript's preamble is not a system prompt, for example).
+    if !native {
+        check_conversation(req, model, streaming)?;
+    }
     let max = max_tokens(req, model)?;
     let interrupt = apply_faults(&faults).await?;
     let mut usage = input_usage(state, req, model)?;
@@ -283,16 +288,14 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
         ));
     }
     if streaming && !model.capabilities.streaming {
-        return Err(ServiceError::validation(
-            "The model is unsupported for streaming. Try again with a model that supports streaming.",
-        ));
+        return Err(native::streaming_unsupported());
     }
     let body = json::parse_body(call.body)?;
     let req = converse::parse(&body)?;
     if let Some(g) = body.get("guardrailConfig").filter(|g| !g.is_null()) {
         return Err(unknown_guardrail(g));
     }
-    let p = prepare(state, call, model, &req, streaming).await?;
+    let p = prepare(state, call, model, &req, streaming, false).await?;
     if p.interrupt.is_some() && !streaming {
         return drop_or_fail(p.interrupt);
     }
@@ -360,11 +363,8 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
     if let Some(g) = header(call, "x-amzn-bedrock-guardrailidentifier") {
         return Err(unknown_guardrail(&json!({ "guardrailIdentifier": g })));
     }
-    let embedding = !model.outputs_text();
-    if streaming && (embedding || !model.capabilities.streaming) {
-        return Err(ServiceError::validation(
-            "The model is unsupported for streaming. Try again with a model that supports streaming.",
-        ));
+    if streaming && !(native::supports_streaming(model) && model.capabilities.streaming) {
+        return Err(native::streaming_unsupported());
     }
     let parsed: Parsed = match native::parse(model, call.body)? {
         Invocation::Generate(p) => p,
@@ -382,7 +382,7 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
             });
         }
     };
-    let p = prepare(state, call, model, &parsed.request, streaming).await?;
+    let p = prepare(state, call, model, &parsed.request, streaming, true).await?;
     let perf = header(call, "x-amzn-bedrock-performanceconfig-latency")
         .unwrap_or("standard")
         .to_owned();

@@ -538,3 +538,20 @@ async fn stream_tool_use_and_reasoning() {
         )
     );
 }
+
+#[tokio::test]
+async fn length_directive_gives_exactly_that_many_tokens() {
+    let ep = endpoint().await;
+    let out = client(&ep)
+        .converse()
+        .model_id(format!("us.{SONNET45}"))
+        .messages(user("Write at length [[tokens:5000]]"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.usage().unwrap().output_tokens(), 5000);
+    assert_eq!(out.stop_reason(), &StopReason::EndTurn);
+    let text = text_of(&out);
+    assert!(!text.contains("[[tokens"), "directives are not echoed");
+    assert!(text.contains("### Section 1"));
+}

@@ -10,7 +10,7 @@ use crate::local::json;
 pub type Result<T> = std::result::Result<T, ServiceError>;
 
 /// A JSON object of a native body and its JSON-pointer path (`#/messages/0`).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Doc<'a> {
     pub map: &'a Map<String, Value>,
     path: String,
@@ -59,7 +59,8 @@ impl<'a> Doc<'a> {
 
     /// This object as the Converse-style accessor, for helpers shared with Converse.
     pub fn obj(&self) -> json::Obj<'a> {
-        json::Obj::at(self.map, self.path.trim_start_matches("#/").replace('/', "."))
+        let path = self.path.trim_start_matches('#').trim_start_matches('/');
+        json::Obj::at(self.map, path.replace('/', "."))
     }
 
     /// A schema violation at `key`.
@@ -73,19 +74,23 @@ impl<'a> Doc<'a> {
     }
 
     /// Checks required members are present and no others than `required` and
-    /// `optional` are.
+    /// `optional` are; every violation of the object is reported, one after the other.
     pub fn keys(&self, required: &[&str], optional: &[&str]) -> Result<()> {
-        if let Some(k) = required.iter().find(|k| !self.map.contains_key(**k)) {
-            return Err(self.err_here(format!("required key [{k}] not found")));
-        }
-        if let Some(k) = self
+        let missing = required
+            .iter()
+            .filter(|k| !self.map.contains_key(**k))
+            .map(|k| format!("{}: required key [{k}] not found", self.path));
+        let extra = self
             .map
             .keys()
-            .find(|k| !required.contains(&k.as_str()) && !optional.contains(&k.as_str()))
-        {
-            return Err(self.err_here(format!("extraneous key [{k}] is not permitted")));
+            .filter(|k| !required.contains(&k.as_str()) && !optional.contains(&k.as_str()))
+            .map(|k| format!("{}: extraneous key [{k}] is not permitted", self.path));
+        let violations: String = missing.chain(extra).collect();
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::malformed(violations))
         }
-        Ok(())
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -97,7 +102,10 @@ impl<'a> Doc<'a> {
     }
 
     fn type_err(&self, key: &str, expected: &str, found: &Value) -> ServiceError {
-        self.err(key, format!("expected type: {expected}, found: {}", type_name(found)))
+        self.err(
+            key,
+            format!("expected type: {expected}, found: {}", type_name(found)),
+        )
     }
 
     fn missing(&self, key: &str) -> ServiceError {
@@ -139,7 +147,10 @@ impl<'a> Doc<'a> {
             return Err(self.type_err(key, "Number", v));
         };
         if n < lo {
-            return Err(self.err(key, format!("{v} is not greater or equal to {}", num_text(lo))));
+            return Err(self.err(
+                key,
+                format!("{v} is not greater or equal to {}", num_text(lo)),
+            ));
         }
         if n > hi {
             return Err(self.err(key, format!("{v} is not less or equal to {}", num_text(hi))));
@@ -239,7 +250,9 @@ impl<'a> Doc<'a> {
     /// A string member that must be one of `allowed`.
     pub fn one_of(&self, key: &str, allowed: &[&str]) -> Result<Option<&'a str>> {
         match self.str(key)? {
-            Some(s) if !allowed.contains(&s) => Err(self.err(key, format!("{s} is not a valid enum value"))),
+            Some(s) if !allowed.contains(&s) => {
+                Err(self.err(key, format!("{s} is not a valid enum value")))
+            }
             other => Ok(other),
         }
     }
@@ -268,20 +281,28 @@ mod tests {
         let v = json!({"a": "x", "n": "5", "o": {"t": 3}, "l": [1]});
         let d = Doc::root(&v).unwrap();
         assert_eq!(
-            msg(d.keys(&["a", "b"], &[])),
+            msg(d.keys(&["a", "b"], &["n", "o", "l"])),
             "Malformed input request: #: required key [b] not found, please reformat your input and try again."
         );
         assert_eq!(
             msg(d.keys(&["a"], &["n", "o"])),
             "Malformed input request: #: extraneous key [l] is not permitted, please reformat your input and try again."
         );
+        assert_eq!(
+            msg(d.keys(&["z"], &["a"])),
+            "Malformed input request: #: required key [z] not found#: extraneous key [l] is not permitted#: extraneous key [n] is not permitted#: extraneous key [o] is not permitted, please reformat your input and try again."
+        );
         assert!(msg(d.u32("n", 1)).contains("#/n: expected type: Integer, found: String"));
         let o = d.child("o").unwrap().unwrap();
         assert!(msg(o.num("t", 0.0, 1.0)).contains("#/o/t: 3 is not less or equal to 1,"));
         assert!(msg(d.items("l")).contains("#/l/0: expected type: JSONObject, found: Integer"));
         assert!(msg(d.at_most("m", Some(9), 8)).contains("#/m: 9 is not less or equal to 8"));
-        assert!(msg(Doc::root(&json!([]))).contains("#: expected type: JSONObject, found: JSONArray"));
+        assert!(
+            msg(Doc::root(&json!([]))).contains("#: expected type: JSONObject, found: JSONArray")
+        );
         assert_eq!(d.strings("a", true).unwrap(), vec!["x".to_owned()]);
-        assert!(msg(d.strings("a", false)).contains("#/a: expected type: JSONArray, found: String"));
+        assert!(
+            msg(d.strings("a", false)).contains("#/a: expected type: JSONArray, found: String")
+        );
     }
 }

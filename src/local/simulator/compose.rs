@@ -189,7 +189,7 @@ pub fn answer(req: &Request, question: &str, seed: u64) -> String {
         code(lang, &keys)
     );
     let q = question.to_lowercase();
-    if seed % 3 == 0 || q.contains("compare") || q.contains("table") || q.contains(" vs") {
+    if seed.is_multiple_of(3) || q.contains("compare") || q.contains("table") || q.contains(" vs") {
         let _ = writeln!(
             out,
             "\n| Term | Length | Notes |\n|------|-------:|-------|"
@@ -212,25 +212,33 @@ pub fn answer(req: &Request, question: &str, seed: u64) -> String {
 /// Extends an answer with numbered sections until it has exactly `n` tokens.
 pub fn to_length(mut text: String, n: u32, seed: u64) -> String {
     let mut i = 0u64;
-    while tokens::count(&text) < n {
-        i += 1;
-        let _ = write!(
-            text,
-            "\n\n### Section {i}\n\nThis section continues the answer with more detail (part {i}, variant {}). \
-             Each paragraph is generated deterministically so that long responses are repeatable.",
-            (seed.wrapping_add(i)) % 97
-        );
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for (piece, cost) in tokens::pieces(&text) {
-        if used + cost > n {
-            break;
+    loop {
+        // Counting each section on its own keeps this linear; the margin covers
+        // tokens that merge across section boundaries.
+        let mut estimate = tokens::count(&text);
+        while estimate < n.saturating_add(16) {
+            i += 1;
+            let section = format!(
+                "\n\n### Section {i}\n\nThis section continues the answer with more detail (part {i}, variant {}). \
+                 Each paragraph is generated deterministically so that long responses are repeatable.",
+                seed.wrapping_add(i) % 97
+            );
+            estimate += tokens::count(&section);
+            text.push_str(&section);
         }
-        used += cost;
-        out.push_str(&piece);
+        let mut out = String::new();
+        let mut used = 0;
+        for (piece, cost) in tokens::pieces(&text) {
+            if used + cost > n {
+                return out;
+            }
+            used += cost;
+            out.push_str(&piece);
+        }
+        if used == n {
+            return out;
+        }
     }
-    out
 }
 
 /// The model's visible reasoning before it answers.

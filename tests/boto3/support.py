@@ -1,0 +1,156 @@
+"""Constants and helpers shared by the boto3 conformance tests."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+
+HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"
+HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+SONNET45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+NOVA_LITE = "amazon.nova-lite-v1:0"
+TITAN_EXPRESS = "amazon.titan-text-express-v1"
+LLAMA31_8B = "meta.llama3-1-8b-instruct-v1:0"
+MISTRAL_LARGE = "mistral.mistral-large-2402-v1:0"
+COMMAND_R = "cohere.command-r-v1:0"
+JAMBA_MINI = "ai21.jamba-1-5-mini-v1:0"
+TITAN_EMBED = "amazon.titan-embed-text-v2:0"
+NOVA_EMBED = "amazon.nova-2-multimodal-embeddings-v1:0"
+
+
+ACCESS_KEY = "AKIDBOTO3TEST"
+
+
+def binary() -> Path:
+    env = os.environ.get("BEDROCK_TUI_BIN")
+    if not env:
+        return REPO / "target" / "debug" / "bedrock-tui"
+    path = Path(env)
+    if not path.is_absolute() and not path.exists():
+        path = REPO / path  # relative to the repository root rather than the cwd
+    return path.resolve()
+
+
+class Server:
+    """A running `serve-local` process."""
+
+    def __init__(self, url: str, proc: subprocess.Popen, data_dir: Path):
+        self.url = url
+        self.proc = proc
+        self.data_dir = data_dir
+
+    def request_log(self) -> list:
+        with urllib.request.urlopen(self.url + "/_local/requests", timeout=30) as r:
+            return json.loads(r.read())["requests"]
+
+
+def start_server(data_dir: Path, *extra: str) -> Server:
+    exe = binary()
+    if not exe.exists():
+        pytest.exit(f"bedrock-tui binary not found at {exe}; run `cargo build` "
+                    "or set BEDROCK_TUI_BIN", returncode=2)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve-local", "--addr", "127.0.0.1:0", "--no-pacing",
+         "--data-dir", str(data_dir), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = []
+
+    def read_first_line():
+        first.append(proc.stdout.readline())
+
+    reader = threading.Thread(target=read_first_line, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    line = first[0] if first else ""
+    m = re.search(r"(http://127\.0\.0\.1:\d+)\s*$", line)
+    if not m:
+        proc.kill()
+        _, err = proc.communicate(timeout=10)
+        raise AssertionError(
+            f"no URL on the first stdout line: {line!r}; stderr: {err[-2000:]}")
+    # Keep draining stdout/stderr so the server never blocks on a full pipe.
+    for stream in (proc.stdout, proc.stderr):
+        threading.Thread(target=lambda s=stream: s.read(), daemon=True).start()
+    return Server(m.group(1), proc, data_dir)
+
+
+def stop_server(server: Server) -> int:
+    server.proc.send_signal(signal.SIGTERM)
+    try:
+        return server.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait(timeout=10)
+        raise AssertionError("serve-local did not stop within 30 s of SIGTERM")
+
+
+def make_client(url=None, region="us-east-1", retries=None, **config):
+    """A bedrock-runtime client with test credentials; retries off unless given."""
+    kwargs = {}
+    if url is not None:
+        kwargs["endpoint_url"] = url
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=region,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key="x",
+        config=Config(
+            retries=retries or {"max_attempts": 1},
+            connect_timeout=10,
+            read_timeout=60,
+            **config,
+        ),
+        **kwargs,
+    )
+
+
+def user(text: str) -> dict:
+    return {"role": "user", "content": [{"text": text}]}
+
+
+def assistant(text: str) -> dict:
+    return {"role": "assistant", "content": [{"text": text}]}
+
+
+def text_of(resp: dict) -> str:
+    return "".join(b["text"] for b in resp["output"]["message"]["content"] if "text" in b)
+
+
+def headers_of(resp: dict) -> dict:
+    return resp["ResponseMetadata"]["HTTPHeaders"]
+
+
+WEATHER_TOOL = {
+    "toolSpec": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city",
+        "inputSchema": {
+            "json": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "City name"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                },
+                "required": ["city", "unit"],
+            }
+        },
+    }
+}
+
+
+def thinking(budget: int) -> dict:
+    return {"thinking": {"type": "enabled", "budget_tokens": budget}}
