@@ -52,6 +52,10 @@ impl LocalEndpoint {
         if let Some(dir) = &settings.data_dir {
             std::fs::create_dir_all(dir)?;
         }
+        // Loading the tokenizer takes a moment; do it now rather than in the first request.
+        tokio::task::spawn_blocking(|| tokens::count("warm up"))
+            .await
+            .ok();
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(Catalog::builtin(), settings));

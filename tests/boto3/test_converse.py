@@ -76,7 +76,7 @@ def test_history_is_taken_into_account(client):
     )
     text = text_of(resp)
     assert "turn 2" in text, text
-    assert "What is a monad" in text, text
+    assert "earlier you asked about *what is a monad*" in text, text
 
 
 def test_max_tokens_cuts_the_answer(client):

@@ -22,7 +22,7 @@ def test_endpoint_from_the_service_specific_environment_variable(endpoint_url, m
     c = session.client("bedrock-runtime", config=Config(retries={"max_attempts": 1}))
     assert c.meta.endpoint_url == endpoint_url
     resp = c.converse(modelId=HAIKU3, messages=[user("Hello from the environment")])
-    assert "Hello from the environment" in text_of(resp)
+    assert "hello from the environment" in text_of(resp)
     assert resp["stopReason"] == "end_turn"
 
 

@@ -369,7 +369,7 @@ def test_titan_transcript_is_a_conversation(client):
         modelId=TITAN_EXPRESS, body=json.dumps({"inputText": text}))["body"].read())
     answer = out["results"][0]["outputText"]
     assert "turn 2" in answer, answer
-    assert "What is a monad" in answer, answer
+    assert "what is a monad" in answer, answer
 
 
 def test_titan_stream_counts(client):

@@ -46,7 +46,15 @@ pub fn topic(question: &str) -> String {
     if first.chars().count() > 80 {
         t.push('…');
     }
-    t.trim_end_matches(['.', ',', ':', ';']).to_owned()
+    let t = t.trim_end_matches(['.', ',', ':', ';']);
+    // "How do I ..." reads as "how do I ..." inside a sentence; "Rust ..." keeps its capital.
+    let mut chars = t.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            first.to_lowercase().chain(t.chars().skip(1)).collect()
+        }
+        _ => t.to_owned(),
+    }
 }
 
 fn language(question: &str, seed: u64) -> &'static str {
