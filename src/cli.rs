@@ -16,11 +16,21 @@ use crate::local::{Fault, FaultRate, Pacing, Settings};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Model id, inference profile id or ARN to chat with.
+    #[arg(long, default_value = crate::ask::DEFAULT_MODEL)]
+    pub model: String,
+    /// System prompt of the conversation.
+    #[arg(long)]
+    pub system: Option<String>,
+    #[command(flatten)]
+    pub connect: crate::ask::ConnectArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Ask one question; the answer is streamed to standard output.
+    Ask(crate::ask::Ask),
     /// Serve a local Bedrock Runtime endpoint backed by a deterministic simulated model.
     ServeLocal(ServeLocal),
 }
@@ -30,7 +40,7 @@ pub struct ServeLocal {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub addr: SocketAddr,
-    /// Folder for the endpoint's state (request log).
+    /// Folder for the endpoint's state: request log, async invocations and their S3 outputs.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Region assumed for requests whose signature does not name one.
@@ -57,6 +67,13 @@ pub struct ServeLocal {
     /// Largest request body accepted, in MiB.
     #[arg(long, default_value_t = 25)]
     pub max_body_mib: usize,
+    /// How long an async invocation (StartAsyncInvoke) runs before it completes or fails.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub async_seconds: u64,
+    /// Guardrail definitions (CreateGuardrail's request shape plus `guardrailId` and
+    /// `versions`), merged over the built-in ones such as `demo`.
+    #[arg(long, value_name = "FILE")]
+    pub guardrails: Option<PathBuf>,
 }
 
 impl ServeLocal {
@@ -84,6 +101,8 @@ impl ServeLocal {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // A bad guardrails file is reported before anything starts.
+        crate::local::guardrail::Registry::load(self.guardrails.as_deref())?;
         let pacing = if self.no_pacing {
             Pacing::OFF
         } else {
@@ -99,6 +118,8 @@ impl ServeLocal {
                 .then(|| FaultRate::new(self.fault_rate, kinds, self.fault_seed)),
             max_body_bytes: self.max_body_mib.saturating_mul(1024 * 1024),
             data_dir: self.data_dir.clone(),
+            async_seconds: self.async_seconds,
+            guardrails_file: self.guardrails.clone(),
         })
     }
 }

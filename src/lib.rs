@@ -1,6 +1,15 @@
 //! bedrock-tui: a terminal client and playground for Amazon Bedrock, and a local
 //! Bedrock Runtime endpoint for offline use and tests.
 
+pub mod app;
+pub mod ask;
+pub mod bedrock;
 pub mod catalog;
 pub mod cli;
+pub mod conversation;
 pub mod local;
+pub mod logging;
+pub mod sanitize;
+pub mod store;
+pub mod tui;
+pub mod ui;

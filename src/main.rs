@@ -11,7 +11,21 @@ use bedrock_tui::local::LocalEndpoint;
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::ServeLocal(opts) => serve_local(opts),
+        Some(Command::ServeLocal(opts)) => serve_local(opts),
+        Some(Command::Ask(args)) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(bedrock_tui::ask::run(args))
+        }
+        None => {
+            bedrock_tui::logging::to_file()?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let opts = bedrock_tui::tui::Options {
+                connect: cli.connect.options(None),
+                model: cli.model,
+                system: cli.system,
+            };
+            runtime.block_on(bedrock_tui::tui::run(opts))
+        }
     }
 }
 

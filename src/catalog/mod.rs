@@ -99,4 +99,66 @@ impl Catalog {
     pub fn get(&self, id: &str) -> Option<&Model> {
         self.models.iter().find(|m| m.id == id)
     }
+
+    /// The model behind a bare id, a profile id or either kind of ARN, in any region.
+    pub fn lookup(&self, name: &str) -> Option<&Model> {
+        let id = name.rsplit_once('/').map_or(name, |(_, id)| id);
+        self.get(id).or_else(|| {
+            Geo::ALL.iter().find_map(|g| {
+                id.strip_prefix(g.prefix())
+                    .and_then(|r| r.strip_prefix('.'))
+                    .and_then(|r| self.get(r))
+            })
+        })
+    }
+}
+
+/// The id to send for a model a user named, in `region`: a bare id of a model that
+/// needs an inference profile becomes the profile of the region's geography (or the
+/// global one); anything else is sent as it is.
+pub fn invocation_id(catalog: &Catalog, name: &str, region: &str) -> String {
+    let Some(model) = catalog.get(name) else {
+        return name.to_owned();
+    };
+    if model.on_demand {
+        return name.to_owned();
+    }
+    Geo::for_region(region)
+        .filter(|g| model.has_profile(*g))
+        .or_else(|| model.has_profile(Geo::Global).then_some(Geo::Global))
+        .map(|g| model.profile_id(g))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_parses_and_picks_profiles() {
+        let c = Catalog::builtin();
+        assert!(c.models.len() >= 30);
+        let sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        assert_eq!(
+            invocation_id(c, sonnet, "us-west-2"),
+            format!("us.{sonnet}")
+        );
+        assert_eq!(
+            invocation_id(c, sonnet, "eu-central-1"),
+            format!("eu.{sonnet}")
+        );
+        assert_eq!(
+            invocation_id(c, sonnet, "ap-south-1"),
+            format!("global.{sonnet}")
+        );
+        let haiku3 = "anthropic.claude-3-haiku-20240307-v1:0";
+        assert_eq!(invocation_id(c, haiku3, "us-east-1"), haiku3);
+        assert_eq!(invocation_id(c, "us.custom", "us-east-1"), "us.custom");
+        for m in &c.models {
+            if !m.on_demand {
+                let id = invocation_id(c, &m.id, "us-east-1");
+                assert!(resolve(c, &id, "us-east-1").is_ok(), "{} -> {id}", m.id);
+            }
+        }
+    }
 }

@@ -6,10 +6,13 @@ pub mod conversation;
 pub mod converse;
 pub mod error;
 pub mod faults;
+pub mod guardrail;
+pub mod jobs;
 mod json;
 pub mod native;
 mod ops;
 pub mod router;
+pub mod s3;
 mod schema;
 mod service;
 pub mod simulator;
@@ -44,6 +47,8 @@ pub struct LocalEndpoint {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// Completes async invocations in the background.
+    runner: Option<JoinHandle<()>>,
 }
 
 impl LocalEndpoint {
@@ -58,13 +63,20 @@ impl LocalEndpoint {
             .ok();
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State::new(Catalog::builtin(), settings));
+        let mut state = State::new(Catalog::builtin(), settings);
+        state.guardrails = guardrail::Registry::load(state.settings.guardrails_file.as_deref())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let state = Arc::new(state);
         let (stop, stopped) = watch::channel(false);
+        let runner = state
+            .jobs
+            .open(&state.settings, state.catalog, stopped.clone())?;
         let task = tokio::spawn(serve(listener, state, stopped));
         Ok(LocalEndpoint {
             addr,
             stop,
             task: Some(task),
+            runner: Some(runner),
         })
     }
 
@@ -82,6 +94,9 @@ impl LocalEndpoint {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(runner) = self.runner.take() {
+            let _ = runner.await;
         }
     }
 }

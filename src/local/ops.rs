@@ -9,6 +9,8 @@ use super::conversation::{Block, Request, Role};
 use super::converse::{self, Usage};
 use super::error::{ErrorKind, ServiceError};
 use super::faults::{self, Fault};
+use super::guardrail::{self, Guard, Verdict};
+use super::jobs;
 use super::json::{self, root};
 use super::native::{self, Invocation, Parsed};
 use super::router::Route;
@@ -23,6 +25,8 @@ pub struct Call<'a> {
     pub route: &'a Route,
     pub region: &'a str,
     pub headers: &'a http::HeaderMap,
+    /// The query string, without the `?` (empty when there is none).
+    pub query: &'a str,
     pub body: &'a [u8],
     pub started: Instant,
     /// A fault drawn from the server's fault rate for this request.
@@ -58,39 +62,17 @@ pub async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
                 model.id
             )))
         }
-        Route::ApplyGuardrail { id, version } => Err(ServiceError::new(
-            ErrorKind::ResourceNotFound,
-            format!("The guardrail {id} with version {version} was not found."),
-        )),
+        Route::ApplyGuardrail { id, version } => guardrail::apply(state, &call, id, version).await,
         Route::InvokeGuardrailChecks => Err(ServiceError::validation(
             "InvokeGuardrailChecks is not available on this endpoint.",
         )),
-        Route::StartAsyncInvoke => start_async(state, &call),
-        Route::ListAsyncInvokes => Ok(Reply::Json {
-            body: json!({ "asyncInvokeSummaries": [] }),
-            headers: Vec::new(),
-        }),
-        Route::GetAsyncInvoke(arn) => Err(ServiceError::validation(format!(
-            "The invocation ARN {arn} is invalid or does not exist."
-        ))),
+        Route::StartAsyncInvoke => jobs::start(state, &call).await,
+        Route::ListAsyncInvokes => jobs::list(state, &call).await,
+        Route::GetAsyncInvoke(arn) => jobs::get(state, &call, arn).await,
         Route::LocalRequests | Route::LocalHealth | Route::Unknown => {
             Err(ServiceError::validation("Unknown operation"))
         }
     }
-}
-
-fn start_async(state: &State, call: &Call) -> Result<Reply> {
-    let body = json::parse_body(call.body)?;
-    let o = root(&body)?;
-    let id = o.req_str("modelId")?;
-    let model = resolve(state.catalog, id, call.region)?.model;
-    if !model.capabilities.async_invoke {
-        return Err(ServiceError::validation(format!(
-            "The model {} doesn't support async inference. Use a model that supports async inference and try again.",
-            model.id
-        )));
-    }
-    Err(ServiceError::of(ErrorKind::ServiceUnavailable))
 }
 
 /// Faults asked for by directives in the request's last user message, and the drawn one.
@@ -239,22 +221,21 @@ async fn pace_whole(state: &State, output: u32) {
     tokio::time::sleep(p.ttft + generating).await;
 }
 
-struct Prepared<'a> {
-    model: &'a Model,
+struct Prepared {
     generation: Generation,
     usage: Usage,
     interrupt: Option<Interrupt>,
 }
 
 /// Validates, applies faults and runs the simulated model.
-async fn prepare<'a>(
+async fn prepare(
     state: &State,
     call: &Call<'_>,
-    model: &'a Model,
+    model: &Model,
     req: &Request,
     streaming: bool,
     native: bool,
-) -> Result<Prepared<'a>> {
+) -> Result<Prepared> {
     let faults = faults_of(call, req)?;
     // A native body was already checked by its family's own rules, which differ from
     // Converse's (a Titan transcript's preamble is not a system prompt, for example).
@@ -267,7 +248,6 @@ async fn prepare<'a>(
     let generation = simulator::generate(req, max);
     usage.output = generation.output_tokens;
     Ok(Prepared {
-        model,
         generation,
         usage,
         interrupt,
@@ -291,35 +271,58 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
         return Err(native::streaming_unsupported());
     }
     let body = json::parse_body(call.body)?;
-    let req = converse::parse(&body)?;
-    if let Some(g) = body.get("guardrailConfig").filter(|g| !g.is_null()) {
-        return Err(unknown_guardrail(g));
-    }
-    let p = prepare(state, call, model, &req, streaming, false).await?;
-    if p.interrupt.is_some() && !streaming {
-        return drop_or_fail(p.interrupt);
+    let mut req = converse::parse(&body)?;
+    let guard = Guard::converse(state, call.region, &body, streaming)?;
+    let (generation, usage, interrupt, verdict) = match &guard {
+        None => {
+            let p = prepare(state, call, model, &req, streaming, false).await?;
+            (p.generation, p.usage, p.interrupt, Verdict::default())
+        }
+        Some(g) => {
+            // The request is validated before the guardrail reads it.
+            faults_of(call, &req)?;
+            check_conversation(&req, model, streaming)?;
+            max_tokens(&req, model)?;
+            let input = g.screen_converse_input(&mut req, &body);
+            if input.blocked() {
+                let interrupt = apply_faults(&faults_of(call, &req)?).await?;
+                let (generation, verdict) = g.blocked_input(input);
+                (generation, Usage::default(), interrupt, verdict)
+            } else {
+                let p = prepare(state, call, model, &req, streaming, false).await?;
+                let (generation, verdict) = g.screen_output(input, p.generation, streaming);
+                (generation, p.usage, p.interrupt, verdict)
+            }
+        }
+    };
+    if interrupt.is_some() && !streaming {
+        return drop_or_fail(interrupt);
     }
     if !streaming {
-        pace_whole(state, p.usage.output).await;
+        pace_whole(state, usage.output).await;
         let latency = call.started.elapsed().as_millis() as u64;
+        let mut body = converse::response(&generation, usage, latency, verdict.converse_trace());
+        verdict.mark_response(&mut body);
         return Ok(Reply::Json {
-            body: converse::response(&p.generation, p.usage, latency, None),
+            body,
             headers: Vec::new(),
         });
     }
     tokio::time::sleep(state.settings.pacing.ttft).await;
-    let usage = p.usage;
+    let mut items = converse::stream_items(&generation);
+    verdict.mark_events(&mut items);
+    let trace = verdict.converse_trace();
     Ok(Reply::Stream {
         plan: Plan {
-            items: converse::stream_items(&p.generation),
+            items,
             tail: Box::new(move |t: Timing| {
                 vec![StreamItem::event(
                     "metadata",
-                    converse::metadata(usage, t.total_ms, None),
+                    converse::metadata(usage, t.total_ms, trace),
                     0,
                 )]
             }),
-            interrupt: p.interrupt,
+            interrupt,
         },
         headers: Vec::new(),
     })
@@ -331,16 +334,6 @@ fn drop_or_fail(interrupt: Option<Interrupt>) -> Result<Reply> {
         Some(Interrupt::Drop(_)) => Ok(Reply::Drop),
         _ => Err(ServiceError::of(ErrorKind::ModelError)),
     }
-}
-
-fn unknown_guardrail(cfg: &Value) -> ServiceError {
-    let id = cfg
-        .get("guardrailIdentifier")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    ServiceError::validation(format!(
-        "The guardrail identifier or version provided in the request does not exist: {id}"
-    ))
 }
 
 fn header<'a>(call: &'a Call, name: &str) -> Option<&'a str> {
@@ -360,13 +353,12 @@ fn invocation_metrics(usage: Usage, t: Timing) -> Value {
 
 async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) -> Result<Reply> {
     let model = text_model(state, call, id)?;
-    if let Some(g) = header(call, "x-amzn-bedrock-guardrailidentifier") {
-        return Err(unknown_guardrail(&json!({ "guardrailIdentifier": g })));
-    }
+    let guard = Guard::invoke(state, call.region, call.headers, call.body)?;
     if streaming && !(native::supports_streaming(model) && model.capabilities.streaming) {
         return Err(native::streaming_unsupported());
     }
-    let parsed: Parsed = match native::parse(model, call.body)? {
+    let body = guard.as_ref().map_or(call.body, |(_, b)| b.as_slice());
+    let mut parsed: Parsed = match native::parse(model, body)? {
         Invocation::Generate(p) => p,
         Invocation::Embed {
             response,
@@ -382,45 +374,63 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
             });
         }
     };
-    let p = prepare(state, call, model, &parsed.request, streaming, true).await?;
+    let (generation, usage, interrupt, verdict) = match &guard {
+        None => {
+            let p = prepare(state, call, model, &parsed.request, streaming, true).await?;
+            (p.generation, p.usage, p.interrupt, Verdict::default())
+        }
+        Some((g, _)) => {
+            faults_of(call, &parsed.request)?;
+            max_tokens(&parsed.request, model)?;
+            let input = g.screen_native_input(&mut parsed.request);
+            if input.blocked() {
+                let interrupt = apply_faults(&faults_of(call, &parsed.request)?).await?;
+                let (generation, verdict) = g.blocked_input(input);
+                (generation, Usage::default(), interrupt, verdict)
+            } else {
+                let p = prepare(state, call, model, &parsed.request, streaming, true).await?;
+                let (generation, verdict) = g.screen_output(input, p.generation, streaming);
+                (generation, p.usage, p.interrupt, verdict)
+            }
+        }
+    };
     let perf = header(call, "x-amzn-bedrock-performanceconfig-latency")
         .unwrap_or("standard")
         .to_owned();
     if !streaming {
-        if p.interrupt.is_some() {
-            return drop_or_fail(p.interrupt);
+        if interrupt.is_some() {
+            return drop_or_fail(interrupt);
         }
-        pace_whole(state, p.usage.output).await;
+        pace_whole(state, usage.output).await;
         let latency = call.started.elapsed().as_millis() as u64;
-        let body = native::response(model, &parsed, &p.generation, p.usage);
+        let mut body = native::response(model, &parsed, &generation, usage);
+        verdict.mark_native(&mut body);
         return Ok(Reply::Json {
             body,
             headers: vec![
-                (
-                    "x-amzn-bedrock-input-token-count",
-                    p.usage.input.to_string(),
-                ),
+                ("x-amzn-bedrock-input-token-count", usage.input.to_string()),
                 (
                     "x-amzn-bedrock-output-token-count",
-                    p.usage.output.to_string(),
+                    usage.output.to_string(),
                 ),
                 ("x-amzn-bedrock-invocation-latency", latency.to_string()),
                 (
                     "x-amzn-bedrock-cache-read-input-token-count",
-                    p.usage.cache_read.to_string(),
+                    usage.cache_read.to_string(),
                 ),
                 (
                     "x-amzn-bedrock-cache-write-input-token-count",
-                    p.usage.cache_write.to_string(),
+                    usage.cache_write.to_string(),
                 ),
                 ("x-amzn-bedrock-performanceconfig-latency", perf),
             ],
         });
     }
     tokio::time::sleep(state.settings.pacing.ttft).await;
-    let mut items = native::chunks(p.model, &parsed, &p.generation, p.usage);
+    let mut items = native::chunks(model, &parsed, &generation, usage);
+    verdict.mark_chunks(&mut items);
+    let trace = verdict.native_trace();
     let last = items.pop();
-    let usage = p.usage;
     Ok(Reply::Stream {
         plan: Plan {
             items,
@@ -431,10 +441,13 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
                         "amazon-bedrock-invocationMetrics".into(),
                         invocation_metrics(usage, t),
                     );
+                    if let Some(trace) = trace {
+                        map.insert("amazon-bedrock-trace".into(), trace);
+                    }
                 }
                 vec![last]
             }),
-            interrupt: p.interrupt,
+            interrupt,
         },
         headers: vec![
             ("x-amzn-bedrock-content-type", "application/json".into()),

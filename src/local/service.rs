@@ -13,6 +13,7 @@ use serde_json::json;
 use super::error::ServiceError;
 use super::ops::{self, Call, Reply};
 use super::router::{self, Route};
+use super::s3;
 use super::state::{LogEntry, State, now_ms};
 use super::stream::{self, Body, Pacing};
 
@@ -115,9 +116,14 @@ pub async fn handle(
 ) -> Result<Response<Body>, Dropped> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
+    // Requests signed for S3 (the async outputs) share the base URL with Bedrock.
+    if s3::is_s3_request(req.headers(), req.uri()) {
+        return Ok(serve_s3(&state, req, &request_id).await);
+    }
     let route = router::route(req.method(), req.uri().path());
     let region = region_of(req.headers()).unwrap_or_else(|| state.settings.region.clone());
     let (parts, body) = req.into_parts();
+    let query = parts.uri.query().unwrap_or("");
     let body = read_body(body, state.settings.max_body_bytes).await;
 
     let outcome = match (&route, body) {
@@ -151,6 +157,7 @@ pub async fn handle(
                 route: &route,
                 region: &region,
                 headers: &parts.headers,
+                query,
                 body: &bytes,
                 started,
                 drawn,
@@ -184,6 +191,30 @@ pub async fn handle(
     };
     finish(&state, &route, &request_id, &mut response, error);
     Ok(response)
+}
+
+async fn serve_s3(state: &State, req: http::Request<Incoming>, request_id: &str) -> Response<Body> {
+    let mut r = match state.jobs.s3() {
+        Some(store) => store.serve(req).await,
+        None => {
+            let mut r = Response::new(stream::full(""));
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amz-request-id", v);
+    }
+    let status = r.status().as_u16();
+    state.record(LogEntry {
+        time_ms: now_ms(),
+        request_id: request_id.to_owned(),
+        operation: "S3".to_owned(),
+        model_id: None,
+        status,
+        error: (status >= 400).then(|| format!("HTTP {status}")),
+    });
+    r
 }
 
 fn entry(route: &Route, request_id: &str, status: u16, error: Option<&str>) -> LogEntry {

@@ -107,6 +107,11 @@ pub fn generate(req: &Request, max_tokens: u32) -> Generation {
         }
         None => {
             let mut text = compose::answer(req, &question, seed);
+            // `[[say:TEXT]]` opens the answer with TEXT: a way to make the model say
+            // something, for testing what guards or parses model output.
+            if let Some(say) = directive_values(&req.last_user_text(), "say").first() {
+                text = format!("{say}\n\n{text}");
+            }
             if let Some(n) = directive_values(&req.last_user_text(), "tokens")
                 .first()
                 .and_then(|v| v.parse::<u32>().ok())

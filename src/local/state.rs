@@ -22,6 +22,10 @@ pub struct Settings {
     pub fault_rate: Option<FaultRate>,
     pub max_body_bytes: usize,
     pub data_dir: Option<PathBuf>,
+    /// Guardrail definitions merged over the built-in ones (`--guardrails FILE`).
+    pub guardrails_file: Option<PathBuf>,
+    /// How long an async invocation runs before it ends.
+    pub async_seconds: u64,
 }
 
 impl Default for Settings {
@@ -32,6 +36,8 @@ impl Default for Settings {
             fault_rate: None,
             max_body_bytes: 25 * 1024 * 1024,
             data_dir: None,
+            guardrails_file: None,
+            async_seconds: 20,
         }
     }
 }
@@ -55,6 +61,10 @@ const LOG_CAPACITY: usize = 10_000;
 pub struct State {
     pub catalog: &'static Catalog,
     pub settings: Settings,
+    /// The guardrails requests can name: the built-in ones and those of `guardrails_file`.
+    pub guardrails: super::guardrail::Registry,
+    /// Async invocations and the S3 store they write to; opened when the endpoint starts.
+    pub jobs: super::jobs::Jobs,
     log: Mutex<VecDeque<LogEntry>>,
     cache: Mutex<HashMap<u64, Instant>>,
 }
@@ -70,6 +80,8 @@ impl State {
         State {
             catalog,
             settings,
+            guardrails: super::guardrail::Registry::builtin(),
+            jobs: super::jobs::Jobs::default(),
             log: Mutex::new(VecDeque::new()),
             cache: Mutex::new(HashMap::new()),
         }

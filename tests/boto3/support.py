@@ -118,6 +118,23 @@ def make_client(url=None, region="us-east-1", retries=None, **config):
     )
 
 
+def make_s3_client(url: str, region="us-east-1"):
+    """An S3 client for the endpoint's S3 API: same base URL, path-style addressing."""
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key="x",
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            connect_timeout=10,
+            read_timeout=60,
+        ),
+    )
+
+
 def user(text: str) -> dict:
     return {"role": "user", "content": [{"text": text}]}
 
@@ -154,3 +171,61 @@ WEATHER_TOOL = {
 
 def thinking(budget: int) -> dict:
     return {"thinking": {"type": "enabled", "budget_tokens": budget}}
+
+
+def post_json(url: str, path: str, body: dict) -> dict:
+    """An unsigned POST to the endpoint, returning the raw JSON body (no SDK parsing)."""
+    req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def shape_errors(shape, value, path="") -> list:
+    """How `value` (raw JSON) departs from a botocore shape: unknown or missing required
+    members, wrong types, values outside an enum."""
+    errors = []
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{path}: not an object"]
+        for name in shape.required_members:
+            if name not in value:
+                errors.append(f"{path}.{name}: required member missing")
+        for name, v in value.items():
+            if name not in shape.members:
+                errors.append(f"{path}.{name}: not a member of {shape.name}")
+            else:
+                errors += shape_errors(shape.members[name], v, f"{path}.{name}")
+    elif kind == "list":
+        if not isinstance(value, list):
+            return [f"{path}: not a list"]
+        for i, v in enumerate(value):
+            errors += shape_errors(shape.member, v, f"{path}[{i}]")
+    elif kind == "map":
+        if not isinstance(value, dict):
+            return [f"{path}: not a map"]
+        for k, v in value.items():
+            errors += shape_errors(shape.value, v, f"{path}.{k}")
+    elif kind == "string":
+        if not isinstance(value, str):
+            errors.append(f"{path}: not a string")
+        elif shape.enum and value not in shape.enum:
+            errors.append(f"{path}: {value!r} not in {shape.name}")
+    elif kind in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors.append(f"{path}: not an integer")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            errors.append(f"{path}: not a boolean")
+    elif kind in ("double", "float"):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            errors.append(f"{path}: not a number")
+    return errors
+
+
+def assert_shape(client, shape_name: str, value) -> None:
+    """Checks raw JSON against a shape of the client's own service model."""
+    shape = client.meta.service_model.shape_for(shape_name)
+    errors = shape_errors(shape, value, shape_name)
+    assert not errors, "\n".join(errors)

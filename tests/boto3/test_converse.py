@@ -337,6 +337,6 @@ def test_unknown_guardrail_is_refused(client):
         client.converse(
             modelId=HAIKU3,
             messages=[user("hello")],
-            guardrailConfig={"guardrailIdentifier": "gr-missing", "guardrailVersion": "1"},
+            guardrailConfig={"guardrailIdentifier": "grmissing", "guardrailVersion": "1"},
         )
-    assert e.value.response["Error"]["Message"].endswith("does not exist: gr-missing")
+    assert e.value.response["Error"]["Message"].endswith("does not exist: grmissing")

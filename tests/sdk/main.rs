@@ -1,11 +1,14 @@
 //! Integration tests: the real AWS SDK for Rust (SigV4-signed, test credentials)
 //! against a local endpoint started on a free loopback port.
 
+mod ask;
 mod bad_input;
 mod cli;
 mod converse;
 mod count_tokens;
 mod faults;
+mod guardrails;
+mod jobs;
 mod native;
 
 use aws_credential_types::Credentials;

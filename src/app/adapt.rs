@@ -1,0 +1,81 @@
+//! Adapts a conversation to the model it is switched to: blocks the target cannot take
+//! are converted to text or dropped, and the change is summed up in one line for the user.
+
+use crate::catalog::{Catalog, Model};
+use crate::conversation::{Block, Message, Role};
+
+use super::state::{Entry, EntryState};
+
+/// The model of a user-facing id (bare, profile, or ARN), whatever the region.
+pub fn model_of(id: &str) -> Option<&'static Model> {
+    Catalog::builtin().lookup(id)
+}
+
+/// Rewrites `entries` for `target`; returns what changed, or `None` if nothing did.
+pub fn adapt(entries: &mut [Entry], system: &mut Option<String>, target: &str) -> Option<String> {
+    let Some(model) = model_of(target) else {
+        return Some(format!(
+            "{target} is not in the catalog, so the conversation is sent as it is"
+        ));
+    };
+    let caps = model.capabilities;
+    let (mut reasoning, mut tools) = (0, 0);
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.state != EntryState::Streaming)
+    {
+        let producer = e.message.model.as_deref().and_then(model_of);
+        let keep_reasoning = caps.reasoning && producer.is_some_and(|p| p.family == model.family);
+        let before = e.message.blocks.len();
+        let mut changed = false;
+        let blocks = std::mem::take(&mut e.message.blocks);
+        for b in blocks {
+            match b {
+                Block::Reasoning { .. } if !keep_reasoning => {
+                    reasoning += 1;
+                    changed = true;
+                }
+                Block::ToolUse { name, input, .. } if !caps.tools => {
+                    tools += 1;
+                    changed = true;
+                    e.message
+                        .blocks
+                        .push(Block::Text(format!("[called tool {name} with {input}]")));
+                }
+                Block::ToolResult { content, .. } if !caps.tools => {
+                    tools += 1;
+                    changed = true;
+                    e.message
+                        .blocks
+                        .push(Block::Text(format!("[tool result: {content}]")));
+                }
+                other => e.message.blocks.push(other),
+            }
+        }
+        if changed || e.message.blocks.len() != before {
+            e.revision += 1;
+        }
+    }
+    let mut parts = Vec::new();
+    if reasoning > 0 {
+        parts.push(format!(
+            "dropped {reasoning} reasoning block(s) it cannot verify"
+        ));
+    }
+    if tools > 0 {
+        parts.push(format!("turned {tools} tool block(s) into text"));
+    }
+    if system.is_some() && !caps.system_prompt {
+        parts.push(
+            "the system prompt goes in the first message, as it takes no system prompt".into(),
+        );
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The system prompt placed in front of the first user message, for models without one.
+pub fn inline_system(messages: &mut [Message], system: &str) {
+    if let Some(first) = messages.iter_mut().find(|m| m.role == Role::User) {
+        first.blocks.insert(0, Block::Text(format!("{system}\n\n")));
+    }
+}

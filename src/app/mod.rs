@@ -1,0 +1,13 @@
+//! The application core: all state in plain structs, the messages that change it, and
+//! the effects the reducer asks the executor to carry out. Nothing here does IO.
+
+pub mod adapt;
+pub mod picker;
+pub mod state;
+pub mod update;
+
+pub use state::{App, Entry, EntryState, Notice, Overlay, TurnId};
+pub use update::{Effect, Msg, PickerKey, update};
+
+#[cfg(test)]
+mod tests;

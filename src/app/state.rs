@@ -1,0 +1,146 @@
+//! Application state: the conversation as shown, the turn in flight, the chosen model,
+//! the connection, and what overlays and notices are up.
+
+use crate::bedrock::BedrockError;
+use crate::conversation::{Block, Inference, Message, Role, StopReason, Usage};
+
+/// Identifies one request to a model; events of any other turn are stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TurnId(pub u64);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryState {
+    Done,
+    Streaming,
+    /// Stopped by the user; the partial text is kept.
+    Cancelled,
+    Failed(BedrockError),
+}
+
+/// One message of the conversation as the app shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub message: Message,
+    pub state: EntryState,
+    pub stop: Option<StopReason>,
+    pub usage: Option<Usage>,
+    /// Bumped on every change, so renderers know when their cached lines are stale.
+    pub revision: u64,
+}
+
+impl Entry {
+    pub fn new(message: Message, state: EntryState) -> Self {
+        Entry {
+            message,
+            state,
+            stop: None,
+            usage: None,
+            revision: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Info(String),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help,
+    Picker(super::picker::Picker),
+}
+
+/// What the app is connected to, once the background resolution finishes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Link {
+    #[default]
+    Connecting,
+    Aws {
+        region: String,
+        profile: Option<String>,
+    },
+    Custom {
+        url: String,
+        region: String,
+    },
+    Local {
+        url: String,
+        reason: Option<String>,
+    },
+    Failed(String),
+}
+
+impl Link {
+    /// The region requests go to; until connected, the one most users are in.
+    pub fn region(&self) -> &str {
+        match self {
+            Link::Aws { region, .. } | Link::Custom { region, .. } => region,
+            _ => "us-east-1",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct App {
+    pub entries: Vec<Entry>,
+    /// The model or profile id the next turn goes to.
+    pub model: String,
+    pub system: Option<String>,
+    pub inference: Inference,
+    /// The turn in flight and the index of the entry it streams into.
+    pub turn: Option<(TurnId, usize)>,
+    pub next_turn: u64,
+    pub link: Link,
+    pub notice: Option<Notice>,
+    pub overlay: Overlay,
+    /// Lines scrolled up from the bottom; 0 follows the newest text.
+    pub scroll: u16,
+    pub quitting: bool,
+}
+
+impl App {
+    pub fn new(model: impl Into<String>) -> Self {
+        App {
+            model: model.into(),
+            ..App::default()
+        }
+    }
+
+    pub fn streaming(&self) -> bool {
+        self.turn.is_some()
+    }
+
+    /// The messages a turn sends: everything finished or cancelled with content, in
+    /// order. A question whose answer failed stays on screen but is not sent again
+    /// with later questions (Ctrl+R retries it); consecutive messages of one role are
+    /// merged, as the API requires alternating roles.
+    pub fn history(&self) -> Vec<Message> {
+        let mut out: Vec<Message> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if matches!(e.state, EntryState::Failed(_) | EntryState::Streaming) {
+                continue;
+            }
+            let answer_failed = self
+                .entries
+                .get(i + 1)
+                .is_some_and(|n| matches!(n.state, EntryState::Failed(_)));
+            if e.message.role == Role::User && answer_failed {
+                continue;
+            }
+            if e.message.blocks.iter().all(|b| matches!(b, Block::Text(t) if t.trim().is_empty())) {
+                continue;
+            }
+            match out.last_mut() {
+                Some(last) if last.role == e.message.role => {
+                    last.blocks.extend(e.message.blocks.iter().cloned());
+                }
+                _ => out.push(e.message.clone()),
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,398 @@
+//! The reducer: `update(&mut App, Msg) -> Vec<Effect>`, pure and exhaustive. Every
+//! async result carries the id of the turn that caused it, so stale ones are dropped.
+
+use crate::bedrock::{BedrockError, TurnEvent, TurnRequest};
+use crate::catalog::{Catalog, invocation_id};
+use crate::conversation::{Block, Message, Role};
+
+use super::adapt;
+use super::picker::{self, Picker};
+use super::state::{App, Entry, EntryState, Link, Notice, Overlay, TurnId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// The composer's text was submitted (a message or a slash command).
+    Submit(String),
+    Turn {
+        id: TurnId,
+        event: TurnEvent,
+    },
+    TurnDone {
+        id: TurnId,
+    },
+    TurnFailed {
+        id: TurnId,
+        error: BedrockError,
+    },
+    /// Esc: stop the answer that is streaming.
+    Cancel,
+    /// Ask the last question again.
+    Regenerate,
+    /// Put the last question back in the composer and remove it and its answer.
+    EditLast,
+    Connected(Link),
+    SwitchModel(String),
+    ScrollBy(i32),
+    ScrollToBottom,
+    ToggleHelp,
+    OpenPicker,
+    Picker(PickerKey),
+    CloseOverlay,
+    Quit,
+}
+
+/// Keys the model picker understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKey {
+    Char(char),
+    Backspace,
+    Up,
+    Down,
+    /// Cycle through the ways to invoke the selected model (bare id, geo, global).
+    Tab,
+    Enter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    StartTurn {
+        id: TurnId,
+        request: TurnRequest,
+    },
+    CancelTurn(TurnId),
+    /// Replace the composer's text.
+    SetComposer(String),
+    Quit,
+}
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Submit(text) => submit(app, text),
+        Msg::Turn { id, event } => {
+            if let Some(idx) = live(app, id) {
+                apply_event(&mut app.entries[idx], event);
+            }
+            Vec::new()
+        }
+        Msg::TurnDone { id } => {
+            if let Some(idx) = live(app, id) {
+                let e = &mut app.entries[idx];
+                e.state = EntryState::Done;
+                e.revision += 1;
+                app.turn = None;
+            }
+            Vec::new()
+        }
+        Msg::TurnFailed { id, error } => {
+            if let Some(idx) = live(app, id) {
+                let e = &mut app.entries[idx];
+                app.notice = Some(Notice::Error(error.to_string()));
+                e.state = EntryState::Failed(error);
+                e.revision += 1;
+                app.turn = None;
+            }
+            Vec::new()
+        }
+        Msg::Cancel => match app.turn.take() {
+            Some((id, idx)) => {
+                let e = &mut app.entries[idx];
+                e.state = EntryState::Cancelled;
+                e.revision += 1;
+                app.notice = Some(Notice::Info(
+                    "Answer stopped; the partial text is kept.".into(),
+                ));
+                vec![Effect::CancelTurn(id)]
+            }
+            None => {
+                app.overlay = Overlay::None;
+                Vec::new()
+            }
+        },
+        Msg::Regenerate => regenerate(app),
+        Msg::EditLast => edit_last(app),
+        Msg::Connected(link) => {
+            if let Link::Local {
+                reason: Some(r), ..
+            } = &link
+            {
+                app.notice = Some(Notice::Info(format!("Local mode: {r}.")));
+            }
+            app.link = link;
+            app.model = invocation_id(Catalog::builtin(), &app.model, app.link.region());
+            Vec::new()
+        }
+        Msg::SwitchModel(model) => switch_model(app, model),
+        Msg::ScrollBy(d) => {
+            app.scroll = (i32::from(app.scroll) + d).clamp(0, i32::from(u16::MAX)) as u16;
+            Vec::new()
+        }
+        Msg::ScrollToBottom => {
+            app.scroll = 0;
+            Vec::new()
+        }
+        Msg::ToggleHelp => {
+            app.overlay = match app.overlay {
+                Overlay::Help => Overlay::None,
+                _ => Overlay::Help,
+            };
+            Vec::new()
+        }
+        Msg::OpenPicker => {
+            app.overlay = Overlay::Picker(Picker::default());
+            Vec::new()
+        }
+        Msg::Picker(key) => picker_key(app, key),
+        Msg::CloseOverlay => {
+            app.overlay = Overlay::None;
+            Vec::new()
+        }
+        Msg::Quit => {
+            app.quitting = true;
+            let mut effects: Vec<Effect> = app
+                .turn
+                .take()
+                .map(|(id, _)| Effect::CancelTurn(id))
+                .into_iter()
+                .collect();
+            effects.push(Effect::Quit);
+            effects
+        }
+    }
+}
+
+/// The entry index of turn `id` if it is the one in flight.
+fn live(app: &App, id: TurnId) -> Option<usize> {
+    app.turn.filter(|(t, _)| *t == id).map(|(_, idx)| idx)
+}
+
+fn apply_event(e: &mut Entry, event: TurnEvent) {
+    e.revision += 1;
+    let blocks = &mut e.message.blocks;
+    match event {
+        TurnEvent::Text(t) => match blocks.last_mut() {
+            Some(Block::Text(s)) => s.push_str(&t),
+            _ => blocks.push(Block::Text(t)),
+        },
+        TurnEvent::Reasoning(t) => match blocks.last_mut() {
+            Some(Block::Reasoning { text, .. }) => text.push_str(&t),
+            _ => blocks.push(Block::Reasoning {
+                text: t,
+                signature: None,
+            }),
+        },
+        TurnEvent::ReasoningSignature(s) => {
+            if let Some(Block::Reasoning { signature, .. }) = blocks.last_mut() {
+                *signature = Some(s);
+            }
+        }
+        TurnEvent::ToolUseStart { id, name } => blocks.push(Block::ToolUse {
+            id,
+            name,
+            input: serde_json::Value::String(String::new()),
+        }),
+        TurnEvent::ToolUseInput(part) => {
+            if let Some(Block::ToolUse {
+                input: serde_json::Value::String(s),
+                ..
+            }) = blocks.last_mut()
+            {
+                s.push_str(&part);
+            }
+        }
+        TurnEvent::BlockStop => {
+            // Tool input streams as JSON text; it becomes a value once complete.
+            if let Some(Block::ToolUse { input, .. }) = blocks.last_mut()
+                && let serde_json::Value::String(s) = input
+            {
+                *input = serde_json::from_str(s).unwrap_or(serde_json::Value::String(s.clone()));
+            }
+        }
+        TurnEvent::Stop(s) => e.stop = Some(s),
+        TurnEvent::Metadata { usage, .. } => e.usage = Some(usage),
+    }
+}
+
+fn start_turn(app: &mut App) -> Vec<Effect> {
+    let id = TurnId(app.next_turn);
+    app.next_turn += 1;
+    let mut messages = app.history();
+    let takes_system = adapt::model_of(&app.model).is_none_or(|m| m.capabilities.system_prompt);
+    let system = match &app.system {
+        Some(s) if !takes_system => {
+            adapt::inline_system(&mut messages, s);
+            None
+        }
+        other => other.clone(),
+    };
+    let request = TurnRequest {
+        model_id: app.model.clone(),
+        system,
+        messages,
+        inference: app.inference.clone(),
+    };
+    let mut answer = Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: Vec::new(),
+            model: Some(app.model.clone()),
+        },
+        EntryState::Streaming,
+    );
+    answer.revision = 1;
+    app.entries.push(answer);
+    app.turn = Some((id, app.entries.len() - 1));
+    app.scroll = 0;
+    app.notice = None;
+    vec![Effect::StartTurn { id, request }]
+}
+
+fn submit(app: &mut App, text: String) -> Vec<Effect> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    if let Some(cmd) = trimmed.strip_prefix('/') {
+        return command(app, cmd, &text);
+    }
+    if app.streaming() {
+        app.notice = Some(Notice::Error(
+            "An answer is still streaming: press Esc to stop it first.".into(),
+        ));
+        return vec![Effect::SetComposer(text)];
+    }
+    app.entries
+        .push(Entry::new(Message::user(text), EntryState::Done));
+    start_turn(app)
+}
+
+fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
+    let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
+    let arg = arg.trim();
+    match name {
+        "model" if !arg.is_empty() => switch_model(app, arg.to_owned()),
+        "model" => {
+            app.overlay = Overlay::Picker(Picker::default());
+            Vec::new()
+        }
+        "system" => {
+            app.system = (!arg.is_empty()).then(|| arg.to_owned());
+            app.notice = Some(Notice::Info(match &app.system {
+                Some(_) => "System prompt set.".into(),
+                None => "System prompt cleared.".into(),
+            }));
+            Vec::new()
+        }
+        "new" | "clear" => {
+            let mut effects: Vec<Effect> = app
+                .turn
+                .take()
+                .map(|(id, _)| Effect::CancelTurn(id))
+                .into_iter()
+                .collect();
+            app.entries.clear();
+            app.scroll = 0;
+            app.notice = Some(Notice::Info("New conversation.".into()));
+            effects.push(Effect::SetComposer(String::new()));
+            effects
+        }
+        "help" => {
+            app.overlay = Overlay::Help;
+            Vec::new()
+        }
+        "quit" | "exit" => update(app, Msg::Quit),
+        "retry" | "regenerate" => regenerate(app),
+        "edit" => edit_last(app),
+        _ => {
+            app.notice = Some(Notice::Error(format!(
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /help, /quit."
+            )));
+            vec![Effect::SetComposer(original.to_owned())]
+        }
+    }
+}
+
+/// Index of the last user message.
+fn last_user(app: &App) -> Option<usize> {
+    app.entries
+        .iter()
+        .rposition(|e| e.message.role == Role::User)
+}
+
+fn regenerate(app: &mut App) -> Vec<Effect> {
+    if app.streaming() {
+        return Vec::new();
+    }
+    let Some(u) = last_user(app) else {
+        app.notice = Some(Notice::Error("Nothing to regenerate yet.".into()));
+        return Vec::new();
+    };
+    app.entries.truncate(u + 1);
+    start_turn(app)
+}
+
+fn edit_last(app: &mut App) -> Vec<Effect> {
+    if app.streaming() {
+        return Vec::new();
+    }
+    let Some(u) = last_user(app) else {
+        return Vec::new();
+    };
+    let text = app.entries[u].message.text();
+    app.entries.truncate(u);
+    vec![Effect::SetComposer(text)]
+}
+
+fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
+    let Overlay::Picker(p) = &mut app.overlay else {
+        return Vec::new();
+    };
+    let catalog = Catalog::builtin();
+    let region = app.link.region().to_owned();
+    match key {
+        PickerKey::Char(c) => {
+            p.query.push(c);
+            p.selected = 0;
+            p.route = None;
+        }
+        PickerKey::Backspace => {
+            p.query.pop();
+            p.selected = 0;
+            p.route = None;
+        }
+        PickerKey::Up => p.move_by(-1, picker::filtered(catalog, &p.query).len()),
+        PickerKey::Down => p.move_by(1, picker::filtered(catalog, &p.query).len()),
+        PickerKey::Tab => {
+            if let Some(m) = p.selected_model(catalog) {
+                p.cycle_route(m, &region);
+            }
+        }
+        PickerKey::Enter => {
+            if let Some(m) = p.selected_model(catalog) {
+                let id = picker::route_id(m, p.route(m, &region));
+                app.overlay = Overlay::None;
+                return switch_model_exact(app, id);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
+    let model = invocation_id(Catalog::builtin(), &model, app.link.region());
+    switch_model_exact(app, model)
+}
+
+/// Switches to exactly `model` (already the id to invoke).
+fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
+    if model == app.model {
+        return Vec::new();
+    }
+    let report = adapt::adapt(&mut app.entries, &mut app.system, &model);
+    app.notice = Some(Notice::Info(match report {
+        Some(r) => format!("Switched to {model}; {r}."),
+        None => format!("Switched to {model}; the conversation carries over as it is."),
+    }));
+    app.model = model;
+    app.overlay = Overlay::None;
+    Vec::new()
+}

@@ -1,0 +1,150 @@
+//! `bedrock-tui ask`: one question, the answer streamed to stdout, errors to stderr.
+
+use std::io::{Read, Write};
+
+use clap::Args;
+use serde_json::json;
+
+use crate::bedrock::{self, ConnectOptions, Endpoint, TurnEvent, TurnRequest};
+use crate::catalog::{Catalog, invocation_id};
+use crate::conversation::{Inference, Message, StopReason, Usage};
+use crate::local::Pacing;
+
+pub const DEFAULT_MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
+
+/// Options shared by every command that talks to Bedrock.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// AWS profile (default: AWS_PROFILE or the default profile).
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region (default: from the profile or AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send requests to this Bedrock Runtime endpoint instead of AWS.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Start the local endpoint in-process and use it.
+    #[arg(long, conflicts_with = "endpoint_url")]
+    pub local: bool,
+}
+
+impl ConnectArgs {
+    pub fn options(&self, local_pacing: Option<Pacing>) -> ConnectOptions {
+        ConnectOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            local: self.local,
+            local_pacing,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Ask {
+    /// The question; `-` or nothing reads it from standard input.
+    pub prompt: Option<String>,
+    /// Model id, inference profile id or ARN.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    /// System prompt.
+    #[arg(long)]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Print the whole response as JSON at the end instead of streaming text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
+    let text = match prompt {
+        Some(p) if p != "-" => p.to_owned(),
+        _ => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            s
+        }
+    };
+    if text.trim().is_empty() {
+        anyhow::bail!("the prompt is empty: pass it as an argument or on standard input");
+    }
+    Ok(text.replace("\r\n", "\n"))
+}
+
+pub async fn run(args: Ask) -> anyhow::Result<()> {
+    let prompt = prompt_text(args.prompt.as_deref())?;
+    let conn = bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await?;
+    if let Endpoint::Local {
+        reason: Some(r), ..
+    } = &conn.endpoint
+    {
+        eprintln!("bedrock-tui: using the local endpoint: {r}");
+    }
+    let model_id = invocation_id(Catalog::builtin(), &args.model, &conn.region);
+    let req = TurnRequest {
+        model_id: model_id.clone(),
+        system: args.system.clone(),
+        messages: vec![Message::user(prompt)],
+        inference: Inference {
+            max_tokens: args.max_tokens,
+            temperature: args.temperature,
+            ..Inference::default()
+        },
+    };
+    let mut text = String::new();
+    let mut stop: Option<StopReason> = None;
+    let mut usage = Usage::default();
+    let mut latency = 0;
+    let mut out = std::io::stdout().lock();
+    let streaming = !args.json;
+    let mut write_err = None;
+    let result = bedrock::stream_turn(&conn, &req, |ev| match ev {
+        TurnEvent::Text(t) => {
+            if streaming && write_err.is_none() {
+                let clean = crate::sanitize::text(&t);
+                if let Err(e) = out.write_all(clean.as_bytes()).and_then(|()| out.flush()) {
+                    write_err = Some(e);
+                }
+            }
+            text.push_str(&t);
+        }
+        TurnEvent::Stop(s) => stop = Some(s),
+        TurnEvent::Metadata {
+            usage: u,
+            latency_ms,
+        } => {
+            usage = u;
+            latency = latency_ms;
+        }
+        _ => {}
+    })
+    .await;
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.json {
+        let body = json!({
+            "model": model_id,
+            "text": text,
+            "stopReason": stop,
+            "usage": {
+                "inputTokens": usage.input,
+                "outputTokens": usage.output,
+                "cacheReadInputTokens": usage.cache_read,
+                "cacheWriteInputTokens": usage.cache_write,
+            },
+            "latencyMs": latency,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+    } else if !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
+}

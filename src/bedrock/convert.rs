@@ -1,0 +1,124 @@
+//! Conversions between the app's conversation types and the SDK's Converse types.
+
+use aws_sdk_bedrockruntime::types as sdk;
+use aws_smithy_types::{Document, Number};
+use serde_json::Value;
+
+use crate::conversation::{Block, Inference, Message, Role, StopReason, Usage};
+
+pub fn document(v: &Value) -> Document {
+    match v {
+        Value::Null => Document::Null,
+        Value::Bool(b) => Document::Bool(*b),
+        Value::Number(n) => Document::Number(if let Some(u) = n.as_u64() {
+            Number::PosInt(u)
+        } else if let Some(i) = n.as_i64() {
+            Number::NegInt(i)
+        } else {
+            Number::Float(n.as_f64().unwrap_or(0.0))
+        }),
+        Value::String(s) => Document::String(s.clone()),
+        Value::Array(a) => Document::Array(a.iter().map(document).collect()),
+        Value::Object(o) => {
+            Document::Object(o.iter().map(|(k, v)| (k.clone(), document(v))).collect())
+        }
+    }
+}
+
+pub fn value(d: &Document) -> Value {
+    match d {
+        Document::Null => Value::Null,
+        Document::Bool(b) => Value::Bool(*b),
+        Document::Number(Number::PosInt(u)) => Value::from(*u),
+        Document::Number(Number::NegInt(i)) => Value::from(*i),
+        Document::Number(Number::Float(f)) => Value::from(*f),
+        Document::String(s) => Value::String(s.clone()),
+        Document::Array(a) => Value::Array(a.iter().map(value).collect()),
+        Document::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), value(v))).collect())
+        }
+    }
+}
+
+fn block(b: &Block) -> Option<sdk::ContentBlock> {
+    Some(match b {
+        Block::Text(t) if t.is_empty() => return None,
+        Block::Text(t) => sdk::ContentBlock::Text(t.clone()),
+        Block::Reasoning { text, signature } => {
+            let rt = sdk::ReasoningTextBlock::builder()
+                .text(text)
+                .set_signature(signature.clone())
+                .build()
+                .ok()?;
+            sdk::ContentBlock::ReasoningContent(sdk::ReasoningContentBlock::ReasoningText(rt))
+        }
+        Block::ToolUse { id, name, input } => sdk::ContentBlock::ToolUse(
+            sdk::ToolUseBlock::builder()
+                .tool_use_id(id)
+                .name(name)
+                .input(document(input))
+                .build()
+                .ok()?,
+        ),
+        Block::ToolResult { id, content, error } => sdk::ContentBlock::ToolResult(
+            sdk::ToolResultBlock::builder()
+                .tool_use_id(id)
+                .content(sdk::ToolResultContentBlock::Text(content.clone()))
+                .set_status(error.then_some(sdk::ToolResultStatus::Error))
+                .build()
+                .ok()?,
+        ),
+    })
+}
+
+/// The SDK message of an app message; `None` when nothing in it can be sent.
+pub fn message(m: &Message) -> Option<sdk::Message> {
+    let blocks: Vec<_> = m.blocks.iter().filter_map(block).collect();
+    if blocks.is_empty() {
+        return None;
+    }
+    sdk::Message::builder()
+        .role(match m.role {
+            Role::User => sdk::ConversationRole::User,
+            Role::Assistant => sdk::ConversationRole::Assistant,
+        })
+        .set_content(Some(blocks))
+        .build()
+        .ok()
+}
+
+pub fn inference(i: &Inference) -> Option<sdk::InferenceConfiguration> {
+    if *i == Inference::default() {
+        return None;
+    }
+    Some(
+        sdk::InferenceConfiguration::builder()
+            .set_max_tokens(i.max_tokens.map(|n| n.min(i32::MAX as u32) as i32))
+            .set_temperature(i.temperature)
+            .set_top_p(i.top_p)
+            .set_stop_sequences((!i.stop_sequences.is_empty()).then(|| i.stop_sequences.clone()))
+            .build(),
+    )
+}
+
+pub fn stop_reason(s: &sdk::StopReason) -> StopReason {
+    match s {
+        sdk::StopReason::EndTurn => StopReason::EndTurn,
+        sdk::StopReason::MaxTokens => StopReason::MaxTokens,
+        sdk::StopReason::StopSequence => StopReason::StopSequence,
+        sdk::StopReason::ToolUse => StopReason::ToolUse,
+        sdk::StopReason::GuardrailIntervened => StopReason::GuardrailIntervened,
+        sdk::StopReason::ContentFiltered => StopReason::ContentFiltered,
+        other => StopReason::Other(other.as_str().to_owned()),
+    }
+}
+
+pub fn usage(u: &sdk::TokenUsage) -> Usage {
+    let n = |x: i32| u32::try_from(x).unwrap_or(0);
+    Usage {
+        input: n(u.input_tokens()),
+        output: n(u.output_tokens()),
+        cache_read: u.cache_read_input_tokens().map(n).unwrap_or(0),
+        cache_write: u.cache_write_input_tokens().map(n).unwrap_or(0),
+    }
+}

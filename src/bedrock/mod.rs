@@ -1,0 +1,236 @@
+//! The only code that talks to AWS: builds the Bedrock Runtime client from the standard
+//! credential chain (or a custom or in-process local endpoint) and streams turns.
+
+mod convert;
+mod error;
+
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::Region;
+use aws_sdk_bedrockruntime::types::{
+    ContentBlockDelta, ContentBlockStart, ConverseStreamOutput, SystemContentBlock,
+};
+
+pub use convert::{document, value};
+pub use error::BedrockError;
+
+use crate::conversation::{Inference, Message, StopReason, Usage};
+use crate::local::{LocalEndpoint, Pacing, Settings};
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Amazon Bedrock, from the standard chain.
+    Aws,
+    /// An endpoint given with `--endpoint-url`.
+    Custom(String),
+    /// The local endpoint, started in-process; `reason` says why when it was not asked for.
+    Local { url: String, reason: Option<String> },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub local: bool,
+    /// Pacing of an in-process local endpoint.
+    pub local_pacing: Option<Pacing>,
+}
+
+/// A ready client and what it is connected to.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    pub region: String,
+    pub endpoint: Endpoint,
+    pub profile: Option<String>,
+    /// Keeps an in-process endpoint alive as long as the connection.
+    _local: Option<Arc<LocalEndpoint>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("profile", &self.profile)
+            .finish()
+    }
+}
+
+fn static_credentials() -> Credentials {
+    Credentials::new("local", "local", None, None, "bedrock-tui-local")
+}
+
+/// Resolves region and credentials and builds the client. Without credentials and
+/// without an endpoint it starts the local endpoint and says why.
+pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    let sdk_config = loader.load().await;
+    let region = sdk_config
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let builder = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
+        .region(Region::new(region.clone()));
+
+    let local = |reason: Option<String>| async {
+        let settings = Settings {
+            pacing: opts.local_pacing.unwrap_or(Pacing {
+                ttft: std::time::Duration::from_millis(300),
+                tokens_per_second: Some(80.0),
+            }),
+            region: region.clone(),
+            ..Settings::default()
+        };
+        let ep = LocalEndpoint::start("127.0.0.1:0".parse()?, settings).await?;
+        let url = ep.url();
+        let client = Client::from_conf(
+            builder
+                .clone()
+                .endpoint_url(&url)
+                .credentials_provider(static_credentials())
+                .build(),
+        );
+        anyhow::Ok(Connection {
+            client,
+            region: region.clone(),
+            endpoint: Endpoint::Local { url, reason },
+            profile: None,
+            _local: Some(Arc::new(ep)),
+        })
+    };
+
+    if opts.local {
+        return local(None).await;
+    }
+    let has_credentials = match sdk_config.credentials_provider() {
+        Some(p) => p.provide_credentials().await.is_ok(),
+        None => false,
+    };
+    if let Some(url) = &opts.endpoint_url {
+        let mut b = builder.endpoint_url(url);
+        if !has_credentials {
+            b = b.credentials_provider(static_credentials());
+        }
+        return Ok(Connection {
+            client: Client::from_conf(b.build()),
+            region,
+            endpoint: Endpoint::Custom(url.clone()),
+            profile: opts.profile.clone(),
+            _local: None,
+        });
+    }
+    if !has_credentials {
+        return local(Some(
+            "no AWS credentials found; configure a profile (aws configure / aws sso login) or pass --profile to use Amazon Bedrock".into(),
+        ))
+        .await;
+    }
+    Ok(Connection {
+        client: Client::from_conf(builder.build()),
+        region,
+        endpoint: Endpoint::Aws,
+        profile: opts.profile.clone(),
+        _local: None,
+    })
+}
+
+/// One turn to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRequest {
+    pub model_id: String,
+    pub system: Option<String>,
+    pub messages: Vec<Message>,
+    pub inference: Inference,
+}
+
+/// What a streaming turn reports, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnEvent {
+    Text(String),
+    Reasoning(String),
+    ReasoningSignature(String),
+    ToolUseStart { id: String, name: String },
+    ToolUseInput(String),
+    BlockStop,
+    Stop(StopReason),
+    Metadata { usage: Usage, latency_ms: u64 },
+}
+
+/// Streams one turn with ConverseStream, calling `emit` for each event.
+pub async fn stream_turn(
+    conn: &Connection,
+    req: &TurnRequest,
+    mut emit: impl FnMut(TurnEvent),
+) -> Result<(), BedrockError> {
+    let profile = conn.profile.as_deref();
+    let messages: Vec<_> = req.messages.iter().filter_map(convert::message).collect();
+    let mut call = conn
+        .client
+        .converse_stream()
+        .model_id(&req.model_id)
+        .set_messages(Some(messages))
+        .set_inference_config(convert::inference(&req.inference));
+    if let Some(s) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        call = call.system(SystemContentBlock::Text(s.to_owned()));
+    }
+    let mut out = call
+        .send()
+        .await
+        .map_err(|e| BedrockError::from_sdk(&e, &req.model_id, profile))?;
+    loop {
+        let ev = match out.stream.recv().await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(BedrockError::from_sdk(&e, &req.model_id, profile)),
+        };
+        match ev {
+            ConverseStreamOutput::ContentBlockStart(s) => {
+                if let Some(ContentBlockStart::ToolUse(t)) = s.start() {
+                    emit(TurnEvent::ToolUseStart {
+                        id: t.tool_use_id().to_owned(),
+                        name: t.name().to_owned(),
+                    });
+                }
+            }
+            ConverseStreamOutput::ContentBlockDelta(d) => match d.delta() {
+                Some(ContentBlockDelta::Text(t)) => emit(TurnEvent::Text(t.clone())),
+                Some(ContentBlockDelta::ToolUse(t)) => {
+                    emit(TurnEvent::ToolUseInput(t.input().to_owned()))
+                }
+                Some(ContentBlockDelta::ReasoningContent(r)) => {
+                    if let Ok(t) = r.as_text() {
+                        emit(TurnEvent::Reasoning(t.clone()));
+                    } else if let Ok(s) = r.as_signature() {
+                        emit(TurnEvent::ReasoningSignature(s.clone()));
+                    }
+                }
+                _ => {}
+            },
+            ConverseStreamOutput::ContentBlockStop(_) => emit(TurnEvent::BlockStop),
+            ConverseStreamOutput::MessageStop(s) => {
+                emit(TurnEvent::Stop(convert::stop_reason(s.stop_reason())))
+            }
+            ConverseStreamOutput::Metadata(m) => emit(TurnEvent::Metadata {
+                usage: m.usage().map(convert::usage).unwrap_or_default(),
+                latency_ms: m
+                    .metrics()
+                    .map(|x| x.latency_ms().max(0) as u64)
+                    .unwrap_or(0),
+            }),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,610 @@
+//! The history store: conversations and their messages in one SQLite file (WAL, mode
+//! 0600), with full-text search and Markdown/JSON export.
+//!
+//! Messages are kept as Bedrock Converse JSON ([`converse_json`]); the producing
+//! model, usage, stop reason, state and timestamps sit in their own columns. A message
+//! is addressed by `(conversation, seq)` and written with [`Store::put_message`], an
+//! upsert the app calls after every turn and repeatedly while an answer streams
+//! (checkpoints), so that a crash loses at most the text since the last checkpoint.
+//!
+//! **Credentials are never stored.** The schema has no place for them (titles, model
+//! ids, system prompts, message content, usage counts, error texts) and the app never
+//! passes any; exports are built from the same rows.
+//!
+//! Threading: a [`Store`] owns a `rusqlite::Connection`, which is `Send` but not
+//! `Sync`. Keep it on one thread (or behind a `Mutex`, or in `spawn_blocking`); calls
+//! block on disk IO. Two processes may open the same file: writes take SQLite's lock
+//! and wait up to [`BUSY_TIMEOUT`] for each other.
+
+pub mod converse_json;
+mod export;
+mod schema;
+mod search;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{Message, StopReason, Usage};
+use converse_json::{ConverseError, from_converse, parse_stop_reason, search_text, to_converse};
+
+pub use search::Hit;
+
+/// How long a write waits for another process holding the file's write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The file name of the history inside the app's data directory.
+pub const FILE_NAME: &str = "history.sqlite3";
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong with the history; callers match on the kind.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot create history file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a SQLite database; it was left unchanged", path.display())]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "{} is not a bedrock-tui history file (another program's database?); it was left unchanged",
+        path.display()
+    )]
+    Foreign { path: PathBuf },
+    #[error(
+        "history file {} has schema version {found}, which this bedrock-tui does not know (it knows up to {supported}); \
+         use a newer bedrock-tui or another history file. The file was left unchanged",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("history file {} cannot use WAL journaling (journal mode is {mode:?})", path.display())]
+    NoWal { path: PathBuf, mode: String },
+    #[error("no home directory found to keep the history in")]
+    NoDataDir,
+    #[error("conversation {0} does not exist")]
+    NoSuchConversation(ConversationId),
+    #[error("message {seq} of conversation {conversation} is unreadable: {reason}")]
+    Corrupt {
+        conversation: ConversationId,
+        seq: u32,
+        reason: String,
+    },
+    #[error("history database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// The id of a stored conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConversationId(pub i64);
+
+impl fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a stored message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageState {
+    Done,
+    /// Still streaming at the last checkpoint; after a crash, an interrupted answer.
+    Streaming,
+    Cancelled,
+    Failed,
+}
+
+impl MessageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Done => "done",
+            MessageState::Streaming => "streaming",
+            MessageState::Cancelled => "cancelled",
+            MessageState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "done" => MessageState::Done,
+            "streaming" => MessageState::Streaming,
+            "cancelled" => MessageState::Cancelled,
+            "failed" => MessageState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A message with what the store keeps beside it. `message.model` is the model that
+/// produced it (assistant messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    /// Position in the conversation, from 0.
+    pub seq: u32,
+    pub message: Message,
+    pub state: MessageState,
+    pub stop: Option<StopReason>,
+    pub usage: Option<Usage>,
+    pub error: Option<String>,
+    /// Milliseconds since the Unix epoch. Kept from the first write of this seq.
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl StoredMessage {
+    /// A finished message with no usage, stop reason or error.
+    pub fn new(seq: u32, message: Message, now_ms: i64) -> Self {
+        StoredMessage {
+            seq,
+            message,
+            state: MessageState::Done,
+            stop: None,
+            usage: None,
+            error: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+}
+
+/// A line of the conversation list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub id: ConversationId,
+    pub title: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub message_count: u32,
+    /// The model of the latest message that names one, else the conversation's model.
+    pub last_model: String,
+}
+
+/// A whole conversation, messages in `seq` order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConversation {
+    pub id: ConversationId,
+    pub title: String,
+    /// The model the conversation was created with.
+    pub model: String,
+    pub system: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub messages: Vec<StoredMessage>,
+}
+
+/// The conversation history. See the module documentation for threading.
+pub struct Store {
+    conn: Connection,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.conn.path())
+            .finish()
+    }
+}
+
+impl Store {
+    /// `<data dir>/bedrock-tui/history.sqlite3` (e.g. `~/.local/share/bedrock-tui/`).
+    pub fn default_path() -> Result<PathBuf> {
+        directories::ProjectDirs::from("", "", "bedrock-tui")
+            .map(|dirs| dirs.data_dir().join(FILE_NAME))
+            .ok_or(Error::NoDataDir)
+    }
+
+    /// Opens (creating if needed) the history file at `path`. A new file and its new
+    /// parent directories are created private (0600 / 0700) before anything is written
+    /// to them; an existing file's mode is left as the user set it. A file that is not
+    /// ours or comes from a newer version is refused without being modified.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        let io = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent).map_err(io)?;
+        }
+        create_private_file(path).map_err(io)?;
+        // No CREATE (the file exists now) and no URI parsing (a path is a path).
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        Store::init(conn, path, true)
+    }
+
+    /// A store that lives in memory only (tests, `--no-history`).
+    pub fn in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?, Path::new(":memory:"), false)
+    }
+
+    fn init(mut conn: Connection, path: &Path, wal: bool) -> Result<Store> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Look before touching: switching to WAL or migrating writes to the file.
+        let checked = schema::check(&conn).map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => Error::NotADatabase {
+                path: path.to_owned(),
+            },
+            _ => Error::Sqlite(e),
+        })?;
+        let too_new = |found| Error::TooNew {
+            path: path.to_owned(),
+            found,
+            supported: schema::VERSION,
+        };
+        match checked {
+            schema::Check::Ok => {}
+            schema::Check::TooNew(found) => return Err(too_new(found)),
+            schema::Check::Foreign => {
+                return Err(Error::Foreign {
+                    path: path.to_owned(),
+                });
+            }
+        }
+        if wal {
+            let mode: String =
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::NoWal {
+                    path: path.to_owned(),
+                    mode,
+                });
+            }
+        }
+        // In WAL mode NORMAL survives an application crash or kill (what the
+        // checkpoint rule is about) and makes each checkpoint far cheaper than FULL;
+        // only a power loss can drop the last commits.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        schema::migrate(&mut conn)?.map_err(too_new)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Store { conn })
+    }
+
+    /// Starts a conversation; `model` is the model it starts with.
+    pub fn create(
+        &mut self,
+        title: &str,
+        model: &str,
+        system: Option<&str>,
+        now_ms: i64,
+    ) -> Result<ConversationId> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO conversations (title, model, system, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+            )?
+            .execute(params![title, model, system, now_ms])?;
+        Ok(ConversationId(self.conn.last_insert_rowid()))
+    }
+
+    /// Renames a conversation (does not count as activity: its place in the list stays).
+    pub fn rename(&mut self, id: ConversationId, title: &str) -> Result<()> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE conversations SET title = ?2 WHERE id = ?1")?
+            .execute(params![id.0, title])?;
+        found(n, id)
+    }
+
+    pub fn set_system(&mut self, id: ConversationId, system: Option<&str>) -> Result<()> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE conversations SET system = ?2 WHERE id = ?1")?
+            .execute(params![id.0, system])?;
+        found(n, id)
+    }
+
+    /// Deletes a conversation with its messages and their search index entries.
+    pub fn delete(&mut self, id: ConversationId) -> Result<()> {
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM conversations WHERE id = ?1")?
+            .execute([id.0])?;
+        found(n, id)
+    }
+
+    /// The most recently updated conversation, to resume at start.
+    pub fn last(&self) -> Result<Option<ConversationId>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM conversations ORDER BY updated_ms DESC, id DESC LIMIT 1",
+            )?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .map(ConversationId))
+    }
+
+    /// Conversations, most recently updated first.
+    pub fn list(&self, limit: usize, offset: usize) -> Result<Vec<Summary>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, c.title, c.created_ms, c.updated_ms,
+                    (SELECT count(*) FROM messages m WHERE m.conversation = c.id),
+                    COALESCE((SELECT m.model FROM messages m
+                              WHERE m.conversation = c.id AND m.model IS NOT NULL
+                              ORDER BY m.seq DESC LIMIT 1), c.model)
+             FROM conversations c
+             ORDER BY c.updated_ms DESC, c.id DESC
+             LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = stmt.query_map(params![to_i64(limit), to_i64(offset)], |r| {
+            Ok(Summary {
+                id: ConversationId(r.get(0)?),
+                title: r.get(1)?,
+                created_ms: r.get(2)?,
+                updated_ms: r.get(3)?,
+                message_count: saturate(r.get(4)?),
+                last_model: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A whole conversation.
+    pub fn load(&self, id: ConversationId) -> Result<StoredConversation> {
+        let head = self
+            .conn
+            .prepare_cached(
+                "SELECT title, model, system, created_ms, updated_ms
+                 FROM conversations WHERE id = ?1",
+            )?
+            .query_row([id.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        let Some((title, model, system, created_ms, updated_ms)) = head else {
+            return Err(Error::NoSuchConversation(id));
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, content, model, state, stop_reason, input_tokens, output_tokens,
+                    cache_read_tokens, cache_write_tokens, error, created_ms, updated_ms
+             FROM messages WHERE conversation = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([id.0], |r| {
+            Ok(Row {
+                seq: r.get(0)?,
+                content: r.get(1)?,
+                model: r.get(2)?,
+                state: r.get(3)?,
+                stop: r.get(4)?,
+                usage: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                error: r.get(9)?,
+                created_ms: r.get(10)?,
+                updated_ms: r.get(11)?,
+            })
+        })?;
+        let messages = rows
+            .map(|row| row?.decode(id))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(StoredConversation {
+            id,
+            title,
+            model,
+            system,
+            created_ms,
+            updated_ms,
+            messages,
+        })
+    }
+
+    /// Inserts or replaces the message at `(conversation, msg.seq)` and marks the
+    /// conversation updated, in one small transaction. Cheap enough to call on every
+    /// streaming checkpoint: two cached statements and one commit.
+    pub fn put_message(&mut self, conversation: ConversationId, msg: &StoredMessage) -> Result<()> {
+        let content = to_converse(&msg.message).to_string();
+        let body = search_text(&msg.message);
+        let usage = msg
+            .usage
+            .map(|u| [u.input, u.output, u.cache_read, u.cache_write]);
+        let [input, output, cache_read, cache_write] = usage.map_or([None; 4], |u| u.map(Some));
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // MAX: a clock stepping back must not move a conversation down the list.
+        let n = tx
+            .prepare_cached(
+                "UPDATE conversations SET updated_ms = MAX(updated_ms, ?2) WHERE id = ?1",
+            )?
+            .execute(params![conversation.0, msg.updated_ms])?;
+        found(n, conversation)?;
+        tx.prepare_cached(
+            "INSERT INTO messages (conversation, seq, content, body, model, state, stop_reason,
+                 input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, error,
+                 created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (conversation, seq) DO UPDATE SET
+                 content = excluded.content, body = excluded.body, model = excluded.model,
+                 state = excluded.state, stop_reason = excluded.stop_reason,
+                 input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+                 cache_read_tokens = excluded.cache_read_tokens,
+                 cache_write_tokens = excluded.cache_write_tokens,
+                 error = excluded.error, updated_ms = excluded.updated_ms",
+        )?
+        .execute(params![
+            conversation.0,
+            msg.seq,
+            content,
+            body,
+            msg.message.model,
+            msg.state.as_str(),
+            msg.stop.as_ref().map(converse_json::stop_reason_str),
+            input,
+            output,
+            cache_read,
+            cache_write,
+            msg.error,
+            msg.created_ms,
+            msg.updated_ms,
+        ])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the messages from `from_seq` on (edit the last message, regenerate);
+    /// returns how many were removed.
+    pub fn truncate(&mut self, conversation: ConversationId, from_seq: u32) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let exists = tx
+            .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1")?
+            .exists([conversation.0])?;
+        if !exists {
+            return Err(Error::NoSuchConversation(conversation));
+        }
+        let n = tx
+            .prepare_cached("DELETE FROM messages WHERE conversation = ?1 AND seq >= ?2")?
+            .execute(params![conversation.0, from_seq])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Token usage of a conversation summed per model, in order of first use. Messages
+    /// without a model count for the conversation's model.
+    pub fn usage_by_model(&self, id: ConversationId) -> Result<Vec<(String, Usage)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT COALESCE(m.model, c.model), sum(m.input_tokens), sum(m.output_tokens),
+                    sum(m.cache_read_tokens), sum(m.cache_write_tokens)
+             FROM messages m JOIN conversations c ON c.id = m.conversation
+             WHERE m.conversation = ?1 AND m.input_tokens IS NOT NULL
+             GROUP BY 1 ORDER BY min(m.seq)",
+        )?;
+        let rows = stmt.query_map([id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Usage {
+                    input: saturate(r.get(1)?),
+                    output: saturate(r.get(2)?),
+                    cache_read: saturate(r.get(3)?),
+                    cache_write: saturate(r.get(4)?),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// A `messages` row as read, before its JSON and names are checked.
+struct Row {
+    seq: u32,
+    content: String,
+    model: Option<String>,
+    state: String,
+    stop: Option<String>,
+    usage: [Option<i64>; 4],
+    error: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+impl Row {
+    fn decode(self, conversation: ConversationId) -> Result<StoredMessage> {
+        let corrupt = |reason: String| Error::Corrupt {
+            conversation,
+            seq: self.seq,
+            reason,
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?;
+        let mut message =
+            from_converse(&json).map_err(|e: ConverseError| corrupt(e.to_string()))?;
+        message.model = self.model;
+        let state = MessageState::parse(&self.state)
+            .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?;
+        let usage = match self.usage {
+            [Some(i), o, r, w] => Some(Usage {
+                input: saturate(i),
+                output: saturate(o.unwrap_or(0)),
+                cache_read: saturate(r.unwrap_or(0)),
+                cache_write: saturate(w.unwrap_or(0)),
+            }),
+            _ => None,
+        };
+        Ok(StoredMessage {
+            seq: self.seq,
+            message,
+            state,
+            stop: self.stop.as_deref().map(parse_stop_reason),
+            usage,
+            error: self.error,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+        })
+    }
+}
+
+fn found(changed: usize, id: ConversationId) -> Result<()> {
+    if changed == 0 {
+        Err(Error::NoSuchConversation(id))
+    } else {
+        Ok(())
+    }
+}
+
+/// Counts in SQL are i64; the app's are u32. Sums past u32::MAX are clamped, not wrapped.
+fn saturate(v: i64) -> u32 {
+    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
+}
+
+fn to_i64(v: usize) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the file empty (a valid, empty SQLite database) with mode 0600 if it does
+/// not exist, so SQLite never creates it with the umask's default mode. SQLite gives
+/// the `-wal` and `-shm` files the database file's mode.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        // The umask can only clear bits of 0600; set it exactly anyway, so an odd
+        // umask (say 0277) cannot leave a file we cannot write.
+        Ok(file) => file.set_permissions(std::fs::Permissions::from_mode(0o600)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}

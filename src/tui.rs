@@ -1,0 +1,313 @@
+//! The interactive app: terminal set-up and restoration, the event loop (terminal input,
+//! effect results, signals) and the executor that runs the reducer's effects.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{execute, queue};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
+
+use crate::app::state::Link;
+use crate::app::{App, Effect, Msg, PickerKey, TurnId, update};
+use crate::bedrock::{self, ConnectOptions, Connection, Endpoint};
+use crate::ui::View;
+use crate::ui::composer::Action;
+
+/// At most this often a frame is drawn; messages that arrive in between are coalesced.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Puts the terminal back as it was: cooked mode, main screen, no paste or mouse modes.
+pub fn restore() {
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+    let _ = out.flush();
+}
+
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn link_of(conn: &Connection) -> Link {
+    match &conn.endpoint {
+        Endpoint::Aws => Link::Aws {
+            region: conn.region.clone(),
+            profile: conn.profile.clone(),
+        },
+        Endpoint::Custom(url) => Link::Custom {
+            url: url.clone(),
+            region: conn.region.clone(),
+        },
+        Endpoint::Local { url, reason } => Link::Local {
+            url: url.clone(),
+            reason: reason.clone(),
+        },
+    }
+}
+
+pub struct Options {
+    pub connect: ConnectOptions,
+    pub model: String,
+    pub system: Option<String>,
+}
+
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
+    let _restore = Restore;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste
+    )?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+
+    let mut app = App::new(opts.model);
+    app.system = opts.system;
+    let mut view = View::default();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let (conn_tx, conn_rx) = watch::channel::<Option<Connection>>(None);
+
+    // Credentials resolve in the background: the first frame does not wait for them.
+    {
+        let tx = tx.clone();
+        let connect = opts.connect.clone();
+        tokio::spawn(async move {
+            match bedrock::connect(&connect).await {
+                Ok(conn) => {
+                    let _ = tx.send(Msg::Connected(link_of(&conn)));
+                    let _ = conn_tx.send(Some(conn));
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::Connected(Link::Failed(e.to_string())));
+                }
+            }
+        });
+    }
+
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut events = EventStream::new();
+    let mut turns: HashMap<TurnId, AbortHandle> = HashMap::new();
+    let mut mouse = false;
+    let mut dirty = true;
+    let mut next_frame = tokio::time::Instant::now();
+
+    loop {
+        if dirty && tokio::time::Instant::now() >= next_frame {
+            queue!(std::io::stdout(), terminal::BeginSynchronizedUpdate)?;
+            terminal.draw(|f| view.draw(f, &app))?;
+            execute!(std::io::stdout(), terminal::EndSynchronizedUpdate)?;
+            dirty = false;
+            next_frame = tokio::time::Instant::now() + FRAME;
+        }
+        let mut msgs = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => {
+                    dirty = true;
+                    if let Some(msg) = on_event(ev, &mut app, &mut view, &mut mouse, &mut terminal)? {
+                        msgs.push(msg);
+                    }
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => msgs.push(Msg::Quit),
+            },
+            Some(msg) = rx.recv() => {
+                msgs.push(msg);
+                // Coalesce: everything already queued goes into the same frame.
+                while let Ok(m) = rx.try_recv() {
+                    msgs.push(m);
+                }
+                dirty = true;
+            }
+            _ = term.recv() => msgs.push(Msg::Quit),
+            _ = hup.recv() => msgs.push(Msg::Quit),
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+        }
+        for msg in msgs {
+            for effect in update(&mut app, msg) {
+                match effect {
+                    Effect::StartTurn { id, request } => {
+                        let tx = tx.clone();
+                        let mut conn_rx = conn_rx.clone();
+                        let handle = tokio::spawn(async move {
+                            let conn = match conn_rx.wait_for(Option::is_some).await {
+                                Ok(c) => c.clone(),
+                                Err(_) => return,
+                            };
+                            let Some(conn) = conn else { return };
+                            let events = tx.clone();
+                            let result = bedrock::stream_turn(&conn, &request, |event| {
+                                let _ = events.send(Msg::Turn { id, event });
+                            })
+                            .await;
+                            let _ = tx.send(match result {
+                                Ok(()) => Msg::TurnDone { id },
+                                Err(error) => Msg::TurnFailed { id, error },
+                            });
+                        });
+                        turns.retain(|_, h| !h.is_finished());
+                        turns.insert(id, handle.abort_handle());
+                    }
+                    Effect::CancelTurn(id) => {
+                        if let Some(h) = turns.remove(&id) {
+                            h.abort();
+                        }
+                    }
+                    Effect::SetComposer(text) => view.composer.set_text(&text),
+                    Effect::Quit => {}
+                }
+            }
+        }
+        if app.quitting {
+            break;
+        }
+    }
+    for h in turns.values() {
+        h.abort();
+    }
+    Ok(())
+}
+
+type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
+
+fn on_event(
+    ev: Event,
+    app: &mut App,
+    view: &mut View,
+    mouse: &mut bool,
+    terminal: &mut Term,
+) -> anyhow::Result<Option<Msg>> {
+    Ok(match ev {
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            on_key(key, app, view, mouse, terminal)?
+        }
+        Event::Paste(text) => {
+            view.composer.paste(&text);
+            None
+        }
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Some(Msg::ScrollBy(3)),
+            MouseEventKind::ScrollDown => Some(Msg::ScrollBy(-3)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn on_key(
+    key: KeyEvent,
+    app: &App,
+    view: &mut View,
+    mouse: &mut bool,
+    terminal: &mut Term,
+) -> anyhow::Result<Option<Msg>> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
+    if let crate::app::Overlay::Picker(_) = app.overlay {
+        let k = match key.code {
+            KeyCode::Char('c') if ctrl => return Ok(Some(Msg::Quit)),
+            KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+            KeyCode::Char(c) => PickerKey::Char(c),
+            KeyCode::Backspace => PickerKey::Backspace,
+            KeyCode::Up => PickerKey::Up,
+            KeyCode::Down => PickerKey::Down,
+            KeyCode::Tab => PickerKey::Tab,
+            KeyCode::Enter => PickerKey::Enter,
+            _ => return Ok(None),
+        };
+        return Ok(Some(Msg::Picker(k)));
+    }
+    Ok(match key.code {
+        KeyCode::Char('c') | KeyCode::Char('d') if ctrl => Some(Msg::Quit),
+        KeyCode::Char('p') if ctrl => Some(Msg::OpenPicker),
+        KeyCode::F(3) => Some(Msg::OpenPicker),
+        KeyCode::Esc if app.overlay != crate::app::Overlay::None => Some(Msg::CloseOverlay),
+        KeyCode::Esc => Some(Msg::Cancel),
+        KeyCode::F(1) => Some(Msg::ToggleHelp),
+        KeyCode::F(2) => {
+            *mouse = !*mouse;
+            if *mouse {
+                execute!(std::io::stdout(), EnableMouseCapture)?;
+            } else {
+                execute!(std::io::stdout(), DisableMouseCapture)?;
+            }
+            None
+        }
+        KeyCode::PageUp => Some(Msg::ScrollBy(page)),
+        KeyCode::PageDown => Some(Msg::ScrollBy(-page)),
+        KeyCode::Up if key.modifiers.contains(KeyModifiers::SHIFT) => Some(Msg::ScrollBy(1)),
+        KeyCode::Down if key.modifiers.contains(KeyModifiers::SHIFT) => Some(Msg::ScrollBy(-1)),
+        KeyCode::End if ctrl => Some(Msg::ScrollToBottom),
+        KeyCode::Char('r') if ctrl => Some(Msg::Regenerate),
+        KeyCode::Char('e') if ctrl => Some(Msg::EditLast),
+        KeyCode::Char('o') if ctrl => {
+            let text = edit_externally(&view.composer.text(), terminal)?;
+            view.composer.set_text(&text);
+            None
+        }
+        _ => match view.composer.handle_key(key) {
+            Action::Submit(text) => Some(Msg::Submit(text)),
+            Action::None => None,
+        },
+    })
+}
+
+/// Suspends the screen, edits `text` in $VISUAL/$EDITOR, and returns the result.
+fn edit_externally(text: &str, terminal: &mut Term) -> anyhow::Result<String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let dir = std::env::temp_dir().join(format!("bedrock-tui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("message.md");
+    std::fs::write(&path, text)?;
+    restore();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status();
+    terminal::enable_raw_mode()?;
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste
+    )?;
+    terminal.clear()?;
+    let edited = match status {
+        Ok(s) if s.success() => std::fs::read_to_string(&path).unwrap_or_else(|_| text.to_owned()),
+        _ => text.to_owned(),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(edited.trim_end_matches('\n').to_owned())
+}

@@ -1,0 +1,207 @@
+//! The conversation pane. Each entry's lines are cached per (width, revision), so a
+//! streaming answer re-renders only itself, and only the rows on screen are drawn.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::app::{App, Entry, EntryState};
+use crate::conversation::{Block, Role, StopReason};
+use crate::sanitize;
+
+use super::{markdown, wrap::wrap};
+
+struct Cached {
+    width: u16,
+    revision: u64,
+    lines: Vec<Line<'static>>,
+}
+
+#[derive(Default)]
+pub struct ConversationView {
+    cache: Vec<Option<Cached>>,
+    /// Entries rendered since the last reset; benchmarks read it.
+    pub renders: u64,
+}
+
+fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
+    let w = usize::from(width);
+    let mut lines = Vec::new();
+    let (label, style) = match entry.message.role {
+        Role::User => (
+            "You".to_owned(),
+            Style::default()
+                .fg(Color::Green)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Role::Assistant => (
+            format!(
+                "◆ {}",
+                entry.message.model.as_deref().unwrap_or("assistant")
+            ),
+            Style::default()
+                .fg(Color::Magenta)
+                .add_modifier(Modifier::BOLD),
+        ),
+    };
+    let mut header = vec![Span::styled(label, style)];
+    match &entry.state {
+        EntryState::Streaming => header.push(Span::styled(
+            "  streaming…",
+            Style::default().fg(Color::DarkGray),
+        )),
+        EntryState::Cancelled => header.push(Span::styled(
+            "  [stopped]",
+            Style::default().fg(Color::Yellow),
+        )),
+        EntryState::Failed(_) => {
+            header.push(Span::styled("  [failed]", Style::default().fg(Color::Red)))
+        }
+        EntryState::Done => {}
+    }
+    if let Some(StopReason::MaxTokens) = entry.stop {
+        header.push(Span::styled(
+            "  [cut at max tokens]",
+            Style::default().fg(Color::Yellow),
+        ));
+    }
+    if let Some(u) = entry.usage {
+        header.push(Span::styled(
+            format!("  {} in · {} out", u.input, u.output),
+            Style::default().fg(Color::DarkGray),
+        ));
+    }
+    lines.push(Line::from(header));
+    let dim = Style::default()
+        .fg(Color::DarkGray)
+        .add_modifier(Modifier::ITALIC);
+    for block in &entry.message.blocks {
+        match block {
+            Block::Text(t) => {
+                let clean = sanitize::text(t);
+                match entry.message.role {
+                    Role::User => lines.extend(wrap(vec![], vec![Span::raw(clean)], w, false)),
+                    Role::Assistant => lines.extend(markdown::render(&clean, width)),
+                }
+            }
+            Block::Reasoning { text, .. } => {
+                lines.extend(wrap(
+                    vec![Span::styled("┊ ", dim)],
+                    vec![Span::styled(sanitize::text(text), dim)],
+                    w,
+                    false,
+                ));
+            }
+            Block::ToolUse { name, input, .. } => {
+                let shown = match input {
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                lines.extend(wrap(
+                    vec![Span::styled("⚙ ", Style::default().fg(Color::Cyan))],
+                    vec![Span::styled(
+                        format!("{name} {}", sanitize::text(&shown)),
+                        Style::default().fg(Color::Cyan),
+                    )],
+                    w,
+                    false,
+                ));
+            }
+            Block::ToolResult { content, error, .. } => {
+                let mark = if *error { "✗ " } else { "↳ " };
+                lines.extend(wrap(
+                    vec![Span::styled(mark, dim)],
+                    vec![Span::styled(sanitize::text(content), dim)],
+                    w,
+                    false,
+                ));
+            }
+        }
+    }
+    if let EntryState::Failed(e) = &entry.state {
+        lines.extend(wrap(
+            vec![Span::styled("! ", Style::default().fg(Color::Red))],
+            vec![Span::styled(e.to_string(), Style::default().fg(Color::Red))],
+            w,
+            false,
+        ));
+    }
+    lines.push(Line::default());
+    lines
+}
+
+impl ConversationView {
+    fn lines(&mut self, idx: usize, entry: &Entry, width: u16) -> &[Line<'static>] {
+        if self.cache.len() <= idx {
+            self.cache.resize_with(idx + 1, || None);
+        }
+        let fresh =
+            matches!(&self.cache[idx], Some(c) if c.width == width && c.revision == entry.revision);
+        if !fresh {
+            self.renders += 1;
+            self.cache[idx] = Some(Cached {
+                width,
+                revision: entry.revision,
+                lines: entry_lines(entry, width),
+            });
+        }
+        self.cache[idx]
+            .as_ref()
+            .map(|c| c.lines.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Drops cached lines of entries that no longer exist.
+    fn trim(&mut self, len: usize) {
+        self.cache.truncate(len);
+    }
+
+    /// Draws the rows that are visible with the view scrolled `app.scroll` rows up
+    /// from the bottom; returns how far it could actually scroll.
+    pub fn render(&mut self, app: &App, area: Rect, buf: &mut Buffer) -> u16 {
+        self.trim(app.entries.len());
+        if app.entries.is_empty() {
+            Paragraph::new(Line::from(Span::styled(
+                "Ask anything. Enter sends; Alt+Enter adds a line; F1 shows every key.",
+                Style::default().fg(Color::DarkGray),
+            )))
+            .render(area, buf);
+            return 0;
+        }
+        let height = usize::from(area.height);
+        let want = height + usize::from(app.scroll);
+        // Walk up from the newest entry until the window is covered; only those
+        // entries are laid out (or taken from the cache).
+        let mut heights: Vec<(usize, usize)> = Vec::new();
+        let mut covered = 0;
+        for idx in (0..app.entries.len()).rev() {
+            let n = self.lines(idx, &app.entries[idx], area.width).len();
+            covered += n;
+            heights.push((idx, n));
+            if covered >= want {
+                break;
+            }
+        }
+        heights.reverse();
+        let scroll = usize::from(app.scroll).min(covered.saturating_sub(height));
+        let end = covered - scroll;
+        let start = end.saturating_sub(height);
+        let mut visible: Vec<Line<'static>> = Vec::with_capacity(height);
+        let mut row = 0;
+        for (idx, n) in heights {
+            let (lo, hi) = (row, row + n);
+            row = hi;
+            if hi <= start || lo >= end {
+                continue;
+            }
+            let lines = self.lines(idx, &app.entries[idx], area.width);
+            let from = start.saturating_sub(lo);
+            let to = n - hi.saturating_sub(end);
+            visible.extend(lines[from..to].iter().cloned());
+        }
+        Paragraph::new(visible).render(area, buf);
+        scroll as u16
+    }
+}

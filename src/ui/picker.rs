@@ -1,0 +1,106 @@
+//! The model picker overlay: filter box, models grouped by provider with context
+//! window, capabilities and whether an inference profile is needed, and the route.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use crate::app::picker::{self, Picker, Route};
+use crate::catalog::{Catalog, Model};
+
+fn caps(m: &Model) -> String {
+    let c = m.capabilities;
+    let mut v = Vec::new();
+    for (on, name) in [
+        (c.tools, "tools"),
+        (c.images, "images"),
+        (c.documents, "docs"),
+        (c.reasoning, "reasoning"),
+        (c.count_tokens, "count"),
+    ] {
+        if on {
+            v.push(name);
+        }
+    }
+    v.join(" ")
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn context(n: u32) -> String {
+    if n >= 1_000_000 {
+        format!("{}M", n / 1_000_000)
+    } else {
+        format!("{}k", n / 1000)
+    }
+}
+
+pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
+    let w = area.width.saturating_sub(4).min(100);
+    let h = area.height.saturating_sub(2).min(30);
+    let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
+    Clear.render(r, buf);
+    let catalog = Catalog::builtin();
+    let models = picker::filtered(catalog, &p.query);
+    let dim = Style::default().fg(Color::DarkGray);
+    let mut lines = vec![
+        Line::from(vec![Span::styled("filter ", dim), Span::styled(format!("{}▏", p.query), Style::default().add_modifier(Modifier::BOLD))]),
+        Line::from(Span::styled("↑↓ choose · Tab profile · Enter switch · Esc cancel", dim)),
+    ];
+    let list_rows = usize::from(h.saturating_sub(5));
+    // Keep the selection in view.
+    let first = p.selected.saturating_sub(list_rows.saturating_sub(3));
+    let grouped = p.query.trim().is_empty();
+    let mut last_provider: Option<&str> = None;
+    let mut rows: Vec<Line> = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        if grouped && last_provider != Some(m.provider.as_str()) {
+            if i >= first {
+                rows.push(Line::from(Span::styled(m.provider.clone(), Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD))));
+            }
+            last_provider = Some(&m.provider);
+        }
+        if i < first {
+            continue;
+        }
+        let selected = i == p.selected;
+        let route = if selected { p.route(m, region) } else { picker::routes(m, region)[0] };
+        let how = match route {
+            Route::Bare if m.on_demand => "on-demand".to_owned(),
+            Route::Bare => "needs a profile".to_owned(),
+            Route::Profile(g) => format!("via {}.", g.prefix()),
+        };
+        let style = if selected { Style::default().bg(Color::Rgb(40, 50, 70)).add_modifier(Modifier::BOLD) } else { Style::default() };
+        rows.push(Line::from(vec![
+            Span::styled(if selected { "▶ " } else { "  " }, style),
+            Span::styled(format!("{:<30}", truncate(&m.name, 29)), style),
+            Span::styled(format!("{:>6} ", context(m.context_window)), dim),
+            Span::styled(format!("{:<13}", how), Style::default().fg(if m.on_demand { Color::Green } else { Color::Yellow })),
+            Span::styled(caps(m), dim),
+        ]));
+        if rows.len() >= list_rows {
+            break;
+        }
+    }
+    if models.is_empty() {
+        rows.push(Line::from(Span::styled("No model matches the filter.", dim)));
+    }
+    lines.push(Line::default());
+    lines.extend(rows);
+    let mut block = Block::default().borders(Borders::ALL).title(" Model ");
+    if let Some(m) = p.selected_model(catalog) {
+        let id = picker::route_id(m, p.route(m, region));
+        block = block.title_bottom(Line::from(Span::styled(format!(" {id} "), dim)));
+    }
+    Paragraph::new(lines).block(block).render(r, buf);
+}

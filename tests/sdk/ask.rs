@@ -1,0 +1,139 @@
+//! `bedrock-tui ask` against the local endpoint: only the answer on stdout, JSON on
+//! request, stdin input, and errors on stderr with a non-zero exit.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use super::*;
+
+async fn ask(ep: &LocalEndpoint, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
+    cmd.arg("ask")
+        .args(["--endpoint-url", &ep.url(), "--region", "us-east-1"])
+        .args(args)
+        // No credential chain lookups: no profile files and no instance metadata.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let input = stdin.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        if let Some(text) = input {
+            pipe.write_all(text.as_bytes()).unwrap();
+        }
+        drop(pipe);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn ask_prints_only_the_answer() {
+    let ep = endpoint().await;
+    let expected = client(&ep)
+        .converse()
+        .model_id(HAIKU3)
+        .messages(user("How do I sort a list in Python?"))
+        .send()
+        .await
+        .unwrap();
+    let expected = expected.output().unwrap().as_message().unwrap().content()[0]
+        .as_text()
+        .unwrap()
+        .clone();
+    let out = ask(
+        &ep,
+        &["--model", HAIKU3, "How do I sort a list in Python?"],
+        None,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{expected}\n")
+    );
+
+    let out = ask(
+        &ep,
+        &["--model", HAIKU3, "-"],
+        Some("How do I sort a list in Python?\r\n"),
+    )
+    .await;
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("sort a list in Python")
+    );
+}
+
+#[tokio::test]
+async fn ask_json_and_profile_resolution() {
+    let ep = endpoint().await;
+    let out = ask(
+        &ep,
+        &[
+            "--model",
+            SONNET45,
+            "--json",
+            "--max-tokens",
+            "12",
+            "--system",
+            "Be helpful",
+            "Explain traits",
+        ],
+        None,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["model"],
+        format!("us.{SONNET45}"),
+        "a profile-only model goes through the region's profile"
+    );
+    assert_eq!(v["stopReason"], "max_tokens");
+    assert_eq!(v["usage"]["outputTokens"], 12);
+    assert!(
+        v["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("_Following the system prompt")
+    );
+}
+
+#[tokio::test]
+async fn ask_errors_go_to_stderr_with_a_failing_exit() {
+    let ep = endpoint().await;
+    let out = ask(&ep, &["--model", "anthropic.nope-v9:0", "hello"], None).await;
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("The provided model identifier is invalid"),
+        "{err}"
+    );
+
+    let out = ask(&ep, &["--model", HAIKU3, "hello [[fault:throttle]]"], None).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Throttled"));
+
+    let out = ask(&ep, &["--model", HAIKU3], Some("   ")).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the prompt is empty"));
+}
