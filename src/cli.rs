@@ -23,6 +23,9 @@ pub struct Cli {
     /// System prompt of the conversation.
     #[arg(long)]
     pub system: Option<String>,
+    /// Continue the most recent conversation.
+    #[arg(long = "continue", short = 'c')]
+    pub continue_last: bool,
     #[command(flatten)]
     pub connect: crate::ask::ConnectArgs,
 }

@@ -23,6 +23,7 @@ fn main() -> anyhow::Result<()> {
                 connect: cli.connect.options(None),
                 model: cli.model,
                 system: cli.system,
+                continue_last: cli.continue_last,
             };
             runtime.block_on(bedrock_tui::tui::run(opts))
         }

@@ -21,6 +21,8 @@ use tokio::task::AbortHandle;
 use crate::app::state::Link;
 use crate::app::{App, Effect, Msg, PickerKey, TurnId, update};
 use crate::bedrock::{self, ConnectOptions, Connection, Endpoint};
+use crate::persist::{self, Persister};
+use crate::store::Store;
 use crate::ui::View;
 use crate::ui::composer::Action;
 
@@ -70,6 +72,62 @@ pub struct Options {
     pub connect: ConnectOptions,
     pub model: String,
     pub system: Option<String>,
+    /// Resume the most recent conversation of the history.
+    pub continue_last: bool,
+}
+
+/// Opens the history and, when asked, the most recent conversation in it.
+fn open_history(
+    app: &mut App,
+    continue_last: bool,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Option<Persister> {
+    let store = match Store::default_path().and_then(Store::open) {
+        Ok(s) => s,
+        Err(e) => {
+            app.notice = Some(crate::app::Notice::Error(format!("History is off: {e}")));
+            return None;
+        }
+    };
+    let mut resumed = None;
+    if continue_last {
+        match store
+            .last()
+            .and_then(|id| id.map(|id| store.load(id)).transpose())
+        {
+            Ok(Some(conv)) => {
+                app.entries = persist::entries(&conv);
+                app.system = conv.system.clone();
+                app.model = app
+                    .entries
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.message.model.clone())
+                    .unwrap_or(conv.model.clone());
+                app.notice = Some(crate::app::Notice::Info(format!(
+                    "Continuing \u{201c}{}\u{201d}.",
+                    conv.title
+                )));
+                resumed = Some(conv.id);
+            }
+            Ok(None) => {
+                app.notice = Some(crate::app::Notice::Info(
+                    "No earlier conversation to continue.".into(),
+                ))
+            }
+            Err(e) => {
+                app.notice = Some(crate::app::Notice::Error(format!(
+                    "Could not open the last conversation: {e}"
+                )))
+            }
+        }
+    }
+    let errors = tx.clone();
+    let mut p = Persister::start(store, resumed, move |e| {
+        let _ = errors.send(Msg::HistoryError(e));
+    });
+    p.mark_saved(app);
+    Some(p)
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
@@ -92,6 +150,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     app.system = opts.system;
     let mut view = View::default();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut history = open_history(&mut app, opts.continue_last, &tx);
     let (conn_tx, conn_rx) = watch::channel::<Option<Connection>>(None);
 
     // Credentials resolve in the background: the first frame does not wait for them.
@@ -183,9 +242,17 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                         }
                     }
                     Effect::SetComposer(text) => view.composer.set_text(&text),
+                    Effect::NewConversation => {
+                        if let Some(h) = history.as_mut() {
+                            h.new_conversation();
+                        }
+                    }
                     Effect::Quit => {}
                 }
             }
+        }
+        if let Some(h) = history.as_mut() {
+            h.sync(&app);
         }
         if app.quitting {
             break;
@@ -193,6 +260,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
     for h in turns.values() {
         h.abort();
+    }
+    if let Some(mut h) = history {
+        // A stopped answer's final state is written before the app exits.
+        h.sync(&app);
+        h.close();
     }
     Ok(())
 }

@@ -169,7 +169,10 @@ mod tests {
         );
         assert!(filtered(c, "zzzzqqq").is_empty());
         let llamas: Vec<&str> = filtered(c, "llama").iter().map(|m| m.id.as_str()).collect();
-        assert!(llamas.iter().all(|id| id.starts_with("meta.")), "{llamas:?}");
+        assert!(
+            llamas.iter().all(|id| id.starts_with("meta.")),
+            "{llamas:?}"
+        );
     }
 
     #[test]

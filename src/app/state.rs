@@ -131,7 +131,11 @@ impl App {
             if e.message.role == Role::User && answer_failed {
                 continue;
             }
-            if e.message.blocks.iter().all(|b| matches!(b, Block::Text(t) if t.trim().is_empty())) {
+            if e.message
+                .blocks
+                .iter()
+                .all(|b| matches!(b, Block::Text(t) if t.trim().is_empty()))
+            {
                 continue;
             }
             match out.last_mut() {

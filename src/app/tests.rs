@@ -244,6 +244,7 @@ fn slash_commands() {
     update(&mut app, Msg::Submit("hello".into()));
     let effects = update(&mut app, Msg::Submit("/new".into()));
     assert!(matches!(effects[0], Effect::CancelTurn(_)));
+    assert_eq!(effects[1], Effect::NewConversation);
     assert!(app.entries.is_empty() && !app.streaming());
     assert_eq!(
         update(&mut app, Msg::Submit("/quit".into())),
@@ -268,7 +269,13 @@ fn local_mode_is_announced() {
 #[test]
 fn picker_filters_picks_a_profile_and_switches() {
     let mut app = App::new(HAIKU);
-    update(&mut app, Msg::Connected(Link::Aws { region: "eu-west-1".into(), profile: None }));
+    update(
+        &mut app,
+        Msg::Connected(Link::Aws {
+            region: "eu-west-1".into(),
+            profile: None,
+        }),
+    );
     update(&mut app, Msg::Submit("/model".into()));
     assert!(matches!(app.overlay, Overlay::Picker(_)));
     for c in "sonnet 4.5".chars() {
@@ -276,7 +283,10 @@ fn picker_filters_picks_a_profile_and_switches() {
     }
     update(&mut app, Msg::Picker(PickerKey::Enter));
     assert_eq!(app.overlay, Overlay::None);
-    assert_eq!(app.model, "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "the region's geo profile");
+    assert_eq!(
+        app.model, "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "the region's geo profile"
+    );
 
     update(&mut app, Msg::OpenPicker);
     for c in "sonnet 4.5".chars() {
@@ -284,18 +294,30 @@ fn picker_filters_picks_a_profile_and_switches() {
     }
     update(&mut app, Msg::Picker(PickerKey::Tab));
     update(&mut app, Msg::Picker(PickerKey::Enter));
-    assert_eq!(app.model, "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "Tab picks another profile");
+    assert_eq!(
+        app.model, "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "Tab picks another profile"
+    );
 
     update(&mut app, Msg::OpenPicker);
     update(&mut app, Msg::Picker(PickerKey::Char('x')));
     update(&mut app, Msg::CloseOverlay);
     assert_eq!(app.overlay, Overlay::None);
-    assert_eq!(app.model, "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "Esc changes nothing");
+    assert_eq!(
+        app.model, "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "Esc changes nothing"
+    );
 }
 
 #[test]
 fn connecting_resolves_a_bare_id_that_needs_a_profile() {
     let mut app = App::new("anthropic.claude-sonnet-4-5-20250929-v1:0");
-    update(&mut app, Msg::Connected(Link::Aws { region: "ap-northeast-1".into(), profile: Some("dev".into()) }));
+    update(
+        &mut app,
+        Msg::Connected(Link::Aws {
+            region: "ap-northeast-1".into(),
+            profile: Some("dev".into()),
+        }),
+    );
     assert_eq!(app.model, "jp.anthropic.claude-sonnet-4-5-20250929-v1:0");
 }

@@ -38,6 +38,8 @@ pub enum Msg {
     OpenPicker,
     Picker(PickerKey),
     CloseOverlay,
+    /// The history could not be saved.
+    HistoryError(String),
     Quit,
 }
 
@@ -62,6 +64,8 @@ pub enum Effect {
     CancelTurn(TurnId),
     /// Replace the composer's text.
     SetComposer(String),
+    /// Following messages belong to a new conversation in the history.
+    NewConversation,
     Quit,
 }
 
@@ -144,6 +148,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Picker(key) => picker_key(app, key),
         Msg::CloseOverlay => {
             app.overlay = Overlay::None;
+            Vec::new()
+        }
+        Msg::HistoryError(e) => {
+            app.notice = Some(Notice::Error(format!("History could not be saved: {e}")));
             Vec::new()
         }
         Msg::Quit => {
@@ -292,6 +300,7 @@ fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
             app.entries.clear();
             app.scroll = 0;
             app.notice = Some(Notice::Info("New conversation.".into()));
+            effects.push(Effect::NewConversation);
             effects.push(Effect::SetComposer(String::new()));
             effects
         }

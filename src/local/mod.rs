@@ -63,9 +63,15 @@ impl LocalEndpoint {
             .ok();
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        // Loading guardrails compiles their patterns: off the async threads, like the tokenizer.
+        let file = settings.guardrails_file.clone();
+        let guardrails =
+            tokio::task::spawn_blocking(move || guardrail::Registry::load(file.as_deref()))
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let mut state = State::new(Catalog::builtin(), settings);
-        state.guardrails = guardrail::Registry::load(state.settings.guardrails_file.as_deref())
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        state.guardrails = guardrails;
         let state = Arc::new(state);
         let (stop, stopped) = watch::channel(false);
         let runner = state

@@ -146,10 +146,10 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
     if let Some(error) = &m.error {
         notes.push(format!("error: {}", one_line(error)));
     }
-    if let Some(stop) = &m.stop {
-        if *stop != StopReason::EndTurn {
-            notes.push(format!("stopped: {}", stop_reason_str(stop)));
-        }
+    if let Some(stop) = &m.stop
+        && *stop != StopReason::EndTurn
+    {
+        notes.push(format!("stopped: {}", stop_reason_str(stop)));
     }
     if let Some(u) = &m.usage {
         notes.push(format!("{} in / {} out tokens", u.input, u.output));

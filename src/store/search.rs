@@ -94,10 +94,10 @@ fn parse_marks(marked: &str) -> (String, Vec<Range<usize>>) {
         match c {
             OPEN => start = Some(text.len()),
             CLOSE => {
-                if let Some(s) = start.take() {
-                    if s < text.len() {
-                        ranges.push(s..text.len());
-                    }
+                if let Some(s) = start.take()
+                    && s < text.len()
+                {
+                    ranges.push(s..text.len());
                 }
             }
             c => text.push(c),

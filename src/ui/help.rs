@@ -13,7 +13,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "Esc",
         "stop the streaming answer (the partial text is kept); close this help",
     ),
-    ("Ctrl+P, F3", "model picker: type to filter, Tab picks the inference profile"),
+    (
+        "Ctrl+P, F3",
+        "model picker: type to filter, Tab picks the inference profile",
+    ),
     ("Ctrl+R", "regenerate the last answer"),
     (
         "Ctrl+E",

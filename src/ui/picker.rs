@@ -48,14 +48,28 @@ fn context(n: u32) -> String {
 pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2).min(30);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
     Clear.render(r, buf);
     let catalog = Catalog::builtin();
     let models = picker::filtered(catalog, &p.query);
     let dim = Style::default().fg(Color::DarkGray);
     let mut lines = vec![
-        Line::from(vec![Span::styled("filter ", dim), Span::styled(format!("{}▏", p.query), Style::default().add_modifier(Modifier::BOLD))]),
-        Line::from(Span::styled("↑↓ choose · Tab profile · Enter switch · Esc cancel", dim)),
+        Line::from(vec![
+            Span::styled("filter ", dim),
+            Span::styled(
+                format!("{}▏", p.query),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+        ]),
+        Line::from(Span::styled(
+            "↑↓ choose · Tab profile · Enter switch · Esc cancel",
+            dim,
+        )),
     ];
     let list_rows = usize::from(h.saturating_sub(5));
     // Keep the selection in view.
@@ -66,7 +80,12 @@ pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
     for (i, m) in models.iter().enumerate() {
         if grouped && last_provider != Some(m.provider.as_str()) {
             if i >= first {
-                rows.push(Line::from(Span::styled(m.provider.clone(), Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD))));
+                rows.push(Line::from(Span::styled(
+                    m.provider.clone(),
+                    Style::default()
+                        .fg(Color::Cyan)
+                        .add_modifier(Modifier::BOLD),
+                )));
             }
             last_provider = Some(&m.provider);
         }
@@ -74,18 +93,35 @@ pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
             continue;
         }
         let selected = i == p.selected;
-        let route = if selected { p.route(m, region) } else { picker::routes(m, region)[0] };
+        let route = if selected {
+            p.route(m, region)
+        } else {
+            picker::routes(m, region)[0]
+        };
         let how = match route {
             Route::Bare if m.on_demand => "on-demand".to_owned(),
             Route::Bare => "needs a profile".to_owned(),
             Route::Profile(g) => format!("via {}.", g.prefix()),
         };
-        let style = if selected { Style::default().bg(Color::Rgb(40, 50, 70)).add_modifier(Modifier::BOLD) } else { Style::default() };
+        let style = if selected {
+            Style::default()
+                .bg(Color::Rgb(40, 50, 70))
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
         rows.push(Line::from(vec![
             Span::styled(if selected { "▶ " } else { "  " }, style),
             Span::styled(format!("{:<30}", truncate(&m.name, 29)), style),
             Span::styled(format!("{:>6} ", context(m.context_window)), dim),
-            Span::styled(format!("{:<13}", how), Style::default().fg(if m.on_demand { Color::Green } else { Color::Yellow })),
+            Span::styled(
+                format!("{:<13}", how),
+                Style::default().fg(if m.on_demand {
+                    Color::Green
+                } else {
+                    Color::Yellow
+                }),
+            ),
             Span::styled(caps(m), dim),
         ]));
         if rows.len() >= list_rows {
@@ -93,7 +129,10 @@ pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
         }
     }
     if models.is_empty() {
-        rows.push(Line::from(Span::styled("No model matches the filter.", dim)));
+        rows.push(Line::from(Span::styled(
+            "No model matches the filter.",
+            dim,
+        )));
     }
     lines.push(Line::default());
     lines.extend(rows);

@@ -44,9 +44,9 @@ pub fn wrap(
                     let cw = c.width().unwrap_or(0);
                     if w + cw > room - *col {
                         let rest: String = std::iter::once(c).chain(chars).collect();
-                        lines
-                            .last_mut()
-                            .map(|l| l.push(Span::styled(std::mem::take(&mut cut), style)));
+                        if let Some(l) = lines.last_mut() {
+                            l.push(Span::styled(std::mem::take(&mut cut), style));
+                        }
                         lines.push(Vec::new());
                         *col = 0;
                         *word = rest;

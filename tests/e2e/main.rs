@@ -25,17 +25,28 @@ pub async fn endpoint(tokens_per_second: f64) -> LocalEndpoint {
         },
         ..Settings::default()
     };
-    LocalEndpoint::start("127.0.0.1:0".parse().unwrap(), settings).await.unwrap()
+    LocalEndpoint::start("127.0.0.1:0".parse().unwrap(), settings)
+        .await
+        .unwrap()
 }
 
 impl Tui {
     /// Starts `bedrock-tui ARGS` at 120x40 with a fresh home directory.
     pub fn start(args: &[&str], home: Option<std::path::PathBuf>) -> Tui {
         let pty = native_pty_system()
-            .openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
         let home = home.unwrap_or_else(|| {
-            let d = std::env::temp_dir().join(format!("bedrock-tui-e2e-{}-{}", std::process::id(), rand_suffix()));
+            let d = std::env::temp_dir().join(format!(
+                "bedrock-tui-e2e-{}-{}",
+                std::process::id(),
+                rand_suffix()
+            ));
             std::fs::create_dir_all(&d).unwrap();
             d
         });
@@ -67,7 +78,12 @@ impl Tui {
         let writer = pty.master.take_writer().unwrap();
         // The master must outlive the child, or the child gets SIGHUP.
         std::mem::forget(pty.master);
-        Tui { parser, writer, child, home }
+        Tui {
+            parser,
+            writer,
+            child,
+            home,
+        }
     }
 
     pub fn screen(&self) -> String {
@@ -94,10 +110,14 @@ impl Tui {
                 last = s.clone();
                 stable_since = Instant::now();
             }
-            if s.contains(text) && (!stable || stable_since.elapsed() > Duration::from_millis(150)) {
+            if s.contains(text) && (!stable || stable_since.elapsed() > Duration::from_millis(150))
+            {
                 return s;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {text:?}; screen:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{s}"
+            );
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
@@ -120,7 +140,11 @@ impl Tui {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
             }
-            assert!(Instant::now() < deadline, "the app did not exit; screen:\n{}", self.screen());
+            assert!(
+                Instant::now() < deadline,
+                "the app did not exit; screen:\n{}",
+                self.screen()
+            );
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
