@@ -268,6 +268,8 @@ impl Store {
         // checkpoint rule is about) and makes each checkpoint far cheaper than FULL;
         // only a power loss can drop the last commits.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Bundled SQLite defaults this on; set it anyway, since a per-connection
+        // setting that a system SQLite defaults off would silently stop the cascades.
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn)?.map_err(too_new)?;
         conn.set_prepared_statement_cache_capacity(32);

@@ -67,7 +67,7 @@ END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF model ON messages BEGIN
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
     INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
 END;

@@ -72,7 +72,8 @@ impl Store {
 /// The FTS5 query for the user's text, or `None` when it has no searchable word.
 fn fts_query(query: &str) -> Option<String> {
     // Words without a letter or digit tokenize to nothing (unicode61 treats them as
-    // separators); an empty phrase would match nothing at all, so drop them.
+    // separators), so they are dropped, and a query of only such words is answered
+    // without asking SQLite.
     let words: Vec<&str> = query
         .split_whitespace()
         .filter(|w| w.chars().any(char::is_alphanumeric))

@@ -416,6 +416,19 @@ fn delete_cascades_to_messages_and_index() {
 }
 
 #[test]
+fn opening_turns_foreign_keys_on() {
+    // Bundled SQLite defaults them on, so start from a connection where they are off.
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.pragma_update(None, "foreign_keys", false).unwrap();
+    let mut s = Store::init(conn, std::path::Path::new(":memory:"), false).unwrap();
+    let c = s.create("t", "m", None, 0).unwrap();
+    s.put_message(c, &StoredMessage::new(0, Message::user("x"), 1))
+        .unwrap();
+    s.delete(c).unwrap();
+    assert_eq!(count(&s, "SELECT count(*) FROM messages"), 0);
+}
+
+#[test]
 fn the_sync_check_detects_a_missed_trigger() {
     // Guards the tests above: without the trigger the index goes stale and the
     // integrity check must say so.

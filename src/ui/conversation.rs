@@ -17,6 +17,84 @@ struct Cached {
     width: u16,
     revision: u64,
     lines: Vec<Line<'static>>,
+    /// For an answer that is streaming: where its finished paragraphs end.
+    cut: Option<Cut>,
+}
+
+/// The finished part of a streaming answer's last text block: bytes of text and rows
+/// of lines that no longer change, so each frame lays out only the paragraph being
+/// written.
+#[derive(Clone, Copy)]
+struct Cut {
+    blocks: usize,
+    text: usize,
+    rows: usize,
+}
+
+/// Byte offset just after the last blank line of `text` that is outside a code fence.
+fn paragraph_end(text: &str) -> usize {
+    let (mut fence, mut end, mut at) = (false, 0, 0);
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("```") {
+            fence = !fence;
+        }
+        at += line.len();
+        if !fence && line.trim().is_empty() && line.ends_with('\n') {
+            end = at;
+        }
+    }
+    end
+}
+
+/// Lays out a streaming answer from its cached finished part, if it has one.
+fn stream_lines(
+    entry: &Entry,
+    width: u16,
+    cached: Option<&mut Cached>,
+) -> Option<(Vec<Line<'static>>, Cut)> {
+    let Some(Block::Text(text)) = entry.message.blocks.last() else {
+        return None;
+    };
+    let (mut lines, mut cut) = match cached {
+        Some(c)
+            if c.width == width
+                && c.cut.is_some_and(|k| {
+                    k.blocks == entry.message.blocks.len() && k.text <= text.len()
+                }) =>
+        {
+            let cut = c.cut?;
+            let mut lines = std::mem::take(&mut c.lines);
+            lines.truncate(cut.rows);
+            (lines, cut)
+        }
+        _ => {
+            let mut head = entry.clone();
+            head.message.blocks.pop();
+            let mut lines = entry_lines(&head, width);
+            lines.pop();
+            let rows = lines.len();
+            (
+                lines,
+                Cut {
+                    blocks: entry.message.blocks.len(),
+                    text: 0,
+                    rows,
+                },
+            )
+        }
+    };
+    let rest = text.get(cut.text..)?;
+    let end = cut.text + paragraph_end(rest);
+    if end > cut.text {
+        let done = sanitize::text(&text[cut.text..end]);
+        lines.extend(markdown::render(&done, width));
+        lines.push(Line::default());
+        cut.text = end;
+        cut.rows = lines.len();
+    }
+    lines.extend(markdown::render(&sanitize::text(&text[end..]), width));
+    lines.push(Line::default());
+    Some((lines, cut))
 }
 
 #[derive(Default)]
@@ -141,10 +219,26 @@ impl ConversationView {
             matches!(&self.cache[idx], Some(c) if c.width == width && c.revision == entry.revision);
         if !fresh {
             self.renders += 1;
-            self.cache[idx] = Some(Cached {
-                width,
-                revision: entry.revision,
-                lines: entry_lines(entry, width),
+            let streaming =
+                entry.state == EntryState::Streaming && entry.message.role == Role::Assistant;
+            let incremental = if streaming {
+                stream_lines(entry, width, self.cache[idx].as_mut())
+            } else {
+                None
+            };
+            self.cache[idx] = Some(match incremental {
+                Some((lines, cut)) => Cached {
+                    width,
+                    revision: entry.revision,
+                    lines,
+                    cut: Some(cut),
+                },
+                None => Cached {
+                    width,
+                    revision: entry.revision,
+                    lines: entry_lines(entry, width),
+                    cut: None,
+                },
             });
         }
         self.cache[idx]

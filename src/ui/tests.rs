@@ -162,3 +162,34 @@ fn picker_overlay() {
     });
     insta::assert_snapshot!("picker_filtered_80x24", draw(&app, 80, 24));
 }
+
+#[test]
+fn a_streaming_answer_lays_out_like_the_finished_one() {
+    let text = "First paragraph with **bold** words.\n\n- a list item\n- another\n\n```rust\nfn main() {}\n\nlet x = 1;\n```\n\nLast words that wrap across the pane many times over and over again.";
+    let mut app = App::new("m");
+    app.entries.push(Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: vec![crate::conversation::Block::Text(String::new())],
+            model: Some("m".into()),
+        },
+        EntryState::Streaming,
+    ));
+    let mut terminal = Terminal::new(TestBackend::new(60, 30)).unwrap();
+    let mut view = View::default();
+    // Grow the answer a few characters at a time, drawing each step.
+    for end in (0..=text.len())
+        .filter(|i| text.is_char_boundary(*i))
+        .step_by(7)
+        .chain([text.len()])
+    {
+        let e = &mut app.entries[0];
+        e.message.blocks[0] = crate::conversation::Block::Text(text[..end].to_owned());
+        e.revision += 1;
+        terminal.draw(|f| view.draw(f, &app)).unwrap();
+    }
+    let streamed = terminal.backend().clone();
+    let mut fresh = Terminal::new(TestBackend::new(60, 30)).unwrap();
+    fresh.draw(|f| View::default().draw(f, &app)).unwrap();
+    assert_eq!(streamed.buffer(), fresh.backend().buffer());
+}

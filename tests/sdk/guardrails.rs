@@ -1203,10 +1203,12 @@ fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
 async fn guardrails_from_a_file_join_the_built_in_ones() {
     let path = temp_file("acme.json", USER_FILE);
     let ep = endpoint_with(Settings {
-        guardrails_file: Some(path),
+        guardrails_file: Some(path.clone()),
         ..Settings::default()
     })
     .await;
+    // Definitions are read once, at start.
+    std::fs::remove_file(&path).unwrap();
     let c = client(&ep);
     let acme = |source: GuardrailContentSource, text: &str| {
         c.apply_guardrail()
@@ -1317,6 +1319,7 @@ async fn a_bad_guardrails_file_is_refused_with_its_line_and_column() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read guardrails file"));
+    std::fs::remove_file(&path).unwrap();
 }
 
 // ---- wire shapes, checked against the service model when it is at hand ----

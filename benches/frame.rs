@@ -1,0 +1,95 @@
+//! Frame time of the chat view at 120x40 while an answer streams at 4,000 tokens/s,
+//! for conversations of 10, 1,000 and 10,000 messages. `cargo bench --bench frame`.
+//!
+//! Each frame is what the app draws at 60 frames a second: the streaming answer grows
+//! by the ~67 tokens (about 270 characters of markdown) that arrive in 1/60 s, with a
+//! paragraph break every few frames, and the whole screen is drawn into a ratatui
+//! TestBackend.
+
+use std::time::{Duration, Instant};
+
+use bedrock_tui::app::{App, Entry, EntryState, TurnId};
+use bedrock_tui::conversation::{Block, Message, Role};
+use bedrock_tui::ui::View;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const FRAMES: usize = 600;
+const CHUNK: &str = "Streaming **markdown** with `code`, a [link](https://example.com) and plain words that wrap across the width of the pane. ";
+/// Model answers come in paragraphs; this one ends one every few frames.
+const PARAGRAPH_EVERY: usize = 4;
+
+fn answer(i: usize) -> String {
+    format!(
+        "Answer {i}: here is a list.\n\n1. first point\n2. second point\n\n```rust\nfn main() {{\n    println!(\"{i}\");\n}}\n```\n\n| a | b |\n|---|---|\n| {i} | x |\n"
+    )
+}
+
+fn conversation(n: usize) -> App {
+    let mut app = App::new("anthropic.claude-3-haiku-20240307-v1:0");
+    for i in 0..n {
+        let (role, text) = if i % 2 == 0 {
+            (Role::User, format!("Question number {i}?"))
+        } else {
+            (Role::Assistant, answer(i))
+        };
+        app.entries.push(Entry::new(
+            Message {
+                role,
+                blocks: vec![Block::Text(text)],
+                model: None,
+            },
+            EntryState::Done,
+        ));
+    }
+    app.entries.push(Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: vec![Block::Text(String::new())],
+            model: Some("m".into()),
+        },
+        EntryState::Streaming,
+    ));
+    app.turn = Some((TurnId(0), app.entries.len() - 1));
+    app
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    println!("| messages | first frame | p50 frame | p99 frame | max frame |");
+    println!("|---:|---:|---:|---:|---:|");
+    for n in [10usize, 1_000, 10_000] {
+        let mut app = conversation(n);
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+        let mut view = View::default();
+        let t = Instant::now();
+        terminal.draw(|f| view.draw(f, &app)).expect("draw");
+        let first = t.elapsed();
+        let mut times = Vec::with_capacity(FRAMES);
+        for frame in 0..FRAMES {
+            let last = app.entries.last_mut().expect("streaming entry");
+            if let Some(Block::Text(t)) = last.message.blocks.first_mut() {
+                t.push_str(CHUNK);
+                t.push_str(CHUNK);
+                if frame % PARAGRAPH_EVERY == PARAGRAPH_EVERY - 1 {
+                    t.push_str("\n\n");
+                }
+            }
+            last.revision += 1;
+            let t = Instant::now();
+            terminal.draw(|f| view.draw(f, &app)).expect("draw");
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "| {n} | {:.2} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
+            first.as_secs_f64() * 1e3,
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3,
+        );
+    }
+}
