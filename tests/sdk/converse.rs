@@ -147,28 +147,7 @@ fn weather_tool() -> Tool {
 }
 
 pub fn serde_json_to_document(v: serde_json::Value) -> Document {
-    match v {
-        serde_json::Value::Null => Document::Null,
-        serde_json::Value::Bool(b) => Document::Bool(b),
-        serde_json::Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Document::Number(aws_smithy_types::Number::PosInt(u))
-            } else if let Some(i) = n.as_i64() {
-                Document::Number(aws_smithy_types::Number::NegInt(i))
-            } else {
-                Document::Number(aws_smithy_types::Number::Float(n.as_f64().unwrap()))
-            }
-        }
-        serde_json::Value::String(s) => Document::String(s),
-        serde_json::Value::Array(a) => {
-            Document::Array(a.into_iter().map(serde_json_to_document).collect())
-        }
-        serde_json::Value::Object(o) => Document::Object(
-            o.into_iter()
-                .map(|(k, v)| (k, serde_json_to_document(v)))
-                .collect(),
-        ),
-    }
+    bedrock_tui::bedrock::document(&v)
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use aws_sdk_bedrockruntime::operation::get_async_invoke::GetAsyncInvokeOutput;
 use aws_sdk_bedrockruntime::types::{
     AsyncInvokeOutputDataConfig, AsyncInvokeS3OutputDataConfig, AsyncInvokeStatus, SortOrder, Tag,
 };
-use aws_smithy_types::{DateTime, Document, Number};
+use aws_smithy_types::{DateTime, Document};
 use serde_json::{Value, json};
 
 use super::*;
@@ -46,20 +46,7 @@ fn s3_client(ep: &LocalEndpoint) -> aws_sdk_s3::Client {
 }
 
 fn doc(v: &Value) -> Document {
-    match v {
-        Value::Null => Document::Null,
-        Value::Bool(b) => Document::Bool(*b),
-        Value::Number(n) => Document::Number(if let Some(u) = n.as_u64() {
-            Number::PosInt(u)
-        } else if let Some(i) = n.as_i64() {
-            Number::NegInt(i)
-        } else {
-            Number::Float(n.as_f64().unwrap())
-        }),
-        Value::String(s) => Document::String(s.clone()),
-        Value::Array(a) => Document::Array(a.iter().map(doc).collect()),
-        Value::Object(m) => Document::Object(m.iter().map(|(k, v)| (k.clone(), doc(v))).collect()),
-    }
+    bedrock_tui::bedrock::document(v)
 }
 
 fn output_to(uri: &str) -> AsyncInvokeOutputDataConfig {
