@@ -4,11 +4,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use super::wrap::wrap;
 
 pub const KEYS: &[(&str, &str)] = &[
     ("Enter", "send the message"),
-    ("Alt+Enter, Shift+Enter, Ctrl+J", "new line in the message"),
+    ("Alt/Shift+Enter, Ctrl+J", "new line in the message"),
     (
         "Esc",
         "stop the streaming answer (the partial text is kept); close this help",
@@ -35,8 +37,8 @@ pub const KEYS: &[(&str, &str)] = &[
 
 pub const COMMANDS: &[(&str, &str)] = &[
     (
-        "/model ID",
-        "switch model or inference profile; the conversation carries over",
+        "/model [ID]",
+        "switch model or inference profile (no ID opens the picker); the conversation carries over",
     ),
     ("/system TEXT", "set the system prompt (empty clears it)"),
     ("/new", "start a new conversation"),
@@ -46,10 +48,45 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/quit", "quit"),
 ];
 
+/// Width of the key column.
+const KEY_WIDTH: usize = 24;
+
+fn rows(
+    title: &str,
+    items: &[(&'static str, &'static str)],
+    width: usize,
+    out: &mut Vec<Line<'static>>,
+) {
+    let key = Style::default()
+        .fg(Color::Cyan)
+        .add_modifier(Modifier::BOLD);
+    out.push(Line::from(Span::styled(
+        title.to_owned(),
+        Style::default().add_modifier(Modifier::BOLD),
+    )));
+    for (k, what) in items {
+        // Descriptions wrap under their own column, not under the keys.
+        let mut lines = wrap(
+            vec![Span::raw(" ".repeat(KEY_WIDTH))],
+            vec![Span::raw(*what)],
+            width,
+            false,
+        );
+        if let Some(first) = lines.first_mut() {
+            first.spans[0] = Span::styled(format!("{k:<KEY_WIDTH$}"), key);
+        }
+        out.extend(lines);
+    }
+}
+
 pub fn render(area: Rect, buf: &mut Buffer) {
-    let w = area.width.min(76);
-    let rows = (KEYS.len() + COMMANDS.len() + 5) as u16;
-    let h = rows.min(area.height);
+    let w = area.width.min(96);
+    let inner = usize::from(w.saturating_sub(2));
+    let mut lines = Vec::new();
+    rows("Keys", KEYS, inner, &mut lines);
+    lines.push(Line::default());
+    rows("Commands", COMMANDS, inner, &mut lines);
+    let h = (lines.len() as u16 + 2).min(area.height);
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -57,32 +94,7 @@ pub fn render(area: Rect, buf: &mut Buffer) {
         h,
     );
     Clear.render(r, buf);
-    let key = Style::default()
-        .fg(Color::Cyan)
-        .add_modifier(Modifier::BOLD);
-    let mut lines = vec![Line::from(Span::styled(
-        "Keys",
-        Style::default().add_modifier(Modifier::BOLD),
-    ))];
-    for (k, what) in KEYS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{k:<32}"), key),
-            Span::raw(*what),
-        ]));
-    }
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        "Commands",
-        Style::default().add_modifier(Modifier::BOLD),
-    )));
-    for (k, what) in COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{k:<32}"), key),
-            Span::raw(*what),
-        ]));
-    }
     Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
         .block(
             Block::default()
                 .borders(Borders::ALL)
