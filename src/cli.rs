@@ -17,15 +17,28 @@ use crate::local::{Fault, FaultRate, Pacing, Settings};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Model id, inference profile id or ARN to chat with.
-    #[arg(long, default_value = crate::ask::DEFAULT_MODEL)]
-    pub model: String,
+    /// Model id, inference profile id or ARN to chat with [default: the config's
+    /// `model`, else Claude Haiku 4.5].
+    #[arg(long)]
+    pub model: Option<String>,
     /// System prompt of the conversation.
     #[arg(long)]
     pub system: Option<String>,
     /// Continue the most recent conversation.
     #[arg(long = "continue", short = 'c')]
     pub continue_last: bool,
+    /// Code-highlighting theme (`/theme` in the app lists them).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Read this config file instead of the default one (also BEDROCK_TUI_CONFIG).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Print where the config file is read from, and exit.
+    #[arg(long)]
+    pub print_config_path: bool,
+    /// Print a commented example config file, and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
     #[command(flatten)]
     pub connect: crate::ask::ConnectArgs,
 }

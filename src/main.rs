@@ -16,18 +16,64 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::ask::run(args))
         }
-        None => {
-            bedrock_tui::logging::to_file()?;
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let opts = bedrock_tui::tui::Options {
-                connect: cli.connect.options(None),
-                model: cli.model,
-                system: cli.system,
-                continue_last: cli.continue_last,
-            };
-            runtime.block_on(bedrock_tui::tui::run(opts))
-        }
+        None => chat(cli),
     }
+}
+
+/// The interactive chat, set up from the flags over the config file.
+fn chat(cli: Cli) -> anyhow::Result<()> {
+    if cli.print_config_path {
+        match bedrock_tui::config::path(cli.config.as_deref()) {
+            Some(p) => println!("{}", p.display()),
+            None => anyhow::bail!("no config directory could be found for this user"),
+        }
+        return Ok(());
+    }
+    if cli.print_default_config {
+        print!("{}", bedrock_tui::config::example());
+        return Ok(());
+    }
+    // A config with any error stops the app before the terminal is touched.
+    let config = bedrock_tui::config::load(cli.config.as_deref())?;
+    let model = cli
+        .model
+        .or(config.model)
+        .unwrap_or_else(|| bedrock_tui::ask::DEFAULT_MODEL.to_owned());
+    if let Err(e) = bedrock_tui::catalog::check_model_id(&model) {
+        anyhow::bail!("--model: {e}");
+    }
+    let theme = cli.theme.or(config.theme);
+    if let Some(t) = &theme
+        && !bedrock_tui::ui::markdown::THEMES.contains(&t.as_str())
+    {
+        anyhow::bail!(
+            "--theme: unknown theme '{t}'; themes: {}",
+            bedrock_tui::ui::markdown::THEMES.join(", ")
+        );
+    }
+    let mut connect = cli.connect.options(None);
+    connect.profile = connect.profile.or(config.profile);
+    connect.region = connect.region.or(config.region);
+    if !connect.local {
+        connect.endpoint_url = connect.endpoint_url.or(config.endpoint_url);
+    }
+    let export_dir = match &config.export_dir {
+        Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),
+        None => std::env::current_dir().context("finding the current directory")?,
+    };
+    bedrock_tui::logging::to_file()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let opts = bedrock_tui::tui::Options {
+        connect,
+        model,
+        system: cli.system.or(config.system),
+        inference: config.inference,
+        continue_last: cli.continue_last,
+        keys: config.keys,
+        theme,
+        export_dir,
+    };
+    runtime.block_on(bedrock_tui::tui::run(opts))
 }
 
 fn serve_local(opts: ServeLocal) -> anyhow::Result<()> {

@@ -19,12 +19,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use crate::app::state::Link;
-use crate::app::{App, Effect, Msg, PickerKey, TurnId, update};
+use crate::app::{App, Effect, Format, HistoryKey, Msg, Overlay, PickerKey, TurnId, update};
 use crate::bedrock::{self, ConnectOptions, Connection, Endpoint};
-use crate::persist::{self, Persister};
+use crate::conversation::Inference;
+use crate::keymap::{Action, Keymap};
+use crate::persist::Persister;
 use crate::store::Store;
 use crate::ui::View;
-use crate::ui::composer::Action;
 
 /// At most this often a frame is drawn; messages that arrive in between are coalesced.
 const FRAME: Duration = Duration::from_millis(16);
@@ -72,14 +73,20 @@ pub struct Options {
     pub connect: ConnectOptions,
     pub model: String,
     pub system: Option<String>,
+    pub inference: Inference,
     /// Resume the most recent conversation of the history.
     pub continue_last: bool,
+    pub keys: Keymap,
+    pub theme: Option<String>,
+    /// Where exports without a path go.
+    pub export_dir: std::path::PathBuf,
 }
 
 /// Opens the history and, when asked, the most recent conversation in it.
 fn open_history(
     app: &mut App,
     continue_last: bool,
+    export_dir: std::path::PathBuf,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Option<Persister> {
     let store = match Store::default_path().and_then(Store::open) {
@@ -96,14 +103,7 @@ fn open_history(
             .and_then(|id| id.map(|id| store.load(id)).transpose())
         {
             Ok(Some(conv)) => {
-                app.entries = persist::entries(&conv);
-                app.system = conv.system.clone();
-                app.model = app
-                    .entries
-                    .iter()
-                    .rev()
-                    .find_map(|e| e.message.model.clone())
-                    .unwrap_or(conv.model.clone());
+                app.show_conversation(&conv);
                 app.notice = Some(crate::app::Notice::Info(format!(
                     "Continuing \u{201c}{}\u{201d}.",
                     conv.title
@@ -122,9 +122,9 @@ fn open_history(
             }
         }
     }
-    let errors = tx.clone();
-    let mut p = Persister::start(store, resumed, move |e| {
-        let _ = errors.send(Msg::HistoryError(e));
+    let replies = tx.clone();
+    let mut p = Persister::start(store, resumed, export_dir, move |msg| {
+        let _ = replies.send(msg);
     });
     p.mark_saved(app);
     Some(p)
@@ -148,9 +148,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     let mut app = App::new(opts.model);
     app.system = opts.system;
-    let mut view = View::default();
+    app.inference = opts.inference;
+    if let Some(t) = opts.theme {
+        app.theme = t;
+    }
+    let mut view = View::new(opts.keys);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut history = open_history(&mut app, opts.continue_last, &tx);
+    let mut history = open_history(&mut app, opts.continue_last, opts.export_dir, &tx);
     let (conn_tx, conn_rx) = watch::channel::<Option<Connection>>(None);
 
     // Credentials resolve in the background: the first frame does not wait for them.
@@ -192,9 +196,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
                     dirty = true;
-                    if let Some(msg) = on_event(ev, &mut app, &mut view, &mut mouse, &mut terminal)? {
-                        msgs.push(msg);
-                    }
+                    msgs.extend(on_event(ev, &app, &mut view, &mut mouse, &mut terminal)?);
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => msgs.push(Msg::Quit),
@@ -247,6 +249,52 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             h.new_conversation();
                         }
                     }
+                    Effect::ListHistory { request, query } => match history.as_ref() {
+                        Some(h) => h.list(request, query),
+                        None => {
+                            let _ = tx.send(Msg::HistoryListed {
+                                request,
+                                rows: Err("History is off.".into()),
+                            });
+                        }
+                    },
+                    Effect::OpenConversation(id) => {
+                        if let Some(h) = history.as_mut() {
+                            // What the old conversation still has to write goes first.
+                            h.sync(&app);
+                            h.open(id);
+                        }
+                    }
+                    Effect::AdoptConversation => {
+                        if let Some(h) = history.as_mut() {
+                            h.mark_saved(&app);
+                        }
+                    }
+                    Effect::RenameConversation { id, title } => {
+                        if let Some(h) = history.as_ref() {
+                            h.rename(id, title);
+                        }
+                    }
+                    Effect::DeleteConversation(id) => {
+                        if let Some(h) = history.as_ref() {
+                            h.delete(id);
+                        }
+                    }
+                    Effect::Export {
+                        conversation,
+                        format,
+                        path,
+                    } => match history.as_mut() {
+                        Some(h) => {
+                            h.sync(&app);
+                            h.export(conversation, format, path);
+                        }
+                        None => {
+                            let _ = tx.send(Msg::Stored(Err(
+                                "History is off, so there is nothing to export.".into(),
+                            )));
+                        }
+                    },
                     Effect::Quit => {}
                 }
             }
@@ -273,25 +321,39 @@ type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
 
 fn on_event(
     ev: Event,
-    app: &mut App,
+    app: &App,
     view: &mut View,
     mouse: &mut bool,
     terminal: &mut Term,
-) -> anyhow::Result<Option<Msg>> {
+) -> anyhow::Result<Vec<Msg>> {
     Ok(match ev {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
             on_key(key, app, view, mouse, terminal)?
+                .into_iter()
+                .collect()
         }
-        Event::Paste(text) => {
-            view.composer.paste(&text);
-            None
-        }
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => Some(Msg::ScrollBy(3)),
-            MouseEventKind::ScrollDown => Some(Msg::ScrollBy(-3)),
-            _ => None,
+        Event::Paste(text) => match &app.overlay {
+            // A paste into a filter or title box is typed into it, first line only.
+            Overlay::Picker(_) | Overlay::History(_) => {
+                let line = crate::sanitize::text(text.lines().next().unwrap_or(""));
+                line.chars()
+                    .map(|c| match app.overlay {
+                        Overlay::Picker(_) => Msg::Picker(PickerKey::Char(c)),
+                        _ => Msg::History(HistoryKey::Char(c)),
+                    })
+                    .collect()
+            }
+            _ => {
+                view.composer.paste(&text);
+                Vec::new()
+            }
         },
-        _ => None,
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => vec![Msg::ScrollBy(3)],
+            MouseEventKind::ScrollDown => vec![Msg::ScrollBy(-3)],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     })
 }
 
@@ -302,30 +364,74 @@ fn on_key(
     mouse: &mut bool,
     terminal: &mut Term,
 ) -> anyhow::Result<Option<Msg>> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
-    if let crate::app::Overlay::Picker(_) = app.overlay {
-        let k = match key.code {
-            KeyCode::Char('c') if ctrl => return Ok(Some(Msg::Quit)),
-            KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
-            KeyCode::Char(c) => PickerKey::Char(c),
-            KeyCode::Backspace => PickerKey::Backspace,
-            KeyCode::Up => PickerKey::Up,
-            KeyCode::Down => PickerKey::Down,
-            KeyCode::Tab => PickerKey::Tab,
-            KeyCode::Enter => PickerKey::Enter,
-            _ => return Ok(None),
-        };
-        return Ok(Some(Msg::Picker(k)));
+    let action = view.keys.action(&key);
+    if action == Some(Action::Quit) {
+        return Ok(Some(Msg::Quit));
     }
-    Ok(match key.code {
-        KeyCode::Char('c') | KeyCode::Char('d') if ctrl => Some(Msg::Quit),
-        KeyCode::Char('p') if ctrl => Some(Msg::OpenPicker),
-        KeyCode::F(3) => Some(Msg::OpenPicker),
-        KeyCode::Esc if app.overlay != crate::app::Overlay::None => Some(Msg::CloseOverlay),
-        KeyCode::Esc => Some(Msg::Cancel),
-        KeyCode::F(1) => Some(Msg::ToggleHelp),
-        KeyCode::F(2) => {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match &app.overlay {
+        Overlay::Picker(_) => {
+            let k = match key.code {
+                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+                KeyCode::Char(c) if !ctrl => PickerKey::Char(c),
+                KeyCode::Backspace => PickerKey::Backspace,
+                KeyCode::Up => PickerKey::Up,
+                KeyCode::Down => PickerKey::Down,
+                KeyCode::Tab => PickerKey::Tab,
+                KeyCode::Enter => PickerKey::Enter,
+                _ => return Ok(None),
+            };
+            return Ok(Some(Msg::Picker(k)));
+        }
+        Overlay::History(_) => {
+            let k = match key.code {
+                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+                KeyCode::Char('r') if ctrl => HistoryKey::Rename,
+                KeyCode::Char('e') if ctrl => HistoryKey::Export(Format::Markdown),
+                KeyCode::Char('j') if ctrl => HistoryKey::Export(Format::Json),
+                KeyCode::Char(c) if !ctrl => HistoryKey::Char(c),
+                KeyCode::Delete => HistoryKey::Delete,
+                KeyCode::Backspace => HistoryKey::Backspace,
+                KeyCode::Up => HistoryKey::Up,
+                KeyCode::Down => HistoryKey::Down,
+                KeyCode::Enter => HistoryKey::Enter,
+                _ => return Ok(None),
+            };
+            return Ok(Some(Msg::History(k)));
+        }
+        Overlay::Help | Overlay::None => {}
+    }
+    let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
+    let Some(action) = action else {
+        if key.code == KeyCode::Esc && app.overlay != Overlay::None {
+            return Ok(Some(Msg::CloseOverlay));
+        }
+        view.composer.input(key);
+        return Ok(None);
+    };
+    Ok(match action {
+        Action::Send => view.composer.submit().map(Msg::Submit),
+        Action::Newline => {
+            view.composer.newline();
+            None
+        }
+        Action::Cancel if app.overlay != Overlay::None => Some(Msg::CloseOverlay),
+        Action::Cancel => Some(Msg::Cancel),
+        Action::Picker => Some(Msg::OpenPicker),
+        Action::History => Some(Msg::OpenHistory),
+        Action::Regenerate => Some(Msg::Regenerate),
+        Action::EditLast => Some(Msg::EditLast),
+        Action::Editor => {
+            let text = edit_externally(&view.composer.text(), terminal)?;
+            view.composer.set_text(&text);
+            None
+        }
+        Action::PageUp => Some(Msg::ScrollBy(page)),
+        Action::PageDown => Some(Msg::ScrollBy(-page)),
+        Action::ScrollUp => Some(Msg::ScrollBy(1)),
+        Action::ScrollDown => Some(Msg::ScrollBy(-1)),
+        Action::Bottom => Some(Msg::ScrollToBottom),
+        Action::Mouse => {
             *mouse = !*mouse;
             if *mouse {
                 execute!(std::io::stdout(), EnableMouseCapture)?;
@@ -334,22 +440,8 @@ fn on_key(
             }
             None
         }
-        KeyCode::PageUp => Some(Msg::ScrollBy(page)),
-        KeyCode::PageDown => Some(Msg::ScrollBy(-page)),
-        KeyCode::Up if key.modifiers.contains(KeyModifiers::SHIFT) => Some(Msg::ScrollBy(1)),
-        KeyCode::Down if key.modifiers.contains(KeyModifiers::SHIFT) => Some(Msg::ScrollBy(-1)),
-        KeyCode::End if ctrl => Some(Msg::ScrollToBottom),
-        KeyCode::Char('r') if ctrl => Some(Msg::Regenerate),
-        KeyCode::Char('e') if ctrl => Some(Msg::EditLast),
-        KeyCode::Char('o') if ctrl => {
-            let text = edit_externally(&view.composer.text(), terminal)?;
-            view.composer.set_text(&text);
-            None
-        }
-        _ => match view.composer.handle_key(key) {
-            Action::Submit(text) => Some(Msg::Submit(text)),
-            Action::None => None,
-        },
+        Action::Help => Some(Msg::ToggleHelp),
+        Action::Quit => Some(Msg::Quit),
     })
 }
 

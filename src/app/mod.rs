@@ -2,12 +2,16 @@
 //! the effects the reducer asks the executor to carry out. Nothing here does IO.
 
 pub mod adapt;
+pub mod history;
 pub mod picker;
 pub mod state;
 pub mod update;
 
+pub use history::{Format, HistoryKey};
 pub use state::{App, Entry, EntryState, Notice, Overlay, TurnId};
 pub use update::{Effect, Msg, PickerKey, update};
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod tests;

@@ -52,6 +52,7 @@ pub enum Overlay {
     None,
     Help,
     Picker(super::picker::Picker),
+    History(super::history::Browser),
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -100,14 +101,39 @@ pub struct App {
     /// Lines scrolled up from the bottom; 0 follows the newest text.
     pub scroll: u16,
     pub quitting: bool,
+    /// Bumped when the entries are replaced wholesale or their look changes (another
+    /// conversation opened, another theme), so renderers drop every cached line.
+    pub epoch: u64,
+    /// Id of the last request to the history store; answers to older ones are stale.
+    pub next_request: u64,
+    /// The code-highlighting theme.
+    pub theme: String,
+    /// Rows the help overlay is scrolled down.
+    pub help_scroll: u16,
 }
 
 impl App {
     pub fn new(model: impl Into<String>) -> Self {
         App {
             model: model.into(),
+            theme: crate::ui::markdown::THEMES[0].to_owned(),
             ..App::default()
         }
+    }
+
+    /// Shows a stored conversation in place of the current one, with the model of its
+    /// last answer.
+    pub fn show_conversation(&mut self, conv: &crate::store::StoredConversation) {
+        self.entries = crate::persist::entries(conv);
+        self.system = conv.system.clone();
+        self.model = self
+            .entries
+            .iter()
+            .rev()
+            .find_map(|e| e.message.model.clone())
+            .unwrap_or(conv.model.clone());
+        self.epoch += 1;
+        self.scroll = 0;
     }
 
     pub fn streaming(&self) -> bool {

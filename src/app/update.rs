@@ -4,8 +4,10 @@
 use crate::bedrock::{BedrockError, TurnEvent, TurnRequest};
 use crate::catalog::{Catalog, invocation_id};
 use crate::conversation::{Block, Message, Role};
+use crate::store::{ConversationId, StoredConversation};
 
 use super::adapt;
+use super::history::{self, Format, HistoryKey, Row};
 use super::picker::{self, Picker};
 use super::state::{App, Entry, EntryState, Link, Notice, Overlay, TurnId};
 
@@ -40,6 +42,21 @@ pub enum Msg {
     CloseOverlay,
     /// The history could not be saved.
     HistoryError(String),
+    OpenHistory,
+    History(HistoryKey),
+    /// The store's answer to `Effect::ListHistory`.
+    HistoryListed {
+        request: u64,
+        rows: Result<Vec<Row>, String>,
+    },
+    /// The store's answer to `Effect::OpenConversation`.
+    ConversationLoaded(Result<StoredConversation, String>),
+    /// A conversation was deleted; `current` when it was the one on screen.
+    ConversationDeleted {
+        current: bool,
+    },
+    /// A rename or export finished: what to tell the user, or what went wrong.
+    Stored(Result<String, String>),
     Quit,
 }
 
@@ -66,6 +83,26 @@ pub enum Effect {
     SetComposer(String),
     /// Following messages belong to a new conversation in the history.
     NewConversation,
+    ListHistory {
+        request: u64,
+        query: String,
+    },
+    /// Load a stored conversation; following messages continue it.
+    OpenConversation(ConversationId),
+    /// The entries on screen are the conversation just loaded, as stored.
+    AdoptConversation,
+    RenameConversation {
+        id: ConversationId,
+        title: String,
+    },
+    DeleteConversation(ConversationId),
+    /// Write a conversation (the one on screen when `None`) to `path`, or to a new
+    /// file named after its title in the export folder.
+    Export {
+        conversation: Option<ConversationId>,
+        format: Format,
+        path: Option<String>,
+    },
     Quit,
 }
 
@@ -126,6 +163,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::SwitchModel(model) => switch_model(app, model),
+        Msg::ScrollBy(d) if app.overlay == Overlay::Help => {
+            // The help reads top-down: scrolling "up" (positive) goes back to its top.
+            app.help_scroll = (i32::from(app.help_scroll) - d).clamp(0, 500) as u16;
+            Vec::new()
+        }
         Msg::ScrollBy(d) => {
             app.scroll = (i32::from(app.scroll) + d).clamp(0, i32::from(u16::MAX)) as u16;
             Vec::new()
@@ -135,6 +177,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ToggleHelp => {
+            app.help_scroll = 0;
             app.overlay = match app.overlay {
                 Overlay::Help => Overlay::None,
                 _ => Overlay::Help,
@@ -154,14 +197,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.notice = Some(Notice::Error(format!("History could not be saved: {e}")));
             Vec::new()
         }
+        Msg::OpenHistory => history::open(app),
+        Msg::History(key) => history::key(app, key),
+        Msg::HistoryListed { request, rows } => history::listed(app, request, rows),
+        Msg::ConversationLoaded(result) => history::loaded(app, result),
+        Msg::ConversationDeleted { current } => history::deleted(app, current),
+        Msg::Stored(result) => {
+            app.notice = Some(match result {
+                Ok(m) => Notice::Info(m),
+                Err(e) => Notice::Error(e),
+            });
+            Vec::new()
+        }
         Msg::Quit => {
             app.quitting = true;
-            let mut effects: Vec<Effect> = app
-                .turn
-                .take()
-                .map(|(id, _)| Effect::CancelTurn(id))
-                .into_iter()
-                .collect();
+            let mut effects = stop_turn(app);
             effects.push(Effect::Quit);
             effects
         }
@@ -291,16 +341,7 @@ fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
             Vec::new()
         }
         "new" | "clear" => {
-            let mut effects: Vec<Effect> = app
-                .turn
-                .take()
-                .map(|(id, _)| Effect::CancelTurn(id))
-                .into_iter()
-                .collect();
-            app.entries.clear();
-            app.scroll = 0;
-            app.notice = Some(Notice::Info("New conversation.".into()));
-            effects.push(Effect::NewConversation);
+            let mut effects = new_conversation(app, "New conversation.");
             effects.push(Effect::SetComposer(String::new()));
             effects
         }
@@ -309,11 +350,85 @@ fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
             Vec::new()
         }
         "quit" | "exit" => update(app, Msg::Quit),
+        "history" => history::open(app),
+        "export" => export(app, arg, original),
+        "theme" => theme(app, arg, original),
         "retry" | "regenerate" => regenerate(app),
         "edit" => edit_last(app),
         _ => {
             app.notice = Some(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /help, /quit."
+            )));
+            vec![Effect::SetComposer(original.to_owned())]
+        }
+    }
+}
+
+/// Forgets the turn in flight, if any, and asks for its task to be stopped.
+fn stop_turn(app: &mut App) -> Vec<Effect> {
+    app.turn
+        .take()
+        .map(|(id, _)| Effect::CancelTurn(id))
+        .into_iter()
+        .collect()
+}
+
+/// Stops any answer in flight and clears the screen for a new conversation.
+pub(super) fn new_conversation(app: &mut App, notice: &str) -> Vec<Effect> {
+    let mut effects = stop_turn(app);
+    app.entries.clear();
+    app.epoch += 1;
+    app.scroll = 0;
+    app.notice = Some(Notice::Info(notice.into()));
+    effects.push(Effect::NewConversation);
+    effects
+}
+
+/// `/export [md|json] [PATH]`: the conversation on screen to a file.
+fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
+    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    let (format, path) = match first.to_ascii_lowercase().as_str() {
+        "" => (Format::Markdown, ""),
+        "md" | "markdown" => (Format::Markdown, rest.trim()),
+        "json" => (Format::Json, rest.trim()),
+        _ if arg.ends_with(".json") => (Format::Json, arg),
+        _ => (Format::Markdown, arg),
+    };
+    if app.entries.is_empty() {
+        app.notice = Some(Notice::Error(
+            "Nothing to export yet: ask something first.".into(),
+        ));
+        return vec![Effect::SetComposer(original.to_owned())];
+    }
+    vec![Effect::Export {
+        conversation: None,
+        format,
+        path: (!path.is_empty()).then(|| path.to_owned()),
+    }]
+}
+
+/// `/theme [NAME]`: the code theme, or the list of themes.
+fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
+    let themes = crate::ui::markdown::THEMES;
+    if arg.is_empty() {
+        app.notice = Some(Notice::Info(format!(
+            "Theme: {}. Themes: {}.",
+            app.theme,
+            themes.join(", ")
+        )));
+        return Vec::new();
+    }
+    match themes.iter().find(|t| t.eq_ignore_ascii_case(arg)) {
+        Some(t) => {
+            app.theme = (*t).to_owned();
+            app.epoch += 1;
+            app.notice = Some(Notice::Info(format!("Theme: {t}.")));
+            Vec::new()
+        }
+        None => {
+            app.notice = Some(Notice::Error(format!(
+                "Unknown theme \u{201c}{arg}\u{201d}. Themes: {}.",
+                themes.join(", ")
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }
@@ -387,6 +502,10 @@ fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
 }
 
 fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
+    if let Err(e) = crate::catalog::check_with(Catalog::builtin(), &model, &[]) {
+        app.notice = Some(Notice::Error(format!("{e}.")));
+        return Vec::new();
+    }
     let model = invocation_id(Catalog::builtin(), &model, app.link.region());
     switch_model_exact(app, model)
 }

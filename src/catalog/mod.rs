@@ -2,12 +2,19 @@
 //! from `assets/models.json` and shared by the app and the local endpoint.
 
 mod resolve;
+mod suggest;
 
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 pub use resolve::{Geo, Resolution, ResolveError, resolve};
+pub use suggest::{check_with, closest};
+
+/// Checks a model id a user typed against the built-in catalog (see [`check_with`]).
+pub fn check_model_id(name: &str) -> Result<(), String> {
+    check_with(Catalog::builtin(), name, &[])
+}
 
 /// Native InvokeModel body format of a model family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,7 +1,7 @@
-//! The composer: a multi-line text area where Enter sends and Alt+Enter (or Shift+Enter,
-//! or Ctrl+J) starts a new line.
+//! The composer: a multi-line text area. Which keys send and which start a new line is
+//! the keymap's business; the composer only edits.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -12,29 +12,36 @@ use crate::sanitize;
 
 pub struct Composer {
     area: TextArea<'static>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Action {
-    None,
-    Submit(String),
+    placeholder: String,
 }
 
 impl Default for Composer {
     fn default() -> Self {
-        let mut c = Composer {
-            area: TextArea::default(),
-        };
-        c.style();
-        c
+        Composer::new(&crate::keymap::Keymap::default())
     }
 }
 
 impl Composer {
+    /// A composer whose placeholder names the keys of `keys`.
+    pub fn new(keys: &crate::keymap::Keymap) -> Self {
+        use crate::keymap::Action;
+        let key = |a| keys.first(a).unwrap_or_else(|| "(unbound)".into());
+        let mut c = Composer {
+            area: TextArea::default(),
+            placeholder: format!(
+                "Message · {} sends · {} new line · {} help",
+                key(Action::Send),
+                key(Action::Newline),
+                key(Action::Help)
+            ),
+        };
+        c.style();
+        c
+    }
+
     fn style(&mut self) {
         self.area.set_cursor_line_style(Style::default());
-        self.area
-            .set_placeholder_text("Message · Enter sends · Alt+Enter new line · F1 help");
+        self.area.set_placeholder_text(self.placeholder.clone());
         self.area
             .set_placeholder_style(Style::default().fg(Color::DarkGray));
         self.area.set_block(
@@ -66,32 +73,23 @@ impl Composer {
         self.area.insert_str(clean);
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> Action {
-        let newline = key
-            .modifiers
-            .intersects(KeyModifiers::ALT | KeyModifiers::SHIFT);
-        match key.code {
-            KeyCode::Enter if newline => {
-                self.area.insert_newline();
-                Action::None
-            }
-            KeyCode::Char('j') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.area.insert_newline();
-                Action::None
-            }
-            KeyCode::Enter => {
-                if self.is_empty() {
-                    return Action::None;
-                }
-                let text = self.text();
-                self.set_text("");
-                Action::Submit(text)
-            }
-            _ => {
-                self.area.input(key);
-                Action::None
-            }
+    /// Takes the text to send; `None` (and nothing changes) when there is none.
+    pub fn submit(&mut self) -> Option<String> {
+        if self.is_empty() {
+            return None;
         }
+        let text = self.text();
+        self.set_text("");
+        Some(text)
+    }
+
+    pub fn newline(&mut self) {
+        self.area.insert_newline();
+    }
+
+    /// An editing key: typing, moving, deleting.
+    pub fn input(&mut self, key: KeyEvent) {
+        self.area.input(key);
     }
 
     /// Rows the composer wants: its lines (at most eight) and its top border.

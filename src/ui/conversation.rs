@@ -247,6 +247,11 @@ impl ConversationView {
             .unwrap_or(&[])
     }
 
+    /// Drops every cached line: the entries were replaced or their look changed.
+    pub fn reset(&mut self) {
+        self.cache.clear();
+    }
+
     /// Drops cached lines of entries that no longer exist.
     fn trim(&mut self, len: usize) {
         self.cache.truncate(len);

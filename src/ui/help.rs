@@ -4,36 +4,41 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::wrap::wrap;
+use crate::keymap::{Action, Keymap};
 
-pub const KEYS: &[(&str, &str)] = &[
-    ("Enter", "send the message"),
-    ("Alt/Shift+Enter, Ctrl+J", "new line in the message"),
+/// Keys of the overlays, which are not rebound.
+pub const OVERLAY_KEYS: &[(&str, &str)] = &[
     (
-        "Esc",
-        "stop the streaming answer (the partial text is kept); close this help",
+        "Picker",
+        "type to filter · Up/Down choose · Tab inference profile · Enter switch",
     ),
     (
-        "Ctrl+P, F3",
-        "model picker: type to filter, Tab picks the inference profile",
+        "History",
+        "type to search · Enter open · Ctrl+R rename · Del delete · Ctrl+E export Markdown · Ctrl+J export JSON",
     ),
-    ("Ctrl+R", "regenerate the last answer"),
-    (
-        "Ctrl+E",
-        "edit the last question (it returns to the composer)",
-    ),
-    ("Ctrl+O", "write the message in $EDITOR"),
-    ("PageUp / PageDown", "scroll the conversation"),
-    ("Ctrl+End", "jump to the newest text"),
-    (
-        "F2",
-        "mouse wheel scrolling on/off (off keeps the terminal's text selection)",
-    ),
-    ("F1", "this help"),
-    ("Ctrl+C, Ctrl+D", "quit"),
 ];
+
+/// The key rows: each action with its chords; the down half of a pair shares the
+/// row of its up half.
+fn key_rows(keys: &Keymap) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for a in Action::ALL {
+        let pair = match a {
+            Action::PageDown | Action::ScrollDown => continue,
+            Action::PageUp => Some((Action::PageDown, "scroll a page")),
+            Action::ScrollUp => Some((Action::ScrollDown, "scroll a line")),
+            _ => None,
+        };
+        out.push(match pair {
+            Some((down, what)) => (format!("{} / {}", keys.label(a), keys.label(down)), what),
+            None => (keys.label(a), a.describe()),
+        });
+    }
+    out
+}
 
 pub const COMMANDS: &[(&str, &str)] = &[
     (
@@ -44,6 +49,15 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/new", "start a new conversation"),
     ("/retry", "regenerate the last answer"),
     ("/edit", "edit the last question"),
+    (
+        "/history",
+        "browse, search, open, rename, delete and export conversations",
+    ),
+    (
+        "/export [md|json] [PATH]",
+        "write this conversation to PATH, or to a new file named after it",
+    ),
+    ("/theme [NAME]", "the code theme; no NAME lists them"),
     ("/help", "this help"),
     ("/quit", "quit"),
 ];
@@ -51,9 +65,9 @@ pub const COMMANDS: &[(&str, &str)] = &[
 /// Width of the key column.
 const KEY_WIDTH: usize = 24;
 
-fn rows(
+fn rows<K: AsRef<str>>(
     title: &str,
-    items: &[(&'static str, &'static str)],
+    items: &[(K, &'static str)],
     width: usize,
     out: &mut Vec<Line<'static>>,
 ) {
@@ -72,33 +86,41 @@ fn rows(
             width,
             false,
         );
-        if let Some(first) = lines.first_mut() {
-            first.spans[0] = Span::styled(format!("{k:<KEY_WIDTH$}"), key);
+        let label = k.as_ref();
+        if label.chars().count() >= KEY_WIDTH {
+            // A long label gets its own row rather than overrunning its column.
+            out.push(Line::from(Span::styled(label.to_owned(), key)));
+        } else if let Some(first) = lines.first_mut() {
+            first.spans[0] = Span::styled(format!("{label:<KEY_WIDTH$}"), key);
         }
         out.extend(lines);
     }
 }
 
-pub fn render(area: Rect, buf: &mut Buffer) {
-    let w = area.width.min(96);
+/// Draws the help over `area`, scrolled `scroll` rows down when it does not fit.
+pub fn render(keys: &Keymap, scroll: u16, area: Rect, buf: &mut Buffer) {
+    let w = area.width.min(100);
     let inner = usize::from(w.saturating_sub(2));
     let mut lines = Vec::new();
-    rows("Keys", KEYS, inner, &mut lines);
+    rows("Keys", &key_rows(keys), inner, &mut lines);
+    lines.push(Line::default());
+    rows("In the overlays", OVERLAY_KEYS, inner, &mut lines);
     lines.push(Line::default());
     rows("Commands", COMMANDS, inner, &mut lines);
     let h = (lines.len() as u16 + 2).min(area.height);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(r, buf);
-    Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Help · Esc closes "),
+    let hidden = (lines.len() as u16 + 2).saturating_sub(h);
+    let scroll = scroll.min(hidden);
+    lines.drain(..usize::from(scroll));
+    let title = if hidden > 0 {
+        format!(
+            " Help · Esc closes · PageUp/PageDown scroll ({}/{}) ",
+            scroll, hidden
         )
+    } else {
+        " Help · Esc closes ".to_owned()
+    };
+    let r = super::overlay_area(area, w, h, buf);
+    Paragraph::new(lines)
+        .block(Block::default().borders(Borders::ALL).title(title))
         .render(r, buf);
 }

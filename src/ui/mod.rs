@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod conversation;
 pub mod help;
+mod history;
 pub mod markdown;
 mod picker;
 mod session;
@@ -18,6 +19,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{App, Overlay};
+use crate::keymap::Keymap;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
@@ -25,14 +27,41 @@ pub const MIN_HEIGHT: u16 = 12;
 const SIDE_FROM: u16 = 110;
 const SIDE_WIDTH: u16 = 34;
 
-#[derive(Default)]
 pub struct View {
     pub conversation: conversation::ConversationView,
     pub composer: composer::Composer,
+    pub keys: Keymap,
+    /// The app's `epoch` and `theme` the cached lines were laid out for.
+    epoch: u64,
+    theme: String,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View::new(Keymap::default())
+    }
 }
 
 impl View {
+    pub fn new(keys: Keymap) -> Self {
+        View {
+            conversation: conversation::ConversationView::default(),
+            composer: composer::Composer::new(&keys),
+            keys,
+            epoch: 0,
+            theme: markdown::THEMES[0].to_owned(),
+        }
+    }
+
     pub fn draw(&mut self, frame: &mut Frame, app: &App) {
+        if app.theme != self.theme {
+            markdown::set_theme(&app.theme);
+            self.theme = app.theme.clone();
+        }
+        if app.epoch != self.epoch {
+            self.conversation.reset();
+            self.epoch = app.epoch;
+        }
         let area = frame.area();
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!(
@@ -68,13 +97,38 @@ impl View {
         };
         self.conversation.render(app, inner, frame.buffer_mut());
         self.composer.render(composer, frame.buffer_mut());
-        status::render(app, status, frame.buffer_mut());
+        status::render(app, &self.keys, status, frame.buffer_mut());
         match &app.overlay {
-            Overlay::Help => help::render(area, frame.buffer_mut()),
+            Overlay::Help => help::render(&self.keys, app.help_scroll, area, frame.buffer_mut()),
+            Overlay::History(b) => history::render(b, area, frame.buffer_mut()),
             Overlay::Picker(p) => picker::render(p, app.link.region(), area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }
+}
+
+/// The style of a row in an overlay's list, highlighted when selected.
+fn row_style(selected: bool) -> Style {
+    if selected {
+        Style::default()
+            .bg(Color::Rgb(40, 50, 70))
+            .add_modifier(ratatui::style::Modifier::BOLD)
+    } else {
+        Style::default()
+    }
+}
+
+/// The `w` x `h` rectangle centred in `area`, cleared for an overlay to draw on.
+fn overlay_area(area: Rect, w: u16, h: u16, buf: &mut ratatui::buffer::Buffer) -> Rect {
+    let (w, h) = (w.min(area.width), h.min(area.height));
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    ratatui::widgets::Widget::render(ratatui::widgets::Clear, r, buf);
+    r
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::app::picker::{self, Picker, Route};
 use crate::catalog::{Catalog, Model};
@@ -48,13 +48,7 @@ fn context(n: u32) -> String {
 pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2).min(30);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(r, buf);
+    let r = super::overlay_area(area, w, h, buf);
     let catalog = Catalog::builtin();
     let models = picker::filtered(catalog, &p.query);
     let dim = Style::default().fg(Color::DarkGray);
@@ -103,13 +97,7 @@ pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
             Route::Bare => "needs a profile".to_owned(),
             Route::Profile(g) => format!("via {}.", g.prefix()),
         };
-        let style = if selected {
-            Style::default()
-                .bg(Color::Rgb(40, 50, 70))
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default()
-        };
+        let style = super::row_style(selected);
         rows.push(Line::from(vec![
             Span::styled(if selected { "▶ " } else { "  " }, style),
             Span::styled(format!("{:<30}", truncate(&m.name, 29)), style),

@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use crate::app::state::Link;
 use crate::app::{App, Notice};
+use crate::keymap::{Action, Keymap};
 
 pub fn link_label(link: &Link) -> String {
     match link {
@@ -22,32 +23,51 @@ pub fn link_label(link: &Link) -> String {
     }
 }
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, keys: &Keymap, area: Rect, buf: &mut Buffer) {
     let bar = Style::default().bg(Color::Rgb(30, 30, 40)).fg(Color::Gray);
-    let mut spans = vec![
-        Span::styled(
-            format!(" {} ", app.model),
-            bar.fg(Color::White).add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(format!("│ {} ", link_label(&app.link)), bar),
-    ];
+    let model = Span::styled(
+        format!(" {} ", app.model),
+        bar.fg(Color::White).add_modifier(Modifier::BOLD),
+    );
+    let link = Span::styled(format!("│ {} ", link_label(&app.link)), bar);
+    let mut tail = Vec::new();
     if app.streaming() {
-        spans.push(Span::styled(
+        tail.push(Span::styled(
             "│ streaming · Esc stops ",
             bar.fg(Color::Yellow),
         ));
     }
-    match &app.notice {
-        Some(Notice::Error(m)) => {
-            spans.push(Span::styled(format!("│ {m}"), bar.fg(Color::LightRed)))
+    let notice = match &app.notice {
+        Some(Notice::Error(m)) => Some(Span::styled(format!("│ {m}"), bar.fg(Color::LightRed))),
+        Some(Notice::Info(m)) => Some(Span::styled(format!("│ {m}"), bar.fg(Color::LightCyan))),
+        None => None,
+    };
+    let width = |spans: &[&Span]| spans.iter().map(|s| s.width()).sum::<usize>();
+    let mut spans = vec![model.clone()];
+    match notice {
+        Some(n) => {
+            // A notice that would be cut makes room by leaving out where requests go
+            // (the side panel and the help say it too).
+            let all: Vec<&Span> = [&model, &link]
+                .into_iter()
+                .chain(tail.iter())
+                .chain([&n])
+                .collect();
+            if width(&all) <= usize::from(area.width) {
+                spans.push(link);
+            }
+            spans.extend(tail);
+            spans.push(n);
         }
-        Some(Notice::Info(m)) => {
-            spans.push(Span::styled(format!("│ {m}"), bar.fg(Color::LightCyan)))
+        None => {
+            spans.push(link);
+            spans.extend(tail);
+            let key = |a| keys.first(a).unwrap_or_else(|| "(unbound)".into());
+            spans.push(Span::styled(
+                format!("│ {} help · {} quit", key(Action::Help), key(Action::Quit)),
+                bar.fg(Color::DarkGray),
+            ));
         }
-        None => spans.push(Span::styled(
-            "│ F1 help · Ctrl+C quit",
-            bar.fg(Color::DarkGray),
-        )),
     }
     Paragraph::new(Line::from(spans))
         .style(bar)

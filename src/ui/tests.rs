@@ -193,3 +193,122 @@ fn a_streaming_answer_lays_out_like_the_finished_one() {
     fresh.draw(|f| View::default().draw(f, &app)).unwrap();
     assert_eq!(streamed.buffer(), fresh.backend().buffer());
 }
+
+fn history_rows() -> Vec<crate::app::history::Row> {
+    use crate::app::history::Row;
+    use crate::store::ConversationId;
+    let row = |id, title: &str, ms, messages, model: &str| Row {
+        id: ConversationId(id),
+        title: title.into(),
+        updated_ms: ms,
+        messages,
+        model: model.into(),
+        snippet: None,
+    };
+    vec![
+        row(
+            3,
+            "How do I sort a vector in Rust?",
+            1_764_607_200_000,
+            4,
+            "anthropic.claude-3-haiku-20240307-v1:0",
+        ),
+        row(
+            2,
+            "Compare DynamoDB and Aurora for a session store",
+            1_764_520_800_000,
+            6,
+            "us.amazon.nova-pro-v1:0",
+        ),
+        row(
+            1,
+            "Explain SigV4 signing step by step, with an example request and the canonical string",
+            1_764_434_400_000,
+            2,
+            "us.meta.llama3-3-70b-instruct-v1:0",
+        ),
+    ]
+}
+
+#[test]
+fn history_browser() {
+    use crate::app::history::{Browser, Mode};
+    let mut app = answered();
+    app.overlay = Overlay::History(Browser {
+        rows: history_rows(),
+        selected: 1,
+        ..Browser::default()
+    });
+    insta::assert_snapshot!("history_120x40", draw(&app, 120, 40));
+
+    let mut rows = history_rows();
+    rows.truncate(2);
+    rows[0].snippet = Some("…how do I sort a vector in Rust? I have…".into());
+    rows[1].snippet = None;
+    app.overlay = Overlay::History(Browser {
+        query: "sort".into(),
+        rows,
+        ..Browser::default()
+    });
+    insta::assert_snapshot!("history_search_80x24", draw(&app, 80, 24));
+
+    app.overlay = Overlay::History(Browser {
+        rows: history_rows(),
+        mode: Mode::ConfirmDelete,
+        ..Browser::default()
+    });
+    insta::assert_snapshot!("history_delete_80x24", draw(&app, 80, 24));
+
+    app.overlay = Overlay::History(Browser::default());
+    insta::assert_snapshot!("history_empty_80x24", draw(&app, 80, 24));
+}
+
+#[test]
+fn help_scrolled_and_rebound_keys() {
+    let mut app = answered();
+    app.overlay = Overlay::Help;
+    app.help_scroll = 6;
+    insta::assert_snapshot!("help_scrolled_80x24", draw(&app, 80, 24));
+
+    let keys = crate::keymap::Keymap::with(vec![(
+        crate::keymap::Action::Picker,
+        vec![crate::keymap::Chord::parse("ctrl+k").unwrap()],
+    )])
+    .unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut view = View::new(keys);
+    app.help_scroll = 0;
+    terminal.draw(|f| view.draw(f, &app)).unwrap();
+    let screen = format!("{}", terminal.backend());
+    assert!(
+        screen.contains("Ctrl+K                  model picker"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Ctrl+P"), "{screen}");
+}
+
+#[test]
+fn a_new_epoch_drops_cached_lines() {
+    let mut app = App::new("anthropic.claude-3-haiku-20240307-v1:0");
+    app.entries.push(Entry::new(
+        Message::user("How do I sort a vector in Rust?"),
+        EntryState::Done,
+    ));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut view = View::default();
+    let mut screen = |app: &App| {
+        terminal.draw(|f| view.draw(f, app)).unwrap();
+        format!("{}", terminal.backend())
+    };
+    assert!(screen(&app).contains("How do I sort a vector"));
+    // Another conversation with the same shape (same revisions) replaces this one:
+    // the cache cannot tell by revision alone, the epoch says so.
+    app.entries[0].message = Message::user("A different question about Go channels");
+    assert!(
+        screen(&app).contains("How do I sort a vector"),
+        "cached by revision"
+    );
+    app.epoch += 1;
+    let s = screen(&app);
+    assert!(s.contains("A different question about Go channels"), "{s}");
+}

@@ -2,18 +2,18 @@
 //! typed at like a person would, read back through a vt100 screen.
 
 mod chat;
+mod history;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+#[path = "../support/pty.rs"]
+mod pty;
 
 pub struct Tui {
-    parser: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
+    pty: pty::Pty,
     pub home: std::path::PathBuf,
 }
 
@@ -33,14 +33,6 @@ pub async fn endpoint(tokens_per_second: f64) -> LocalEndpoint {
 impl Tui {
     /// Starts `bedrock-tui ARGS` at 120x40 with a fresh home directory.
     pub fn start(args: &[&str], home: Option<std::path::PathBuf>) -> Tui {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
         let home = home.unwrap_or_else(|| {
             let d = std::env::temp_dir().join(format!(
                 "bedrock-tui-e2e-{}-{}",
@@ -50,44 +42,12 @@ impl Tui {
             std::fs::create_dir_all(&d).unwrap();
             d
         });
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_bedrock-tui"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", &home);
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("AWS_EC2_METADATA_DISABLED", "true");
-        cmd.env("AWS_CONFIG_FILE", home.join("aws-config"));
-        cmd.env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"));
-        cmd.env_remove("AWS_PROFILE");
-        cmd.env_remove("AWS_ACCESS_KEY_ID");
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        drop(pty.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let p = parser.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        let writer = pty.master.take_writer().unwrap();
-        // The master must outlive the child, or the child gets SIGHUP.
-        std::mem::forget(pty.master);
-        Tui {
-            parser,
-            writer,
-            child,
-            home,
-        }
+        let pty = pty::spawn(args, &home, 40, 120).unwrap();
+        Tui { pty, home }
     }
 
     pub fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
+        self.pty.screen()
     }
 
     /// Waits until the screen contains `text` and has stopped changing.
@@ -123,8 +83,8 @@ impl Tui {
     }
 
     pub fn keys(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        self.pty.writer.write_all(bytes.as_bytes()).unwrap();
+        self.pty.writer.flush().unwrap();
     }
 
     /// Types `text` and presses Enter.
@@ -137,7 +97,7 @@ impl Tui {
     pub async fn exit_status(mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
+            if let Some(s) = self.pty.child.try_wait().unwrap() {
                 return s;
             }
             assert!(

@@ -1,11 +1,15 @@
 //! Keeps the history store in step with the conversation on screen. A thread owns the
 //! store (the UI does no IO); the event loop sends it what changed, and a streaming
-//! answer is checkpointed at most once a second.
+//! answer is checkpointed at most once a second. The same thread answers the history
+//! browser and writes exports, so every access to the file is in one order.
 
+pub mod library;
+
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::app::{App, Entry, EntryState};
+use crate::app::{App, Entry, EntryState, Format, Msg};
 use crate::local::state::now_ms;
 use crate::store::{ConversationId, MessageState, Store, StoredConversation, StoredMessage};
 
@@ -16,6 +20,18 @@ enum Op {
     Truncate(u32),
     New,
     SetSystem(Option<String>),
+    List {
+        request: u64,
+        query: String,
+    },
+    Open(ConversationId),
+    Rename(ConversationId, String),
+    Delete(ConversationId),
+    Export {
+        conversation: Option<ConversationId>,
+        format: Format,
+        path: Option<String>,
+    },
 }
 
 /// Sends changes to the store's thread; errors come back through `on_error`.
@@ -66,11 +82,14 @@ fn title(text: &str) -> String {
 }
 
 impl Persister {
-    /// Starts the store's thread, continuing `conversation` if given.
+    /// Starts the store's thread, continuing `conversation` if given. What the store
+    /// has to say (answers, errors) comes back through `reply`; exports without a path
+    /// go to `export_dir`.
     pub fn start(
         mut store: Store,
         conversation: Option<ConversationId>,
-        on_error: impl Fn(String) + Send + 'static,
+        export_dir: PathBuf,
+        reply: impl Fn(Msg) + Send + 'static,
     ) -> Persister {
         let (tx, rx) = mpsc::channel::<Op>();
         let thread = std::thread::spawn(move || {
@@ -103,10 +122,61 @@ impl Persister {
                         Some(id) => store.set_system(id, system.as_deref()),
                         None => Ok(()),
                     },
+                    Op::List { request, query } => {
+                        let rows = library::rows(&store, &query).map_err(|e| e.to_string());
+                        reply(Msg::HistoryListed { request, rows });
+                        Ok(())
+                    }
+                    Op::Open(id) => {
+                        let loaded = store.load(id);
+                        if loaded.is_ok() {
+                            current = Some(id);
+                        }
+                        reply(Msg::ConversationLoaded(loaded.map_err(|e| e.to_string())));
+                        Ok(())
+                    }
+                    Op::Rename(id, title) => {
+                        let done = store.rename(id, &title);
+                        reply(Msg::Stored(
+                            done.map(|()| format!("Renamed to \u{201c}{title}\u{201d}."))
+                                .map_err(|e| format!("Could not rename: {e}")),
+                        ));
+                        Ok(())
+                    }
+                    Op::Delete(id) => {
+                        let done = store.delete(id);
+                        let was_current = current == Some(id);
+                        if done.is_ok() && was_current {
+                            current = None;
+                        }
+                        match done {
+                            Ok(()) => reply(Msg::ConversationDeleted {
+                                current: was_current,
+                            }),
+                            Err(e) => reply(Msg::Stored(Err(format!("Could not delete: {e}")))),
+                        }
+                        Ok(())
+                    }
+                    Op::Export {
+                        conversation,
+                        format,
+                        path,
+                    } => {
+                        let result = match conversation.or(current) {
+                            Some(id) => {
+                                library::export(&store, id, format, path.as_deref(), &export_dir)
+                                    .map(|p| format!("Exported to {}.", library::display_path(&p)))
+                                    .map_err(|e| format!("Export failed: {e}"))
+                            }
+                            None => Err("Nothing to export yet: ask something first.".into()),
+                        };
+                        reply(Msg::Stored(result));
+                        Ok(())
+                    }
                 };
                 if let Err(e) = result {
                     tracing::warn!("history: {e}");
-                    on_error(e.to_string());
+                    reply(Msg::HistoryError(e.to_string()));
                 }
             }
         });
@@ -138,6 +208,36 @@ impl Persister {
     pub fn new_conversation(&mut self) {
         self.saved.clear();
         let _ = self.tx.send(Op::New);
+    }
+
+    pub fn list(&self, request: u64, query: String) {
+        let _ = self.tx.send(Op::List { request, query });
+    }
+
+    /// Loads conversation `id`; messages sent after this one belong to it.
+    pub fn open(&mut self, id: ConversationId) {
+        let _ = self.tx.send(Op::Open(id));
+    }
+
+    pub fn rename(&self, id: ConversationId, title: String) {
+        let _ = self.tx.send(Op::Rename(id, title));
+    }
+
+    pub fn delete(&self, id: ConversationId) {
+        let _ = self.tx.send(Op::Delete(id));
+    }
+
+    pub fn export(
+        &self,
+        conversation: Option<ConversationId>,
+        format: Format,
+        path: Option<String>,
+    ) {
+        let _ = self.tx.send(Op::Export {
+            conversation,
+            format,
+            path,
+        });
     }
 
     /// Sends what changed since the last call.

@@ -1,0 +1,255 @@
+//! The history browser: conversations listed newest first or found by full-text search,
+//! opened, renamed, deleted or exported. The store answers through messages tagged
+//! with the id of the listing they answer, so a slow answer to an old query is dropped.
+
+use crate::store::{ConversationId, StoredConversation};
+
+use super::state::{App, EntryState, Notice, Overlay};
+use super::update::Effect;
+
+/// One conversation in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: ConversationId,
+    pub title: String,
+    pub updated_ms: i64,
+    pub messages: u32,
+    pub model: String,
+    /// Where the search words matched, for a search; `None` in the plain list.
+    pub snippet: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Browse,
+    /// Editing the selected conversation's title.
+    Rename(String),
+    /// Waiting for `y` to delete the selected conversation.
+    ConfirmDelete,
+    /// The selected conversation is being loaded.
+    Opening,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Browser {
+    pub query: String,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    pub mode: Mode,
+    /// The listing whose answer is awaited; older answers are stale.
+    pub request: u64,
+    pub loading: bool,
+    pub error: Option<String>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Keys the history browser understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryKey {
+    Char(char),
+    Backspace,
+    Up,
+    Down,
+    Enter,
+    Rename,
+    Delete,
+    Export(Format),
+}
+
+impl Browser {
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.rows.get(self.selected)
+    }
+}
+
+fn browser(app: &mut App) -> Option<&mut Browser> {
+    match &mut app.overlay {
+        Overlay::History(b) => Some(b),
+        _ => None,
+    }
+}
+
+fn list(app: &mut App, query: String) -> Vec<Effect> {
+    app.next_request += 1;
+    let request = app.next_request;
+    match browser(app) {
+        Some(b) => {
+            b.request = request;
+            b.loading = true;
+            vec![Effect::ListHistory { request, query }]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Opens the browser on the newest conversations.
+pub fn open(app: &mut App) -> Vec<Effect> {
+    app.overlay = Overlay::History(Browser::default());
+    list(app, String::new())
+}
+
+/// The store's answer to listing `request`.
+pub fn listed(app: &mut App, request: u64, rows: Result<Vec<Row>, String>) -> Vec<Effect> {
+    if let Some(b) = browser(app).filter(|b| b.request == request) {
+        b.loading = false;
+        match rows {
+            Ok(rows) => {
+                b.rows = rows;
+                b.error = None;
+            }
+            Err(e) => b.error = Some(e),
+        }
+        b.selected = b.selected.min(b.rows.len().saturating_sub(1));
+    }
+    Vec::new()
+}
+
+pub fn key(app: &mut App, key: HistoryKey) -> Vec<Effect> {
+    let Some(b) = browser(app) else {
+        return Vec::new();
+    };
+    match (&mut b.mode, key) {
+        (Mode::Opening, _) => Vec::new(),
+        (Mode::Rename(title), HistoryKey::Char(c)) => {
+            title.push(c);
+            Vec::new()
+        }
+        (Mode::Rename(title), HistoryKey::Backspace) => {
+            title.pop();
+            Vec::new()
+        }
+        (Mode::Rename(title), HistoryKey::Enter) => {
+            let title = title.trim().to_owned();
+            b.mode = Mode::Browse;
+            let Some(row) = b.rows.get_mut(b.selected).filter(|_| !title.is_empty()) else {
+                return Vec::new();
+            };
+            row.title = title.clone();
+            vec![Effect::RenameConversation { id: row.id, title }]
+        }
+        (Mode::Rename(_), _) => Vec::new(),
+        (Mode::ConfirmDelete, HistoryKey::Char('y' | 'Y')) => {
+            b.mode = Mode::Browse;
+            if b.selected >= b.rows.len() {
+                return Vec::new();
+            }
+            let row = b.rows.remove(b.selected);
+            b.selected = b.selected.min(b.rows.len().saturating_sub(1));
+            vec![Effect::DeleteConversation(row.id)]
+        }
+        (Mode::ConfirmDelete, _) => {
+            b.mode = Mode::Browse;
+            Vec::new()
+        }
+        (Mode::Browse, HistoryKey::Char(c)) => {
+            b.query.push(c);
+            b.selected = 0;
+            let q = b.query.clone();
+            list(app, q)
+        }
+        (Mode::Browse, HistoryKey::Backspace) => {
+            if b.query.pop().is_none() {
+                return Vec::new();
+            }
+            b.selected = 0;
+            let q = b.query.clone();
+            list(app, q)
+        }
+        (Mode::Browse, HistoryKey::Up) => {
+            b.selected = b.selected.saturating_sub(1);
+            Vec::new()
+        }
+        (Mode::Browse, HistoryKey::Down) => {
+            b.selected = (b.selected + 1).min(b.rows.len().saturating_sub(1));
+            Vec::new()
+        }
+        (Mode::Browse, HistoryKey::Rename) => {
+            if let Some(t) = b.selected_row().map(|r| r.title.clone()) {
+                b.mode = Mode::Rename(t);
+            }
+            Vec::new()
+        }
+        (Mode::Browse, HistoryKey::Delete) => {
+            if b.selected_row().is_some() {
+                b.mode = Mode::ConfirmDelete;
+            }
+            Vec::new()
+        }
+        (Mode::Browse, HistoryKey::Export(format)) => match b.selected_row() {
+            Some(r) => vec![Effect::Export {
+                conversation: Some(r.id),
+                format,
+                path: None,
+            }],
+            None => Vec::new(),
+        },
+        (Mode::Browse, HistoryKey::Enter) => {
+            let Some(id) = b.selected_row().map(|r| r.id) else {
+                return Vec::new();
+            };
+            b.mode = Mode::Opening;
+            // The answer streaming now belongs to the conversation on screen: stop it
+            // and keep what came, before the store switches conversations.
+            let mut effects = Vec::new();
+            if let Some((turn, idx)) = app.turn.take() {
+                let e = &mut app.entries[idx];
+                e.state = EntryState::Cancelled;
+                e.revision += 1;
+                effects.push(Effect::CancelTurn(turn));
+            }
+            effects.push(Effect::OpenConversation(id));
+            effects
+        }
+    }
+}
+
+/// The store loaded a conversation the user chose to open.
+pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<Effect> {
+    match result {
+        Ok(conv) => {
+            app.show_conversation(&conv);
+            app.overlay = Overlay::None;
+            app.notice = Some(Notice::Info(format!(
+                "Opened \u{201c}{}\u{201d} ({} messages); new turns continue it.",
+                conv.title,
+                conv.messages.len()
+            )));
+            vec![Effect::AdoptConversation]
+        }
+        Err(e) => {
+            if let Some(b) = browser(app) {
+                b.mode = Mode::Browse;
+                b.error = Some(e.clone());
+            }
+            app.notice = Some(Notice::Error(format!(
+                "Could not open the conversation: {e}"
+            )));
+            Vec::new()
+        }
+    }
+}
+
+/// The store deleted a conversation; when it was the one on screen, a new one starts.
+pub fn deleted(app: &mut App, current: bool) -> Vec<Effect> {
+    if !current {
+        app.notice = Some(Notice::Info("Conversation deleted.".into()));
+        return Vec::new();
+    }
+    super::update::new_conversation(app, "Conversation deleted; this is a new one.")
+}

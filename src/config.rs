@@ -1,0 +1,391 @@
+//! The configuration file (TOML in the user's config directory): connection defaults,
+//! the model and its inference parameters, the system prompt, the code theme and key
+//! bindings. A file with any error is refused whole, with its path, line and column.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::conversation::Inference;
+use crate::keymap::{Action, Chord, Keymap};
+
+pub const FILE_NAME: &str = "config.toml";
+/// Names another config file, like `--config`.
+pub const ENV_VAR: &str = "BEDROCK_TUI_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("cannot read the config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What the file says; every member is optional.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    pub model: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub system: Option<String>,
+    pub inference: Inference,
+    pub theme: Option<String>,
+    pub export_dir: Option<PathBuf>,
+    pub keys: Keymap,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    model: Option<Spanned<String>>,
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    system: Option<String>,
+    theme: Option<Spanned<String>>,
+    export_dir: Option<PathBuf>,
+    #[serde(default)]
+    inference: RawInference,
+    #[serde(default)]
+    keys: BTreeMap<String, Spanned<Keys>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInference {
+    max_tokens: Option<Spanned<u32>>,
+    temperature: Option<Spanned<f32>>,
+    top_p: Option<Spanned<f32>>,
+    #[serde(default)]
+    stop_sequences: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Keys {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The default location: `<config dir>/bedrock-tui/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "bedrock-tui").map(|d| d.config_dir().join(FILE_NAME))
+}
+
+/// The file to read: `explicit` (from `--config`), else `$BEDROCK_TUI_CONFIG`, else the
+/// default location.
+pub fn path(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_owned)
+        .or_else(|| std::env::var_os(ENV_VAR).map(PathBuf::from))
+        .or_else(default_path)
+}
+
+/// Reads the config. A missing file at the default location is an empty config; a
+/// file named explicitly must exist.
+pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    let named = explicit.is_some() || std::env::var_os(ENV_VAR).is_some();
+    let Some(path) = path(explicit) else {
+        return Ok(Config::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text, &path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
+        Err(source) => Err(ConfigError::Read { path, source }),
+    }
+}
+
+/// Line and column (both from 1) of byte `offset` in `text`.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit_once('\n')
+        .map_or(before, |(_, l)| l)
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Parses the text of a config file; `path` is only used in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let invalid = |span: Option<Range<usize>>, message: String| {
+        let (line, column) = position(text, span.map_or(0, |s| s.start));
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let raw: Raw =
+        toml::from_str(text).map_err(|e| invalid(e.span(), e.message().trim_end().to_owned()))?;
+
+    if let Some(theme) = &raw.theme
+        && !crate::ui::markdown::THEMES.contains(&theme.get_ref().as_str())
+    {
+        return Err(invalid(
+            Some(theme.span()),
+            format!(
+                "unknown theme '{}'; themes: {}",
+                theme.get_ref(),
+                crate::ui::markdown::THEMES.join(", ")
+            ),
+        ));
+    }
+    if let Some(model) = &raw.model
+        && let Err(e) = crate::catalog::check_model_id(model.get_ref())
+    {
+        return Err(invalid(Some(model.span()), e));
+    }
+    let inference = inference(&raw.inference).map_err(|(span, m)| invalid(Some(span), m))?;
+
+    let mut overrides = Vec::new();
+    for (name, keys) in &raw.keys {
+        let Some(action) = Action::from_name(name) else {
+            let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+            return Err(invalid(
+                Some(keys.span()),
+                format!(
+                    "unknown action '{name}' in [keys]; actions: {}",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let specs = match keys.get_ref() {
+            Keys::One(s) => std::slice::from_ref(s),
+            Keys::Many(v) => v.as_slice(),
+        };
+        let chords = specs
+            .iter()
+            .map(|s| Chord::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| invalid(Some(keys.span()), format!("[keys] {name}: {m}")))?;
+        overrides.push((action, chords, keys.span()));
+    }
+    let spans: Vec<(Action, Range<usize>)> =
+        overrides.iter().map(|(a, _, s)| (*a, s.clone())).collect();
+    let keys =
+        Keymap::with(overrides.into_iter().map(|(a, c, _)| (a, c)).collect()).map_err(|m| {
+            // Point at the binding that the user wrote, not at the top of the file.
+            let span = spans
+                .iter()
+                .find(|(a, _)| m.contains(&format!("'{}'", a.name())))
+                .map(|(_, s)| s.clone());
+            invalid(span, format!("[keys]: {m}"))
+        })?;
+
+    Ok(Config {
+        path: Some(path.to_owned()),
+        model: raw.model.map(Spanned::into_inner),
+        region: raw.region,
+        profile: raw.profile,
+        endpoint_url: raw.endpoint_url,
+        system: raw.system,
+        inference,
+        theme: raw.theme.map(Spanned::into_inner),
+        export_dir: raw.export_dir,
+        keys,
+    })
+}
+
+fn inference(raw: &RawInference) -> Result<Inference, (Range<usize>, String)> {
+    if let Some(m) = &raw.max_tokens
+        && *m.get_ref() == 0
+    {
+        return Err((m.span(), "inference.max_tokens must be at least 1".into()));
+    }
+    let ranged = |v: &Option<Spanned<f32>>, name: &str, max: f32| match v {
+        Some(v) if !(0.0..=max).contains(v.get_ref()) => Err((
+            v.span(),
+            format!(
+                "inference.{name} must be between 0 and {max}, got {}",
+                v.get_ref()
+            ),
+        )),
+        Some(v) => Ok(Some(*v.get_ref())),
+        None => Ok(None),
+    };
+    Ok(Inference {
+        max_tokens: raw.max_tokens.as_ref().map(|m| *m.get_ref()),
+        temperature: ranged(&raw.temperature, "temperature", 2.0)?,
+        top_p: ranged(&raw.top_p, "top_p", 1.0)?,
+        stop_sequences: raw.stop_sequences.clone(),
+    })
+}
+
+/// A commented example config, printed by `bedrock-tui --print-default-config`.
+pub fn example() -> String {
+    let keys = Keymap::default();
+    let mut out = String::from(
+        "# bedrock-tui configuration. Every setting is optional; command-line flags win.\n\
+         \n\
+         # model = \"anthropic.claude-haiku-4-5-20251001-v1:0\"\n\
+         # region = \"us-west-2\"\n\
+         # profile = \"my-sso-profile\"\n\
+         # endpoint_url = \"http://127.0.0.1:8787\"\n\
+         # system = \"You are a concise assistant.\"\n\
+         # theme = \"base16-ocean.dark\"\n\
+         # export_dir = \"~/bedrock-exports\"\n\
+         \n\
+         [inference]\n\
+         # max_tokens = 2048\n\
+         # temperature = 0.7\n\
+         # top_p = 0.9\n\
+         # stop_sequences = [\"</answer>\"]\n\
+         \n\
+         # Each action takes one key or a list; a listed action loses its default keys.\n\
+         [keys]\n",
+    );
+    for a in Action::ALL {
+        let chords: Vec<String> = keys
+            .label(a)
+            .to_ascii_lowercase()
+            .split(", ")
+            .map(|c| format!("\"{c}\""))
+            .collect();
+        let value = match chords.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        out.push_str(&format!("# {} = {value}\n", a.name()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn err(text: &str) -> String {
+        parse(text, Path::new("/cfg/config.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let c = parse(
+            r#"
+model = "us.amazon.nova-pro-v1:0"
+region = "eu-west-1"
+profile = "dev"
+system = "Be brief."
+theme = "Solarized (dark)"
+export_dir = "/tmp/exports"
+
+[inference]
+max_tokens = 512
+temperature = 0.2
+top_p = 0.9
+stop_sequences = ["END"]
+
+[keys]
+picker = "ctrl+k"
+history = ["f4", "alt+h"]
+"#,
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.model.as_deref(), Some("us.amazon.nova-pro-v1:0"));
+        assert_eq!(c.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.profile.as_deref(), Some("dev"));
+        assert_eq!(c.system.as_deref(), Some("Be brief."));
+        assert_eq!(c.theme.as_deref(), Some("Solarized (dark)"));
+        assert_eq!(c.export_dir, Some(PathBuf::from("/tmp/exports")));
+        assert_eq!(
+            c.inference,
+            Inference {
+                max_tokens: Some(512),
+                temperature: Some(0.2),
+                top_p: Some(0.9),
+                stop_sequences: vec!["END".into()],
+            }
+        );
+        let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL);
+        assert_eq!(c.keys.action(&k), Some(Action::Picker));
+        assert_eq!(c.keys.label(Action::History), "F4, Alt+H");
+        assert_eq!(c.keys.label(Action::Send), "Enter");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        assert_eq!(
+            err("region = \"us-east-1\"\ncolour = \"red\"\n"),
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`"
+        );
+        assert!(
+            err("[inference]\nmax_tokens = \"lots\"\n")
+                .starts_with("/cfg/config.toml:2:14: invalid type: string \"lots\", expected u32"),
+        );
+        assert_eq!(
+            err("[inference]\ntemperature = 3.5\n"),
+            "/cfg/config.toml:2:15: inference.temperature must be between 0 and 2, got 3.5"
+        );
+        assert!(
+            err("theme = \"neon\"\n").starts_with(
+                "/cfg/config.toml:1:9: unknown theme 'neon'; themes: base16-ocean.dark"
+            )
+        );
+        assert_eq!(
+            err("[keys]\npicker = \"ctrl+hyper+p\"\n"),
+            "/cfg/config.toml:2:10: [keys] picker: unknown modifier 'hyper' in 'ctrl+hyper+p' (modifiers: ctrl, alt, shift, super)"
+        );
+        assert!(
+            err("[keys]\n\nfly = \"ctrl+f\"\n").starts_with(
+                "/cfg/config.toml:3:7: unknown action 'fly' in [keys]; actions: send,"
+            )
+        );
+        assert_eq!(
+            err("[keys]\nhelp = \"ctrl+r\"\n"),
+            "/cfg/config.toml:2:8: [keys]: Ctrl+R is bound to both 'regenerate' and 'help'"
+        );
+        assert!(err("model = \"anthropic.claude-sonet-4-5\"\n").starts_with(
+            "/cfg/config.toml:1:9: unknown model 'anthropic.claude-sonet-4-5'; did you mean"
+        ));
+        assert!(err("model = [\n").starts_with("/cfg/config.toml:1:"));
+    }
+
+    #[test]
+    fn missing_default_file_is_empty_but_a_named_one_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let e = load(Some(&missing)).unwrap_err();
+        assert!(matches!(e, ConfigError::Read { .. }), "{e}");
+        assert!(e.to_string().contains("nope.toml"));
+    }
+
+    #[test]
+    fn the_example_is_a_valid_config() {
+        let c = parse(&example(), Path::new("example.toml")).unwrap();
+        assert_eq!(c.keys, Keymap::default());
+        // Uncommented, every line is still valid.
+        let on: String = example()
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|l| l.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = parse(&on, Path::new("example.toml")).unwrap();
+        assert_eq!(c.keys, Keymap::default());
+        assert_eq!(c.inference.max_tokens, Some(2048));
+    }
+}

@@ -1,0 +1,453 @@
+//! Key bindings: the actions a key can trigger, the built-in chords for each, and the
+//! user's `[keys]` table overlaid on them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Something a key does outside the overlays (which keep their own keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Send,
+    Newline,
+    Cancel,
+    Picker,
+    History,
+    Regenerate,
+    EditLast,
+    Editor,
+    PageUp,
+    PageDown,
+    ScrollUp,
+    ScrollDown,
+    Bottom,
+    Mouse,
+    Help,
+    Quit,
+}
+
+impl Action {
+    pub const ALL: [Action; 16] = [
+        Action::Send,
+        Action::Newline,
+        Action::Cancel,
+        Action::Picker,
+        Action::History,
+        Action::Regenerate,
+        Action::EditLast,
+        Action::Editor,
+        Action::PageUp,
+        Action::PageDown,
+        Action::ScrollUp,
+        Action::ScrollDown,
+        Action::Bottom,
+        Action::Mouse,
+        Action::Help,
+        Action::Quit,
+    ];
+
+    /// The action's name in the `[keys]` table of the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Send => "send",
+            Action::Newline => "newline",
+            Action::Cancel => "cancel",
+            Action::Picker => "picker",
+            Action::History => "history",
+            Action::Regenerate => "regenerate",
+            Action::EditLast => "edit_last",
+            Action::Editor => "editor",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::ScrollUp => "scroll_up",
+            Action::ScrollDown => "scroll_down",
+            Action::Bottom => "bottom",
+            Action::Mouse => "mouse",
+            Action::Help => "help",
+            Action::Quit => "quit",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Send => "send the message",
+            Action::Newline => "new line in the message",
+            Action::Cancel => {
+                "stop the streaming answer (the partial text is kept); close an overlay"
+            }
+            Action::Picker => "model picker: type to filter, Tab picks the inference profile",
+            Action::History => "history: search, open, rename, delete and export conversations",
+            Action::Regenerate => "regenerate the last answer",
+            Action::EditLast => "edit the last question (it returns to the composer)",
+            Action::Editor => "write the message in $EDITOR",
+            Action::PageUp => "scroll up a page",
+            Action::PageDown => "scroll down a page",
+            Action::ScrollUp => "scroll up a line",
+            Action::ScrollDown => "scroll down a line",
+            Action::Bottom => "jump to the newest text",
+            Action::Mouse => {
+                "mouse wheel scrolling on/off (off keeps the terminal's text selection)"
+            }
+            Action::Help => "this help",
+            Action::Quit => "quit",
+        }
+    }
+
+    fn defaults(self) -> &'static [&'static str] {
+        match self {
+            Action::Send => &["enter"],
+            Action::Newline => &["alt+enter", "shift+enter", "ctrl+j"],
+            Action::Cancel => &["esc"],
+            Action::Picker => &["ctrl+p", "f3"],
+            Action::History => &["ctrl+g", "f4"],
+            Action::Regenerate => &["ctrl+r"],
+            Action::EditLast => &["ctrl+e"],
+            Action::Editor => &["ctrl+o"],
+            Action::PageUp => &["pageup"],
+            Action::PageDown => &["pagedown"],
+            Action::ScrollUp => &["shift+up"],
+            Action::ScrollDown => &["shift+down"],
+            Action::Bottom => &["ctrl+end"],
+            Action::Mouse => &["f2"],
+            Action::Help => &["f1"],
+            Action::Quit => &["ctrl+c", "ctrl+d"],
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// One key with its modifiers, normalized so that what a terminal reports and what a
+/// config file names compare equal (letters lower-case, Shift implied by the letter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Chord {
+    code: KeyCode,
+    mods: KeyModifiers,
+}
+
+const MODS: [(&str, KeyModifiers); 4] = [
+    ("ctrl", KeyModifiers::CONTROL),
+    ("alt", KeyModifiers::ALT),
+    ("shift", KeyModifiers::SHIFT),
+    ("super", KeyModifiers::SUPER),
+];
+
+const NAMED: [(&str, KeyCode); 15] = [
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+];
+
+impl Chord {
+    fn new(code: KeyCode, mods: KeyModifiers) -> Chord {
+        match code {
+            KeyCode::Char(c) => Chord {
+                code: KeyCode::Char(c.to_ascii_lowercase()),
+                mods: mods - KeyModifiers::SHIFT,
+            },
+            code => Chord { code, mods },
+        }
+    }
+
+    pub fn of(key: &KeyEvent) -> Chord {
+        let mods = key.modifiers
+            & (KeyModifiers::CONTROL
+                | KeyModifiers::ALT
+                | KeyModifiers::SHIFT
+                | KeyModifiers::SUPER);
+        Chord::new(key.code, mods)
+    }
+
+    /// Parses `ctrl+p`, `alt+enter`, `f5`, `shift+up`, `space`, `x`.
+    pub fn parse(spec: &str) -> Result<Chord, String> {
+        let lower = spec.trim().to_ascii_lowercase();
+        let mut parts: Vec<&str> = lower.split('+').collect();
+        // "ctrl++" names the plus key.
+        if lower.ends_with("++") {
+            parts.truncate(parts.len() - 2);
+            parts.push("+");
+        }
+        let Some((key, mods)) = parts.split_last() else {
+            return Err(format!("empty key '{spec}'"));
+        };
+        let mut m = KeyModifiers::NONE;
+        for name in mods {
+            let Some((_, bit)) = MODS.iter().find(|(n, _)| n == name) else {
+                return Err(format!(
+                    "unknown modifier '{name}' in '{spec}' (modifiers: ctrl, alt, shift, super)"
+                ));
+            };
+            m |= *bit;
+        }
+        let code = if let Some((_, code)) = NAMED.iter().find(|(n, _)| n == key) {
+            *code
+        } else if *key == "space" {
+            KeyCode::Char(' ')
+        } else if let Some(n) = key.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+            if !(1..=12).contains(&n) {
+                return Err(format!(
+                    "unknown key '{key}' in '{spec}' (function keys: f1 to f12)"
+                ));
+            }
+            KeyCode::F(n)
+        } else {
+            let mut chars = key.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => KeyCode::Char(c),
+                _ => {
+                    return Err(format!(
+                        "unknown key '{key}' in '{spec}' (a character, f1..f12, space, or one of: {})",
+                        NAMED.map(|(n, _)| n).join(", ")
+                    ));
+                }
+            }
+        };
+        if m.is_empty() && matches!(code, KeyCode::Char(_)) {
+            return Err(format!(
+                "'{spec}' is a plain character, which is for typing; add a modifier such as ctrl+{key}"
+            ));
+        }
+        Ok(Chord::new(code, m))
+    }
+}
+
+impl fmt::Display for Chord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, bit) in MODS {
+            if self.mods.contains(bit) {
+                let mut c = name.chars();
+                if let Some(first) = c.next() {
+                    write!(f, "{}{}+", first.to_ascii_uppercase(), c.as_str())?;
+                }
+            }
+        }
+        match self.code {
+            KeyCode::Char(' ') => write!(f, "Space"),
+            KeyCode::Char(c) => write!(f, "{}", c.to_ascii_uppercase()),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            KeyCode::PageUp => write!(f, "PageUp"),
+            KeyCode::PageDown => write!(f, "PageDown"),
+            KeyCode::BackTab => write!(f, "BackTab"),
+            code => {
+                let name = NAMED
+                    .iter()
+                    .find(|(_, c)| *c == code)
+                    .map_or("?", |(n, _)| n);
+                let mut c = name.chars();
+                match c.next() {
+                    Some(first) => write!(f, "{}{}", first.to_ascii_uppercase(), c.as_str()),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// The chords of every action, and the action of every chord.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    by_chord: HashMap<Chord, Action>,
+    by_action: BTreeMap<Action, Vec<Chord>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let by_action: BTreeMap<Action, Vec<Chord>> = Action::ALL
+            .into_iter()
+            .map(|a| {
+                let chords = a
+                    .defaults()
+                    .iter()
+                    .filter_map(|s| Chord::parse(s).ok())
+                    .collect();
+                (a, chords)
+            })
+            .collect();
+        Keymap::index(by_action).unwrap_or_else(|_| Keymap {
+            by_chord: HashMap::new(),
+            by_action: BTreeMap::new(),
+        })
+    }
+}
+
+impl Keymap {
+    fn index(by_action: BTreeMap<Action, Vec<Chord>>) -> Result<Keymap, String> {
+        let mut by_chord = HashMap::new();
+        for (action, chords) in &by_action {
+            for chord in chords {
+                if let Some(other) = by_chord.insert(*chord, *action)
+                    && other != *action
+                {
+                    return Err(format!(
+                        "{chord} is bound to both '{}' and '{}'",
+                        other.name(),
+                        action.name()
+                    ));
+                }
+            }
+        }
+        Ok(Keymap {
+            by_chord,
+            by_action,
+        })
+    }
+
+    /// The defaults with each action in `overrides` bound to exactly its chords.
+    pub fn with(overrides: Vec<(Action, Vec<Chord>)>) -> Result<Keymap, String> {
+        let mut by_action = Keymap::default().by_action;
+        for (action, chords) in overrides {
+            by_action.insert(action, chords);
+        }
+        Keymap::index(by_action)
+    }
+
+    pub fn action(&self, key: &KeyEvent) -> Option<Action> {
+        self.by_chord.get(&Chord::of(key)).copied()
+    }
+
+    /// The chords of `action` as the help shows them: `Ctrl+P, F3`.
+    pub fn label(&self, action: Action) -> String {
+        let chords = self
+            .by_action
+            .get(&action)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if chords.is_empty() {
+            return "(unbound)".into();
+        }
+        chords
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The first chord of `action`, for hints such as the composer's placeholder.
+    pub fn first(&self, action: Action) -> Option<String> {
+        self.by_action
+            .get(&action)
+            .and_then(|c| c.first())
+            .map(ToString::to_string)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn defaults_map_terminal_keys() {
+        let k = Keymap::default();
+        assert_eq!(
+            k.action(&key(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::Send)
+        );
+        assert_eq!(
+            k.action(&key(KeyCode::Enter, KeyModifiers::ALT)),
+            Some(Action::Newline)
+        );
+        assert_eq!(
+            k.action(&key(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+            Some(Action::Newline)
+        );
+        // Caps lock or Shift still reaches the same binding.
+        assert_eq!(
+            k.action(&key(
+                KeyCode::Char('P'),
+                KeyModifiers::CONTROL | KeyModifiers::SHIFT
+            )),
+            Some(Action::Picker)
+        );
+        assert_eq!(
+            k.action(&key(KeyCode::F(4), KeyModifiers::NONE)),
+            Some(Action::History)
+        );
+        assert_eq!(
+            k.action(&key(KeyCode::End, KeyModifiers::CONTROL)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(k.action(&key(KeyCode::Char('p'), KeyModifiers::NONE)), None);
+        assert_eq!(k.label(Action::Picker), "Ctrl+P, F3");
+        assert_eq!(k.label(Action::Newline), "Alt+Enter, Shift+Enter, Ctrl+J");
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(a));
+            assert!(!k.label(a).contains('?'), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_an_action_and_conflicts_are_refused() {
+        let k = Keymap::with(vec![(
+            Action::Picker,
+            vec![Chord::parse("ctrl+k").unwrap()],
+        )])
+        .unwrap();
+        assert_eq!(
+            k.action(&key(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            Some(Action::Picker)
+        );
+        assert_eq!(
+            k.action(&key(KeyCode::Char('p'), KeyModifiers::CONTROL)),
+            None
+        );
+        assert_eq!(k.action(&key(KeyCode::F(3), KeyModifiers::NONE)), None);
+
+        let err =
+            Keymap::with(vec![(Action::Help, vec![Chord::parse("ctrl+r").unwrap()])]).unwrap_err();
+        assert_eq!(err, "Ctrl+R is bound to both 'regenerate' and 'help'");
+        // Freeing a chord first makes it available.
+        let k = Keymap::with(vec![
+            (Action::Regenerate, vec![]),
+            (Action::Help, vec![Chord::parse("ctrl+r").unwrap()]),
+        ])
+        .unwrap();
+        assert_eq!(k.label(Action::Regenerate), "(unbound)");
+        assert_eq!(
+            k.action(&key(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+            Some(Action::Help)
+        );
+    }
+
+    #[test]
+    fn parses_and_rejects_specs() {
+        assert_eq!(
+            Chord::parse("Ctrl+Shift+F5").unwrap().to_string(),
+            "Ctrl+Shift+F5"
+        );
+        assert_eq!(Chord::parse("alt+space").unwrap().to_string(), "Alt+Space");
+        assert_eq!(Chord::parse("ctrl++").unwrap().to_string(), "Ctrl++");
+        assert_eq!(Chord::parse("pageup").unwrap().to_string(), "PageUp");
+        assert!(
+            Chord::parse("hyper+x")
+                .unwrap_err()
+                .contains("unknown modifier 'hyper'")
+        );
+        assert!(Chord::parse("ctrl+f13").unwrap_err().contains("f1 to f12"));
+        assert!(
+            Chord::parse("ctrl+enterr")
+                .unwrap_err()
+                .contains("unknown key 'enterr'")
+        );
+        assert!(Chord::parse("q").unwrap_err().contains("plain character"));
+        assert!(Chord::parse("").is_err());
+    }
+}
