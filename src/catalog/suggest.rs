@@ -10,6 +10,15 @@ fn known_ids(catalog: &Catalog) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// How close `typed` is to the start of `candidate`, allowing one missed character:
+/// people type the front of an id ("claude-sonet-4-5") and leave off the date.
+fn prefix_score(typed: &str, candidate: &str) -> f64 {
+    let n = typed.chars().count();
+    let head: String = candidate.chars().take(n + 1).collect();
+    let longest = n.max(head.chars().count()).max(1);
+    1.0 - strsim::levenshtein(typed, &head) as f64 / longest as f64
+}
+
 /// Up to `n` known ids closest to `name`, best first. Ids are compared without a
 /// geography prefix, so `us.claude-sonet` is close to `anthropic.claude-sonnet-...`.
 pub fn closest(catalog: &Catalog, name: &str, extra: &[String], n: usize) -> Vec<String> {
@@ -29,7 +38,12 @@ pub fn closest(catalog: &Catalog, name: &str, extra: &[String], n: usize) -> Vec
         .chain(extra.iter().cloned())
         .map(|id| {
             let b = bare(&id);
-            let mut score = strsim::jaro_winkler(&wanted, &b);
+            // People leave out the provider ("claude-sonnet-4-5"); compare both ways.
+            let unprefixed = b.split_once('.').map_or(b.as_str(), |(_, r)| r);
+            let mut score = [b.as_str(), unprefixed]
+                .into_iter()
+                .map(|c| strsim::jaro_winkler(&wanted, c).max(prefix_score(&wanted, c)))
+                .fold(0.0, f64::max);
             // A typed fragment of the id ("sonnet-4-5") is as good as a near miss.
             if b.contains(&wanted) {
                 score = score.max(0.9);
@@ -100,6 +114,11 @@ mod tests {
         );
         let e = check_with(c, "us.nova-pro", &[]).unwrap_err();
         assert!(e.contains("amazon.nova-pro-v1:0"), "{e}");
+        let e = check_with(c, "claude-sonet-4-5", &[]).unwrap_err();
+        assert!(
+            e.contains("did you mean anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "{e}"
+        );
         let e = check_with(c, "zzzzzzzzzzzz", &[]).unwrap_err();
         assert!(
             e.contains("`bedrock-tui models` lists the known ones"),
