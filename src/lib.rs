@@ -9,6 +9,7 @@ pub mod cli;
 pub mod conversation;
 pub mod local;
 pub mod logging;
+pub mod models;
 pub mod persist;
 pub mod sanitize;
 pub mod store;
