@@ -17,8 +17,8 @@ pub struct Models {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Fetch the live list now even if a fresh one is cached, and fail if it cannot be
-    /// fetched (without it, a missing live list only earns a note on stderr).
+    /// Require the live list: fail if it cannot be fetched (no credentials, a missing
+    /// permission) instead of printing the catalog alone with a note on stderr.
     #[arg(long)]
     pub live: bool,
     #[command(flatten)]
@@ -206,18 +206,10 @@ fn key(conn: &Connection) -> String {
     live::cache_key(&kind, &conn.region, conn.profile.as_deref())
 }
 
-/// The live list: a fresh cached one unless `fresh`, else fetched now and cached.
-async fn live_list(conn: &Connection, fresh: bool) -> anyhow::Result<LiveModels> {
-    let dir = live::cache_dir();
-    if !fresh
-        && let Some(cached) = dir
-            .as_deref()
-            .and_then(|d| live::load_cached(d, &key(conn), live::CACHE_MAX_AGE))
-    {
-        return Ok(cached);
-    }
+/// The live list, fetched now; the cache is refreshed for the next reader.
+async fn live_list(conn: &Connection) -> anyhow::Result<LiveModels> {
     let list = bedrock::control::list_live(conn).await?;
-    if let Some(dir) = dir
+    if let Some(dir) = live::cache_dir()
         && let Err(e) = live::store_cached(&dir, &key(conn), &list)
     {
         tracing::warn!(
@@ -243,7 +235,7 @@ pub async fn run(args: Models) -> anyhow::Result<()> {
         );
         None
     } else {
-        match live_list(&conn, args.live || !matches!(conn.endpoint, Endpoint::Aws)).await {
+        match live_list(&conn).await {
             Ok(l) => Some(l),
             Err(e) if !args.live => {
                 eprintln!("bedrock-tui: showing the built-in catalog only: {e}");

@@ -133,6 +133,10 @@ fn bad_model_identifier() -> ServiceError {
 /// GetFoundationModel.
 pub fn get_foundation_model(catalog: &Catalog, region: &str, identifier: &str) -> Result<Value> {
     let id = foundation_model_id(identifier)?;
+    // Every model id is `provider.name`; anything else fails the identifier pattern.
+    if !id.contains('.') {
+        return Err(bad_model_identifier());
+    }
     let model = catalog.get(id).ok_or_else(|| {
         ServiceError::new(
             ErrorKind::ResourceNotFound,
@@ -346,8 +350,14 @@ mod tests {
         );
         let e = get_foundation_model(c, "us-east-1", "nope.model-v1:0").unwrap_err();
         assert_eq!(e.kind, ErrorKind::ResourceNotFound);
-        let e = get_foundation_model(c, "us-east-1", "arn:aws:s3:::bucket").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Validation);
+        for bad in [
+            "arn:aws:s3:::bucket",
+            "no-dot",
+            "arn:aws:bedrock:us-east-1::foundation-model/",
+        ] {
+            let e = get_foundation_model(c, "us-east-1", bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Validation, "{bad}");
+        }
     }
 
     #[test]

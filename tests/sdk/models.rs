@@ -4,12 +4,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use bedrock_tui::catalog::live;
 use serde_json::Value;
 
 use super::*;
 
 /// Runs `models` with no credentials anywhere and the cache under `home`.
 async fn models(home: &Path, args: &[&str]) -> Output {
+    models_with(home, args, &[]).await
+}
+
+/// Runs `models` with only the environment `env` adds to a clean one.
+async fn models_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
     cmd.arg("models").args(args);
     for var in [
@@ -32,7 +38,8 @@ async fn models(home: &Path, args: &[&str]) -> Output {
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join("cache"));
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .envs(env.iter().copied());
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()
@@ -150,13 +157,62 @@ async fn the_table_is_aligned_and_uses_the_endpoint_region() {
     );
     assert!(!text.contains("not listed"));
     let log = super::jobs::request_log(&ep).await;
-    let ops: Vec<&str> = log["requests"]
+    assert_eq!(
+        operations(&log),
+        ["ListFoundationModels", "ListInferenceProfiles"]
+    );
+}
+
+fn operations(log: &Value) -> Vec<&str> {
+    log["requests"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["operation"].as_str().unwrap())
-        .collect();
-    assert_eq!(ops, ["ListFoundationModels", "ListInferenceProfiles"]);
+        .collect()
+}
+
+#[tokio::test]
+async fn with_credentials_the_sdk_endpoint_variable_applies_and_the_cache_is_refreshed() {
+    let ep = endpoint().await;
+    let home = tempfile::tempdir().unwrap();
+    let url = ep.url();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIDMODELSTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "models-test-secret"),
+        ("AWS_ENDPOINT_URL_BEDROCK", url.as_str()),
+    ];
+    let args = ["--json", "--region", "eu-west-1"];
+    let out = models_with(home.path(), &args, &env).await;
+    let first = rows(&out);
+    assert!(first.iter().all(|r| r["listed"] == true), "{first:#?}");
+    assert_eq!(row(&first, HAIKU3)["profile"], format!("eu.{HAIKU3}"));
+    let log = super::jobs::request_log(&ep).await;
+    assert_eq!(
+        operations(&log),
+        ["ListFoundationModels", "ListInferenceProfiles"]
+    );
+    let file = home
+        .path()
+        .join("cache/bedrock-tui/live-models-aws-eu-west-1-default.json");
+    let cached = std::fs::read_to_string(&file).unwrap();
+    assert!(!cached.contains("AKIDMODELSTEST") && !cached.contains("models-test-secret"));
+
+    // Each run asks again and refreshes the cache, which the library reads back.
+    let dir = home.path().join("cache/bedrock-tui");
+    let key = live::cache_key("aws", "eu-west-1", None);
+    let before = live::load_cached(&dir, &key, live::CACHE_MAX_AGE).unwrap();
+    std::fs::write(&file, "{not json").unwrap();
+    assert_eq!(live::load_cached(&dir, &key, live::CACHE_MAX_AGE), None);
+    let live_args = ["--json", "--live", "--region", "eu-west-1"];
+    assert_eq!(
+        rows(&models_with(home.path(), &live_args, &env).await),
+        first
+    );
+    assert_eq!(operations(&super::jobs::request_log(&ep).await).len(), 4);
+    let after = live::load_cached(&dir, &key, live::CACHE_MAX_AGE).unwrap();
+    assert_eq!(after.models, before.models);
+    assert!(after.fetched_ms >= before.fetched_ms);
 }
 
 #[test]
@@ -171,7 +227,7 @@ fn help_describes_every_flag() {
         "--json",
         "Print a JSON array",
         "--live",
-        "Fetch the live list now",
+        "Require the live list",
         "--profile",
         "AWS profile",
         "--region",
