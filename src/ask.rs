@@ -21,7 +21,7 @@ pub struct ConnectArgs {
     /// AWS region (default: from the profile or AWS_REGION).
     #[arg(long)]
     pub region: Option<String>,
-    /// Send requests to this Bedrock Runtime endpoint instead of AWS.
+    /// Send requests to this Bedrock endpoint (runtime and control plane) instead of AWS.
     #[arg(long)]
     pub endpoint_url: Option<String>,
     /// Start the local endpoint in-process and use it.

@@ -47,6 +47,9 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer is streamed to standard output.
     Ask(crate::ask::Ask),
+    /// List the models: the built-in catalog, merged with what the region lists when
+    /// credentials allow.
+    Models(crate::models::Models),
     /// Serve a local Bedrock Runtime endpoint backed by a deterministic simulated model.
     ServeLocal(ServeLocal),
 }

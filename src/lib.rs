@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod keymap;
 pub mod local;
 pub mod logging;
+pub mod models;
 pub mod persist;
 pub mod sanitize;
 pub mod store;

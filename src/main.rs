@@ -16,6 +16,10 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::ask::run(args))
         }
+        Some(Command::Models(args)) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(bedrock_tui::models::run(args))
+        }
         None => chat(cli),
     }
 }

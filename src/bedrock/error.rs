@@ -16,6 +16,8 @@ pub enum BedrockError {
         "Access denied: {message} Enable access to this model in the Bedrock console (Model access) or check the IAM policy allows bedrock:InvokeModelWithResponseStream."
     )]
     AccessDenied { message: String },
+    #[error("Access denied: {message} The IAM policy of these credentials must allow {action}.")]
+    MissingPermission { action: String, message: String },
     #[error(
         "Throttled by Bedrock: {message} The request was retried; wait a moment and send again, or use a cross-region inference profile for more throughput."
     )]
@@ -80,6 +82,22 @@ impl BedrockError {
                         message: short(&text),
                     })
             }
+        }
+    }
+
+    /// Classifies an SDK error of a call that is not about one model, such as a
+    /// listing; access denied names the IAM `action` the call needs.
+    pub fn from_sdk_action<E, R>(err: &SdkError<E, R>, action: &str, profile: Option<&str>) -> Self
+    where
+        E: ProvideErrorMetadata + Debug,
+        R: Debug,
+    {
+        match Self::from_sdk(err, "", profile) {
+            BedrockError::AccessDenied { message } => BedrockError::MissingPermission {
+                action: action.to_owned(),
+                message,
+            },
+            other => other,
         }
     }
 

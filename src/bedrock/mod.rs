@@ -1,12 +1,14 @@
-//! The only code that talks to AWS: builds the Bedrock Runtime client from the standard
-//! credential chain (or a custom or in-process local endpoint) and streams turns.
+//! The only code that talks to AWS: builds the Bedrock Runtime and control-plane
+//! clients from the standard credential chain (or a custom or in-process local
+//! endpoint) and streams turns.
 
+pub mod control;
 mod convert;
 mod error;
 
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_bedrockruntime::Client;
@@ -42,10 +44,14 @@ pub struct ConnectOptions {
     pub local_pacing: Option<Pacing>,
 }
 
-/// A ready client and what it is connected to.
+/// Ready clients and what they are connected to.
 #[derive(Clone)]
 pub struct Connection {
+    /// Bedrock Runtime: conversations and invocations.
     pub client: Client,
+    /// The Bedrock control plane (model and inference-profile listing), with the same
+    /// configuration, credentials and endpoint as `client`.
+    pub control: aws_sdk_bedrock::Client,
     pub region: String,
     pub endpoint: Endpoint,
     pub profile: Option<String>,
@@ -67,7 +73,7 @@ fn static_credentials() -> Credentials {
     Credentials::new("local", "local", None, None, "bedrock-tui-local")
 }
 
-/// Resolves region and credentials and builds the client. Without credentials and
+/// Resolves region and credentials and builds the clients. Without credentials and
 /// without an endpoint it starts the local endpoint and says why.
 pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
@@ -82,8 +88,6 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let builder = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
-        .region(Region::new(region.clone()));
 
     let local = |reason: Option<String>| async {
         let settings = Settings {
@@ -96,15 +100,10 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         };
         let ep = LocalEndpoint::start("127.0.0.1:0".parse()?, settings).await?;
         let url = ep.url();
-        let client = Client::from_conf(
-            builder
-                .clone()
-                .endpoint_url(&url)
-                .credentials_provider(static_credentials())
-                .build(),
-        );
+        let (client, control) = clients(&sdk_config, &region, Some(&url), true);
         anyhow::Ok(Connection {
             client,
+            control,
             region: region.clone(),
             endpoint: Endpoint::Local { url, reason },
             profile: None,
@@ -120,12 +119,10 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         None => false,
     };
     if let Some(url) = &opts.endpoint_url {
-        let mut b = builder.endpoint_url(url);
-        if !has_credentials {
-            b = b.credentials_provider(static_credentials());
-        }
+        let (client, control) = clients(&sdk_config, &region, Some(url), !has_credentials);
         return Ok(Connection {
-            client: Client::from_conf(b.build()),
+            client,
+            control,
             region,
             endpoint: Endpoint::Custom(url.clone()),
             profile: opts.profile.clone(),
@@ -138,13 +135,43 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         ))
         .await;
     }
+    // Without an explicit URL each client finds its own endpoint, so
+    // AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL_BEDROCK apply separately.
+    let (client, control) = clients(&sdk_config, &region, None, false);
     Ok(Connection {
-        client: Client::from_conf(builder.build()),
+        client,
+        control,
         region,
         endpoint: Endpoint::Aws,
         profile: opts.profile.clone(),
         _local: None,
     })
+}
+
+/// The runtime and control-plane clients of one configuration, sent to `url` when given,
+/// and signing with placeholder credentials when `placeholder_credentials` is set.
+fn clients(
+    sdk_config: &SdkConfig,
+    region: &str,
+    url: Option<&str>,
+    placeholder_credentials: bool,
+) -> (Client, aws_sdk_bedrock::Client) {
+    let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(sdk_config)
+        .region(Region::new(region.to_owned()));
+    let mut control =
+        aws_sdk_bedrock::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
+    if let Some(url) = url {
+        runtime = runtime.endpoint_url(url);
+        control = control.endpoint_url(url);
+    }
+    if placeholder_credentials {
+        runtime = runtime.credentials_provider(static_credentials());
+        control = control.credentials_provider(static_credentials());
+    }
+    (
+        Client::from_conf(runtime.build()),
+        aws_sdk_bedrock::Client::from_conf(control.build()),
+    )
 }
 
 /// One turn to send.

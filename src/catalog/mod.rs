@@ -1,6 +1,7 @@
 //! The model catalog: Bedrock models, their capabilities and inference profiles, loaded
 //! from `assets/models.json` and shared by the app and the local endpoint.
 
+pub mod live;
 mod resolve;
 mod suggest;
 

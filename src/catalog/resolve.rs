@@ -56,6 +56,33 @@ impl Geo {
         }
     }
 
+    /// The regions a profile of this geography routes requests to. The service model
+    /// allows at most five models in a profile, so the global profile names a spread of
+    /// regions rather than all of them.
+    pub fn regions(self) -> &'static [&'static str] {
+        match self {
+            Geo::Us => &["us-east-1", "us-east-2", "us-west-2"],
+            Geo::Eu => &["eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"],
+            Geo::Apac => &[
+                "ap-northeast-1",
+                "ap-northeast-2",
+                "ap-south-1",
+                "ap-southeast-1",
+                "ap-southeast-2",
+            ],
+            Geo::Jp => &["ap-northeast-1", "ap-northeast-3"],
+            Geo::Au => &["ap-southeast-2", "ap-southeast-4"],
+            Geo::Global => &[
+                "us-east-1",
+                "us-west-2",
+                "eu-west-1",
+                "ap-northeast-1",
+                "ap-southeast-2",
+            ],
+            Geo::UsGov => &["us-gov-west-1", "us-gov-east-1"],
+        }
+    }
+
     /// The geographic (not global) profile a client in `region` would normally pick.
     pub fn for_region(region: &str) -> Option<Geo> {
         [Geo::UsGov, Geo::Us, Geo::Eu, Geo::Jp, Geo::Au, Geo::Apac]
@@ -223,5 +250,17 @@ mod tests {
         assert_eq!(Geo::for_region("ap-southeast-2"), Some(Geo::Au));
         assert_eq!(Geo::for_region("ap-south-1"), Some(Geo::Apac));
         assert_eq!(Geo::for_region("us-gov-west-1"), Some(Geo::UsGov));
+    }
+
+    #[test]
+    fn a_geography_routes_only_to_regions_it_serves() {
+        for geo in Geo::ALL {
+            let regions = geo.regions();
+            assert!((1..=5).contains(&regions.len()), "{geo:?}");
+            for r in regions {
+                assert!(geo.serves_region(r), "{geo:?} routes to {r}");
+            }
+        }
+        assert!(!Geo::Us.regions().contains(&"eu-west-1"));
     }
 }

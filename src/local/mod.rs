@@ -2,6 +2,7 @@
 //! (restJson1 over HTTP/1.1 and cleartext HTTP/2 on one port) backed by a deterministic
 //! simulated model. Used by `serve-local`, by the app's local mode and by the tests.
 
+pub mod control;
 pub mod conversation;
 pub mod converse;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod jobs;
 mod json;
 pub mod native;
 mod ops;
+mod query;
 pub mod router;
 pub mod s3;
 mod schema;
@@ -19,6 +21,7 @@ pub mod simulator;
 pub mod state;
 pub mod stream;
 pub mod tokens;
+pub mod wire_shape;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,10 +1,12 @@
 //! The Bedrock Runtime operations of the local endpoint: model resolution, request
-//! validation, faults, the simulated model's run, and the reply in each API's shape.
+//! validation, faults, the simulated model's run, and the reply in each API's shape;
+//! and the dispatch of every route, the control plane's included.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::control;
 use super::conversation::{Block, Request, Role};
 use super::converse::{self, Usage};
 use super::error::{ErrorKind, ServiceError};
@@ -48,6 +50,16 @@ pub enum Reply {
 
 type Result<T> = std::result::Result<T, ServiceError>;
 
+impl Reply {
+    /// A JSON body without extra headers.
+    pub fn json(body: Value) -> Reply {
+        Reply::Json {
+            body,
+            headers: Vec::new(),
+        }
+    }
+}
+
 pub async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
     match call.route {
         Route::Converse(id) => converse_op(state, &call, id, false).await,
@@ -69,6 +81,19 @@ pub async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
         Route::StartAsyncInvoke => jobs::start(state, &call).await,
         Route::ListAsyncInvokes => jobs::list(state, &call).await,
         Route::GetAsyncInvoke(arn) => jobs::get(state, &call, arn).await,
+        Route::ListFoundationModels => {
+            control::list_foundation_models(state.catalog, call.region, call.query).map(Reply::json)
+        }
+        Route::GetFoundationModel(id) => {
+            control::get_foundation_model(state.catalog, call.region, id).map(Reply::json)
+        }
+        Route::ListInferenceProfiles => {
+            control::list_inference_profiles(state.catalog, call.region, call.query)
+                .map(Reply::json)
+        }
+        Route::GetInferenceProfile(id) => {
+            control::get_inference_profile(state.catalog, call.region, id).map(Reply::json)
+        }
         Route::LocalRequests | Route::LocalHealth | Route::Unknown => {
             Err(ServiceError::validation("Unknown operation"))
         }

@@ -1,5 +1,5 @@
-//! Maps an HTTP method and raw path to a Bedrock Runtime operation, percent-decoding
-//! path labels (model ids arrive with `%3A`, ARNs with `%2F`).
+//! Maps an HTTP method and raw path to a Bedrock Runtime or control-plane operation,
+//! percent-decoding path labels (model ids arrive with `%3A`, ARNs with `%2F`).
 
 use http::Method;
 use percent_encoding::percent_decode_str;
@@ -20,6 +20,10 @@ pub enum Route {
     StartAsyncInvoke,
     ListAsyncInvokes,
     GetAsyncInvoke(String),
+    ListFoundationModels,
+    GetFoundationModel(String),
+    ListInferenceProfiles,
+    GetInferenceProfile(String),
     /// The endpoint's own request log (not a Bedrock API).
     LocalRequests,
     LocalHealth,
@@ -41,6 +45,10 @@ impl Route {
             Route::StartAsyncInvoke => "StartAsyncInvoke",
             Route::ListAsyncInvokes => "ListAsyncInvokes",
             Route::GetAsyncInvoke(_) => "GetAsyncInvoke",
+            Route::ListFoundationModels => "ListFoundationModels",
+            Route::GetFoundationModel(_) => "GetFoundationModel",
+            Route::ListInferenceProfiles => "ListInferenceProfiles",
+            Route::GetInferenceProfile(_) => "GetInferenceProfile",
             Route::LocalRequests => "LocalRequests",
             Route::LocalHealth => "LocalHealth",
             Route::Unknown => "Unknown",
@@ -54,7 +62,9 @@ impl Route {
             | Route::InvokeModel(m)
             | Route::InvokeModelWithResponseStream(m)
             | Route::InvokeModelWithBidirectionalStream(m)
-            | Route::CountTokens(m) => Some(m),
+            | Route::CountTokens(m)
+            | Route::GetFoundationModel(m)
+            | Route::GetInferenceProfile(m) => Some(m),
             _ => None,
         }
     }
@@ -62,6 +72,12 @@ impl Route {
 
 fn decode(segment: &str) -> String {
     percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+/// The decoded label of the remaining path segments, if there is one.
+fn label(segs: &[&str]) -> Option<String> {
+    let joined = segs.iter().map(|s| decode(s)).collect::<Vec<_>>().join("/");
+    (!joined.is_empty()).then_some(joined)
 }
 
 pub fn route(method: &Method, path: &str) -> Route {
@@ -90,6 +106,15 @@ pub fn route(method: &Method, path: &str) -> Route {
         ["async-invoke"] if post => Route::StartAsyncInvoke,
         ["async-invoke"] if get => Route::ListAsyncInvokes,
         ["async-invoke", arn] if get && !arn.is_empty() => Route::GetAsyncInvoke(decode(arn)),
+        ["foundation-models"] if get => Route::ListFoundationModels,
+        ["inference-profiles"] if get => Route::ListInferenceProfiles,
+        // An ARN label may arrive with its `/` unencoded.
+        ["foundation-models", rest @ ..] if get => {
+            label(rest).map_or(Route::Unknown, Route::GetFoundationModel)
+        }
+        ["inference-profiles", rest @ ..] if get => {
+            label(rest).map_or(Route::Unknown, Route::GetInferenceProfile)
+        }
         ["_local", "requests"] if get => Route::LocalRequests,
         ["_local", "health"] if get => Route::LocalHealth,
         _ => Route::Unknown,
@@ -121,6 +146,29 @@ mod tests {
             Route::ListAsyncInvokes
         );
         assert_eq!(route(&Method::GET, "/model/x/converse"), Route::Unknown);
+        assert_eq!(
+            route(&Method::GET, "/foundation-models?byProvider=Amazon"),
+            Route::ListFoundationModels
+        );
+        let arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0";
+        for path in [
+            "/foundation-models/arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-lite-v1%3A0",
+            "/foundation-models/arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+        ] {
+            assert_eq!(
+                route(&Method::GET, path),
+                Route::GetFoundationModel(arn.into())
+            );
+        }
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/inference-profiles/us.amazon.nova-lite-v1%3A0"
+            ),
+            Route::GetInferenceProfile("us.amazon.nova-lite-v1:0".into())
+        );
+        assert_eq!(route(&Method::GET, "/inference-profiles/"), Route::Unknown);
+        assert_eq!(route(&Method::POST, "/inference-profiles"), Route::Unknown);
         assert_eq!(route(&Method::POST, "/"), Route::Unknown);
     }
 }

@@ -1333,75 +1333,8 @@ fn service_model() -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-/// Every member is known to the shape, required members are present, enums and types
-/// match.
 fn check_shape(model: &Value, shape: &str, v: &Value, path: &str, errors: &mut Vec<String>) {
-    let s = &model["shapes"][shape];
-    match s["type"].as_str().unwrap_or("") {
-        "structure" => {
-            let Some(obj) = v.as_object() else {
-                errors.push(format!("{path}: not an object"));
-                return;
-            };
-            for r in s["required"].as_array().into_iter().flatten() {
-                let r = r.as_str().unwrap();
-                if !obj.contains_key(r) {
-                    errors.push(format!("{path}.{r}: required member missing"));
-                }
-            }
-            for (k, val) in obj {
-                match s["members"].get(k) {
-                    Some(m) => check_shape(
-                        model,
-                        m["shape"].as_str().unwrap(),
-                        val,
-                        &format!("{path}.{k}"),
-                        errors,
-                    ),
-                    None => errors.push(format!("{path}.{k}: not a member of {shape}")),
-                }
-            }
-        }
-        "list" => match v.as_array() {
-            Some(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    check_shape(
-                        model,
-                        s["member"]["shape"].as_str().unwrap(),
-                        item,
-                        &format!("{path}[{i}]"),
-                        errors,
-                    );
-                }
-            }
-            None => errors.push(format!("{path}: not a list")),
-        },
-        "map" => match v.as_object() {
-            Some(map) => {
-                for (k, item) in map {
-                    check_shape(
-                        model,
-                        s["value"]["shape"].as_str().unwrap(),
-                        item,
-                        &format!("{path}.{k}"),
-                        errors,
-                    );
-                }
-            }
-            None => errors.push(format!("{path}: not a map")),
-        },
-        "string" => match (v.as_str(), s.get("enum")) {
-            (None, _) => errors.push(format!("{path}: not a string")),
-            (Some(x), Some(e)) if !e.as_array().unwrap().iter().any(|a| a == x) => {
-                errors.push(format!("{path}: {x} not in {shape}"))
-            }
-            _ => {}
-        },
-        "integer" | "long" if !v.is_i64() => errors.push(format!("{path}: not an integer")),
-        "boolean" if !v.is_boolean() => errors.push(format!("{path}: not a boolean")),
-        "double" | "float" if !v.is_number() => errors.push(format!("{path}: not a number")),
-        _ => {}
-    }
+    errors.extend(bedrock_tui::local::wire_shape::check(model, shape, v, path));
 }
 
 async fn post(ep: &LocalEndpoint, path: &str, body: Value) -> Value {

@@ -900,7 +900,7 @@ async fn s3_api_serves_buckets_and_objects_to_any_credentials() {
     );
 }
 
-async fn request_log(ep: &LocalEndpoint) -> Value {
+pub async fn request_log(ep: &LocalEndpoint) -> Value {
     use http_body_util::{BodyExt, Empty};
     use hyper_util::rt::TokioIo;
     let stream = tokio::net::TcpStream::connect(ep.addr()).await.unwrap();

@@ -4,17 +4,20 @@
 mod ask;
 mod bad_input;
 mod cli;
+mod control;
 mod converse;
 mod count_tokens;
 mod faults;
 mod guardrails;
 mod jobs;
+mod models;
 mod native;
 
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Region};
 use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
-use aws_sdk_bedrockruntime::{Client, Config};
 use aws_smithy_types::retry::RetryConfig;
 use bedrock_tui::local::{LocalEndpoint, Settings};
 
@@ -32,21 +35,25 @@ pub async fn endpoint_with(settings: Settings) -> LocalEndpoint {
         .expect("local endpoint starts")
 }
 
-pub fn client_for(ep: &LocalEndpoint, region: &str) -> Client {
-    let config = Config::builder()
+/// Test credentials, the endpoint and no retries: the configuration of every client.
+pub fn sdk_config(ep: &LocalEndpoint, region: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
-        .credentials_provider(Credentials::new(
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "AKIDLOCALTEST",
             "local-test-secret",
             None,
             None,
             "tests",
-        ))
+        )))
         .endpoint_url(ep.url())
         .retry_config(RetryConfig::disabled())
-        .build();
-    Client::from_conf(config)
+        .build()
+}
+
+pub fn client_for(ep: &LocalEndpoint, region: &str) -> Client {
+    Client::new(&sdk_config(ep, region))
 }
 
 pub fn client(ep: &LocalEndpoint) -> Client {

@@ -10,11 +10,12 @@ mod mp4;
 mod output;
 mod store;
 
+pub use store::ACCOUNT;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -23,6 +24,7 @@ use super::error::{ErrorKind, ServiceError};
 use super::faults::{self, Fault};
 use super::json::{self, Obj, root};
 use super::ops::{Call, Reply};
+use super::query;
 use super::s3::S3Store;
 use super::state::{Settings, State};
 use crate::catalog::{Catalog, resolve};
@@ -328,13 +330,6 @@ async fn apply(faults: &[Fault]) -> Result<Option<Reply>> {
     Ok(None)
 }
 
-fn reply(body: Value) -> Reply {
-    Reply::Json {
-        body,
-        headers: Vec::new(),
-    }
-}
-
 /// JSON with object keys sorted, so equal requests hash equally.
 fn canonical(v: &Value, out: &mut String) {
     match v {
@@ -508,7 +503,7 @@ pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
         let key = (call.region.to_owned(), token.clone());
         if let Some(existing) = book.tokens.get(&key).and_then(|id| book.jobs.get(id)) {
             if existing.request_hash == request_hash {
-                return Ok(reply(json!({ "invocationArn": existing.arn() })));
+                return Ok(Reply::json(json!({ "invocationArn": existing.arn() })));
             }
             return Err(ServiceError::new(
                 ErrorKind::Conflict,
@@ -545,7 +540,7 @@ pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
     };
     engine.persist(&job);
     engine.wake.notify_one();
-    Ok(reply(json!({ "invocationArn": job.arn() })))
+    Ok(Reply::json(json!({ "invocationArn": job.arn() })))
 }
 
 const ARN_PATTERN: &str =
@@ -585,7 +580,7 @@ pub async fn get(state: &State, call: &Call<'_>, arn: &str) -> Result<Reply> {
     let engine = state.jobs.engine()?;
     let book = engine.book();
     match book.jobs.get(id) {
-        Some(job) if job.arn() == arn => Ok(reply(job.to_wire())),
+        Some(job) if job.arn() == arn => Ok(Reply::json(job.to_wire())),
         _ => Err(ServiceError::validation(format!(
             "The invocation ARN {arn} is invalid or does not exist."
         ))),
@@ -594,33 +589,13 @@ pub async fn get(state: &State, call: &Call<'_>, arn: &str) -> Result<Reply> {
 
 const SORT_ORDERS: &str = "[Ascending, Descending]";
 
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (dec(k), dec(v))
-        })
-        .collect()
-}
-
 /// A page boundary: the submission time and sequence number of the last job returned.
 fn encode_token(job: &Job) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}.{}", job.submit_ms, job.seq))
+    query::encode_token(&format!("{}.{}", job.submit_ms, job.seq))
 }
 
 fn decode_token(token: &str) -> Option<(u64, u64)> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()?;
-    let text = String::from_utf8(raw).ok()?;
+    let text = query::decode_token(token)?;
     let (a, b) = text.split_once('.')?;
     Some((a.parse().ok()?, b.parse().ok()?))
 }
@@ -644,7 +619,7 @@ pub async fn list(state: &State, call: &Call<'_>) -> Result<Reply> {
     let mut max = 1000usize;
     let mut next = None;
     let mut descending = true;
-    for (k, v) in query_pairs(call.query) {
+    for (k, v) in query::pairs(call.query) {
         match k.as_str() {
             "submitTimeAfter" => after = Some(timestamp_param(&k, &v)?),
             "submitTimeBefore" => before = Some(timestamp_param(&k, &v)?),
@@ -656,29 +631,8 @@ pub async fn list(state: &State, call: &Call<'_>) -> Result<Reply> {
                     )
                 })?)
             }
-            "maxResults" => {
-                let n: i64 = v.parse().map_err(|_| {
-                    ServiceError::constraint("maxResults", "Member must be an integer")
-                })?;
-                if n < 1 {
-                    return Err(ServiceError::constraint(
-                        "maxResults",
-                        "Member must have value greater than or equal to 1",
-                    ));
-                }
-                if n > 1000 {
-                    return Err(ServiceError::constraint(
-                        "maxResults",
-                        "Member must have value less than or equal to 1000",
-                    ));
-                }
-                max = n as usize;
-            }
-            "nextToken" => {
-                next = Some(decode_token(&v).ok_or_else(|| {
-                    ServiceError::validation("The pagination token is invalid. Retry without it or with a token from a previous response.")
-                })?)
-            }
+            "maxResults" => max = query::max_results(&v)?,
+            "nextToken" => next = Some(decode_token(&v).ok_or_else(query::invalid_token)?),
             "sortBy" if v != "SubmissionTime" => {
                 return Err(ServiceError::constraint(
                     "sortBy",
@@ -726,7 +680,7 @@ pub async fn list(state: &State, call: &Call<'_>) -> Result<Reply> {
     if more && let Some(last) = jobs.last() {
         body["nextToken"] = json!(encode_token(last));
     }
-    Ok(reply(body))
+    Ok(Reply::json(body))
 }
 
 #[cfg(test)]

@@ -1,0 +1,147 @@
+//! The control-plane calls: the foundation models and inference profiles the
+//! connection's account and region offer, as [`LiveModels`].
+
+use aws_sdk_bedrock::types::{FoundationModelSummary, InferenceProfileSummary};
+
+use super::{BedrockError, Connection};
+use crate::catalog::live::{LiveModel, LiveModels, LiveProfile, now_ms};
+
+/// Lists the models (ListFoundationModels) and every page of the inference profiles
+/// (ListInferenceProfiles) of the connection's region.
+pub async fn list_live(conn: &Connection) -> Result<LiveModels, BedrockError> {
+    let profile = conn.profile.as_deref();
+    let listed = conn
+        .control
+        .list_foundation_models()
+        .send()
+        .await
+        .map_err(|e| BedrockError::from_sdk_action(&e, "bedrock:ListFoundationModels", profile))?;
+    let models = listed.model_summaries().iter().map(model).collect();
+    let mut pages = conn
+        .control
+        .list_inference_profiles()
+        .into_paginator()
+        .items()
+        .send();
+    let mut profiles = Vec::new();
+    while let Some(item) = pages.next().await {
+        let summary = item.map_err(|e| {
+            BedrockError::from_sdk_action(&e, "bedrock:ListInferenceProfiles", profile)
+        })?;
+        profiles.push(inference_profile(&summary));
+    }
+    Ok(LiveModels {
+        region: conn.region.clone(),
+        fetched_ms: now_ms(),
+        models,
+        profiles,
+    })
+}
+
+fn model(m: &FoundationModelSummary) -> LiveModel {
+    let strings = |list: &[aws_sdk_bedrock::types::ModelModality]| {
+        list.iter().map(|x| x.as_str().to_owned()).collect()
+    };
+    LiveModel {
+        id: m.model_id().to_owned(),
+        name: m.model_name().unwrap_or_default().to_owned(),
+        provider: m.provider_name().unwrap_or_default().to_owned(),
+        input_modalities: strings(m.input_modalities()),
+        output_modalities: strings(m.output_modalities()),
+        streaming: m.response_streaming_supported(),
+        inference_types: m
+            .inference_types_supported()
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+        lifecycle: m.model_lifecycle().map(|l| l.status().as_str().to_owned()),
+    }
+}
+
+/// The id in a foundation-model ARN (`arn:aws:bedrock:REGION::foundation-model/ID`).
+fn bare_model_id(arn: &str) -> &str {
+    arn.split_once(":foundation-model/")
+        .map_or(arn, |(_, id)| id)
+}
+
+fn inference_profile(p: &InferenceProfileSummary) -> LiveProfile {
+    let mut model_ids: Vec<String> = Vec::new();
+    for arn in p.models().iter().filter_map(|m| m.model_arn()) {
+        let id = bare_model_id(arn);
+        if !model_ids.iter().any(|m| m == id) {
+            model_ids.push(id.to_owned());
+        }
+    }
+    LiveProfile {
+        id: p.inference_profile_id().to_owned(),
+        name: p.inference_profile_name().to_owned(),
+        kind: p.r#type().as_str().to_owned(),
+        status: p.status().as_str().to_owned(),
+        model_ids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_bedrock::error::{ErrorMetadata, SdkError};
+    use aws_sdk_bedrock::operation::list_foundation_models::ListFoundationModelsError;
+    use aws_sdk_bedrock::types::error::AccessDeniedException;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    #[test]
+    fn access_denied_names_the_missing_permission() {
+        let message = "User: arn:aws:iam::1:user/x is not authorized to perform: bedrock:ListFoundationModels";
+        let meta = ErrorMetadata::builder()
+            .code("AccessDeniedException")
+            .message(message)
+            .build();
+        let err = ListFoundationModelsError::AccessDeniedException(
+            AccessDeniedException::builder()
+                .message(message)
+                .meta(meta)
+                .build(),
+        );
+        let raw = Response::new(StatusCode::try_from(403).unwrap(), SdkBody::empty());
+        let e = BedrockError::from_sdk_action(
+            &SdkError::service_error(err, raw),
+            "bedrock:ListFoundationModels",
+            None,
+        );
+        assert_eq!(
+            e,
+            BedrockError::MissingPermission {
+                action: "bedrock:ListFoundationModels".into(),
+                message: message.into(),
+            }
+        );
+        assert!(
+            e.to_string()
+                .contains("must allow bedrock:ListFoundationModels")
+        );
+    }
+
+    #[test]
+    fn profiles_keep_each_model_once() {
+        use aws_sdk_bedrock::types::{
+            InferenceProfileModel, InferenceProfileStatus, InferenceProfileType,
+        };
+        let arn = |r: &str| format!("arn:aws:bedrock:{r}::foundation-model/amazon.nova-lite-v1:0");
+        let mut b = InferenceProfileSummary::builder()
+            .inference_profile_name("US Nova Lite")
+            .inference_profile_arn(
+                "arn:aws:bedrock:us-east-1:1:inference-profile/us.amazon.nova-lite-v1:0",
+            )
+            .inference_profile_id("us.amazon.nova-lite-v1:0")
+            .status(InferenceProfileStatus::Active)
+            .r#type(InferenceProfileType::SystemDefined);
+        for r in ["us-east-1", "us-east-2", "us-west-2"] {
+            b = b.models(InferenceProfileModel::builder().model_arn(arn(r)).build());
+        }
+        let p = inference_profile(&b.build().unwrap());
+        assert_eq!(p.model_ids, vec!["amazon.nova-lite-v1:0".to_owned()]);
+        assert_eq!(p.kind, "SYSTEM_DEFINED");
+        assert_eq!(p.status, "ACTIVE");
+    }
+}
