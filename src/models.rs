@@ -7,8 +7,8 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::ask::ConnectArgs;
-use crate::bedrock::{self, Connection, Endpoint};
-use crate::catalog::live::{self, LiveModels};
+use crate::bedrock::{self, Endpoint};
+use crate::catalog::live::LiveModels;
 use crate::catalog::{Catalog, Geo, Model};
 use crate::local::Pacing;
 
@@ -196,30 +196,6 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The cache key of a connection.
-fn key(conn: &Connection) -> String {
-    let kind = match &conn.endpoint {
-        Endpoint::Aws => "aws".to_owned(),
-        Endpoint::Local { .. } => "local".to_owned(),
-        Endpoint::Custom(url) => format!("custom-{url}"),
-    };
-    live::cache_key(&kind, &conn.region, conn.profile.as_deref())
-}
-
-/// The live list, fetched now; the cache is refreshed for the next reader.
-async fn live_list(conn: &Connection) -> anyhow::Result<LiveModels> {
-    let list = bedrock::control::list_live(conn).await?;
-    if let Some(dir) = live::cache_dir()
-        && let Err(e) = live::store_cached(&dir, &key(conn), &list)
-    {
-        tracing::warn!(
-            "could not cache the live model list in {}: {e}",
-            dir.display()
-        );
-    }
-    Ok(list)
-}
-
 pub async fn run(args: Models) -> anyhow::Result<()> {
     let conn = bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await?;
     // The fallback local endpoint lists the catalog itself, which says nothing about an account.
@@ -235,13 +211,13 @@ pub async fn run(args: Models) -> anyhow::Result<()> {
         );
         None
     } else {
-        match live_list(&conn).await {
+        match bedrock::control::fetch_and_cache(&conn).await {
             Ok(l) => Some(l),
             Err(e) if !args.live => {
                 eprintln!("bedrock-tui: showing the built-in catalog only: {e}");
                 None
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     };
     let rows = rows(Catalog::builtin(), &conn.region, live.as_ref());

@@ -165,7 +165,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             match bedrock::connect(&connect).await {
                 Ok(conn) => {
                     let _ = tx.send(Msg::Connected(link_of(&conn)));
-                    let _ = conn_tx.send(Some(conn));
+                    let _ = conn_tx.send(Some(conn.clone()));
+                    // What the region offers fills the picker when it comes; the
+                    // catalog serves until then, or if the list cannot be had.
+                    let live = bedrock::control::cached_or_fetch(&conn).await;
+                    let _ = tx.send(Msg::LiveModels(live.map_err(|e| e.to_string())));
                 }
                 Err(e) => {
                     let _ = tx.send(Msg::Connected(Link::Failed(e.to_string())));

@@ -110,6 +110,10 @@ pub struct App {
     pub theme: String,
     /// Rows the help overlay is scrolled down.
     pub help_scroll: u16,
+    /// The catalog merged with what the region lists, once the control plane answered.
+    pub live: Option<std::sync::Arc<crate::catalog::merge::Merged>>,
+    /// Why the live list is not there, when fetching it failed.
+    pub live_error: Option<String>,
 }
 
 impl App {
@@ -134,6 +138,13 @@ impl App {
             .unwrap_or(conv.model.clone());
         self.epoch += 1;
         self.scroll = 0;
+    }
+
+    /// The models the picker offers and model ids are checked against.
+    pub fn catalog(&self) -> &crate::catalog::Catalog {
+        self.live
+            .as_deref()
+            .map_or(crate::catalog::Catalog::builtin(), |m| &m.catalog)
     }
 
     pub fn streaming(&self) -> bool {

@@ -321,3 +321,64 @@ fn connecting_resolves_a_bare_id_that_needs_a_profile() {
     );
     assert_eq!(app.model, "jp.anthropic.claude-sonnet-4-5-20250929-v1:0");
 }
+
+fn live_list() -> crate::catalog::live::LiveModels {
+    use crate::catalog::live::{LiveModel, LiveModels, LiveProfile};
+    let chat = |id: &str, name: &str, types: &[&str]| LiveModel {
+        id: id.into(),
+        name: name.into(),
+        provider: "Acme".into(),
+        input_modalities: vec!["TEXT".into()],
+        output_modalities: vec!["TEXT".into()],
+        streaming: Some(true),
+        inference_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        lifecycle: Some("ACTIVE".into()),
+    };
+    LiveModels {
+        region: "us-east-1".into(),
+        fetched_ms: 1,
+        models: vec![
+            chat(HAIKU, "Claude 3 Haiku", &["ON_DEMAND"]),
+            chat("acme.chat-v2:0", "Acme Chat 2", &["INFERENCE_PROFILE"]),
+        ],
+        profiles: vec![LiveProfile {
+            id: "us.acme.chat-v2:0".into(),
+            name: "US Acme Chat 2".into(),
+            kind: "SYSTEM_DEFINED".into(),
+            status: "ACTIVE".into(),
+            model_ids: vec!["acme.chat-v2:0".into()],
+        }],
+    }
+}
+
+#[test]
+fn the_live_list_adds_models_to_the_picker_and_to_what_is_accepted() {
+    let mut app = App::new(HAIKU);
+    app.link = Link::Aws {
+        region: "us-east-1".into(),
+        profile: None,
+    };
+    update(&mut app, Msg::Submit("/model acme.chat-v2:0".into()));
+    assert_eq!(app.model, HAIKU, "unknown before the live list");
+    assert!(
+        matches!(&app.notice, Some(Notice::Error(m)) if m.contains("unknown model 'acme.chat-v2:0'"))
+    );
+
+    update(&mut app, Msg::LiveModels(Ok(live_list())));
+    let live = app.live.clone().unwrap();
+    assert!(live.unlisted.contains("amazon.nova-pro-v1:0"));
+    update(&mut app, Msg::OpenPicker);
+    for c in "acme chat".chars() {
+        update(&mut app, Msg::Picker(PickerKey::Char(c)));
+    }
+    update(&mut app, Msg::Picker(PickerKey::Enter));
+    assert_eq!(
+        app.model, "us.acme.chat-v2:0",
+        "the bare id needs the region's profile"
+    );
+
+    // A failed listing keeps the last good one and says why in the picker.
+    update(&mut app, Msg::LiveModels(Err("AccessDenied".into())));
+    assert_eq!(app.live_error.as_deref(), Some("AccessDenied"));
+    assert!(app.live.is_some());
+}

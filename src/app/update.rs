@@ -2,6 +2,7 @@
 //! async result carries the id of the turn that caused it, so stale ones are dropped.
 
 use crate::bedrock::{BedrockError, TurnEvent, TurnRequest};
+use crate::catalog::live::LiveModels;
 use crate::catalog::{Catalog, invocation_id};
 use crate::conversation::{Block, Message, Role};
 use crate::store::{ConversationId, StoredConversation};
@@ -57,6 +58,9 @@ pub enum Msg {
     },
     /// A rename or export finished: what to tell the user, or what went wrong.
     Stored(Result<String, String>),
+    /// What the region offers (ListFoundationModels, ListInferenceProfiles), or why
+    /// it could not be listed.
+    LiveModels(Result<LiveModels, String>),
     Quit,
 }
 
@@ -159,7 +163,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.notice = Some(Notice::Info(format!("Local mode: {r}.")));
             }
             app.link = link;
-            app.model = invocation_id(Catalog::builtin(), &app.model, app.link.region());
+            app.model = invocation_id(app.catalog(), &app.model, app.link.region());
             Vec::new()
         }
         Msg::SwitchModel(model) => switch_model(app, model),
@@ -202,6 +206,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::HistoryListed { request, rows } => history::listed(app, request, rows),
         Msg::ConversationLoaded(result) => history::loaded(app, result),
         Msg::ConversationDeleted { current } => history::deleted(app, current),
+        Msg::LiveModels(Ok(live)) => {
+            let merged = crate::catalog::merge::merge(Catalog::builtin(), &live);
+            app.live = Some(std::sync::Arc::new(merged));
+            app.live_error = None;
+            Vec::new()
+        }
+        Msg::LiveModels(Err(e)) => {
+            app.live_error = Some(e);
+            Vec::new()
+        }
         Msg::Stored(result) => {
             app.notice = Some(match result {
                 Ok(m) => Notice::Info(m),
@@ -467,10 +481,11 @@ fn edit_last(app: &mut App) -> Vec<Effect> {
 }
 
 fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
+    let live = app.live.clone();
+    let catalog = live.as_deref().map_or(Catalog::builtin(), |m| &m.catalog);
     let Overlay::Picker(p) = &mut app.overlay else {
         return Vec::new();
     };
-    let catalog = Catalog::builtin();
     let region = app.link.region().to_owned();
     match key {
         PickerKey::Char(c) => {
@@ -502,11 +517,11 @@ fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
 }
 
 fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
-    if let Err(e) = crate::catalog::check_with(Catalog::builtin(), &model, &[]) {
+    if let Err(e) = crate::catalog::check_with(app.catalog(), &model, &[]) {
         app.notice = Some(Notice::Error(format!("{e}.")));
         return Vec::new();
     }
-    let model = invocation_id(Catalog::builtin(), &model, app.link.region());
+    let model = invocation_id(app.catalog(), &model, app.link.region());
     switch_model_exact(app, model)
 }
 

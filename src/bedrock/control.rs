@@ -3,8 +3,43 @@
 
 use aws_sdk_bedrock::types::{FoundationModelSummary, InferenceProfileSummary};
 
-use super::{BedrockError, Connection};
+use super::{BedrockError, Connection, Endpoint};
 use crate::catalog::live::{LiveModel, LiveModels, LiveProfile, now_ms};
+
+/// The cache key of a connection: what it talks to, its region and profile.
+pub fn cache_key(conn: &Connection) -> String {
+    let kind = match &conn.endpoint {
+        Endpoint::Aws => "aws".to_owned(),
+        Endpoint::Local { .. } => "local".to_owned(),
+        Endpoint::Custom(url) => format!("custom-{url}"),
+    };
+    crate::catalog::live::cache_key(&kind, &conn.region, conn.profile.as_deref())
+}
+
+/// The live list from the cache when it is fresh, else fetched now.
+pub async fn cached_or_fetch(conn: &Connection) -> Result<LiveModels, BedrockError> {
+    use crate::catalog::live;
+    let cached = live::cache_dir()
+        .and_then(|dir| live::load_cached(&dir, &cache_key(conn), live::CACHE_MAX_AGE));
+    match cached {
+        Some(l) => Ok(l),
+        None => fetch_and_cache(conn).await,
+    }
+}
+
+/// The live list, fetched now; the cache is refreshed for the next reader.
+pub async fn fetch_and_cache(conn: &Connection) -> Result<LiveModels, BedrockError> {
+    let list = list_live(conn).await?;
+    if let Some(dir) = crate::catalog::live::cache_dir()
+        && let Err(e) = crate::catalog::live::store_cached(&dir, &cache_key(conn), &list)
+    {
+        tracing::warn!(
+            "could not cache the live model list in {}: {e}",
+            dir.display()
+        );
+    }
+    Ok(list)
+}
 
 /// Lists the models (ListFoundationModels) and every page of the inference profiles
 /// (ListInferenceProfiles) of the connection's region.

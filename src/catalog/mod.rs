@@ -2,6 +2,7 @@
 //! from `assets/models.json` and shared by the app and the local endpoint.
 
 pub mod live;
+pub mod merge;
 mod resolve;
 mod suggest;
 
@@ -32,6 +33,10 @@ pub enum Family {
     NovaEmbed,
     TitanEmbed,
     MarengoEmbed,
+    /// A model the catalog does not describe, known only from the control plane's
+    /// live list; it has no native format the endpoint speaks.
+    #[serde(skip)]
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -79,7 +84,7 @@ impl Model {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
     pub sources: Vec<String>,

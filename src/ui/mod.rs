@@ -101,7 +101,7 @@ impl View {
         match &app.overlay {
             Overlay::Help => help::render(&self.keys, app.help_scroll, area, frame.buffer_mut()),
             Overlay::History(b) => history::render(b, area, frame.buffer_mut()),
-            Overlay::Picker(p) => picker::render(p, app.link.region(), area, frame.buffer_mut()),
+            Overlay::Picker(p) => picker::render(app, p, area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }

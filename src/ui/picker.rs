@@ -7,8 +7,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use crate::app::App;
 use crate::app::picker::{self, Picker, Route};
-use crate::catalog::{Catalog, Model};
+use crate::catalog::Model;
+use crate::catalog::merge::Merged;
 
 fn caps(m: &Model) -> String {
     let c = m.capabilities;
@@ -38,18 +40,21 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 fn context(n: u32) -> String {
-    if n >= 1_000_000 {
+    if n == 0 {
+        "?".to_owned()
+    } else if n >= 1_000_000 {
         format!("{}M", n / 1_000_000)
     } else {
         format!("{}k", n / 1000)
     }
 }
 
-pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
+    let region = app.link.region();
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2).min(30);
     let r = super::overlay_area(area, w, h, buf);
-    let catalog = Catalog::builtin();
+    let catalog = app.catalog();
     let models = picker::filtered(catalog, &p.query);
     let dim = Style::default().fg(Color::DarkGray);
     let mut lines = vec![
@@ -110,6 +115,16 @@ pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
                     Color::Yellow
                 }),
             ),
+            match app.live.as_deref() {
+                Some(_) if Merged::live_only(m) => {
+                    Span::styled("live only ", Style::default().fg(Color::Cyan))
+                }
+                Some(l) if l.unlisted.contains(&m.id) => Span::styled(
+                    format!("not in {} ", l.region),
+                    Style::default().fg(Color::Red),
+                ),
+                _ => Span::raw(""),
+            },
             Span::styled(caps(m), dim),
         ]));
         if rows.len() >= list_rows {
@@ -124,7 +139,15 @@ pub fn render(p: &Picker, region: &str, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::default());
     lines.extend(rows);
-    let mut block = Block::default().borders(Borders::ALL).title(" Model ");
+    let source = match (app.live.as_deref(), &app.live_error) {
+        (Some(l), _) => format!(" catalog + live list of {} ", l.region),
+        (None, Some(e)) => format!(" catalog only: {e} "),
+        (None, None) => " catalog ".to_owned(),
+    };
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Model ")
+        .title(Line::from(Span::styled(source, dim)).right_aligned());
     if let Some(m) = p.selected_model(catalog) {
         let id = picker::route_id(m, p.route(m, region));
         block = block.title_bottom(Line::from(Span::styled(format!(" {id} "), dim)));

@@ -312,3 +312,47 @@ fn a_new_epoch_drops_cached_lines() {
     let s = screen(&app);
     assert!(s.contains("A different question about Go channels"), "{s}");
 }
+
+#[test]
+fn picker_with_the_live_list() {
+    let mut app = answered();
+    let mut live = crate::catalog::live::LiveModels {
+        region: "us-east-1".into(),
+        fetched_ms: 1,
+        models: Vec::new(),
+        profiles: Vec::new(),
+    };
+    for m in &crate::catalog::Catalog::builtin().models {
+        if m.provider == "Anthropic" && !m.id.contains("opus-4-1") {
+            live.models.push(crate::catalog::live::LiveModel {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                provider: m.provider.clone(),
+                input_modalities: vec!["TEXT".into()],
+                output_modalities: vec!["TEXT".into()],
+                streaming: Some(true),
+                inference_types: vec!["ON_DEMAND".into()],
+                lifecycle: Some("ACTIVE".into()),
+            });
+        }
+    }
+    live.models.push(crate::catalog::live::LiveModel {
+        id: "anthropic.claude-next-v1:0".into(),
+        name: "Claude Next".into(),
+        provider: "Anthropic".into(),
+        input_modalities: vec!["TEXT".into(), "IMAGE".into()],
+        output_modalities: vec!["TEXT".into()],
+        streaming: Some(true),
+        inference_types: vec!["ON_DEMAND".into()],
+        lifecycle: Some("ACTIVE".into()),
+    });
+    app.live = Some(std::sync::Arc::new(crate::catalog::merge::merge(
+        crate::catalog::Catalog::builtin(),
+        &live,
+    )));
+    app.overlay = Overlay::Picker(crate::app::picker::Picker {
+        query: "claude".into(),
+        ..Default::default()
+    });
+    insta::assert_snapshot!("picker_live_120x40", draw(&app, 120, 40));
+}

@@ -30,6 +30,8 @@ async fn ask_switch_model_cancel_and_quit() {
     // The picker: filter, choose a model of another provider.
     tui.keys("\x10"); // Ctrl+P
     tui.wait_for("Tab profile").await;
+    // The endpoint's control plane answered: the picker merges its list.
+    tui.wait_for("catalog + live list of us-east-1").await;
     tui.keys("llama 3.3");
     tui.wait_for("Llama 3.3 70B").await;
     tui.keys("\r");

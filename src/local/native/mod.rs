@@ -52,7 +52,10 @@ pub enum Invocation {
 
 /// Parses an InvokeModel body for `model`'s family.
 pub fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
-    if matches!(model.family, Family::NovaReel | Family::MarengoEmbed) {
+    if matches!(
+        model.family,
+        Family::NovaReel | Family::MarengoEmbed | Family::Unknown
+    ) {
         return Err(ServiceError::validation(
             "The provided model doesn't support on-demand throughput.",
         ));
@@ -69,7 +72,9 @@ pub fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
         Family::Jamba => jamba::parse(model, &doc)?,
         Family::TitanEmbed => return embed::titan(model, &doc),
         Family::NovaEmbed => return embed::nova(&doc),
-        Family::NovaReel | Family::MarengoEmbed => unreachable!("rejected above"),
+        Family::NovaReel | Family::MarengoEmbed | Family::Unknown => {
+            unreachable!("rejected above")
+        }
     };
     Ok(Invocation::Generate(parsed))
 }
@@ -79,7 +84,11 @@ pub fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
 pub fn supports_streaming(model: &Model) -> bool {
     !matches!(
         model.family,
-        Family::TitanEmbed | Family::NovaEmbed | Family::NovaReel | Family::MarengoEmbed
+        Family::TitanEmbed
+            | Family::NovaEmbed
+            | Family::NovaReel
+            | Family::MarengoEmbed
+            | Family::Unknown
     )
 }
 
@@ -99,9 +108,11 @@ pub fn response(model: &Model, parsed: &Parsed, generation: &Generation, usage: 
         Family::Mistral => mistral::response(model, parsed, g, usage),
         Family::CohereCommandR => cohere::response(r, g, usage),
         Family::Jamba => jamba::response(model, r, g, usage),
-        Family::TitanEmbed | Family::NovaEmbed | Family::NovaReel | Family::MarengoEmbed => {
-            Value::Object(Default::default())
-        }
+        Family::TitanEmbed
+        | Family::NovaEmbed
+        | Family::NovaReel
+        | Family::MarengoEmbed
+        | Family::Unknown => Value::Object(Default::default()),
     }
 }
 
@@ -122,9 +133,11 @@ pub fn chunks(
         Family::Mistral => mistral::chunks(model, parsed, g, usage),
         Family::CohereCommandR => cohere::chunks(r, g, usage),
         Family::Jamba => jamba::chunks(r, g, usage),
-        Family::TitanEmbed | Family::NovaEmbed | Family::NovaReel | Family::MarengoEmbed => {
-            Vec::new()
-        }
+        Family::TitanEmbed
+        | Family::NovaEmbed
+        | Family::NovaReel
+        | Family::MarengoEmbed
+        | Family::Unknown => Vec::new(),
     }
 }
 
