@@ -45,9 +45,10 @@ impl ConnectArgs {
 pub struct Ask {
     /// The question; `-` or nothing reads it from standard input.
     pub prompt: Option<String>,
-    /// Model id, inference profile id or ARN.
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    pub model: String,
+    /// Model id, inference profile id or ARN [default: the config's `model`, else
+    /// Claude Haiku 4.5].
+    #[arg(long)]
+    pub model: Option<String>,
     /// System prompt.
     #[arg(long)]
     pub system: Option<String>,
@@ -77,24 +78,30 @@ fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
     Ok(text.replace("\r\n", "\n"))
 }
 
-pub async fn run(args: Ask) -> anyhow::Result<()> {
+/// Asks the question; what the flags leave out comes from `config`.
+pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
     let prompt = prompt_text(args.prompt.as_deref())?;
-    let conn = bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await?;
+    let model = args
+        .model
+        .or(config.model.clone())
+        .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+    let conn =
+        bedrock::connect(&config.connect_options(args.connect.options(Some(Pacing::OFF)))).await?;
     if let Endpoint::Local {
         reason: Some(r), ..
     } = &conn.endpoint
     {
         eprintln!("bedrock-tui: using the local endpoint: {r}");
     }
-    let model_id = invocation_id(Catalog::builtin(), &args.model, &conn.region);
+    let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);
     let req = TurnRequest {
         model_id: model_id.clone(),
-        system: args.system.clone(),
+        system: args.system.clone().or(config.system),
         messages: vec![Message::user(prompt)],
         inference: Inference {
-            max_tokens: args.max_tokens,
-            temperature: args.temperature,
-            ..Inference::default()
+            max_tokens: args.max_tokens.or(config.inference.max_tokens),
+            temperature: args.temperature.or(config.inference.temperature),
+            ..config.inference
         },
     };
     let mut text = String::new();

@@ -80,6 +80,22 @@ enum Keys {
     Many(Vec<String>),
 }
 
+impl Config {
+    /// `opts` (from the flags) with what they leave out taken from the file; an
+    /// explicit `--local` is not overridden by the file's `endpoint_url`.
+    pub fn connect_options(
+        &self,
+        mut opts: crate::bedrock::ConnectOptions,
+    ) -> crate::bedrock::ConnectOptions {
+        opts.profile = opts.profile.or(self.profile.clone());
+        opts.region = opts.region.or(self.region.clone());
+        if !opts.local {
+            opts.endpoint_url = opts.endpoint_url.or(self.endpoint_url.clone());
+        }
+        opts
+    }
+}
+
 /// The default location: `<config dir>/bedrock-tui/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "bedrock-tui").map(|d| d.config_dir().join(FILE_NAME))

@@ -13,8 +13,9 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::ServeLocal(opts)) => serve_local(opts),
         Some(Command::Ask(args)) => {
+            let config = bedrock_tui::config::load(cli.config.as_deref())?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(bedrock_tui::ask::run(args))
+            runtime.block_on(bedrock_tui::ask::run(args, config))
         }
         Some(Command::Models(args)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -39,6 +40,7 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
     }
     // A config with any error stops the app before the terminal is touched.
     let config = bedrock_tui::config::load(cli.config.as_deref())?;
+    let connect = config.connect_options(cli.connect.options(None));
     let model = cli
         .model
         .or(config.model)
@@ -54,12 +56,6 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
             "--theme: unknown theme '{t}'; themes: {}",
             bedrock_tui::ui::markdown::THEMES.join(", ")
         );
-    }
-    let mut connect = cli.connect.options(None);
-    connect.profile = connect.profile.or(config.profile);
-    connect.region = connect.region.or(config.region);
-    if !connect.local {
-        connect.endpoint_url = connect.endpoint_url.or(config.endpoint_url);
     }
     let export_dir = match &config.export_dir {
         Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),

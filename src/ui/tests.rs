@@ -56,6 +56,7 @@ fn empty_screen() {
     };
     app.notice = Some(Notice::Info("Local mode: no AWS credentials found; run `aws sso login` or pass --profile to use Amazon Bedrock.".into()));
     insta::assert_snapshot!("empty_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("empty_120x40", draw(&app, 120, 40));
 }
 
 #[test]
@@ -86,6 +87,7 @@ fn streaming_and_error() {
         "Throttled by Bedrock: Too many requests.".into(),
     ));
     insta::assert_snapshot!("error_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("error_120x40", draw(&app, 120, 40));
     let mut app = answered();
     app.entries.push(Entry::new(
         Message::user("And in Python?"),

@@ -15,6 +15,9 @@ async fn ask(ep: &LocalEndpoint, args: &[&str], stdin: Option<&str>) -> Output {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        // No user config either, unless a test passes --config.
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env_remove("BEDROCK_TUI_CONFIG")
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::piped())
@@ -136,4 +139,65 @@ async fn ask_errors_go_to_stderr_with_a_failing_exit() {
     let out = ask(&ep, &["--model", HAIKU3], Some("   ")).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the prompt is empty"));
+}
+
+#[tokio::test]
+async fn ask_takes_what_the_flags_leave_out_from_the_config() {
+    let ep = endpoint().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "model = \"amazon.nova-lite-v1:0\"\n[inference]\nmax_tokens = 7\n",
+    )
+    .unwrap();
+    let cfg = path.to_str().unwrap();
+    let out = ask(
+        &ep,
+        &["--config", cfg, "--json", "Explain TCP slow start"],
+        None,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "amazon.nova-lite-v1:0", "{v}");
+    assert_eq!(v["stopReason"], "max_tokens", "{v}");
+    assert_eq!(v["usage"]["outputTokens"], 7, "{v}");
+
+    // A flag wins over the file.
+    let out = ask(
+        &ep,
+        &[
+            "--config",
+            cfg,
+            "--json",
+            "--model",
+            HAIKU3,
+            "--max-tokens",
+            "5",
+            "hi",
+        ],
+        None,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], HAIKU3, "{v}");
+    assert_eq!(v["usage"]["outputTokens"], 5, "{v}");
+
+    // A broken config is refused before anything is sent.
+    std::fs::write(&path, "[inference]\nmax_tokens = 0\n").unwrap();
+    let out = ask(&ep, &["--config", cfg, "hi"], None).await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{cfg}:2:14: inference.max_tokens must be at least 1"
+        )),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }
