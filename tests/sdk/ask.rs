@@ -84,7 +84,7 @@ async fn ask_prints_only_the_answer() {
 #[tokio::test]
 async fn ask_json_and_profile_resolution() {
     let ep = endpoint().await;
-    let out = ask(
+    let v = ask_json(
         &ep,
         &[
             "--model",
@@ -96,15 +96,8 @@ async fn ask_json_and_profile_resolution() {
             "Be helpful",
             "Explain traits",
         ],
-        None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["model"],
         format!("us.{SONNET45}"),
@@ -141,6 +134,17 @@ async fn ask_errors_go_to_stderr_with_a_failing_exit() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the prompt is empty"));
 }
 
+/// `ask ARGS` that must succeed, its stdout parsed as JSON.
+async fn ask_json(ep: &LocalEndpoint, args: &[&str]) -> serde_json::Value {
+    let out = ask(ep, args, None).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[tokio::test]
 async fn ask_takes_what_the_flags_leave_out_from_the_config() {
     let ep = endpoint().await;
@@ -152,24 +156,13 @@ async fn ask_takes_what_the_flags_leave_out_from_the_config() {
     )
     .unwrap();
     let cfg = path.to_str().unwrap();
-    let out = ask(
-        &ep,
-        &["--config", cfg, "--json", "Explain TCP slow start"],
-        None,
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = ask_json(&ep, &["--config", cfg, "--json", "Explain TCP slow start"]).await;
     assert_eq!(v["model"], "amazon.nova-lite-v1:0", "{v}");
     assert_eq!(v["stopReason"], "max_tokens", "{v}");
     assert_eq!(v["usage"]["outputTokens"], 7, "{v}");
 
     // A flag wins over the file.
-    let out = ask(
+    let v = ask_json(
         &ep,
         &[
             "--config",
@@ -181,10 +174,8 @@ async fn ask_takes_what_the_flags_leave_out_from_the_config() {
             "5",
             "hi",
         ],
-        None,
     )
     .await;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["model"], HAIKU3, "{v}");
     assert_eq!(v["usage"]["outputTokens"], 5, "{v}");
 
