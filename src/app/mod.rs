@@ -2,6 +2,7 @@
 //! the effects the reducer asks the executor to carry out. Nothing here does IO.
 
 pub mod adapt;
+mod commands;
 pub mod history;
 pub mod picker;
 pub mod state;

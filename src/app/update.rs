@@ -324,7 +324,7 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
         return Vec::new();
     }
     if let Some(cmd) = trimmed.strip_prefix('/') {
-        return command(app, cmd, &text);
+        return super::commands::command(app, cmd, &text);
     }
     if app.streaming() {
         app.notice = Some(Notice::Error(
@@ -335,47 +335,6 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
     app.entries
         .push(Entry::new(Message::user(text), EntryState::Done));
     start_turn(app)
-}
-
-fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
-    let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
-    let arg = arg.trim();
-    match name {
-        "model" if !arg.is_empty() => switch_model(app, arg.to_owned()),
-        "model" => {
-            app.overlay = Overlay::Picker(Picker::default());
-            Vec::new()
-        }
-        "system" => {
-            app.system = (!arg.is_empty()).then(|| arg.to_owned());
-            app.notice = Some(Notice::Info(match &app.system {
-                Some(_) => "System prompt set.".into(),
-                None => "System prompt cleared.".into(),
-            }));
-            Vec::new()
-        }
-        "new" | "clear" => {
-            let mut effects = new_conversation(app, "New conversation.");
-            effects.push(Effect::SetComposer(String::new()));
-            effects
-        }
-        "help" => {
-            app.overlay = Overlay::Help;
-            Vec::new()
-        }
-        "quit" | "exit" => update(app, Msg::Quit),
-        "history" => history::open(app),
-        "export" => export(app, arg, original),
-        "theme" => theme(app, arg, original),
-        "retry" | "regenerate" => regenerate(app),
-        "edit" => edit_last(app),
-        _ => {
-            app.notice = Some(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /help, /quit."
-            )));
-            vec![Effect::SetComposer(original.to_owned())]
-        }
-    }
 }
 
 /// Forgets the turn in flight, if any, and asks for its task to be stopped.
@@ -398,57 +357,6 @@ pub(super) fn new_conversation(app: &mut App, notice: &str) -> Vec<Effect> {
     effects
 }
 
-/// `/export [md|json] [PATH]`: the conversation on screen to a file.
-fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
-    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
-    let (format, path) = match first.to_ascii_lowercase().as_str() {
-        "" => (Format::Markdown, ""),
-        "md" | "markdown" => (Format::Markdown, rest.trim()),
-        "json" => (Format::Json, rest.trim()),
-        _ if arg.ends_with(".json") => (Format::Json, arg),
-        _ => (Format::Markdown, arg),
-    };
-    if app.entries.is_empty() {
-        app.notice = Some(Notice::Error(
-            "Nothing to export yet: ask something first.".into(),
-        ));
-        return vec![Effect::SetComposer(original.to_owned())];
-    }
-    vec![Effect::Export {
-        conversation: None,
-        format,
-        path: (!path.is_empty()).then(|| path.to_owned()),
-    }]
-}
-
-/// `/theme [NAME]`: the code theme, or the list of themes.
-fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
-    let themes = crate::ui::markdown::THEMES;
-    if arg.is_empty() {
-        app.notice = Some(Notice::Info(format!(
-            "Theme: {}. Themes: {}.",
-            app.theme,
-            themes.join(", ")
-        )));
-        return Vec::new();
-    }
-    match themes.iter().find(|t| t.eq_ignore_ascii_case(arg)) {
-        Some(t) => {
-            app.theme = (*t).to_owned();
-            app.epoch += 1;
-            app.notice = Some(Notice::Info(format!("Theme: {t}.")));
-            Vec::new()
-        }
-        None => {
-            app.notice = Some(Notice::Error(format!(
-                "Unknown theme \u{201c}{arg}\u{201d}. Themes: {}.",
-                themes.join(", ")
-            )));
-            vec![Effect::SetComposer(original.to_owned())]
-        }
-    }
-}
-
 /// Index of the last user message.
 fn last_user(app: &App) -> Option<usize> {
     app.entries
@@ -456,7 +364,7 @@ fn last_user(app: &App) -> Option<usize> {
         .rposition(|e| e.message.role == Role::User)
 }
 
-fn regenerate(app: &mut App) -> Vec<Effect> {
+pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
     if app.streaming() {
         return Vec::new();
     }
@@ -468,7 +376,7 @@ fn regenerate(app: &mut App) -> Vec<Effect> {
     start_turn(app)
 }
 
-fn edit_last(app: &mut App) -> Vec<Effect> {
+pub(super) fn edit_last(app: &mut App) -> Vec<Effect> {
     if app.streaming() {
         return Vec::new();
     }
@@ -516,7 +424,7 @@ fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
     Vec::new()
 }
 
-fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
+pub(super) fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
     if let Err(e) = crate::catalog::check_with(app.catalog(), &model, &[]) {
         app.notice = Some(Notice::Error(format!("{e}.")));
         return Vec::new();

@@ -21,6 +21,7 @@ pub mod simulator;
 pub mod state;
 pub mod stream;
 pub mod tokens;
+mod validate;
 pub mod wire_shape;
 
 use std::net::SocketAddr;

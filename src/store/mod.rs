@@ -18,6 +18,8 @@
 
 pub mod converse_json;
 mod export;
+mod files;
+mod messages;
 mod schema;
 mod search;
 #[cfg(test)]
@@ -27,11 +29,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{Message, StopReason, Usage};
-use converse_json::{ConverseError, from_converse, parse_stop_reason, search_text, to_converse};
+use files::{create_private_dir, create_private_file};
+use messages::Row;
 
 pub use search::Hit;
 
@@ -402,149 +405,6 @@ impl Store {
             messages,
         })
     }
-
-    /// Inserts or replaces the message at `(conversation, msg.seq)` and marks the
-    /// conversation updated, in one small transaction. Cheap enough to call on every
-    /// streaming checkpoint: two cached statements and one commit.
-    pub fn put_message(&mut self, conversation: ConversationId, msg: &StoredMessage) -> Result<()> {
-        let content = to_converse(&msg.message).to_string();
-        let body = search_text(&msg.message);
-        let usage = msg
-            .usage
-            .map(|u| [u.input, u.output, u.cache_read, u.cache_write]);
-        let [input, output, cache_read, cache_write] = usage.map_or([None; 4], |u| u.map(Some));
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // MAX: a clock stepping back must not move a conversation down the list.
-        let n = tx
-            .prepare_cached(
-                "UPDATE conversations SET updated_ms = MAX(updated_ms, ?2) WHERE id = ?1",
-            )?
-            .execute(params![conversation.0, msg.updated_ms])?;
-        found(n, conversation)?;
-        tx.prepare_cached(
-            "INSERT INTO messages (conversation, seq, content, body, model, state, stop_reason,
-                 input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, error,
-                 created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT (conversation, seq) DO UPDATE SET
-                 content = excluded.content, body = excluded.body, model = excluded.model,
-                 state = excluded.state, stop_reason = excluded.stop_reason,
-                 input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-                 cache_read_tokens = excluded.cache_read_tokens,
-                 cache_write_tokens = excluded.cache_write_tokens,
-                 error = excluded.error, updated_ms = excluded.updated_ms",
-        )?
-        .execute(params![
-            conversation.0,
-            msg.seq,
-            content,
-            body,
-            msg.message.model,
-            msg.state.as_str(),
-            msg.stop.as_ref().map(converse_json::stop_reason_str),
-            input,
-            output,
-            cache_read,
-            cache_write,
-            msg.error,
-            msg.created_ms,
-            msg.updated_ms,
-        ])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Removes the messages from `from_seq` on (edit the last message, regenerate);
-    /// returns how many were removed.
-    pub fn truncate(&mut self, conversation: ConversationId, from_seq: u32) -> Result<usize> {
-        let tx = self.conn.transaction()?;
-        let exists = tx
-            .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1")?
-            .exists([conversation.0])?;
-        if !exists {
-            return Err(Error::NoSuchConversation(conversation));
-        }
-        let n = tx
-            .prepare_cached("DELETE FROM messages WHERE conversation = ?1 AND seq >= ?2")?
-            .execute(params![conversation.0, from_seq])?;
-        tx.commit()?;
-        Ok(n)
-    }
-
-    /// Token usage of a conversation summed per model, in order of first use. Messages
-    /// without a model count for the conversation's model.
-    pub fn usage_by_model(&self, id: ConversationId) -> Result<Vec<(String, Usage)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT COALESCE(m.model, c.model), sum(m.input_tokens), sum(m.output_tokens),
-                    sum(m.cache_read_tokens), sum(m.cache_write_tokens)
-             FROM messages m JOIN conversations c ON c.id = m.conversation
-             WHERE m.conversation = ?1 AND m.input_tokens IS NOT NULL
-             GROUP BY 1 ORDER BY min(m.seq)",
-        )?;
-        let rows = stmt.query_map([id.0], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Usage {
-                    input: saturate(r.get(1)?),
-                    output: saturate(r.get(2)?),
-                    cache_read: saturate(r.get(3)?),
-                    cache_write: saturate(r.get(4)?),
-                },
-            ))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-}
-
-/// A `messages` row as read, before its JSON and names are checked.
-struct Row {
-    seq: u32,
-    content: String,
-    model: Option<String>,
-    state: String,
-    stop: Option<String>,
-    usage: [Option<i64>; 4],
-    error: Option<String>,
-    created_ms: i64,
-    updated_ms: i64,
-}
-
-impl Row {
-    fn decode(self, conversation: ConversationId) -> Result<StoredMessage> {
-        let corrupt = |reason: String| Error::Corrupt {
-            conversation,
-            seq: self.seq,
-            reason,
-        };
-        let json: serde_json::Value =
-            serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?;
-        let mut message =
-            from_converse(&json).map_err(|e: ConverseError| corrupt(e.to_string()))?;
-        message.model = self.model;
-        let state = MessageState::parse(&self.state)
-            .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?;
-        let usage = match self.usage {
-            [Some(i), o, r, w] => Some(Usage {
-                input: saturate(i),
-                output: saturate(o.unwrap_or(0)),
-                cache_read: saturate(r.unwrap_or(0)),
-                cache_write: saturate(w.unwrap_or(0)),
-            }),
-            _ => None,
-        };
-        Ok(StoredMessage {
-            seq: self.seq,
-            message,
-            state,
-            stop: self.stop.as_deref().map(parse_stop_reason),
-            usage,
-            error: self.error,
-            created_ms: self.created_ms,
-            updated_ms: self.updated_ms,
-        })
-    }
 }
 
 fn found(changed: usize, id: ConversationId) -> Result<()> {
@@ -562,51 +422,4 @@ fn saturate(v: i64) -> u32 {
 
 fn to_i64(v: usize) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
-}
-
-/// Creates the file empty (a valid, empty SQLite database) with mode 0600 if it does
-/// not exist, so SQLite never creates it with the umask's default mode. SQLite gives
-/// the `-wal` and `-shm` files the database file's mode.
-#[cfg(unix)]
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        // The umask can only clear bits of 0600; set it exactly anyway, so an odd
-        // umask (say 0277) cannot leave a file we cannot write.
-        Ok(file) => file.set_permissions(std::fs::Permissions::from_mode(0o600)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-#[cfg(not(unix))]
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
 }

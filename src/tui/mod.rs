@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
-    EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EventStream,
 };
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{execute, queue};
@@ -19,13 +18,17 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use crate::app::state::Link;
-use crate::app::{App, Effect, Format, HistoryKey, Msg, Overlay, PickerKey, TurnId, update};
+use crate::app::{App, Effect, Msg, TurnId, update};
 use crate::bedrock::{self, ConnectOptions, Connection, Endpoint};
 use crate::conversation::Inference;
-use crate::keymap::{Action, Keymap};
+use crate::keymap::Keymap;
 use crate::persist::Persister;
 use crate::store::Store;
 use crate::ui::View;
+
+mod input;
+
+use input::on_event;
 
 /// At most this often a frame is drawn; messages that arrive in between are coalesced.
 const FRAME: Duration = Duration::from_millis(16);
@@ -319,163 +322,4 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         h.close();
     }
     Ok(())
-}
-
-type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
-
-fn on_event(
-    ev: Event,
-    app: &App,
-    view: &mut View,
-    mouse: &mut bool,
-    terminal: &mut Term,
-) -> anyhow::Result<Vec<Msg>> {
-    Ok(match ev {
-        Event::Key(key) if key.kind != KeyEventKind::Release => {
-            on_key(key, app, view, mouse, terminal)?
-                .into_iter()
-                .collect()
-        }
-        Event::Paste(text) => match &app.overlay {
-            // A paste into a filter or title box is typed into it, first line only.
-            Overlay::Picker(_) | Overlay::History(_) => {
-                let line = crate::sanitize::text(text.lines().next().unwrap_or(""));
-                line.chars()
-                    .map(|c| match app.overlay {
-                        Overlay::Picker(_) => Msg::Picker(PickerKey::Char(c)),
-                        _ => Msg::History(HistoryKey::Char(c)),
-                    })
-                    .collect()
-            }
-            _ => {
-                view.composer.paste(&text);
-                Vec::new()
-            }
-        },
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => vec![Msg::ScrollBy(3)],
-            MouseEventKind::ScrollDown => vec![Msg::ScrollBy(-3)],
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    })
-}
-
-fn on_key(
-    key: KeyEvent,
-    app: &App,
-    view: &mut View,
-    mouse: &mut bool,
-    terminal: &mut Term,
-) -> anyhow::Result<Option<Msg>> {
-    let action = view.keys.action(&key);
-    if action == Some(Action::Quit) {
-        return Ok(Some(Msg::Quit));
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match &app.overlay {
-        Overlay::Picker(_) => {
-            let k = match key.code {
-                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
-                KeyCode::Char(c) if !ctrl => PickerKey::Char(c),
-                KeyCode::Backspace => PickerKey::Backspace,
-                KeyCode::Up => PickerKey::Up,
-                KeyCode::Down => PickerKey::Down,
-                KeyCode::Tab => PickerKey::Tab,
-                KeyCode::Enter => PickerKey::Enter,
-                _ => return Ok(None),
-            };
-            return Ok(Some(Msg::Picker(k)));
-        }
-        Overlay::History(_) => {
-            let k = match key.code {
-                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
-                KeyCode::Char('r') if ctrl => HistoryKey::Rename,
-                KeyCode::Char('e') if ctrl => HistoryKey::Export(Format::Markdown),
-                KeyCode::Char('j') if ctrl => HistoryKey::Export(Format::Json),
-                KeyCode::Char(c) if !ctrl => HistoryKey::Char(c),
-                KeyCode::Delete => HistoryKey::Delete,
-                KeyCode::Backspace => HistoryKey::Backspace,
-                KeyCode::Up => HistoryKey::Up,
-                KeyCode::Down => HistoryKey::Down,
-                KeyCode::Enter => HistoryKey::Enter,
-                _ => return Ok(None),
-            };
-            return Ok(Some(Msg::History(k)));
-        }
-        Overlay::Help | Overlay::None => {}
-    }
-    let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
-    let Some(action) = action else {
-        if key.code == KeyCode::Esc && app.overlay != Overlay::None {
-            return Ok(Some(Msg::CloseOverlay));
-        }
-        view.composer.input(key);
-        return Ok(None);
-    };
-    Ok(match action {
-        Action::Send => view.composer.submit().map(Msg::Submit),
-        Action::Newline => {
-            view.composer.newline();
-            None
-        }
-        Action::Cancel if app.overlay != Overlay::None => Some(Msg::CloseOverlay),
-        Action::Cancel => Some(Msg::Cancel),
-        Action::Picker => Some(Msg::OpenPicker),
-        Action::History => Some(Msg::OpenHistory),
-        Action::Regenerate => Some(Msg::Regenerate),
-        Action::EditLast => Some(Msg::EditLast),
-        Action::Editor => {
-            let text = edit_externally(&view.composer.text(), terminal)?;
-            view.composer.set_text(&text);
-            None
-        }
-        Action::PageUp => Some(Msg::ScrollBy(page)),
-        Action::PageDown => Some(Msg::ScrollBy(-page)),
-        Action::ScrollUp => Some(Msg::ScrollBy(1)),
-        Action::ScrollDown => Some(Msg::ScrollBy(-1)),
-        Action::Bottom => Some(Msg::ScrollToBottom),
-        Action::Mouse => {
-            *mouse = !*mouse;
-            if *mouse {
-                execute!(std::io::stdout(), EnableMouseCapture)?;
-            } else {
-                execute!(std::io::stdout(), DisableMouseCapture)?;
-            }
-            None
-        }
-        Action::Help => Some(Msg::ToggleHelp),
-        Action::Quit => Some(Msg::Quit),
-    })
-}
-
-/// Suspends the screen, edits `text` in $VISUAL/$EDITOR, and returns the result.
-fn edit_externally(text: &str, terminal: &mut Term) -> anyhow::Result<String> {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let dir = std::env::temp_dir().join(format!("bedrock-tui-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("message.md");
-    std::fs::write(&path, text)?;
-    restore();
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status();
-    terminal::enable_raw_mode()?;
-    execute!(
-        std::io::stdout(),
-        EnterAlternateScreen,
-        EnableBracketedPaste
-    )?;
-    terminal.clear()?;
-    let edited = match status {
-        Ok(s) if s.success() => std::fs::read_to_string(&path).unwrap_or_else(|_| text.to_owned()),
-        _ => text.to_owned(),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(edited.trim_end_matches('\n').to_owned())
 }

@@ -1,0 +1,99 @@
+//! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
+//! `/history`, `/export`, `/theme`, `/help`, `/quit`.
+
+use super::history::{self, Format};
+use super::picker::Picker;
+use super::state::{App, Notice, Overlay};
+use super::update::{Effect, Msg, edit_last, new_conversation, regenerate, switch_model, update};
+
+pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
+    let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
+    let arg = arg.trim();
+    match name {
+        "model" if !arg.is_empty() => switch_model(app, arg.to_owned()),
+        "model" => {
+            app.overlay = Overlay::Picker(Picker::default());
+            Vec::new()
+        }
+        "system" => {
+            app.system = (!arg.is_empty()).then(|| arg.to_owned());
+            app.notice = Some(Notice::Info(match &app.system {
+                Some(_) => "System prompt set.".into(),
+                None => "System prompt cleared.".into(),
+            }));
+            Vec::new()
+        }
+        "new" | "clear" => {
+            let mut effects = new_conversation(app, "New conversation.");
+            effects.push(Effect::SetComposer(String::new()));
+            effects
+        }
+        "help" => {
+            app.overlay = Overlay::Help;
+            Vec::new()
+        }
+        "quit" | "exit" => update(app, Msg::Quit),
+        "history" => history::open(app),
+        "export" => export(app, arg, original),
+        "theme" => theme(app, arg, original),
+        "retry" | "regenerate" => regenerate(app),
+        "edit" => edit_last(app),
+        _ => {
+            app.notice = Some(Notice::Error(format!(
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /help, /quit."
+            )));
+            vec![Effect::SetComposer(original.to_owned())]
+        }
+    }
+}
+
+/// `/export [md|json] [PATH]`: the conversation on screen to a file.
+fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
+    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    let (format, path) = match first.to_ascii_lowercase().as_str() {
+        "" => (Format::Markdown, ""),
+        "md" | "markdown" => (Format::Markdown, rest.trim()),
+        "json" => (Format::Json, rest.trim()),
+        _ if arg.ends_with(".json") => (Format::Json, arg),
+        _ => (Format::Markdown, arg),
+    };
+    if app.entries.is_empty() {
+        app.notice = Some(Notice::Error(
+            "Nothing to export yet: ask something first.".into(),
+        ));
+        return vec![Effect::SetComposer(original.to_owned())];
+    }
+    vec![Effect::Export {
+        conversation: None,
+        format,
+        path: (!path.is_empty()).then(|| path.to_owned()),
+    }]
+}
+
+/// `/theme [NAME]`: the code theme, or the list of themes.
+fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
+    let themes = crate::ui::markdown::THEMES;
+    if arg.is_empty() {
+        app.notice = Some(Notice::Info(format!(
+            "Theme: {}. Themes: {}.",
+            app.theme,
+            themes.join(", ")
+        )));
+        return Vec::new();
+    }
+    match themes.iter().find(|t| t.eq_ignore_ascii_case(arg)) {
+        Some(t) => {
+            app.theme = (*t).to_owned();
+            app.epoch += 1;
+            app.notice = Some(Notice::Info(format!("Theme: {t}.")));
+            Vec::new()
+        }
+        None => {
+            app.notice = Some(Notice::Error(format!(
+                "Unknown theme \u{201c}{arg}\u{201d}. Themes: {}.",
+                themes.join(", ")
+            )));
+            vec![Effect::SetComposer(original.to_owned())]
+        }
+    }
+}
