@@ -13,6 +13,7 @@ pub mod local;
 pub mod logging;
 pub mod models;
 pub mod persist;
+pub mod pricing;
 pub mod sanitize;
 pub mod store;
 pub mod tui;

@@ -1,0 +1,319 @@
+//! Tests of the pricing file and lookups: every catalog model has an entry, the file
+//! agrees with the LiteLLM reference, and lookups, overrides and costs come out right.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::catalog::Catalog;
+
+const SONNET45: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+const HAIKU45: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
+const NOVA_PRO: &str = "amazon.nova-pro-v1:0";
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
+}
+
+#[test]
+fn every_catalog_model_has_an_entry_and_every_entry_is_a_catalog_model() {
+    let p = Prices::builtin();
+    assert!(!p.updated.is_empty());
+    assert!(p.sources.contains_key("litellm") && p.sources.contains_key("aws"));
+    for m in &Catalog::builtin().models {
+        let e = p
+            .entry(&m.id)
+            .unwrap_or_else(|| panic!("no price entry for {}", m.id));
+        let source = e.source.as_str();
+        assert!(
+            p.sources.contains_key(source) || source == "none",
+            "{}: unknown source {source}",
+            m.id
+        );
+        let priced = e.input.is_some() || !e.per_unit.is_empty() || !e.profiles.is_empty();
+        assert!(priced || e.note.is_some(), "{}: no price and no note", m.id);
+        // A text model is priced by the token; a video model by the second, never by the token.
+        if m.output_modalities == ["text"] {
+            assert!(e.own().price().is_some(), "{}: no token price", m.id);
+        }
+        if m.output_modalities == ["video"] {
+            assert!(e.input.is_none() && e.output.is_none(), "{}", m.id);
+            assert!(e.per_unit.contains_key("output_video_second"), "{}", m.id);
+        }
+    }
+    for id in p.model_ids() {
+        assert!(
+            Catalog::builtin().get(id).is_some(),
+            "{id} is not in the catalog"
+        );
+    }
+}
+
+/// The reference's key of a route of `model`, as LiteLLM names it.
+fn litellm_keys(model: &str, e: &Entry) -> Vec<(String, Route)> {
+    let mut keys = vec![(model.to_owned(), e.own())];
+    keys.extend(
+        e.profiles
+            .iter()
+            .map(|(geo, r)| (format!("{geo}.{model}"), r.clone())),
+    );
+    keys.extend(
+        e.regions
+            .iter()
+            .map(|(region, r)| (format!("bedrock/{region}/{model}"), r.clone())),
+    );
+    keys
+}
+
+#[test]
+fn prices_agree_with_the_litellm_reference() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/reference/litellm-bedrock-prices.json"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("skipped: {path} is absent");
+        return;
+    };
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let p = Prices::builtin();
+    let mut checked = 0;
+    for id in p.model_ids() {
+        let e = p.entry(id).unwrap();
+        for (key, route) in litellm_keys(id, e) {
+            let Some(r) = reference.get(&key) else {
+                continue;
+            };
+            // A route derived from a rule or taken from another source.
+            let source = route.source.as_deref().unwrap_or(&e.source);
+            if source != "litellm" {
+                continue;
+            }
+            let fields = [
+                ("input_cost_per_token", route.input),
+                ("output_cost_per_token", route.output),
+                ("cache_read_input_token_cost", route.cache_read),
+                ("cache_creation_input_token_cost", route.cache_write_5m),
+                (
+                    "cache_creation_input_token_cost_above_1hr",
+                    route.cache_write_1h,
+                ),
+                ("input_cost_per_token_batches", route.batch.map(|b| b.input)),
+                (
+                    "output_cost_per_token_batches",
+                    route.batch.and_then(|b| b.output),
+                ),
+            ];
+            for (field, ours) in fields {
+                let theirs = r.get(field).and_then(|v| v.as_f64()).map(|v| v * 1e6);
+                match (ours, theirs) {
+                    (Some(a), Some(b)) => assert!(close(a, b), "{key} {field}: {a} != {b}"),
+                    (None, None) => {}
+                    // An embedding model's output price is a zero that means "none".
+                    (None, Some(b))
+                        if field == "output_cost_per_token"
+                            && b == 0.0
+                            && route.input.is_none() => {}
+                    _ => panic!("{key} {field}: ours {ours:?}, reference {theirs:?}"),
+                }
+                checked += 1;
+            }
+            for (unit, ours) in &e.per_unit {
+                let field = match unit.as_str() {
+                    "image" => "input_cost_per_image",
+                    "video_second" => "input_cost_per_video_per_second",
+                    "audio_second" => "input_cost_per_audio_per_second",
+                    "query" => "input_cost_per_query",
+                    _ => continue,
+                };
+                if key == id {
+                    let theirs = r.get(field).and_then(|v| v.as_f64());
+                    assert_eq!(theirs, Some(*ours), "{key} {field}");
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} prices were compared");
+}
+
+#[test]
+fn lookup_by_bare_id_profile_and_arn() {
+    let p = Prices::builtin();
+    let global = p
+        .lookup(&format!("global.{SONNET45}"), "us-east-1")
+        .unwrap();
+    assert_eq!(global.input, 3.0);
+    assert_eq!(global.output, 15.0);
+    assert_eq!(global.cache_read, Some(0.3));
+    assert_eq!(global.cache_write_5m, Some(3.75));
+    assert_eq!(global.cache_write_1h, Some(6.0));
+    // The geo profiles of the newest Claude models cost 10% more than global.
+    let us = p.lookup(&format!("us.{SONNET45}"), "us-west-2").unwrap();
+    assert!(close(us.input, 3.3) && close(us.output, 16.5), "{us:?}");
+    assert!(close(us.input, global.input * 1.1));
+    assert!(close(us.cache_write_5m.unwrap(), 4.125));
+    let eu = p.lookup(&format!("eu.{HAIKU45}"), "eu-west-1").unwrap();
+    assert!(close(eu.input, 1.1) && close(eu.output, 5.5));
+    let gov = p
+        .lookup(&format!("us-gov.{SONNET45}"), "us-gov-west-1")
+        .unwrap();
+    assert!(close(gov.input, 3.6));
+
+    let bare = p.lookup(NOVA_PRO, "us-east-1").unwrap();
+    assert_eq!((bare.input, bare.output), (0.8, 3.2));
+    assert_eq!(bare.cache_write_5m, None);
+    // The bare id in a region priced apart.
+    let gov = p.lookup(NOVA_PRO, "us-gov-west-1").unwrap();
+    assert_eq!(gov.input, 0.96);
+    let apac = p.lookup(&format!("apac.{NOVA_PRO}"), "ap-south-1").unwrap();
+    assert_eq!(apac.input, 0.84);
+
+    let fm_arn = format!("arn:aws:bedrock:us-gov-west-1::foundation-model/{NOVA_PRO}");
+    assert_eq!(p.lookup(&fm_arn, "us-east-1").unwrap().input, 0.96);
+    let profile_arn =
+        format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{SONNET45}");
+    assert_eq!(p.lookup(&profile_arn, "us-east-1"), Some(us));
+}
+
+#[test]
+fn unknown_models_and_unpriced_routes_have_no_price() {
+    let p = Prices::builtin();
+    assert_eq!(p.lookup("acme.imaginary-v1:0", "us-east-1"), None);
+    assert_eq!(p.lookup("us.acme.imaginary-v1:0", "us-east-1"), None);
+    // Priced by the second of video, not by the token.
+    assert_eq!(p.lookup("amazon.nova-reel-v1:1", "us-east-1"), None);
+    // A profile the file does not price is not guessed from the bare id.
+    assert_eq!(
+        p.lookup("apac.anthropic.claude-opus-4-5-20251101-v1:0", "ap-south-1"),
+        None
+    );
+    let custom = "arn:aws:bedrock:us-east-1:123456789012:custom-model/abc";
+    assert_eq!(p.lookup(custom, "us-east-1"), None);
+}
+
+fn sample_override() -> PriceOverride {
+    PriceOverride {
+        input: 2.0,
+        output: 10.0,
+        cache_read: Some(0.2),
+        cache_write: None,
+        cache_write_1h: None,
+    }
+}
+
+#[test]
+fn overrides_win_and_add_prices() {
+    let mut o = BTreeMap::new();
+    o.insert(SONNET45.to_owned(), sample_override());
+    o.insert("acme.imaginary-v1:0".to_owned(), sample_override());
+    let mut profile = sample_override();
+    profile.input = 2.5;
+    o.insert(format!("eu.{SONNET45}"), profile);
+    let p = Prices::builtin().with_overrides(&o);
+    let (us, source) = p
+        .lookup_with_source(&format!("us.{SONNET45}"), "us-east-1")
+        .unwrap();
+    assert_eq!(
+        us.input, 2.0,
+        "an override of the bare id covers its profiles"
+    );
+    assert_eq!(source, PriceSource::Config);
+    assert_eq!(
+        p.lookup(&format!("eu.{SONNET45}"), "eu-west-1")
+            .unwrap()
+            .input,
+        2.5,
+        "an override of the exact profile wins over the bare id's"
+    );
+    assert_eq!(
+        p.lookup("acme.imaginary-v1:0", "us-east-1").unwrap().output,
+        10.0
+    );
+    // Other models keep the file's prices, and the original table is unchanged.
+    assert_eq!(p.lookup(NOVA_PRO, "us-east-1").unwrap().input, 0.8);
+    assert!(close(
+        Prices::builtin()
+            .lookup(&format!("us.{SONNET45}"), "us-east-1")
+            .unwrap()
+            .input,
+        3.3
+    ));
+    let (_, source) = Prices::builtin()
+        .lookup_with_source(SONNET45, "us-east-1")
+        .unwrap();
+    let PriceSource::Builtin(s) = source else {
+        panic!("{source:?}")
+    };
+    assert!(
+        s.contains("LiteLLM") && s.contains(&Prices::builtin().updated),
+        "{s}"
+    );
+}
+
+#[test]
+fn cost_prices_each_kind_of_token() {
+    let price = Price {
+        input: 3.3,
+        output: 16.5,
+        cache_read: Some(0.33),
+        cache_write_5m: Some(4.125),
+        cache_write_1h: Some(6.6),
+    };
+    let usage = Usage {
+        input: 1_000,
+        output: 500,
+        cache_read: 20_000,
+        cache_write: 4_000,
+    };
+    // 1000*3.3 + 500*16.5 + 20000*0.33 + 4000*4.125, per million.
+    let by_hand = (3_300.0 + 8_250.0 + 6_600.0 + 16_500.0) / 1e6;
+    assert!(close(cost(&usage, &price), by_hand));
+    assert!(close(cost(&usage, &price), 0.03465));
+    // Without cache prices, cached tokens cost as input.
+    let plain = Price {
+        cache_read: None,
+        cache_write_5m: None,
+        ..price
+    };
+    let as_input = (1_000.0 * 3.3 + 500.0 * 16.5 + 24_000.0 * 3.3) / 1e6;
+    assert!(close(cost(&usage, &plain), as_input));
+    // The profile's price, read from the file.
+    let us = Prices::builtin()
+        .lookup(&format!("us.{SONNET45}"), "us-east-1")
+        .unwrap();
+    assert!(close(cost(&usage, &us), by_hand));
+}
+
+#[test]
+fn turn_range_spans_zero_to_max_output() {
+    let price = Price {
+        input: 1.0,
+        output: 5.0,
+        ..Price::default()
+    };
+    let (lo, hi) = turn_range(2_000, 1_000, &price);
+    assert!(close(lo, 0.002));
+    assert!(close(hi, 0.002 + 0.005));
+    assert_eq!(turn_range(0, 0, &price), (0.0, 0.0));
+}
+
+#[test]
+fn usd_formatting() {
+    assert_eq!(format_usd(1.234), "$1.23");
+    assert_eq!(format_usd(12.0), "$12.00");
+    assert_eq!(format_usd(0.01), "$0.01");
+    assert_eq!(format_usd(0.0042), "$0.0042");
+    assert_eq!(format_usd(0.00012345), "$0.00012");
+    assert_eq!(format_usd(0.0), "$0.00");
+    assert_eq!(format_usd(1e-12), "<$0.00000001");
+    assert_eq!(format_usd(-0.5), "-$0.50");
+}
+
+#[test]
+fn a_pricing_file_with_a_mistake_is_refused() {
+    assert!(
+        Prices::from_json(
+            r#"{"sources":{},"updated":"x","unit":"u","models":{"m":{"source":"s","inptu":1}}}"#
+        )
+        .is_err()
+    );
+}
