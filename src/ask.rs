@@ -63,7 +63,8 @@ pub struct Ask {
     pub connect: ConnectArgs,
 }
 
-fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
+/// The prompt given as an argument, or standard input for `-` or none.
+pub(crate) fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
     let text = match prompt {
         Some(p) if p != "-" => p.to_owned(),
         _ => {

@@ -47,6 +47,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer is streamed to standard output.
     Ask(crate::ask::Ask),
+    /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
+    Count(crate::count::Count),
     /// List the models: the built-in catalog, merged with what the region lists when
     /// credentials allow.
     Models(crate::models::Models),

@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::conversation::Inference;
 use crate::keymap::{Action, Chord, Keymap};
+use crate::pricing::PriceOverride;
 
 pub const FILE_NAME: &str = "config.toml";
 /// Names another config file, like `--config`.
@@ -45,6 +46,8 @@ pub struct Config {
     pub theme: Option<String>,
     pub export_dir: Option<PathBuf>,
     pub keys: Keymap,
+    /// `[prices."ID"]`: prices that win over the built-in ones, by model or profile id.
+    pub prices: BTreeMap<String, PriceOverride>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +64,19 @@ struct Raw {
     inference: RawInference,
     #[serde(default)]
     keys: BTreeMap<String, Spanned<Keys>>,
+    #[serde(default)]
+    prices: BTreeMap<String, RawPrice>,
+}
+
+/// A `[prices."ID"]` table, in USD per million tokens.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrice {
+    input: Spanned<f64>,
+    output: Spanned<f64>,
+    cache_read: Option<Spanned<f64>>,
+    cache_write: Option<Spanned<f64>>,
+    cache_write_1h: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,6 +221,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             invalid(span, format!("[keys]: {m}"))
         })?;
 
+    let prices = prices(&raw.prices).map_err(|(span, m)| invalid(Some(span), m))?;
+
     Ok(Config {
         path: Some(path.to_owned()),
         model: raw.model.map(Spanned::into_inner),
@@ -216,7 +234,42 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         theme: raw.theme.map(Spanned::into_inner),
         export_dir: raw.export_dir,
         keys,
+        prices,
     })
+}
+
+fn prices(
+    raw: &BTreeMap<String, RawPrice>,
+) -> Result<BTreeMap<String, PriceOverride>, (Range<usize>, String)> {
+    let mut out = BTreeMap::new();
+    for (id, p) in raw {
+        let check = |v: &Spanned<f64>, name: &str| {
+            let x = *v.get_ref();
+            if x.is_finite() && x >= 0.0 {
+                Ok(x)
+            } else {
+                Err((
+                    v.span(),
+                    format!(
+                        "[prices.\"{id}\"] {name} must be a price of 0 or more (USD per million tokens), got {x}"
+                    ),
+                ))
+            }
+        };
+        let optional =
+            |v: &Option<Spanned<f64>>, name: &str| v.as_ref().map(|v| check(v, name)).transpose();
+        out.insert(
+            id.clone(),
+            PriceOverride {
+                input: check(&p.input, "input")?,
+                output: check(&p.output, "output")?,
+                cache_read: optional(&p.cache_read, "cache_read")?,
+                cache_write: optional(&p.cache_write, "cache_write")?,
+                cache_write_1h: optional(&p.cache_write_1h, "cache_write_1h")?,
+            },
+        );
+    }
+    Ok(out)
 }
 
 fn inference(raw: &RawInference) -> Result<Inference, (Range<usize>, String)> {
@@ -263,6 +316,11 @@ pub fn example() -> String {
          # temperature = 0.7\n\
          # top_p = 0.9\n\
          # stop_sequences = [\"</answer>\"]\n\
+         \n\
+         # Prices in USD per million tokens, over the built-in ones (`bedrock-tui count`\n\
+         # and the meter use them); by model or profile id, cache prices optional.\n\
+         [prices]\n\
+         # \"us.anthropic.claude-sonnet-4-5-20250929-v1:0\" = { input = 3.3, output = 16.5, cache_read = 0.33, cache_write = 4.125, cache_write_1h = 6.6 }\n\
          \n\
          # Each action takes one key or a list; a listed action loses its default keys.\n\
          [keys]\n",
@@ -314,6 +372,15 @@ stop_sequences = ["END"]
 [keys]
 picker = "ctrl+k"
 history = ["f4", "alt+h"]
+
+[prices."us.amazon.nova-pro-v1:0"]
+input = 0.7
+output = 2.8
+cache_write = 0.9
+
+[prices."acme.custom-v1:0"]
+input = 1
+output = 2
 "#,
             Path::new("c.toml"),
         )
@@ -337,13 +404,25 @@ history = ["f4", "alt+h"]
         assert_eq!(c.keys.action(&k), Some(Action::Picker));
         assert_eq!(c.keys.label(Action::History), "F4, Alt+H");
         assert_eq!(c.keys.label(Action::Send), "Enter");
+        assert_eq!(
+            c.prices["us.amazon.nova-pro-v1:0"],
+            PriceOverride {
+                input: 0.7,
+                output: 2.8,
+                cache_read: None,
+                cache_write: Some(0.9),
+                cache_write_1h: None,
+            }
+        );
+        assert_eq!(c.prices["acme.custom-v1:0"].output, 2.0);
+        assert_eq!(c.prices.len(), 2);
     }
 
     #[test]
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`"
         );
         assert!(
             err("[inference]\nmax_tokens = \"lots\"\n")
@@ -375,6 +454,22 @@ history = ["f4", "alt+h"]
             "/cfg/config.toml:1:9: unknown model 'anthropic.claude-sonet-4-5'; did you mean"
         ));
         assert!(err("model = [\n").starts_with("/cfg/config.toml:1:"));
+        assert_eq!(
+            err("[prices.\"m\"]\ninput = 1.0\noutput = -2.5\n"),
+            "/cfg/config.toml:3:10: [prices.\"m\"] output must be a price of 0 or more (USD per million tokens), got -2.5"
+        );
+        assert_eq!(
+            err("[prices.\"m\"]\ninput = 1.0\noutput = 2.0\ncache_read = nan\n"),
+            "/cfg/config.toml:4:14: [prices.\"m\"] cache_read must be a price of 0 or more (USD per million tokens), got NaN"
+        );
+        assert!(
+            err("[prices.\"m\"]\ninput = 1.0\n")
+                .starts_with("/cfg/config.toml:1:1: missing field `output`"),
+        );
+        assert!(
+            err("[prices.\"m\"]\ninput = 1\noutput = 2\ncache_writ = 3\n")
+                .starts_with("/cfg/config.toml:4:1: unknown field `cache_writ`")
+        );
     }
 
     #[test]
@@ -403,5 +498,9 @@ history = ["f4", "alt+h"]
         let c = parse(&on, Path::new("example.toml")).unwrap();
         assert_eq!(c.keys, Keymap::default());
         assert_eq!(c.inference.max_tokens, Some(2048));
+        assert_eq!(
+            c.prices["us.anthropic.claude-sonnet-4-5-20250929-v1:0"].cache_write,
+            Some(4.125)
+        );
     }
 }

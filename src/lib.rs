@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod conversation;
+pub mod count;
 pub mod keymap;
 pub mod local;
 pub mod logging;

@@ -17,6 +17,11 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::ask::run(args, config))
         }
+        Some(Command::Count(args)) => {
+            let config = bedrock_tui::config::load(cli.config.as_deref())?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(bedrock_tui::count::run(args, config))
+        }
         Some(Command::Models(args)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::models::run(args))

@@ -4,6 +4,7 @@
 
 pub mod control;
 mod convert;
+pub mod count;
 mod error;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 
 pub use convert::{document, value};
+pub use count::{TokenCount, count_input, estimate};
 pub use error::BedrockError;
 
 use crate::conversation::{Inference, Message, StopReason, Usage};
@@ -196,6 +198,24 @@ pub enum TurnEvent {
     Metadata { usage: Usage, latency_ms: u64 },
 }
 
+/// The messages and system prompt of a turn as Converse carries them: messages with
+/// nothing to send are left out, as is a blank system prompt. CountTokens counts the
+/// same parts, so a count matches what the turn sends.
+fn converse_parts(
+    req: &TurnRequest,
+) -> (
+    Vec<aws_sdk_bedrockruntime::types::Message>,
+    Option<Vec<SystemContentBlock>>,
+) {
+    let messages = req.messages.iter().filter_map(convert::message).collect();
+    let system = req
+        .system
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| vec![SystemContentBlock::Text(s.to_owned())]);
+    (messages, system)
+}
+
 /// Streams one turn with ConverseStream, calling `emit` for each event.
 pub async fn stream_turn(
     conn: &Connection,
@@ -203,16 +223,14 @@ pub async fn stream_turn(
     mut emit: impl FnMut(TurnEvent),
 ) -> Result<(), BedrockError> {
     let profile = conn.profile.as_deref();
-    let messages: Vec<_> = req.messages.iter().filter_map(convert::message).collect();
-    let mut call = conn
+    let (messages, system) = converse_parts(req);
+    let call = conn
         .client
         .converse_stream()
         .model_id(&req.model_id)
         .set_messages(Some(messages))
+        .set_system(system)
         .set_inference_config(convert::inference(&req.inference));
-    if let Some(s) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        call = call.system(SystemContentBlock::Text(s.to_owned()));
-    }
     let mut out = call
         .send()
         .await
