@@ -7,8 +7,19 @@ use std::process::{Command, Output, Stdio};
 use super::*;
 
 async fn ask(ep: &LocalEndpoint, args: &[&str], stdin: Option<&str>) -> Output {
+    run_command(ep, "ask", args, stdin).await
+}
+
+/// Runs `bedrock-tui SUBCOMMAND` against `ep` in an environment of its own: no AWS
+/// profile or credentials files, no instance metadata, no user config.
+pub async fn run_command(
+    ep: &LocalEndpoint,
+    subcommand: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
-    cmd.arg("ask")
+    cmd.arg(subcommand)
         .args(["--endpoint-url", &ep.url(), "--region", "us-east-1"])
         .args(args)
         // No credential chain lookups: no profile files and no instance metadata.

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod control;
 mod converse;
+mod count;
 mod count_tokens;
 mod faults;
 mod guardrails;
