@@ -77,6 +77,7 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         keys: config.keys,
         theme,
         export_dir,
+        prices: bedrock_tui::pricing::Prices::builtin(),
     };
     runtime.block_on(bedrock_tui::tui::run(opts))
 }

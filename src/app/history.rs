@@ -230,7 +230,7 @@ pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<
                 conv.title,
                 conv.messages.len()
             )));
-            vec![Effect::AdoptConversation]
+            vec![Effect::AdoptConversation, super::meter::schedule(app)]
         }
         Err(e) => {
             if let Some(b) = browser(app) {

@@ -181,7 +181,13 @@ fn opening_stops_the_stream_and_replaces_the_conversation() {
 
     let epoch = app.epoch;
     let effects = update(&mut app, Msg::ConversationLoaded(Ok(stored(4))));
-    assert_eq!(effects, vec![Effect::AdoptConversation]);
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::AdoptConversation, Effect::ScheduleCount { .. }]
+        ),
+        "{effects:?}"
+    );
     assert_eq!(app.overlay, Overlay::None);
     assert_eq!(app.entries.len(), 2);
     assert_eq!(app.entries[0].message.text(), "How do I reverse a list?");
@@ -234,7 +240,11 @@ fn deleting_the_open_conversation_starts_a_new_one() {
     let effects = update(&mut app, Msg::ConversationDeleted { current: true });
     assert!(matches!(
         effects.as_slice(),
-        [Effect::CancelTurn(_), Effect::NewConversation]
+        [
+            Effect::CancelTurn(_),
+            Effect::NewConversation,
+            Effect::ScheduleCount { .. }
+        ]
     ));
     assert!(app.entries.is_empty());
     let mut other = App::new(HAIKU);

@@ -4,6 +4,7 @@
 pub mod adapt;
 mod commands;
 pub mod history;
+pub mod meter;
 pub mod picker;
 pub mod state;
 pub mod update;
@@ -14,5 +15,7 @@ pub use update::{Effect, Msg, PickerKey, update};
 
 #[cfg(test)]
 mod history_tests;
+#[cfg(test)]
+mod meter_tests;
 #[cfg(test)]
 mod tests;

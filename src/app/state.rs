@@ -24,6 +24,8 @@ pub struct Entry {
     pub state: EntryState,
     pub stop: Option<StopReason>,
     pub usage: Option<Usage>,
+    /// How long the answer took, as the client saw it.
+    pub timing: Option<super::meter::Timing>,
     /// Bumped on every change, so renderers know when their cached lines are stale.
     pub revision: u64,
 }
@@ -35,6 +37,7 @@ impl Entry {
             state,
             stop: None,
             usage: None,
+            timing: None,
             revision: 0,
         }
     }
@@ -114,6 +117,7 @@ pub struct App {
     pub live: Option<std::sync::Arc<crate::catalog::merge::Merged>>,
     /// Why the live list is not there, when fetching it failed.
     pub live_error: Option<String>,
+    pub meter: super::meter::Meter,
 }
 
 impl App {

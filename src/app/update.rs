@@ -9,6 +9,7 @@ use crate::store::{ConversationId, StoredConversation};
 
 use super::adapt;
 use super::history::{self, Format, HistoryKey, Row};
+use super::meter::{self, Count, Timing};
 use super::picker::{self, Picker};
 use super::state::{App, Entry, EntryState, Link, Notice, Overlay, TurnId};
 
@@ -61,6 +62,20 @@ pub enum Msg {
     /// What the region offers (ListFoundationModels, ListInferenceProfiles), or why
     /// it could not be listed.
     LiveModels(Result<LiveModels, String>),
+    /// The composer's text changed (the meter counts what the next turn would send).
+    DraftChanged(String),
+    /// The debounce of count `request` ran out.
+    CountDue(u64),
+    /// The answer to `Effect::CountTokens`.
+    Counted {
+        request: u64,
+        result: Result<Count, String>,
+    },
+    /// How long turn `id` took, measured by the client; comes before `TurnDone`.
+    TurnTiming {
+        id: TurnId,
+        timing: Timing,
+    },
     Quit,
 }
 
@@ -100,6 +115,17 @@ pub enum Effect {
         title: String,
     },
     DeleteConversation(ConversationId),
+    /// Send `Msg::CountDue(request)` after `after`.
+    ScheduleCount {
+        request: u64,
+        after: std::time::Duration,
+    },
+    /// Count the input tokens of `turn`; a newer count supersedes this one.
+    CountTokens {
+        request: u64,
+        turn: TurnRequest,
+        with_draft: bool,
+    },
     /// Write a conversation (the one on screen when `None`) to `path`, or to a new
     /// file named after its title in the export folder.
     Export {
@@ -119,25 +145,27 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::TurnDone { id } => {
-            if let Some(idx) = live(app, id) {
+        Msg::TurnDone { id } => match live(app, id) {
+            Some(idx) => {
                 let e = &mut app.entries[idx];
                 e.state = EntryState::Done;
                 e.revision += 1;
                 app.turn = None;
+                vec![meter::schedule(app)]
             }
-            Vec::new()
-        }
-        Msg::TurnFailed { id, error } => {
-            if let Some(idx) = live(app, id) {
+            None => Vec::new(),
+        },
+        Msg::TurnFailed { id, error } => match live(app, id) {
+            Some(idx) => {
                 let e = &mut app.entries[idx];
                 app.notice = Some(Notice::Error(error.to_string()));
                 e.state = EntryState::Failed(error);
                 e.revision += 1;
                 app.turn = None;
+                vec![meter::schedule(app)]
             }
-            Vec::new()
-        }
+            None => Vec::new(),
+        },
         Msg::Cancel => match app.turn.take() {
             Some((id, idx)) => {
                 let e = &mut app.entries[idx];
@@ -164,7 +192,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.link = link;
             app.model = invocation_id(app.catalog(), &app.model, app.link.region());
-            Vec::new()
+            vec![meter::schedule(app)]
         }
         Msg::SwitchModel(model) => switch_model(app, model),
         Msg::ScrollBy(d) if app.overlay == Overlay::Help => {
@@ -210,6 +238,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             let merged = crate::catalog::merge::merge(Catalog::builtin(), &live);
             app.live = Some(std::sync::Arc::new(merged));
             app.live_error = None;
+            Vec::new()
+        }
+        Msg::DraftChanged(text) => meter::draft_changed(app, text),
+        Msg::CountDue(request) => meter::due(app, request),
+        Msg::Counted { request, result } => meter::counted(app, request, result),
+        Msg::TurnTiming { id, timing } => {
+            let idx = live(app, id);
+            meter::timed(idx.map(|i| &mut app.entries[i]), timing);
             Vec::new()
         }
         Msg::LiveModels(Err(e)) => {
@@ -280,28 +316,17 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
             }
         }
         TurnEvent::Stop(s) => e.stop = Some(s),
-        TurnEvent::Metadata { usage, .. } => e.usage = Some(usage),
+        TurnEvent::Metadata { usage, latency_ms } => {
+            e.usage = Some(usage);
+            e.timing.get_or_insert_with(Timing::default).service_ms = Some(latency_ms);
+        }
     }
 }
 
 fn start_turn(app: &mut App) -> Vec<Effect> {
     let id = TurnId(app.next_turn);
     app.next_turn += 1;
-    let mut messages = app.history();
-    let takes_system = adapt::model_of(&app.model).is_none_or(|m| m.capabilities.system_prompt);
-    let system = match &app.system {
-        Some(s) if !takes_system => {
-            adapt::inline_system(&mut messages, s);
-            None
-        }
-        other => other.clone(),
-    };
-    let request = TurnRequest {
-        model_id: app.model.clone(),
-        system,
-        messages,
-        inference: app.inference.clone(),
-    };
+    let request = meter::request(app, None);
     let mut answer = Entry::new(
         Message {
             role: Role::Assistant,
@@ -354,6 +379,7 @@ pub(super) fn new_conversation(app: &mut App, notice: &str) -> Vec<Effect> {
     app.scroll = 0;
     app.notice = Some(Notice::Info(notice.into()));
     effects.push(Effect::NewConversation);
+    effects.push(meter::schedule(app));
     effects
 }
 
@@ -445,5 +471,6 @@ fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
     }));
     app.model = model;
     app.overlay = Overlay::None;
-    Vec::new()
+    // Another model counts differently, and may not count at all.
+    vec![meter::schedule(app)]
 }

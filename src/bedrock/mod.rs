@@ -216,6 +216,16 @@ fn converse_parts(
     (messages, system)
 }
 
+impl TurnEvent {
+    /// Whether the event carries some of the answer (what "first token" times).
+    pub fn is_content(&self) -> bool {
+        matches!(
+            self,
+            TurnEvent::Text(_) | TurnEvent::Reasoning(_) | TurnEvent::ToolUseStart { .. }
+        )
+    }
+}
+
 /// Streams one turn with ConverseStream, calling `emit` for each event.
 pub async fn stream_turn(
     conn: &Connection,

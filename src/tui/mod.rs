@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use crate::app::state::Link;
+use crate::app::meter::{Count, Timing};
 use crate::app::{App, Effect, Msg, TurnId, update};
 use crate::bedrock::{self, ConnectOptions, Connection, Endpoint};
 use crate::conversation::Inference;
@@ -26,7 +27,10 @@ use crate::persist::Persister;
 use crate::store::Store;
 use crate::ui::View;
 
+mod frames;
 mod input;
+
+use frames::FrameStats;
 
 use input::on_event;
 
@@ -83,6 +87,8 @@ pub struct Options {
     pub theme: Option<String>,
     /// Where exports without a path go.
     pub export_dir: std::path::PathBuf,
+    /// The prices the meter uses: the built-in ones with the config's overrides.
+    pub prices: &'static crate::pricing::Prices,
 }
 
 /// Opens the history and, when asked, the most recent conversation in it.
@@ -155,7 +161,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if let Some(t) = opts.theme {
         app.theme = t;
     }
-    let mut view = View::new(opts.keys);
+    let mut view = View::new(opts.keys, opts.prices);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut history = open_history(&mut app, opts.continue_last, opts.export_dir, &tx);
     let (conn_tx, conn_rx) = watch::channel::<Option<Connection>>(None);
@@ -186,15 +192,21 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut hup = signal(SignalKind::hangup())?;
     let mut events = EventStream::new();
     let mut turns: HashMap<TurnId, AbortHandle> = HashMap::new();
+    let mut counting: Option<AbortHandle> = None;
+    let mut frame_stats = FrameStats::from_env();
     let mut mouse = false;
     let mut dirty = true;
     let mut next_frame = tokio::time::Instant::now();
 
     loop {
         if dirty && tokio::time::Instant::now() >= next_frame {
+            let drawing = std::time::Instant::now();
             queue!(std::io::stdout(), terminal::BeginSynchronizedUpdate)?;
             terminal.draw(|f| view.draw(f, &app))?;
             execute!(std::io::stdout(), terminal::EndSynchronizedUpdate)?;
+            if let Some(stats) = frame_stats.as_mut() {
+                stats.record(drawing.elapsed(), app.meter.next.in_flight());
+            }
             dirty = false;
             next_frame = tokio::time::Instant::now() + FRAME;
         }
@@ -204,6 +216,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 Some(Ok(ev)) => {
                     dirty = true;
                     msgs.extend(on_event(ev, &app, &mut view, &mut mouse, &mut terminal)?);
+                    let draft = view.composer.text();
+                    if draft != app.meter.draft {
+                        msgs.push(Msg::DraftChanged(draft));
+                    }
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => msgs.push(Msg::Quit),
@@ -233,10 +249,21 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             };
                             let Some(conn) = conn else { return };
                             let events = tx.clone();
+                            let started = std::time::Instant::now();
+                            let mut first_token_ms = None;
                             let result = bedrock::stream_turn(&conn, &request, |event| {
+                                if first_token_ms.is_none() && event.is_content() {
+                                    first_token_ms = Some(started.elapsed().as_millis() as u64);
+                                }
                                 let _ = events.send(Msg::Turn { id, event });
                             })
                             .await;
+                            let timing = Timing {
+                                first_token_ms,
+                                total_ms: started.elapsed().as_millis() as u64,
+                                service_ms: None,
+                            };
+                            let _ = tx.send(Msg::TurnTiming { id, timing });
                             let _ = tx.send(match result {
                                 Ok(()) => Msg::TurnDone { id },
                                 Err(error) => Msg::TurnFailed { id, error },
@@ -245,12 +272,51 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                         turns.retain(|_, h| !h.is_finished());
                         turns.insert(id, handle.abort_handle());
                     }
+                    Effect::ScheduleCount { request, after } => {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(after).await;
+                            let _ = tx.send(Msg::CountDue(request));
+                        });
+                    }
+                    Effect::CountTokens {
+                        request,
+                        turn,
+                        with_draft,
+                    } => {
+                        // A newer draft supersedes the count in flight.
+                        if let Some(h) = counting.take() {
+                            h.abort();
+                        }
+                        let tx = tx.clone();
+                        let mut conn_rx = conn_rx.clone();
+                        let handle = tokio::spawn(async move {
+                            let conn = match conn_rx.wait_for(Option::is_some).await {
+                                Ok(c) => c.clone(),
+                                Err(_) => return,
+                            };
+                            let Some(conn) = conn else { return };
+                            let result = bedrock::count::count_input(&conn, &turn)
+                                .await
+                                .map(|c| Count {
+                                    tokens: c.tokens,
+                                    exact: c.exact,
+                                    with_draft,
+                                })
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::Counted { request, result });
+                        });
+                        counting = Some(handle.abort_handle());
+                    }
                     Effect::CancelTurn(id) => {
                         if let Some(h) = turns.remove(&id) {
                             h.abort();
                         }
                     }
-                    Effect::SetComposer(text) => view.composer.set_text(&text),
+                    Effect::SetComposer(text) => {
+                        view.composer.set_text(&text);
+                        let _ = tx.send(Msg::DraftChanged(text));
+                    }
                     Effect::NewConversation => {
                         if let Some(h) = history.as_mut() {
                             h.new_conversation();
@@ -315,6 +381,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
     for h in turns.values() {
         h.abort();
+    }
+    if let Some(stats) = frame_stats {
+        stats.write();
     }
     if let Some(mut h) = history {
         // A stopped answer's final state is written before the app exits.

@@ -48,7 +48,7 @@ fn pack(hint: &str, width: usize) -> Vec<String> {
 
 /// The model's name when the catalog knows it (ids are long), with the profile's
 /// geography: `Nova Pro · us`.
-fn model_name(id: &str) -> String {
+pub(super) fn model_name(id: &str) -> String {
     let Some(m) = crate::catalog::Catalog::builtin().lookup(id) else {
         return id.to_owned();
     };

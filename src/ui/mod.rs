@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod help;
 mod history;
 pub mod markdown;
+mod meter;
 mod picker;
 mod session;
 pub mod status;
@@ -16,10 +17,11 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::{App, Overlay};
 use crate::keymap::Keymap;
+use crate::pricing::Prices;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
@@ -31,6 +33,8 @@ pub struct View {
     pub conversation: conversation::ConversationView,
     pub composer: composer::Composer,
     pub keys: Keymap,
+    meter: meter::MeterView,
+    prices: &'static Prices,
     /// The app's `epoch` and `theme` the cached lines were laid out for.
     epoch: u64,
     theme: String,
@@ -38,16 +42,18 @@ pub struct View {
 
 impl Default for View {
     fn default() -> Self {
-        View::new(Keymap::default())
+        View::new(Keymap::default(), Prices::builtin())
     }
 }
 
 impl View {
-    pub fn new(keys: Keymap) -> Self {
+    pub fn new(keys: Keymap, prices: &'static Prices) -> Self {
         View {
             conversation: conversation::ConversationView::default(),
             composer: composer::Composer::new(&keys),
             keys,
+            meter: meter::MeterView::default(),
+            prices,
             epoch: 0,
             theme: markdown::THEMES[0].to_owned(),
         }
@@ -82,11 +88,16 @@ impl View {
             Constraint::Length(1),
         ])
         .areas(area);
-        let convo = if main.width >= SIDE_FROM {
+        let side = main.width >= SIDE_FROM;
+        let convo = if side {
             let [left, side] =
                 Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_WIDTH)])
                     .areas(main);
-            session::render(app, side, frame.buffer_mut());
+            let [top, bottom] =
+                Layout::vertical([Constraint::Length(session::HEIGHT), Constraint::Min(4)])
+                    .areas(side);
+            session::render(app, top, frame.buffer_mut());
+            self.meter.render(app, self.prices, bottom, frame.buffer_mut());
             left
         } else {
             main
@@ -97,6 +108,11 @@ impl View {
         };
         self.conversation.render(app, inner, frame.buffer_mut());
         self.composer.render(composer, frame.buffer_mut());
+        if !side {
+            let line = self.meter.compact(app, self.prices);
+            let top = Rect { height: 1, ..composer };
+            Paragraph::new(line).render(top, frame.buffer_mut());
+        }
         status::render(app, &self.keys, status, frame.buffer_mut());
         match &app.overlay {
             Overlay::Help => help::render(&self.keys, app.help_scroll, area, frame.buffer_mut()),

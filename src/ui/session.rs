@@ -1,15 +1,17 @@
 //! The side column's session panel: the model and its limits, where requests go, and
-//! the tokens used so far in this conversation.
+//! the system prompt (the meter below it counts tokens and cost).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::app::App;
 use crate::app::adapt::model_of;
-use crate::conversation::Role;
+
+/// Rows the panel takes at the top of the side column.
+pub const HEIGHT: u16 = 8;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let label = Style::default().fg(Color::DarkGray);
@@ -31,29 +33,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         None => lines.push(row("model", app.model.clone())),
     }
     lines.push(row("endpoint", super::status::link_label(&app.link)));
-    let turns = app
-        .entries
-        .iter()
-        .filter(|e| e.message.role == Role::User)
-        .count();
-    let (input, output) = app
-        .entries
-        .iter()
-        .filter_map(|e| e.usage)
-        .fold((0u64, 0u64), |(i, o), u| {
-            (i + u64::from(u.input), o + u64::from(u.output))
-        });
-    lines.push(Line::default());
-    lines.push(row("turns", turns.to_string()));
-    lines.push(row("tokens in", input.to_string()));
-    lines.push(row("tokens out", output.to_string()));
     if let Some(s) = &app.system {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled("system prompt", label)));
-        lines.push(Line::from(Span::raw(crate::sanitize::text(s))));
+        let one_line = crate::sanitize::text(s).replace('\n', " ");
+        lines.push(row("system", one_line));
     }
     Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
         .block(
             Block::default()
                 .borders(Borders::LEFT)

@@ -278,7 +278,7 @@ fn help_scrolled_and_rebound_keys() {
     )])
     .unwrap();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let mut view = View::new(keys);
+    let mut view = View::new(keys, crate::pricing::Prices::builtin());
     app.help_scroll = 0;
     terminal.draw(|f| view.draw(f, &app)).unwrap();
     let screen = format!("{}", terminal.backend());
@@ -357,4 +357,68 @@ fn picker_with_the_live_list() {
         ..Default::default()
     });
     insta::assert_snapshot!("picker_live_120x40", draw(&app, 120, 40));
+}
+
+fn metered(tokens: u32, exact: bool) -> App {
+    use crate::app::meter::{Count, NextTurn, Timing};
+    let mut app = answered();
+    app.link = Link::Aws {
+        region: "us-east-1".into(),
+        profile: None,
+    };
+    app.entries[1].usage = Some(Usage {
+        input: 1_840,
+        output: 412,
+        cache_read: 1_024,
+        cache_write: 0,
+    });
+    app.entries[1].timing = Some(Timing {
+        first_token_ms: Some(310),
+        total_ms: 4_420,
+        service_ms: Some(4_380),
+    });
+    app.entries.push(Entry::new(
+        Message::user("And with a custom comparator?"),
+        EntryState::Done,
+    ));
+    let mut nova = Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: vec![crate::conversation::Block::Text("Use `sort_by`.".into())],
+            model: Some("us.amazon.nova-pro-v1:0".into()),
+        },
+        EntryState::Done,
+    );
+    nova.usage = Some(Usage {
+        input: 2_300,
+        output: 95,
+        ..Usage::default()
+    });
+    app.entries.push(nova);
+    app.meter.next = NextTurn::Counted(Count {
+        tokens,
+        exact,
+        with_draft: true,
+    });
+    app
+}
+
+#[test]
+fn meter_pane() {
+    let app = metered(2_512, true);
+    insta::assert_snapshot!("meter_120x40", draw(&app, 120, 40));
+
+    // Near the context window of Claude 3 Haiku (200k), then past it.
+    let app = metered(185_000, true);
+    insta::assert_snapshot!("meter_near_limit_120x40", draw(&app, 120, 40));
+    let app = metered(240_000, false);
+    let screen = format!("{}", draw(&app, 120, 40));
+    assert!(screen.contains("too long: will not fit"), "{screen}");
+    assert!(screen.contains("≈240,000 tok estimate"), "{screen}");
+
+    // A model without a price: tokens, and "price unknown" instead of a number.
+    let mut app = metered(900, false);
+    app.model = "arn:aws:bedrock:us-east-1:123456789012:custom-model/acme-chat".into();
+    app.entries[3].message.model = Some(app.model.clone());
+    insta::assert_snapshot!("meter_unknown_price_120x40", draw(&app, 120, 40));
 }

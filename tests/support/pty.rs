@@ -21,6 +21,17 @@ pub struct Pty {
 
 /// Starts `bedrock-tui ARGS` at `rows` x `cols` with `home` as its home directory.
 pub fn spawn(args: &[&str], home: &Path, rows: u16, cols: u16) -> anyhow::Result<Pty> {
+    spawn_env(args, home, rows, cols, &[])
+}
+
+/// [`spawn`] with more environment variables.
+pub fn spawn_env(
+    args: &[&str],
+    home: &Path,
+    rows: u16,
+    cols: u16,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> anyhow::Result<Pty> {
     let pty = native_pty_system().openpty(PtySize {
         rows,
         cols,
@@ -45,6 +56,9 @@ pub fn spawn(args: &[&str], home: &Path, rows: u16, cols: u16) -> anyhow::Result
         "BEDROCK_TUI_CONFIG",
     ] {
         cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
     let mut reader = pty.master.try_clone_reader()?;

@@ -1,0 +1,128 @@
+//! Typing while the meter counts: `cargo bench --bench typing`.
+//!
+//! Starts the local endpoint in-process (request log on) and the release binary in a
+//! 120x40 pseudo-terminal pointed at it, with `BEDROCK_TUI_FRAME_STATS` set. Types a
+//! 60-character sentence a key at a time at two speeds (a steady 10 keys/s and a fast
+//! 30 keys/s), with a long conversation on screen, then quits and reads back:
+//! every frame's draw time (split by whether a count was in flight) and how many
+//! CountTokens requests the endpoint received for the sentence.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+
+#[path = "../tests/support/pty.rs"]
+mod pty;
+
+const SENTENCE: &str = "How do I reverse a linked list in Rust without unsafe code?";
+const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
+
+fn wait_for(p: &pty::Pty, text: &str) {
+    let start = Instant::now();
+    while !p.screen().contains(text) {
+        assert!(start.elapsed() < Duration::from_secs(30), "no {text:?}: {}", p.screen());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn count_tokens_calls(dir: &std::path::Path) -> usize {
+    std::fs::read_to_string(dir.join("requests.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"CountTokens\""))
+        .count()
+}
+
+fn percentile(v: &[u64], p: f64) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn run(url: &str, data: &std::path::Path, keys_per_second: f64) {
+    let home = std::env::temp_dir().join(format!(
+        "bedrock-tui-typing-{}-{}",
+        std::process::id(),
+        keys_per_second as u32
+    ));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("home");
+    let stats = home.join("frames.txt");
+    let mut p = pty::spawn_env(
+        &["--endpoint-url", url, "--region", "us-east-1", "--model", MODEL],
+        &home,
+        40,
+        120,
+        &[("BEDROCK_TUI_FRAME_STATS", stats.as_os_str())],
+    )
+    .expect("spawn");
+    wait_for(&p, "F1 help");
+    // A conversation on screen, so frames draw real content.
+    p.writer.write_all(b"Explain ownership in Rust [[tokens:400]]\r").expect("type");
+    p.writer.flush().expect("flush");
+    wait_for(&p, "Let me know");
+    std::thread::sleep(Duration::from_millis(800));
+
+    let before = count_tokens_calls(data);
+    let gap = Duration::from_secs_f64(1.0 / keys_per_second);
+    for c in SENTENCE.chars() {
+        p.writer.write_all(c.to_string().as_bytes()).expect("type");
+        p.writer.flush().expect("flush");
+        std::thread::sleep(gap);
+    }
+    // Let the last count land.
+    std::thread::sleep(Duration::from_millis(1200));
+    let calls = count_tokens_calls(data) - before;
+    wait_for(&p, "exact");
+    p.writer.write_all(b"\x03").expect("quit");
+    p.writer.flush().expect("flush");
+    let _ = p.child.wait();
+
+    let text = std::fs::read_to_string(&stats).expect("frame stats");
+    let mut all = Vec::new();
+    let mut counting = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        let us: u64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        all.push(us);
+        if parts.next() == Some("1") {
+            counting.push(us);
+        }
+    }
+    all.sort_unstable();
+    counting.sort_unstable();
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!(
+        "| {keys_per_second:.0} keys/s | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {calls} |",
+        all.len(),
+        counting.len(),
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99)),
+        ms(*all.last().unwrap_or(&0)),
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let data = std::env::temp_dir().join(format!("bedrock-tui-typing-ep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let settings = Settings {
+        pacing: Pacing::OFF,
+        data_dir: Some(data.clone()),
+        ..Settings::default()
+    };
+    let ep = runtime
+        .block_on(LocalEndpoint::start("127.0.0.1:0".parse().expect("addr"), settings))
+        .expect("endpoint");
+    let url = ep.url();
+    println!("| typing | frames | frames with a count in flight | p50 frame | p99 frame | max frame | CountTokens calls for the sentence |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for speed in [10.0, 30.0] {
+        run(&url, &data, speed);
+    }
+    runtime.block_on(ep.shutdown());
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -1,0 +1,170 @@
+//! The token meter's state: the count of what the next request would send, asked for
+//! while the user types (debounced, superseded counts dropped), and the client-side
+//! timing of each answer (time to first token, output rate).
+
+use std::time::Duration;
+
+use crate::bedrock::TurnRequest;
+use crate::conversation::{Message, Role};
+
+use super::state::{App, Entry};
+use super::update::Effect;
+
+/// How long typing must pause before the draft is counted.
+pub const DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// A count of input tokens, exact (CountTokens) or a local estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub tokens: u32,
+    pub exact: bool,
+    /// Whether the draft was part of what was counted (an empty draft or a slash
+    /// command counts the history alone).
+    pub with_draft: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NextTurn {
+    #[default]
+    Unknown,
+    /// A count is due or in flight; the last one is shown meanwhile.
+    Counting(Option<Count>),
+    Counted(Count),
+    /// Counting failed; the meter says so, the conversation does not.
+    Failed(String),
+}
+
+impl NextTurn {
+    /// Whether a count is due or being made.
+    pub fn in_flight(&self) -> bool {
+        matches!(self, NextTurn::Counting(_))
+    }
+
+    /// The count to show: the current one, or the last one while a new one is made.
+    pub fn shown(&self) -> Option<Count> {
+        match self {
+            NextTurn::Counted(c) | NextTurn::Counting(Some(c)) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Meter {
+    /// The text in the composer, as last reported.
+    pub draft: String,
+    /// The latest count asked for; answers to older ones are stale.
+    pub request: u64,
+    pub next: NextTurn,
+}
+
+/// Client-measured timing of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Timing {
+    /// From sending the request to the first streamed content.
+    pub first_token_ms: Option<u64>,
+    /// From sending the request to the end of the stream.
+    pub total_ms: u64,
+    /// The service's own `latencyMs`, from the stream's metadata.
+    pub service_ms: Option<u64>,
+}
+
+impl Timing {
+    /// Output tokens per second while the answer streamed (after its first token).
+    pub fn output_rate(&self, output_tokens: u32) -> Option<f64> {
+        let first = self.first_token_ms?;
+        let streaming = self.total_ms.checked_sub(first)?;
+        (streaming > 0 && output_tokens > 1)
+            .then(|| f64::from(output_tokens - 1) * 1000.0 / streaming as f64)
+    }
+}
+
+/// The request a turn would send now: the history, the system prompt (inlined for a
+/// model without one), and `draft` as the new question.
+pub fn request(app: &App, draft: Option<&str>) -> TurnRequest {
+    let mut messages = app.history();
+    if let Some(d) = draft {
+        match messages.last_mut() {
+            Some(last) if last.role == Role::User => {
+                last.blocks.extend(Message::user(d).blocks);
+            }
+            _ => messages.push(Message::user(d)),
+        }
+    }
+    let takes_system =
+        super::adapt::model_of(&app.model).is_none_or(|m| m.capabilities.system_prompt);
+    let system = match &app.system {
+        Some(s) if !takes_system => {
+            super::adapt::inline_system(&mut messages, s);
+            None
+        }
+        other => other.clone(),
+    };
+    TurnRequest {
+        model_id: app.model.clone(),
+        system,
+        messages,
+        inference: app.inference.clone(),
+    }
+}
+
+/// Asks for a new count after the debounce; what was counted stays on show meanwhile.
+pub fn schedule(app: &mut App) -> Effect {
+    app.meter.request += 1;
+    app.meter.next = NextTurn::Counting(app.meter.next.shown());
+    Effect::ScheduleCount {
+        request: app.meter.request,
+        after: DEBOUNCE,
+    }
+}
+
+/// The composer's text changed.
+pub fn draft_changed(app: &mut App, text: String) -> Vec<Effect> {
+    if text == app.meter.draft {
+        return Vec::new();
+    }
+    app.meter.draft = text;
+    vec![schedule(app)]
+}
+
+/// The debounce of count `request` ran out: count, unless typing went on since.
+pub fn due(app: &mut App, request: u64) -> Vec<Effect> {
+    if request != app.meter.request {
+        return Vec::new();
+    }
+    let draft = app.meter.draft.trim();
+    let with_draft = !draft.is_empty() && !draft.starts_with('/');
+    let turn = self::request(app, with_draft.then_some(app.meter.draft.as_str()));
+    if turn.messages.is_empty() && turn.system.is_none() {
+        app.meter.next = NextTurn::Unknown;
+        return Vec::new();
+    }
+    vec![Effect::CountTokens {
+        request,
+        turn,
+        with_draft,
+    }]
+}
+
+/// The answer to count `request`.
+pub fn counted(app: &mut App, request: u64, result: Result<Count, String>) -> Vec<Effect> {
+    if request == app.meter.request {
+        app.meter.next = match result {
+            Ok(c) => NextTurn::Counted(c),
+            Err(e) => NextTurn::Failed(e),
+        };
+    }
+    Vec::new()
+}
+
+/// Timing of turn `id`, measured by the client, for the entry it streamed into.
+pub fn timed(entry: Option<&mut Entry>, timing: Timing) {
+    if let Some(e) = entry {
+        let service_ms = e.timing.and_then(|t| t.service_ms);
+        e.timing = Some(Timing {
+            service_ms,
+            ..timing
+        });
+        e.revision += 1;
+    }
+}
