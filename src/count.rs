@@ -162,3 +162,36 @@ fn usd_per_million(v: f64) -> String {
         format!("${}", format!("{v:.6}").trim_end_matches('0'))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_million_prices_read_as_the_pricing_page_writes_them() {
+        assert_eq!(usd_per_million(3.3), "$3.30");
+        assert_eq!(usd_per_million(15.0), "$15.00");
+        assert_eq!(usd_per_million(4.125), "$4.125");
+        assert_eq!(usd_per_million(0.035), "$0.035");
+        assert_eq!(usd_per_million(0.00875), "$0.00875");
+    }
+
+    #[test]
+    fn an_unpriced_report_says_price_unknown() {
+        let r = Report {
+            model: "acme.x",
+            count: TokenCount {
+                tokens: 7,
+                exact: false,
+            },
+            max_output: 10,
+            priced: None,
+        };
+        assert_eq!(
+            r.text(),
+            "acme.x: 7 input tokens, estimate (cl100k, not the model's tokenizer)\nprice unknown\n"
+        );
+        assert_eq!(r.json()["price"], serde_json::Value::Null);
+        assert_eq!(r.json()["costUsd"], serde_json::Value::Null);
+    }
+}
