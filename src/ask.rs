@@ -41,9 +41,10 @@ impl ConnectArgs {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct Ask {
-    /// The question; `-` or nothing reads it from standard input.
+/// The prompt, model and system prompt of a one-shot command (`ask`, `count`).
+#[derive(Debug, Clone, Args)]
+pub struct PromptArgs {
+    /// The prompt; `-` or nothing reads it from standard input.
     pub prompt: Option<String>,
     /// Model id, inference profile id or ARN [default: the config's `model`, else
     /// Claude Haiku 4.5].
@@ -52,6 +53,51 @@ pub struct Ask {
     /// System prompt.
     #[arg(long)]
     pub system: Option<String>,
+}
+
+/// What a one-shot command starts from: the prompt read, the connection made and
+/// the model id to send, with what the flags leave out taken from `config`.
+pub(crate) struct OneShot {
+    pub prompt: String,
+    pub conn: bedrock::Connection,
+    pub model_id: String,
+    pub system: Option<String>,
+}
+
+impl OneShot {
+    pub(crate) async fn start(
+        args: &PromptArgs,
+        connect: &ConnectArgs,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Self> {
+        let prompt = prompt_text(args.prompt.as_deref())?;
+        let model = args
+            .model
+            .clone()
+            .or(config.model.clone())
+            .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        let conn =
+            bedrock::connect(&config.connect_options(connect.options(Some(Pacing::OFF)))).await?;
+        if let Endpoint::Local {
+            reason: Some(r), ..
+        } = &conn.endpoint
+        {
+            eprintln!("bedrock-tui: using the local endpoint: {r}");
+        }
+        let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);
+        Ok(OneShot {
+            prompt,
+            conn,
+            model_id,
+            system: args.system.clone().or(config.system.clone()),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Ask {
+    #[command(flatten)]
+    pub input: PromptArgs,
     #[arg(long)]
     pub max_tokens: Option<u32>,
     #[arg(long)]
@@ -63,8 +109,7 @@ pub struct Ask {
     pub connect: ConnectArgs,
 }
 
-/// The prompt given as an argument, or standard input for `-` or none.
-pub(crate) fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
+fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
     let text = match prompt {
         Some(p) if p != "-" => p.to_owned(),
         _ => {
@@ -81,23 +126,15 @@ pub(crate) fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
 
 /// Asks the question; what the flags leave out comes from `config`.
 pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
-    let prompt = prompt_text(args.prompt.as_deref())?;
-    let model = args
-        .model
-        .or(config.model.clone())
-        .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
-    let conn =
-        bedrock::connect(&config.connect_options(args.connect.options(Some(Pacing::OFF)))).await?;
-    if let Endpoint::Local {
-        reason: Some(r), ..
-    } = &conn.endpoint
-    {
-        eprintln!("bedrock-tui: using the local endpoint: {r}");
-    }
-    let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);
+    let OneShot {
+        prompt,
+        conn,
+        model_id,
+        system,
+    } = OneShot::start(&args.input, &args.connect, &config).await?;
     let req = TurnRequest {
         model_id: model_id.clone(),
-        system: args.system.clone().or(config.system),
+        system,
         messages: vec![Message::user(prompt)],
         inference: Inference {
             max_tokens: args.max_tokens.or(config.inference.max_tokens),

@@ -6,24 +6,16 @@ use std::io::Write;
 use clap::Args;
 use serde_json::json;
 
-use crate::ask::{ConnectArgs, DEFAULT_MODEL, prompt_text};
-use crate::bedrock::{self, Endpoint, TokenCount, TurnRequest};
-use crate::catalog::{Catalog, invocation_id};
+use crate::ask::{ConnectArgs, OneShot, PromptArgs};
+use crate::bedrock::{self, TokenCount, TurnRequest};
+use crate::catalog::Catalog;
 use crate::conversation::{Inference, Message};
-use crate::local::Pacing;
 use crate::pricing::{self, Price, PriceSource, Prices};
 
 #[derive(Debug, Args)]
 pub struct Count {
-    /// The prompt; `-` or nothing reads it from standard input.
-    pub prompt: Option<String>,
-    /// Model id, inference profile id or ARN [default: the config's `model`, else
-    /// Claude Haiku 4.5].
-    #[arg(long)]
-    pub model: Option<String>,
-    /// System prompt.
-    #[arg(long)]
-    pub system: Option<String>,
+    #[command(flatten)]
+    pub input: PromptArgs,
     /// Longest answer, for the top of the cost range [default: the config's
     /// `max_tokens`, else the model's output limit].
     #[arg(long)]
@@ -37,20 +29,12 @@ pub struct Count {
 
 /// Counts the prompt; what the flags leave out comes from `config`.
 pub async fn run(args: Count, config: crate::config::Config) -> anyhow::Result<()> {
-    let prompt = prompt_text(args.prompt.as_deref())?;
-    let model = args
-        .model
-        .or(config.model.clone())
-        .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
-    let conn =
-        bedrock::connect(&config.connect_options(args.connect.options(Some(Pacing::OFF)))).await?;
-    if let Endpoint::Local {
-        reason: Some(r), ..
-    } = &conn.endpoint
-    {
-        eprintln!("bedrock-tui: using the local endpoint: {r}");
-    }
-    let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);
+    let OneShot {
+        prompt,
+        conn,
+        model_id,
+        system,
+    } = OneShot::start(&args.input, &args.connect, &config).await?;
     let max_output = args
         .max_tokens
         .or(config.inference.max_tokens)
@@ -62,7 +46,7 @@ pub async fn run(args: Count, config: crate::config::Config) -> anyhow::Result<(
         .unwrap_or(0);
     let req = TurnRequest {
         model_id: model_id.clone(),
-        system: args.system.or(config.system.clone()),
+        system,
         messages: vec![Message::user(prompt)],
         inference: Inference::default(),
     };
@@ -176,5 +160,38 @@ fn usd_per_million(v: f64) -> String {
         format!("${cents}")
     } else {
         format!("${}", format!("{v:.6}").trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_million_prices_read_as_the_pricing_page_writes_them() {
+        assert_eq!(usd_per_million(3.3), "$3.30");
+        assert_eq!(usd_per_million(15.0), "$15.00");
+        assert_eq!(usd_per_million(4.125), "$4.125");
+        assert_eq!(usd_per_million(0.035), "$0.035");
+        assert_eq!(usd_per_million(0.00875), "$0.00875");
+    }
+
+    #[test]
+    fn an_unpriced_report_says_price_unknown() {
+        let r = Report {
+            model: "acme.x",
+            count: TokenCount {
+                tokens: 7,
+                exact: false,
+            },
+            max_output: 10,
+            priced: None,
+        };
+        assert_eq!(
+            r.text(),
+            "acme.x: 7 input tokens, estimate (cl100k, not the model's tokenizer)\nprice unknown\n"
+        );
+        assert_eq!(r.json()["price"], serde_json::Value::Null);
+        assert_eq!(r.json()["costUsd"], serde_json::Value::Null);
     }
 }

@@ -147,7 +147,16 @@ async fn ask_errors_go_to_stderr_with_a_failing_exit() {
 
 /// `ask ARGS` that must succeed, its stdout parsed as JSON.
 async fn ask_json(ep: &LocalEndpoint, args: &[&str]) -> serde_json::Value {
-    let out = ask(ep, args, None).await;
+    command_json(ep, "ask", args).await
+}
+
+/// `bedrock-tui SUBCOMMAND ARGS` that must succeed, its stdout parsed as JSON.
+pub async fn command_json(
+    ep: &LocalEndpoint,
+    subcommand: &str,
+    args: &[&str],
+) -> serde_json::Value {
+    let out = run_command(ep, subcommand, args, None).await;
     assert!(
         out.status.success(),
         "{}",

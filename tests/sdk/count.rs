@@ -7,7 +7,7 @@ use bedrock_tui::bedrock::{self, ConnectOptions, TurnRequest, count_input, estim
 use bedrock_tui::conversation::{Block, Inference, Message, Role};
 use bedrock_tui::pricing::{Prices, turn_range};
 
-use super::ask::run_command;
+use super::ask::{command_json, run_command};
 use super::*;
 
 const HAIKU45: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
@@ -48,21 +48,12 @@ async fn connection(ep: &LocalEndpoint) -> bedrock::Connection {
 async fn a_claude_count_is_the_endpoints_count_tokens() {
     let ep = endpoint().await;
     let conn = connection(&ep).await;
-    let expected = client(&ep)
-        .count_tokens()
-        .model_id(HAIKU45)
-        .input(CountTokensInput::Converse(
-            ConverseTokensRequest::builder()
-                .messages(user("What is ownership?"))
-                .messages(assistant("Ownership is..."))
-                .messages(user("And borrowing?"))
-                .system(SystemContentBlock::Text(SYSTEM.into()))
-                .build(),
-        ))
-        .send()
-        .await
-        .unwrap()
-        .input_tokens();
+    let messages = vec![
+        user("What is ownership?"),
+        assistant("Ownership is..."),
+        user("And borrowing?"),
+    ];
+    let expected = endpoint_count(&ep, HAIKU45, messages).await;
     // The profile id a turn is sent with counts as its foundation model.
     for id in [format!("us.{HAIKU45}"), HAIKU45.to_owned()] {
         let n = count_input(&conn, &turn(&id)).await.unwrap();
@@ -102,13 +93,28 @@ async fn a_refused_count_falls_back_to_the_estimate() {
 }
 
 async fn count_json(ep: &LocalEndpoint, args: &[&str]) -> serde_json::Value {
-    let out = run_command(ep, "count", args, None).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    command_json(ep, "count", args).await
+}
+
+/// What the endpoint's CountTokens says of a Converse request with `SYSTEM`.
+async fn endpoint_count(
+    ep: &LocalEndpoint,
+    model: &str,
+    messages: Vec<aws_sdk_bedrockruntime::types::Message>,
+) -> i32 {
+    client(ep)
+        .count_tokens()
+        .model_id(model)
+        .input(CountTokensInput::Converse(
+            ConverseTokensRequest::builder()
+                .set_messages(Some(messages))
+                .system(SystemContentBlock::Text(SYSTEM.into()))
+                .build(),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .input_tokens()
 }
 
 #[tokio::test]
@@ -131,19 +137,7 @@ async fn count_cli_prints_exact_counts_estimates_and_costs() {
     let profile = format!("us.{SONNET45}");
     assert_eq!(v["model"], profile.as_str());
     assert_eq!(v["exact"], true);
-    let expected = client(&ep)
-        .count_tokens()
-        .model_id(SONNET45)
-        .input(CountTokensInput::Converse(
-            ConverseTokensRequest::builder()
-                .messages(user("What is ownership?"))
-                .system(SystemContentBlock::Text(SYSTEM.into()))
-                .build(),
-        ))
-        .send()
-        .await
-        .unwrap()
-        .input_tokens();
+    let expected = endpoint_count(&ep, SONNET45, vec![user("What is ownership?")]).await;
     assert_eq!(v["inputTokens"], expected);
     // The us. profile's price: 10% over global, from the pricing file.
     let price = Prices::builtin().lookup(&profile, "us-east-1").unwrap();
