@@ -21,7 +21,11 @@ const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 fn wait_for(p: &pty::Pty, text: &str) {
     let start = Instant::now();
     while !p.screen().contains(text) {
-        assert!(start.elapsed() < Duration::from_secs(30), "no {text:?}: {}", p.screen());
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {text:?}: {}",
+            p.screen()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -51,7 +55,14 @@ fn run(url: &str, data: &std::path::Path, keys_per_second: f64) {
     std::fs::create_dir_all(&home).expect("home");
     let stats = home.join("frames.txt");
     let mut p = pty::spawn_env(
-        &["--endpoint-url", url, "--region", "us-east-1", "--model", MODEL],
+        &[
+            "--endpoint-url",
+            url,
+            "--region",
+            "us-east-1",
+            "--model",
+            MODEL,
+        ],
         &home,
         40,
         120,
@@ -60,7 +71,9 @@ fn run(url: &str, data: &std::path::Path, keys_per_second: f64) {
     .expect("spawn");
     wait_for(&p, "F1 help");
     // A conversation on screen, so frames draw real content.
-    p.writer.write_all(b"Explain ownership in Rust [[tokens:400]]\r").expect("type");
+    p.writer
+        .write_all(b"Explain ownership in Rust [[tokens:400]]\r")
+        .expect("type");
     p.writer.flush().expect("flush");
     wait_for(&p, "Let me know");
     std::thread::sleep(Duration::from_millis(800));
@@ -115,10 +128,15 @@ fn main() {
         ..Settings::default()
     };
     let ep = runtime
-        .block_on(LocalEndpoint::start("127.0.0.1:0".parse().expect("addr"), settings))
+        .block_on(LocalEndpoint::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            settings,
+        ))
         .expect("endpoint");
     let url = ep.url();
-    println!("| typing | frames | frames with a count in flight | p50 frame | p99 frame | max frame | CountTokens calls for the sentence |");
+    println!(
+        "| typing | frames | frames with a count in flight | p50 frame | p99 frame | max frame | CountTokens calls for the sentence |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for speed in [10.0, 30.0] {
         run(&url, &data, speed);

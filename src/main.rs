@@ -66,6 +66,14 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),
         None => std::env::current_dir().context("finding the current directory")?,
     };
+    // The prices live as long as the app; built once, with the config's overrides.
+    let prices: &'static bedrock_tui::pricing::Prices = if config.prices.is_empty() {
+        bedrock_tui::pricing::Prices::builtin()
+    } else {
+        Box::leak(Box::new(
+            bedrock_tui::pricing::Prices::builtin().with_overrides(&config.prices),
+        ))
+    };
     bedrock_tui::logging::to_file()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let opts = bedrock_tui::tui::Options {
@@ -77,7 +85,7 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         keys: config.keys,
         theme,
         export_dir,
-        prices: bedrock_tui::pricing::Prices::builtin(),
+        prices,
     };
     runtime.block_on(bedrock_tui::tui::run(opts))
 }

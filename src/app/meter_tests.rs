@@ -45,7 +45,14 @@ fn typing_is_debounced_and_only_the_last_count_is_asked_for() {
     assert!(update(&mut app, Msg::CountDue(r1)).is_empty());
     assert!(update(&mut app, Msg::CountDue(r2)).is_empty());
     let effects = update(&mut app, Msg::CountDue(r3));
-    let [Effect::CountTokens { request, turn, with_draft }] = effects.as_slice() else {
+    let [
+        Effect::CountTokens {
+            request,
+            turn,
+            with_draft,
+        },
+    ] = effects.as_slice()
+    else {
         panic!("expected one CountTokens, got {effects:?}");
     };
     assert_eq!(*request, r3);
@@ -54,18 +61,45 @@ fn typing_is_debounced_and_only_the_last_count_is_asked_for() {
     assert_eq!(turn.messages, vec![Message::user("How do I")]);
 
     // A late answer to an older count is dropped; the current one lands.
-    update(&mut app, Msg::Counted { request: r2, result: Ok(count(2)) });
+    update(
+        &mut app,
+        Msg::Counted {
+            request: r2,
+            result: Ok(count(2)),
+        },
+    );
     assert_eq!(app.meter.next, NextTurn::Counting(None));
-    update(&mut app, Msg::Counted { request: r3, result: Ok(count(11)) });
+    update(
+        &mut app,
+        Msg::Counted {
+            request: r3,
+            result: Ok(count(11)),
+        },
+    );
     assert_eq!(app.meter.next, NextTurn::Counted(count(11)));
 
     // While the next count is made, the last one stays on show.
-    let r4 = scheduled(&update(&mut app, Msg::DraftChanged("How do I sort?".into())));
+    let r4 = scheduled(&update(
+        &mut app,
+        Msg::DraftChanged("How do I sort?".into()),
+    ));
     assert_eq!(app.meter.next, NextTurn::Counting(Some(count(11))));
     assert_eq!(app.meter.next.shown(), Some(count(11)));
-    update(&mut app, Msg::Counted { request: r4, result: Err("ThrottlingException".into()) });
-    assert_eq!(app.meter.next, NextTurn::Failed("ThrottlingException".into()));
-    assert_eq!(app.notice, None, "a failed count is not a conversation error");
+    update(
+        &mut app,
+        Msg::Counted {
+            request: r4,
+            result: Err("ThrottlingException".into()),
+        },
+    );
+    assert_eq!(
+        app.meter.next,
+        NextTurn::Failed("ThrottlingException".into())
+    );
+    assert_eq!(
+        app.notice, None,
+        "a failed count is not a conversation error"
+    );
     assert!(app.entries.is_empty());
 }
 
@@ -73,10 +107,12 @@ fn typing_is_debounced_and_only_the_last_count_is_asked_for() {
 fn the_count_covers_history_system_and_draft_and_slash_commands_are_not_counted() {
     let mut app = App::new(HAIKU);
     app.system = Some("Be brief.".into());
-    app.entries.push(Entry::new(Message::user("Hi"), EntryState::Done));
+    app.entries
+        .push(Entry::new(Message::user("Hi"), EntryState::Done));
     let mut answer = Message::user("Hello!");
     answer.role = crate::conversation::Role::Assistant;
-    app.entries.push(Entry::new(answer.clone(), EntryState::Done));
+    app.entries
+        .push(Entry::new(answer.clone(), EntryState::Done));
 
     let r = scheduled(&update(&mut app, Msg::DraftChanged("Tell me more".into())));
     let effects = update(&mut app, Msg::CountDue(r));
@@ -86,12 +122,21 @@ fn the_count_covers_history_system_and_draft_and_slash_commands_are_not_counted(
     assert_eq!(turn.system.as_deref(), Some("Be brief."));
     assert_eq!(
         turn.messages,
-        vec![Message::user("Hi"), answer.clone(), Message::user("Tell me more")]
+        vec![
+            Message::user("Hi"),
+            answer.clone(),
+            Message::user("Tell me more")
+        ]
     );
 
     let r = scheduled(&update(&mut app, Msg::DraftChanged("/model nova".into())));
     let effects = update(&mut app, Msg::CountDue(r));
-    let [Effect::CountTokens { turn, with_draft, .. }] = effects.as_slice() else {
+    let [
+        Effect::CountTokens {
+            turn, with_draft, ..
+        },
+    ] = effects.as_slice()
+    else {
         panic!("{effects:?}");
     };
     assert!(!with_draft);
@@ -112,7 +157,10 @@ fn a_finished_turn_a_model_switch_and_a_new_conversation_recount() {
         other => panic!("{other:?}"),
     };
     scheduled(&update(&mut app, Msg::TurnDone { id }));
-    scheduled(&update(&mut app, Msg::SwitchModel("amazon.nova-pro-v1:0".into())));
+    scheduled(&update(
+        &mut app,
+        Msg::SwitchModel("amazon.nova-pro-v1:0".into()),
+    ));
     scheduled(&update(&mut app, Msg::Submit("/new".into())));
 }
 

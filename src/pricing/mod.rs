@@ -262,7 +262,9 @@ pub fn format_usd(v: f64) -> String {
     if a == 0.0 {
         return "$0.00".into();
     }
-    if a >= 0.01 {
+    // Cents from a dollar up; below that two significant digits, so that a range
+    // such as $0.046–$0.051 does not read as $0.05–$0.05.
+    if a >= 1.0 {
         return format!("{sign}${a:.2}");
     }
     const MAX_DECIMALS: i32 = 8;

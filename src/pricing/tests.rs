@@ -300,7 +300,9 @@ fn turn_range_spans_zero_to_max_output() {
 fn usd_formatting() {
     assert_eq!(format_usd(1.234), "$1.23");
     assert_eq!(format_usd(12.0), "$12.00");
-    assert_eq!(format_usd(0.01), "$0.01");
+    assert_eq!(format_usd(0.01), "$0.010");
+    assert_eq!(format_usd(0.04625), "$0.046");
+    assert_eq!(format_usd(0.5), "$0.50");
     assert_eq!(format_usd(0.0042), "$0.0042");
     assert_eq!(format_usd(0.00012345), "$0.00012");
     assert_eq!(format_usd(0.0), "$0.00");

@@ -31,9 +31,13 @@ impl FrameStats {
         for (took, counting) in &self.frames {
             out.push_str(&format!("{} {}\n", took.as_micros(), u8::from(*counting)));
         }
-        let written = std::fs::File::create(&self.path).and_then(|mut f| f.write_all(out.as_bytes()));
+        let written =
+            std::fs::File::create(&self.path).and_then(|mut f| f.write_all(out.as_bytes()));
         if let Err(e) = written {
-            tracing::warn!("could not write frame stats to {}: {e}", self.path.display());
+            tracing::warn!(
+                "could not write frame stats to {}: {e}",
+                self.path.display()
+            );
         }
     }
 }

@@ -17,8 +17,8 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
-use crate::app::state::Link;
 use crate::app::meter::{Count, Timing};
+use crate::app::state::Link;
 use crate::app::{App, Effect, Msg, TurnId, update};
 use crate::bedrock::{self, ConnectOptions, Connection, Endpoint};
 use crate::conversation::Inference;

@@ -156,7 +156,12 @@ impl MeterView {
 
     pub fn totals(&mut self, app: &App, prices: &Prices) -> &Totals {
         let last = app.entries.last().map_or(0, |e| e.revision);
-        let key = (app.epoch, app.entries.len(), last, app.link.region().to_owned());
+        let key = (
+            app.epoch,
+            app.entries.len(),
+            last,
+            app.link.region().to_owned(),
+        );
         if self.key.as_ref() != Some(&key) {
             self.totals = Totals::of(app, prices);
             self.key = Some(key);
@@ -268,7 +273,11 @@ impl MeterView {
             lines.push(row(
                 "last turn",
                 vec![Span::styled(
-                    format!("in {} · out {}", thousands(u64::from(u.input)), thousands(u64::from(u.output))),
+                    format!(
+                        "in {} · out {}",
+                        thousands(u64::from(u.input)),
+                        thousands(u64::from(u.output))
+                    ),
                     value,
                 )],
             ));
@@ -338,7 +347,10 @@ impl MeterView {
             for (m, t) in &totals.models {
                 let usd = match t.usd {
                     Some(v) => format_usd(v),
-                    None => format!("{} tok", thousands(u64::from(t.usage.input + t.usage.output))),
+                    None => format!(
+                        "{} tok",
+                        thousands(u64::from(t.usage.input + t.usage.output))
+                    ),
                 };
                 let name_w = width.saturating_sub(usd.chars().count() + 2).max(4);
                 let mut name: String = super::history::model_name(m).chars().take(name_w).collect();

@@ -97,7 +97,8 @@ impl View {
                 Layout::vertical([Constraint::Length(session::HEIGHT), Constraint::Min(4)])
                     .areas(side);
             session::render(app, top, frame.buffer_mut());
-            self.meter.render(app, self.prices, bottom, frame.buffer_mut());
+            self.meter
+                .render(app, self.prices, bottom, frame.buffer_mut());
             left
         } else {
             main
@@ -110,7 +111,10 @@ impl View {
         self.composer.render(composer, frame.buffer_mut());
         if !side {
             let line = self.meter.compact(app, self.prices);
-            let top = Rect { height: 1, ..composer };
+            let top = Rect {
+                height: 1,
+                ..composer
+            };
             Paragraph::new(line).render(top, frame.buffer_mut());
         }
         status::render(app, &self.keys, status, frame.buffer_mut());
