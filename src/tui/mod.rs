@@ -205,7 +205,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             terminal.draw(|f| view.draw(f, &app))?;
             execute!(std::io::stdout(), terminal::EndSynchronizedUpdate)?;
             if let Some(stats) = frame_stats.as_mut() {
-                stats.record(drawing.elapsed(), app.meter.next.in_flight());
+                stats.record(drawing, drawing.elapsed(), app.meter.next.in_flight());
             }
             dirty = false;
             next_frame = tokio::time::Instant::now() + FRAME;

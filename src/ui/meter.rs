@@ -88,7 +88,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -297,7 +297,11 @@ impl MeterView {
             }];
             if let Some(t) = e.timing {
                 if let Some(ms) = t.service_ms.filter(|ms| *ms > 0) {
-                    facts.push(format!("{:.1} s", ms as f64 / 1000.0));
+                    facts.push(if ms < 1000 {
+                        format!("{ms} ms")
+                    } else {
+                        format!("{:.1} s", ms as f64 / 1000.0)
+                    });
                 }
                 let mut speed = Vec::new();
                 if let Some(f) = t.first_token_ms {

@@ -60,22 +60,8 @@ async fn ask_switch_model_cancel_and_quit() {
     let s = tui.wait_for("[stopped]").await;
     assert!(s.contains("partial text is kept"), "{s}");
 
-    tui.keys("\x03"); // Ctrl+C
-    let home = tui.home.clone();
-    let status = tui.exit_status().await;
-    assert!(status.success(), "{status:?}");
-
     // The conversation comes back with --continue, model and all.
-    let mut again = Tui::start(
-        &[
-            "--endpoint-url",
-            &url,
-            "--region",
-            "us-east-1",
-            "--continue",
-        ],
-        Some(home),
-    );
+    let mut again = tui.quit_and_resume(&url).await;
     let s = again.wait_for("Continuing").await;
     assert!(s.contains("Write at length"), "{s}");
     assert!(s.contains("[stopped]"), "the stopped answer is kept: {s}");

@@ -3,6 +3,7 @@
 
 mod chat;
 mod history;
+mod meter;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -92,6 +93,19 @@ impl Tui {
         self.keys(text);
         tokio::time::sleep(Duration::from_millis(50)).await;
         self.keys("\r");
+    }
+
+    /// Quits with Ctrl+C (which must succeed) and starts again on the same home with
+    /// `--continue`, against `url`.
+    pub async fn quit_and_resume(mut self, url: &str) -> Tui {
+        self.keys("\x03");
+        let home = self.home.clone();
+        let status = self.exit_status().await;
+        assert!(status.success(), "{status:?}");
+        Tui::start(
+            &["--endpoint-url", url, "--region", "us-east-1", "--continue"],
+            Some(home),
+        )
     }
 
     pub async fn exit_status(mut self) -> portable_pty::ExitStatus {
