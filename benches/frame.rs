@@ -4,17 +4,24 @@
 //! Each frame is what the app draws at 60 frames a second: the streaming answer grows
 //! by the ~67 tokens (about 270 characters of markdown) that arrive in 1/60 s, with a
 //! paragraph break every few frames, and the whole screen is drawn into a ratatui
-//! TestBackend.
+//! TestBackend. Every answer carries usage from one of three models, so the side
+//! column's meter has per-model totals to keep.
 
 use std::time::{Duration, Instant};
 
 use bedrock_tui::app::{App, Entry, EntryState, TurnId};
-use bedrock_tui::conversation::{Block, Message, Role};
+use bedrock_tui::conversation::{Block, Message, Role, Usage};
 use bedrock_tui::ui::View;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const FRAMES: usize = 600;
+/// The answers alternate between models, as a conversation that switched would.
+const MODELS: [&str; 3] = [
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "us.amazon.nova-pro-v1:0",
+    "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+];
 const CHUNK: &str = "Streaming **markdown** with `code`, a [link](https://example.com) and plain words that wrap across the width of the pane. ";
 /// Model answers come in paragraphs; this one ends one every few frames.
 const PARAGRAPH_EVERY: usize = 4;
@@ -33,14 +40,23 @@ fn conversation(n: usize) -> App {
         } else {
             (Role::Assistant, answer(i))
         };
-        app.entries.push(Entry::new(
+        let mut e = Entry::new(
             Message {
                 role,
                 blocks: vec![Block::Text(text)],
-                model: None,
+                model: (role == Role::Assistant).then(|| MODELS[i % MODELS.len()].to_owned()),
             },
             EntryState::Done,
-        ));
+        );
+        // Answers carry usage, so the meter has totals to keep per model.
+        if role == Role::Assistant {
+            e.usage = Some(Usage {
+                input: 40 * i as u32,
+                output: 120,
+                ..Usage::default()
+            });
+        }
+        app.entries.push(e);
     }
     app.entries.push(Entry::new(
         Message {

@@ -80,7 +80,7 @@ impl Totals {
 /// Lays the meter out; keeps the totals until the conversation changes.
 #[derive(Default)]
 pub struct MeterView {
-    key: Option<(u64, usize, u64, String)>,
+    key: Option<(u64, usize, Option<Usage>, String)>,
     totals: Totals,
 }
 
@@ -155,7 +155,10 @@ impl MeterView {
     }
 
     pub fn totals(&mut self, app: &App, prices: &Prices) -> &Totals {
-        let last = app.entries.last().map_or(0, |e| e.revision);
+        // Only the newest entry's usage changes in place (when its answer ends); any
+        // other change adds or removes entries, or starts a new epoch. A streaming
+        // answer therefore costs no recount per frame.
+        let last = app.entries.last().and_then(|e| e.usage);
         let key = (
             app.epoch,
             app.entries.len(),
