@@ -380,3 +380,64 @@ impl MeterView {
             .render(area, buf);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::Link;
+    use crate::app::{Entry, EntryState};
+    use crate::conversation::{Block, Message};
+
+    fn answer(model: &str, usage: Usage) -> Entry {
+        let mut e = Entry::new(
+            Message {
+                role: Role::Assistant,
+                blocks: vec![Block::Text("ok".into())],
+                model: Some(model.into()),
+            },
+            EntryState::Done,
+        );
+        e.usage = Some(usage);
+        e
+    }
+
+    #[test]
+    fn totals_price_each_answer_at_its_route_cache_tokens_included() {
+        let sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let mut app = App::new(format!("us.{sonnet}"));
+        app.link = Link::Aws {
+            region: "us-east-1".into(),
+            profile: None,
+        };
+        let u = Usage {
+            input: 1_000,
+            output: 2_000,
+            cache_read: 10_000,
+            cache_write: 4_000,
+        };
+        app.entries
+            .push(Entry::new(Message::user("q"), EntryState::Done));
+        app.entries.push(answer(&format!("us.{sonnet}"), u));
+        app.entries
+            .push(Entry::new(Message::user("q"), EntryState::Done));
+        app.entries.push(answer(&format!("global.{sonnet}"), u));
+        let t = Totals::of(&app, Prices::builtin());
+        // Per million: the US profile 3.30 in, 16.50 out, 0.33 cache read, 4.125 cache
+        // write (5 minutes); global. 10% less.
+        let us = (1_000.0 * 3.3 + 2_000.0 * 16.5 + 10_000.0 * 0.33 + 4_000.0 * 4.125) / 1e6;
+        let global = (1_000.0 * 3.0 + 2_000.0 * 15.0 + 10_000.0 * 0.3 + 4_000.0 * 3.75) / 1e6;
+        assert_eq!(t.models.len(), 2);
+        assert!((t.models[0].1.usd.unwrap() - us).abs() < 1e-12, "{t:?}");
+        assert!((t.models[1].1.usd.unwrap() - global).abs() < 1e-12, "{t:?}");
+        assert!((t.usd().unwrap() - (us + global)).abs() < 1e-12);
+        assert_eq!(t.turns(), 2);
+
+        // One answer of a model without a price makes the total unknown, not smaller.
+        app.entries
+            .push(answer("arn:aws:bedrock:us-east-1:1:custom-model/x", u));
+        let t = Totals::of(&app, Prices::builtin());
+        assert_eq!(t.usd(), None);
+        assert_eq!(t.models[2].1.usd, None);
+        assert_eq!(t.models[2].1.usage, u);
+    }
+}
