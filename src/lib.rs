@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod count;
+pub mod guardrail;
 pub mod keymap;
 pub mod local;
 pub mod logging;
