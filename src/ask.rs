@@ -141,6 +141,7 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
             temperature: args.temperature.or(config.inference.temperature),
             ..config.inference
         },
+        guardrail: None,
     };
     let mut text = String::new();
     let mut stop: Option<StopReason> = None;

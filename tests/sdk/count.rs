@@ -31,6 +31,7 @@ fn turn(model_id: &str) -> TurnRequest {
         system: Some(SYSTEM.into()),
         messages: history(),
         inference: Inference::default(),
+        guardrail: None,
     }
 }
 
