@@ -10,6 +10,7 @@ pub mod config;
 pub mod conversation;
 pub mod count;
 pub mod guardrail;
+pub mod guardrail_cmd;
 pub mod keymap;
 pub mod local;
 pub mod logging;
