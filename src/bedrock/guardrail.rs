@@ -78,17 +78,30 @@ where
     E: ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
 {
-    if err.code() == Some("ResourceNotFoundException")
-        && err
-            .message()
-            .is_some_and(|m| m.to_ascii_lowercase().contains("guardrail"))
-    {
+    if names_missing_guardrail(err) {
         return BedrockError::GuardrailNotFound {
             id: choice.id.clone(),
             version: choice.version.clone(),
         };
     }
     BedrockError::from_sdk_action(err, APPLY_ACTION, profile)
+}
+
+/// Whether the error says the guardrail does not exist: ApplyGuardrail answers
+/// ResourceNotFoundException, a guarded Converse a ValidationException naming it.
+pub(super) fn names_missing_guardrail<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    let message = err.message().unwrap_or_default().to_ascii_lowercase();
+    match err.code() {
+        Some("ResourceNotFoundException") => message.contains("guardrail"),
+        Some("ValidationException") => {
+            message.contains("guardrail identifier or version")
+                && message.contains("does not exist")
+        }
+        _ => false,
+    }
 }
 
 /// The `guardrailConfig` of a streamed turn.

@@ -318,13 +318,10 @@ where
     E: aws_sdk_bedrockruntime::error::ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
 {
-    match (
-        &req.guardrail,
-        BedrockError::from_sdk(err, &req.model_id, profile),
-    ) {
-        (Some(choice), BedrockError::Other { code, .. }) if code == "ResourceNotFoundException" => {
+    match &req.guardrail {
+        Some(choice) if guardrail::names_missing_guardrail(err) => {
             guardrail::error(err, choice, profile)
         }
-        (_, e) => e,
+        _ => BedrockError::from_sdk(err, &req.model_id, profile),
     }
 }

@@ -35,7 +35,7 @@ fn turn(model_id: &str) -> TurnRequest {
     }
 }
 
-async fn connection(ep: &LocalEndpoint) -> bedrock::Connection {
+pub async fn connection(ep: &LocalEndpoint) -> bedrock::Connection {
     bedrock::connect(&ConnectOptions {
         endpoint_url: Some(ep.url()),
         region: Some("us-east-1".into()),
