@@ -38,9 +38,10 @@ pub enum SourceArg {
 
 #[derive(Debug, Args)]
 pub struct Apply {
-    /// Guardrail id or ARN, optionally with `:VERSION`.
+    /// Guardrail id or ARN, optionally with `:VERSION` [default: the config's
+    /// `guardrail`].
     #[arg(long)]
-    pub id: String,
+    pub id: Option<String>,
     /// Guardrail version: DRAFT or a number [default: DRAFT, or the one in --id].
     #[arg(long)]
     pub version: Option<String>,
@@ -63,13 +64,22 @@ pub struct Apply {
 }
 
 impl Apply {
-    /// The guardrail these options name.
-    pub fn choice(&self) -> anyhow::Result<GuardrailChoice> {
-        let mut choice =
-            GuardrailChoice::parse(&self.id).map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+    /// The guardrail these options name, else the config's default one.
+    pub fn choice(&self, config: &crate::config::Config) -> anyhow::Result<GuardrailChoice> {
+        let mut choice = match (&self.id, config.default_guardrail()) {
+            (Some(id), _) => {
+                GuardrailChoice::parse(id).map_err(|e| anyhow::anyhow!("--id: {e}"))?
+            }
+            (None, Some(c)) => c.clone(),
+            (None, None) => anyhow::bail!(
+                "no guardrail given: pass --id ID[:VERSION], or name one with `guardrail` in the config"
+            ),
+        };
         if let Some(v) = &self.version {
-            choice = GuardrailChoice::new(&choice.id, v)
-                .map_err(|e| anyhow::anyhow!("--version: {e}"))?;
+            // Checked as a version of this id; the rest of the choice stays.
+            choice.version = GuardrailChoice::new(&choice.id, v)
+                .map_err(|e| anyhow::anyhow!("--version: {e}"))?
+                .version;
         }
         Ok(choice)
     }
@@ -78,7 +88,7 @@ impl Apply {
 /// Runs the command; `Ok(true)` when the guardrail intervened.
 pub async fn run(args: Guardrail, config: crate::config::Config) -> anyhow::Result<bool> {
     let GuardrailCommand::Apply(args) = args.command;
-    let choice = args.choice()?;
+    let choice = args.choice(&config)?;
     let text = crate::ask::prompt_text(args.text.as_deref())?;
     let conn = crate::ask::connect(&args.connect, &config).await?;
     let source = match args.source {

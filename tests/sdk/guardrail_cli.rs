@@ -200,14 +200,44 @@ async fn the_cli_exit_code_says_whether_the_guardrail_intervened() {
         "{err}"
     );
 
+    let (code, _, err) =
+        apply_cli(&ep, &["--id", "demo", "hi [[fault:access-denied]]"], None).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("must allow bedrock:ApplyGuardrail"), "{err}");
+
     let (code, _, err) = apply_cli(&ep, &["--id", "Demo", CLEAN], None).await;
     assert_eq!(code, 1);
     assert!(err.contains("is not a guardrail identifier"), "{err}");
     let (code, _, err) = apply_cli(&ep, &["--id", "demo", "--version", "draft", CLEAN], None).await;
     assert_eq!(code, 1);
     assert!(err.contains("is not a guardrail version"), "{err}");
+    let (code, _, err) = apply_cli(&ep, &[CLEAN], None).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("no guardrail given"), "{err}");
     let (code, _, err) = apply_cli(&ep, &["--id", "demo", "  "], None).await;
     assert_eq!(code, 1, "{err}");
+}
+
+#[tokio::test]
+async fn the_cli_takes_the_config_default_guardrail() {
+    let ep = endpoint().await;
+    let dir = std::env::temp_dir().join(format!("bedrock-tui-guardrail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        "guardrail = \"demo-v1\"\n[[guardrails]]\nid = \"demo\"\nversion = \"1\"\nlabel = \"demo-v1\"\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_string_lossy().into_owned();
+    let (code, out, err) = apply_cli(&ep, &["--config", &cfg, SSN], None).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("pii US_SOCIAL_SECURITY_NUMBER"), "{out}");
+    // A version the demo guardrail does not have proves the config's id is used.
+    let (code, _, err) = apply_cli(&ep, &["--config", &cfg, "--version", "9", SSN], None).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Guardrail demo version 9 not found."), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
