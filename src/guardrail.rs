@@ -269,6 +269,24 @@ policy!(
     AutomatedReasoningPolicy { findings: serde_json::Value }
 );
 
+/// Which guardrail produced an assessment, and where its use came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedGuardrail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_arn: Option<String>,
+    /// REQUEST, ACCOUNT_ENFORCED or ORGANIZATION_ENFORCED.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrail_origin: Vec<String>,
+    /// SELF or CROSS_ACCOUNT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_ownership: Option<String>,
+}
+
 /// What one guardrail found in one screened text, policy by policy, in the shape of
 /// the service's GuardrailAssessment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -288,6 +306,8 @@ pub struct Assessment {
     pub automated_reasoning_policy: Option<AutomatedReasoningPolicy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation_metrics: Option<Metrics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_guardrail_details: Option<AppliedGuardrail>,
 }
 
 /// A finding acted when the service marks it detected, or, for services that leave

@@ -7,10 +7,10 @@ use serde_json::json;
 
 use super::{BedrockError, Connection};
 use crate::guardrail::{
-    ApplyResult, Assessment, AutomatedReasoningPolicy, ContentFilter, ContentPolicy,
-    ContextualGroundingPolicy, Coverage, GroundingFilter, GuardrailChoice, GuardrailUsage, Metrics,
-    OutputText, PiiEntity, RegexMatch, SensitiveInformationPolicy, Source, StreamMode,
-    TextCoverage, Topic, TopicPolicy, Trace, TraceMode, Word, WordPolicy,
+    AppliedGuardrail, ApplyResult, Assessment, AutomatedReasoningPolicy, ContentFilter,
+    ContentPolicy, ContextualGroundingPolicy, Coverage, GroundingFilter, GuardrailChoice,
+    GuardrailUsage, Metrics, OutputText, PiiEntity, RegexMatch, SensitiveInformationPolicy, Source,
+    StreamMode, TextCoverage, Topic, TopicPolicy, Trace, TraceMode, Word, WordPolicy,
 };
 
 /// The IAM action ApplyGuardrail, and a guarded turn on its guardrail, need.
@@ -242,6 +242,17 @@ pub fn assessment(a: &sdk::GuardrailAssessment) -> Assessment {
             guardrail_processing_latency: m.guardrail_processing_latency(),
             usage: m.usage().map(usage),
             guardrail_coverage: m.guardrail_coverage().map(coverage),
+        }),
+        applied_guardrail_details: a.applied_guardrail_details().map(|d| AppliedGuardrail {
+            guardrail_id: d.guardrail_id().map(str::to_owned),
+            guardrail_version: d.guardrail_version().map(str::to_owned),
+            guardrail_arn: d.guardrail_arn().map(str::to_owned),
+            guardrail_origin: d
+                .guardrail_origin()
+                .iter()
+                .map(|o| o.as_str().to_owned())
+                .collect(),
+            guardrail_ownership: d.guardrail_ownership().map(|o| o.as_str().to_owned()),
         }),
     }
 }
