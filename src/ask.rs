@@ -76,14 +76,7 @@ impl OneShot {
             .clone()
             .or(config.model.clone())
             .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
-        let conn =
-            bedrock::connect(&config.connect_options(connect.options(Some(Pacing::OFF)))).await?;
-        if let Endpoint::Local {
-            reason: Some(r), ..
-        } = &conn.endpoint
-        {
-            eprintln!("bedrock-tui: using the local endpoint: {r}");
-        }
+        let conn = self::connect(connect, config).await?;
         let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);
         Ok(OneShot {
             prompt,
@@ -109,7 +102,25 @@ pub struct Ask {
     pub connect: ConnectArgs,
 }
 
-fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
+/// The connection of a one-shot command, saying on stderr when it fell back to the
+/// local endpoint.
+pub(crate) async fn connect(
+    connect: &ConnectArgs,
+    config: &crate::config::Config,
+) -> anyhow::Result<bedrock::Connection> {
+    let conn =
+        bedrock::connect(&config.connect_options(connect.options(Some(Pacing::OFF)))).await?;
+    if let Endpoint::Local {
+        reason: Some(r), ..
+    } = &conn.endpoint
+    {
+        eprintln!("bedrock-tui: using the local endpoint: {r}");
+    }
+    Ok(conn)
+}
+
+/// The text of a one-shot command: the argument, or standard input for `-` or none.
+pub(crate) fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
     let text = match prompt {
         Some(p) if p != "-" => p.to_owned(),
         _ => {
@@ -141,6 +152,7 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
             temperature: args.temperature.or(config.inference.temperature),
             ..config.inference
         },
+        guardrail: None,
     };
     let mut text = String::new();
     let mut stop: Option<StopReason> = None;

@@ -49,6 +49,8 @@ pub enum Command {
     Ask(crate::ask::Ask),
     /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
     Count(crate::count::Count),
+    /// Check text against a guardrail (ApplyGuardrail).
+    Guardrail(crate::guardrail_cmd::Guardrail),
     /// List the models: the built-in catalog, merged with what the region lists when
     /// credentials allow.
     Models(crate::models::Models),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::conversation::Inference;
+use crate::guardrail::{ChoiceError, DRAFT, GuardrailChoice, StreamMode, TraceMode};
 use crate::keymap::{Action, Chord, Keymap};
 use crate::pricing::PriceOverride;
 
@@ -48,6 +49,10 @@ pub struct Config {
     pub keys: Keymap,
     /// `[prices."ID"]`: prices that win over the built-in ones, by model or profile id.
     pub prices: BTreeMap<String, PriceOverride>,
+    /// `[[guardrails]]`: the guardrails a turn or a check can use.
+    pub guardrails: Vec<GuardrailChoice>,
+    /// `guardrail`: the label or id of the one used by default.
+    pub guardrail: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +71,22 @@ struct Raw {
     keys: BTreeMap<String, Spanned<Keys>>,
     #[serde(default)]
     prices: BTreeMap<String, RawPrice>,
+    #[serde(default)]
+    guardrails: Vec<RawGuardrail>,
+    guardrail: Option<Spanned<String>>,
+}
+
+/// A `[[guardrails]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuardrail {
+    id: Spanned<String>,
+    version: Option<Spanned<String>>,
+    label: Option<String>,
+    #[serde(default)]
+    trace: TraceMode,
+    #[serde(default)]
+    stream: StreamMode,
 }
 
 /// A `[prices."ID"]` table, in USD per million tokens.
@@ -222,6 +243,24 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         })?;
 
     let prices = prices(&raw.prices).map_err(|(span, m)| invalid(Some(span), m))?;
+    let guardrails = guardrails(&raw.guardrails).map_err(|(span, m)| invalid(Some(span), m))?;
+    if let Some(name) = &raw.guardrail
+        && find_guardrail(&guardrails, name.get_ref()).is_none()
+    {
+        let known: Vec<String> = guardrails.iter().map(GuardrailChoice::name).collect();
+        return Err(invalid(
+            Some(name.span()),
+            format!(
+                "guardrail '{}' is not the label or id of a [[guardrails]] entry; entries: {}",
+                name.get_ref(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    }
 
     Ok(Config {
         path: Some(path.to_owned()),
@@ -235,7 +274,48 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         export_dir: raw.export_dir,
         keys,
         prices,
+        guardrails,
+        guardrail: raw.guardrail.map(Spanned::into_inner),
     })
+}
+
+/// The `[[guardrails]]` entries, each id and version checked as the service checks them.
+fn guardrails(raw: &[RawGuardrail]) -> Result<Vec<GuardrailChoice>, (Range<usize>, String)> {
+    raw.iter()
+        .map(|g| {
+            let version = g.version.as_ref();
+            let choice = GuardrailChoice::new(
+                g.id.get_ref(),
+                version.map_or(DRAFT, |v| v.get_ref().as_str()),
+            )
+            .map_err(|e| {
+                let span = match (&e, version) {
+                    (ChoiceError::Version(_), Some(v)) => v.span(),
+                    _ => g.id.span(),
+                };
+                (span, format!("[[guardrails]]: {e}"))
+            })?;
+            Ok(GuardrailChoice {
+                label: g.label.clone(),
+                trace: g.trace,
+                stream: g.stream,
+                ..choice
+            })
+        })
+        .collect()
+}
+
+impl Config {
+    /// The guardrail named by `guardrail`: a label first, else an id.
+    pub fn default_guardrail(&self) -> Option<&GuardrailChoice> {
+        find_guardrail(&self.guardrails, self.guardrail.as_deref()?)
+    }
+}
+
+fn find_guardrail<'a>(list: &'a [GuardrailChoice], name: &str) -> Option<&'a GuardrailChoice> {
+    list.iter()
+        .find(|g| g.label.as_deref() == Some(name))
+        .or_else(|| list.iter().find(|g| g.id == name))
 }
 
 fn prices(
@@ -310,6 +390,13 @@ pub fn example() -> String {
          # system = \"You are a concise assistant.\"\n\
          # theme = \"base16-ocean.dark\"\n\
          # export_dir = \"~/bedrock-exports\"\n\
+         # Guardrails, as a list here or as [[guardrails]] tables: id or ARN; version\n\
+         # DRAFT (the default) or a number; trace \"enabled\" (what acted, the default)\n\
+         # or \"enabled_full\" (every filter); stream \"sync\" (each chunk screened before\n\
+         # it is shown, the default) or \"async\" (shown at once, screened alongside).\n\
+         # guardrails = [{ id = \"abc123def456\", version = \"3\", label = \"strict\", trace = \"enabled_full\", stream = \"sync\" }]\n\
+         # The guardrail turns use by default: the label or id of one of them.\n\
+         # guardrail = \"strict\"\n\
          \n\
          [inference]\n\
          # max_tokens = 2048\n\
@@ -362,6 +449,7 @@ profile = "dev"
 system = "Be brief."
 theme = "Solarized (dark)"
 export_dir = "/tmp/exports"
+guardrail = "strict"
 
 [inference]
 max_tokens = 512
@@ -381,6 +469,16 @@ cache_write = 0.9
 [prices."acme.custom-v1:0"]
 input = 1
 output = 2
+
+[[guardrails]]
+id = "abc123"
+version = "3"
+label = "strict"
+trace = "enabled_full"
+stream = "async"
+
+[[guardrails]]
+id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
 "#,
             Path::new("c.toml"),
         )
@@ -416,13 +514,67 @@ output = 2
         );
         assert_eq!(c.prices["acme.custom-v1:0"].output, 2.0);
         assert_eq!(c.prices.len(), 2);
+        assert_eq!(
+            c.guardrails,
+            vec![
+                GuardrailChoice {
+                    id: "abc123".into(),
+                    version: "3".into(),
+                    label: Some("strict".into()),
+                    trace: TraceMode::EnabledFull,
+                    stream: StreamMode::Async,
+                },
+                GuardrailChoice {
+                    id: "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9".into(),
+                    version: "DRAFT".into(),
+                    label: None,
+                    trace: TraceMode::Enabled,
+                    stream: StreamMode::Sync,
+                },
+            ]
+        );
+        assert_eq!(c.guardrail.as_deref(), Some("strict"));
+        assert_eq!(c.default_guardrail(), c.guardrails.first());
+    }
+
+    #[test]
+    fn bad_guardrails_are_pointed_at() {
+        let e = err("[[guardrails]]\nid = \"ok1\"\nversion = \"draft\"\n");
+        assert!(
+            e.starts_with(
+                "/cfg/config.toml:3:11: [[guardrails]]: 'draft' is not a guardrail version"
+            ),
+            "{e}"
+        );
+        let e = err("[[guardrails]]\nid = \"Bad_Id\"\n");
+        assert!(
+            e.starts_with(
+                "/cfg/config.toml:2:6: [[guardrails]]: 'Bad_Id' is not a guardrail identifier"
+            ),
+            "{e}"
+        );
+        let e = err("[[guardrails]]\nid = \"g1\"\ntrace = \"full\"\n");
+        assert!(e.starts_with("/cfg/config.toml:3:9:"), "{e}");
+        assert!(e.contains("enabled_full"), "{e}");
+        let e = err("guardrail = \"nope\"\n[[guardrails]]\nid = \"g1\"\nlabel = \"dev\"\n");
+        assert_eq!(
+            e,
+            "/cfg/config.toml:1:13: guardrail 'nope' is not the label or id of a [[guardrails]] entry; entries: dev"
+        );
+        // A default named by id works too.
+        let c = parse(
+            "guardrail = \"g1\"\n[[guardrails]]\nid = \"g1\"\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        assert_eq!(c.default_guardrail().map(|g| g.id.as_str()), Some("g1"));
     }
 
     #[test]
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`"
         );
         assert!(
             err("[inference]\nmax_tokens = \"lots\"\n")
@@ -501,6 +653,10 @@ output = 2
         assert_eq!(
             c.prices["us.anthropic.claude-sonnet-4-5-20250929-v1:0"].cache_write,
             Some(4.125)
+        );
+        assert_eq!(
+            c.default_guardrail().map(|g| (g.id.as_str(), g.trace)),
+            Some(("abc123def456", TraceMode::EnabledFull))
         );
     }
 }

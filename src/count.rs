@@ -49,6 +49,7 @@ pub async fn run(args: Count, config: crate::config::Config) -> anyhow::Result<(
         system,
         messages: vec![Message::user(prompt)],
         inference: Inference::default(),
+        guardrail: None,
     };
     let count = bedrock::count_input(&conn, &req)
         .await

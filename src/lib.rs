@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod count;
+pub mod guardrail;
+pub mod guardrail_cmd;
 pub mod keymap;
 pub mod local;
 pub mod logging;

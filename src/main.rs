@@ -22,6 +22,15 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::count::run(args, config))
         }
+        Some(Command::Guardrail(args)) => {
+            let config = bedrock_tui::config::load(cli.config.as_deref())?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            // An intervention is a result, not an error: scripts tell it apart by the code.
+            if runtime.block_on(bedrock_tui::guardrail_cmd::run(args, config))? {
+                std::process::exit(bedrock_tui::guardrail_cmd::EXIT_INTERVENED);
+            }
+            Ok(())
+        }
         Some(Command::Models(args)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::models::run(args))

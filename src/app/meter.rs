@@ -105,6 +105,7 @@ pub fn request(app: &App, draft: Option<&str>) -> TurnRequest {
         system,
         messages,
         inference: app.inference.clone(),
+        guardrail: None,
     }
 }
 

@@ -121,6 +121,7 @@ mod tests {
             system: system.map(str::to_owned),
             messages,
             inference: Inference::default(),
+            guardrail: None,
         }
     }
 

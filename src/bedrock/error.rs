@@ -38,6 +38,10 @@ pub enum BedrockError {
     Unavailable { message: String },
     #[error("The stream broke off: {message}")]
     Stream { message: String },
+    #[error(
+        "Guardrail {id} version {version} not found. Check the id (or ARN) and the version in the Bedrock console (Guardrails), and that it exists in this region."
+    )]
+    GuardrailNotFound { id: String, version: String },
     #[error("{code}: {message}")]
     Other { code: String, message: String },
 }

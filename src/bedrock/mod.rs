@@ -6,6 +6,7 @@ pub mod control;
 mod convert;
 pub mod count;
 mod error;
+pub mod guardrail;
 
 use std::sync::Arc;
 
@@ -183,6 +184,8 @@ pub struct TurnRequest {
     pub system: Option<String>,
     pub messages: Vec<Message>,
     pub inference: Inference,
+    /// The guardrail the turn is screened by, if any.
+    pub guardrail: Option<crate::guardrail::GuardrailChoice>,
 }
 
 /// What a streaming turn reports, in order.
@@ -191,11 +194,19 @@ pub enum TurnEvent {
     Text(String),
     Reasoning(String),
     ReasoningSignature(String),
-    ToolUseStart { id: String, name: String },
+    ToolUseStart {
+        id: String,
+        name: String,
+    },
     ToolUseInput(String),
     BlockStop,
     Stop(StopReason),
-    Metadata { usage: Usage, latency_ms: u64 },
+    Metadata {
+        usage: Usage,
+        latency_ms: u64,
+    },
+    /// The guardrail trace of the turn, from the stream's metadata.
+    Guardrail(crate::guardrail::Trace),
 }
 
 /// The messages and system prompt of a turn as Converse carries them: messages with
@@ -240,16 +251,17 @@ pub async fn stream_turn(
         .model_id(&req.model_id)
         .set_messages(Some(messages))
         .set_system(system)
-        .set_inference_config(convert::inference(&req.inference));
+        .set_inference_config(convert::inference(&req.inference))
+        .set_guardrail_config(req.guardrail.as_ref().map(guardrail::stream_config));
     let mut out = call
         .send()
         .await
-        .map_err(|e| BedrockError::from_sdk(&e, &req.model_id, profile))?;
+        .map_err(|e| turn_error(&e, req, profile))?;
     loop {
         let ev = match out.stream.recv().await {
             Ok(Some(ev)) => ev,
             Ok(None) => return Ok(()),
-            Err(e) => return Err(BedrockError::from_sdk(&e, &req.model_id, profile)),
+            Err(e) => return Err(turn_error(&e, req, profile)),
         };
         match ev {
             ConverseStreamOutput::ContentBlockStart(s) => {
@@ -278,14 +290,38 @@ pub async fn stream_turn(
             ConverseStreamOutput::MessageStop(s) => {
                 emit(TurnEvent::Stop(convert::stop_reason(s.stop_reason())))
             }
-            ConverseStreamOutput::Metadata(m) => emit(TurnEvent::Metadata {
-                usage: m.usage().map(convert::usage).unwrap_or_default(),
-                latency_ms: m
-                    .metrics()
-                    .map(|x| x.latency_ms().max(0) as u64)
-                    .unwrap_or(0),
-            }),
+            ConverseStreamOutput::Metadata(m) => {
+                emit(TurnEvent::Metadata {
+                    usage: m.usage().map(convert::usage).unwrap_or_default(),
+                    latency_ms: m
+                        .metrics()
+                        .map(|x| x.latency_ms().max(0) as u64)
+                        .unwrap_or(0),
+                });
+                if let Some(t) = m.trace().and_then(|t| t.guardrail()) {
+                    emit(TurnEvent::Guardrail(guardrail::trace(t)));
+                }
+            }
             _ => {}
         }
+    }
+}
+
+/// An SDK error of a turn: about its guardrail when the turn has one and the error
+/// names it, else about its model.
+fn turn_error<E, R>(
+    err: &aws_sdk_bedrockruntime::error::SdkError<E, R>,
+    req: &TurnRequest,
+    profile: Option<&str>,
+) -> BedrockError
+where
+    E: aws_sdk_bedrockruntime::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match &req.guardrail {
+        Some(choice) if guardrail::names_missing_guardrail(err) => {
+            guardrail::error(err, choice, profile)
+        }
+        _ => BedrockError::from_sdk(err, &req.model_id, profile),
     }
 }

@@ -41,6 +41,21 @@ def binary() -> Path:
     return path.resolve()
 
 
+def isolated_env(config_home) -> dict:
+    """The environment of a CLI run with no AWS or user configuration of its own."""
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k != "BEDROCK_TUI_CONFIG"
+    }
+    env.update({
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "XDG_CONFIG_HOME": str(config_home),
+    })
+    return env
+
+
 class Server:
     """A running `serve-local` process."""
 

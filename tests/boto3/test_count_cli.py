@@ -3,10 +3,9 @@ what boto3's count_tokens returns for the same Converse request, and a model wit
 CountTokens gets an estimate that says so."""
 
 import json
-import os
 import subprocess
 
-from support import HAIKU45, NOVA_LITE, SONNET45, binary, user
+from support import HAIKU45, NOVA_LITE, SONNET45, binary, isolated_env, user
 
 PROMPT = "How do I reverse a list in Python? Show two ways."
 SYSTEM = "You are a concise assistant for backend engineers."
@@ -14,16 +13,7 @@ SYSTEM = "You are a concise assistant for backend engineers."
 
 def count_cli(endpoint_url, tmp_path, *args):
     """Runs `bedrock-tui count --json` with no AWS or user configuration of its own."""
-    env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith("AWS_") and k != "BEDROCK_TUI_CONFIG"
-    }
-    env.update({
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "XDG_CONFIG_HOME": str(tmp_path),
-    })
+    env = isolated_env(tmp_path)
     out = subprocess.run(
         [str(binary()), "count", "--json", "--endpoint-url", endpoint_url,
          "--region", "us-east-1", *args],

@@ -26,6 +26,7 @@ async fn metadata_usage(url: &str, model: &str, messages: Vec<Message>) -> Usage
         system: None,
         messages,
         inference: Inference::default(),
+        guardrail: None,
     };
     let mut usage = None;
     bedrock::stream_turn(&conn, &req, |e| {

@@ -11,7 +11,8 @@ async fn ask(ep: &LocalEndpoint, args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 /// Runs `bedrock-tui SUBCOMMAND` against `ep` in an environment of its own: no AWS
-/// profile or credentials files, no instance metadata, no user config.
+/// profile or credentials files, no instance metadata, no user config. A subcommand of
+/// several words (`guardrail apply`) is passed as several arguments.
 pub async fn run_command(
     ep: &LocalEndpoint,
     subcommand: &str,
@@ -19,7 +20,7 @@ pub async fn run_command(
     stdin: Option<&str>,
 ) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
-    cmd.arg(subcommand)
+    cmd.args(subcommand.split_whitespace())
         .args(["--endpoint-url", &ep.url(), "--region", "us-east-1"])
         .args(args)
         // No credential chain lookups: no profile files and no instance metadata.

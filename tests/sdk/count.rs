@@ -31,10 +31,11 @@ fn turn(model_id: &str) -> TurnRequest {
         system: Some(SYSTEM.into()),
         messages: history(),
         inference: Inference::default(),
+        guardrail: None,
     }
 }
 
-async fn connection(ep: &LocalEndpoint) -> bedrock::Connection {
+pub async fn connection(ep: &LocalEndpoint) -> bedrock::Connection {
     bedrock::connect(&ConnectOptions {
         endpoint_url: Some(ep.url()),
         region: Some("us-east-1".into()),

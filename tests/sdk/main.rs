@@ -9,6 +9,7 @@ mod converse;
 mod count;
 mod count_tokens;
 mod faults;
+mod guardrail_cli;
 mod guardrails;
 mod jobs;
 mod models;

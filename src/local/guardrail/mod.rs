@@ -12,5 +12,5 @@ mod pii;
 mod report;
 
 pub use apply::apply;
-pub use config::{Guardrail, Registry, Resolved};
+pub use config::{Guardrail, Registry, Resolved, valid_identifier, valid_version};
 pub use flow::{Guard, InputScreen, Verdict};

@@ -1,0 +1,257 @@
+//! `bedrock-tui guardrail apply`: screens a text with ApplyGuardrail and prints what the
+//! guardrail did; the exit code says whether it intervened, for scripts and CI.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::ask::ConnectArgs;
+use crate::guardrail::{ApplyResult, Assessment, GuardrailChoice, Source, shown};
+
+/// Exit code when the guardrail intervened.
+pub const EXIT_INTERVENED: i32 = 2;
+
+#[derive(Debug, Args)]
+pub struct Guardrail {
+    #[command(subcommand)]
+    pub command: GuardrailCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardrailCommand {
+    /// Screen a text with a guardrail (ApplyGuardrail) and print the action, the
+    /// outputs and what each policy found.
+    ///
+    /// Exit codes: 0 when the guardrail did not intervene, 2 when it intervened,
+    /// 1 on any error (bad arguments, unknown guardrail, access denied, ...).
+    /// Needs the IAM permission bedrock:ApplyGuardrail on the guardrail.
+    Apply(Apply),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SourceArg {
+    /// The text is a prompt.
+    Input,
+    /// The text is a model's answer.
+    Output,
+}
+
+#[derive(Debug, Args)]
+pub struct Apply {
+    /// Guardrail id or ARN, optionally with `:VERSION` [default: the config's
+    /// `guardrail`].
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Guardrail version: DRAFT or a number [default: DRAFT, or the one in --id].
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Whether the text is screened as a prompt or as a model's answer.
+    #[arg(long, value_enum, default_value = "input")]
+    pub source: SourceArg,
+    /// List every configured filter, not only those that acted (outputScope FULL).
+    #[arg(long)]
+    pub full: bool,
+    /// Show the sensitive information matched instead of masking it.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print the ApplyGuardrail response as JSON, in the service's shape.
+    #[arg(long)]
+    pub json: bool,
+    /// The text; `-` or nothing reads it from standard input.
+    pub text: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+impl Apply {
+    /// The guardrail these options name, else the config's default one.
+    pub fn choice(&self, config: &crate::config::Config) -> anyhow::Result<GuardrailChoice> {
+        let mut choice = match (&self.id, config.default_guardrail()) {
+            (Some(id), _) => {
+                GuardrailChoice::parse(id).map_err(|e| anyhow::anyhow!("--id: {e}"))?
+            }
+            (None, Some(c)) => c.clone(),
+            (None, None) => anyhow::bail!(
+                "no guardrail given: pass --id ID[:VERSION], or name one with `guardrail` in the config"
+            ),
+        };
+        if let Some(v) = &self.version {
+            // Checked as a version of this id; the rest of the choice stays.
+            choice.version = GuardrailChoice::new(&choice.id, v)
+                .map_err(|e| anyhow::anyhow!("--version: {e}"))?
+                .version;
+        }
+        Ok(choice)
+    }
+}
+
+/// Runs the command; `Ok(true)` when the guardrail intervened.
+pub async fn run(args: Guardrail, config: crate::config::Config) -> anyhow::Result<bool> {
+    let GuardrailCommand::Apply(args) = args.command;
+    let choice = args.choice(&config)?;
+    let text = crate::ask::prompt_text(args.text.as_deref())?;
+    let conn = crate::ask::connect(&args.connect, &config).await?;
+    let source = match args.source {
+        SourceArg::Input => Source::Input,
+        SourceArg::Output => Source::Output,
+    };
+    let result = crate::bedrock::guardrail::apply(&conn, &choice, source, &[text], args.full)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+    } else {
+        write!(out, "{}", report(&result, args.reveal))?;
+    }
+    out.flush()?;
+    Ok(result.intervened())
+}
+
+/// The result as text: the action, the outputs, then one block per assessment.
+pub fn report(r: &ApplyResult, reveal: bool) -> String {
+    let mut s = format!("action: {}\n", r.action);
+    if let Some(reason) = &r.action_reason {
+        s.push_str(&format!("reason: {}\n", crate::sanitize::text(reason)));
+    }
+    for o in &r.outputs {
+        s.push_str(&format!("output: {}\n", crate::sanitize::text(&o.text)));
+    }
+    for (i, a) in r.assessments.iter().enumerate() {
+        let fired = a.policies_that_fired();
+        s.push_str(&format!(
+            "assessment {}: {}\n",
+            i + 1,
+            if fired.is_empty() {
+                "nothing found".to_owned()
+            } else {
+                fired.join(", ")
+            }
+        ));
+        for line in findings(a, reveal) {
+            s.push_str(&format!("  {}\n", crate::sanitize::text(&line)));
+        }
+    }
+    s
+}
+
+/// One line per finding of an assessment, then its metrics.
+pub fn findings(a: &Assessment, reveal: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let detected = |d: Option<bool>| {
+        if d == Some(false) {
+            " (not detected)"
+        } else {
+            ""
+        }
+    };
+    if let Some(p) = &a.topic_policy {
+        for t in &p.topics {
+            out.push(format!(
+                "topic {} ({}): {}{}",
+                t.name,
+                t.kind,
+                t.action,
+                detected(t.detected)
+            ));
+        }
+    }
+    if let Some(p) = &a.content_policy {
+        for f in &p.filters {
+            out.push(format!(
+                "content {} confidence {}{}: {}{}",
+                f.kind,
+                f.confidence,
+                f.filter_strength
+                    .as_ref()
+                    .map(|s| format!(" strength {s}"))
+                    .unwrap_or_default(),
+                f.action,
+                detected(f.detected)
+            ));
+        }
+    }
+    if let Some(p) = &a.word_policy {
+        for w in p.custom_words.iter().chain(&p.managed_word_lists) {
+            let kind = w
+                .kind
+                .as_deref()
+                .map(|k| k.to_lowercase())
+                .unwrap_or("word".into());
+            out.push(format!(
+                "{kind} \"{}\": {}{}",
+                w.matched,
+                w.action,
+                detected(w.detected)
+            ));
+        }
+    }
+    if let Some(p) = &a.sensitive_information_policy {
+        for e in &p.pii_entities {
+            out.push(format!(
+                "pii {} \"{}\": {}{}",
+                e.kind,
+                shown(&e.matched, reveal),
+                e.action,
+                detected(e.detected)
+            ));
+        }
+        for r in &p.regexes {
+            out.push(format!(
+                "regex {} \"{}\"{}: {}{}",
+                r.name.as_deref().unwrap_or("-"),
+                shown(r.matched.as_deref().unwrap_or(""), reveal),
+                r.regex
+                    .as_ref()
+                    .map(|x| format!(" /{x}/"))
+                    .unwrap_or_default(),
+                r.action,
+                detected(r.detected)
+            ));
+        }
+    }
+    if let Some(p) = &a.contextual_grounding_policy {
+        for g in &p.filters {
+            out.push(format!(
+                "grounding {} score {:.2} (threshold {:.2}): {}{}",
+                g.kind,
+                g.score,
+                g.threshold,
+                g.action,
+                detected(g.detected)
+            ));
+        }
+    }
+    if let Some(p) = &a.automated_reasoning_policy {
+        for f in &p.findings {
+            out.push(format!("automated reasoning {f}"));
+        }
+    }
+    if let Some(m) = &a.invocation_metrics {
+        let mut parts = Vec::new();
+        if let Some(ms) = m.guardrail_processing_latency {
+            parts.push(format!("latency {ms} ms"));
+        }
+        if let Some(t) = m.guardrail_coverage.and_then(|c| c.text_characters) {
+            parts.push(format!(
+                "coverage {}/{} characters",
+                t.guarded.unwrap_or(0),
+                t.total.unwrap_or(0)
+            ));
+        }
+        if let Some(u) = m.usage {
+            parts.push(format!(
+                "units: topic {}, content {}, word {}, sensitive information {}, grounding {}",
+                u.topic_policy_units,
+                u.content_policy_units,
+                u.word_policy_units,
+                u.sensitive_information_policy_units,
+                u.contextual_grounding_policy_units
+            ));
+        }
+        if !parts.is_empty() {
+            out.push(parts.join("; "));
+        }
+    }
+    out
+}
