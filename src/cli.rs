@@ -27,6 +27,11 @@ pub struct Cli {
     /// Continue the most recent conversation.
     #[arg(long = "continue", short = 'c')]
     pub continue_last: bool,
+    /// Guardrail every turn is sent with: a `[[guardrails]]` label or id from the
+    /// config, or ID[:VERSION] (version DRAFT when left out) [default: the config's
+    /// `guardrail`].
+    #[arg(long, value_name = "ID[:VERSION]")]
+    pub guardrail: Option<String>,
     /// Code-highlighting theme (`/theme` in the app lists them).
     #[arg(long)]
     pub theme: Option<String>,

@@ -310,6 +310,11 @@ impl Config {
     pub fn default_guardrail(&self) -> Option<&GuardrailChoice> {
         find_guardrail(&self.guardrails, self.guardrail.as_deref()?)
     }
+
+    /// The `[[guardrails]]` entry with label or id `name`.
+    pub fn guardrail_named(&self, name: &str) -> Option<&GuardrailChoice> {
+        find_guardrail(&self.guardrails, name)
+    }
 }
 
 fn find_guardrail<'a>(list: &'a [GuardrailChoice], name: &str) -> Option<&'a GuardrailChoice> {

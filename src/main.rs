@@ -55,6 +55,14 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
     // A config with any error stops the app before the terminal is touched.
     let config = bedrock_tui::config::load(cli.config.as_deref())?;
     let connect = config.connect_options(cli.connect.options(None));
+    let guardrail = match cli.guardrail.as_deref() {
+        Some(spec) => Some(match config.guardrail_named(spec) {
+            Some(g) => g.clone(),
+            None => bedrock_tui::guardrail::GuardrailChoice::parse(spec)
+                .map_err(|e| anyhow::anyhow!("--guardrail: {e}"))?,
+        }),
+        None => config.default_guardrail().cloned(),
+    };
     let model = cli
         .model
         .or(config.model)
@@ -95,6 +103,7 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         theme,
         export_dir,
         prices,
+        guardrail,
     };
     runtime.block_on(bedrock_tui::tui::run(opts))
 }

@@ -80,7 +80,7 @@ impl Timing {
 }
 
 /// The request a turn would send now: the history, the system prompt (inlined for a
-/// model without one), and `draft` as the new question.
+/// model without one), `draft` as the new question, and the guardrail.
 pub fn request(app: &App, draft: Option<&str>) -> TurnRequest {
     let mut messages = app.history();
     if let Some(d) = draft {
@@ -105,7 +105,7 @@ pub fn request(app: &App, draft: Option<&str>) -> TurnRequest {
         system,
         messages,
         inference: app.inference.clone(),
-        guardrail: None,
+        guardrail: app.guardrail.clone(),
     }
 }
 

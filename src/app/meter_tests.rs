@@ -220,3 +220,21 @@ fn timing_and_service_latency_land_on_the_answer() {
     );
     assert_eq!(app.entries[1].timing, Some(t));
 }
+
+#[test]
+fn turns_and_counts_carry_the_chosen_guardrail() {
+    let mut app = App::new(HAIKU);
+    app.guardrail = Some(crate::guardrail::GuardrailChoice::parse("demo:1").unwrap());
+    let effects = update(&mut app, Msg::Submit("Should I buy Apple stock?".into()));
+    let [Effect::StartTurn { request, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let g = request.guardrail.as_ref().unwrap();
+    assert_eq!((g.id.as_str(), g.version.as_str()), ("demo", "1"));
+    let r = scheduled(&update(&mut app, Msg::DraftChanged("more".into())));
+    let effects = update(&mut app, Msg::CountDue(r));
+    let [Effect::CountTokens { turn, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(turn.guardrail, request.guardrail);
+}

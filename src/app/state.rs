@@ -118,6 +118,8 @@ pub struct App {
     /// Why the live list is not there, when fetching it failed.
     pub live_error: Option<String>,
     pub meter: super::meter::Meter,
+    /// The guardrail every turn carries in `guardrailConfig`.
+    pub guardrail: Option<crate::guardrail::GuardrailChoice>,
 }
 
 impl App {

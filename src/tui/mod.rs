@@ -89,6 +89,8 @@ pub struct Options {
     pub export_dir: std::path::PathBuf,
     /// The prices the meter uses: the built-in ones with the config's overrides.
     pub prices: &'static crate::pricing::Prices,
+    /// The guardrail turns are sent with.
+    pub guardrail: Option<crate::guardrail::GuardrailChoice>,
 }
 
 /// Opens the history and, when asked, the most recent conversation in it.
@@ -158,6 +160,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut app = App::new(opts.model);
     app.system = opts.system;
     app.inference = opts.inference;
+    app.guardrail = opts.guardrail;
     if let Some(t) = opts.theme {
         app.theme = t;
     }

@@ -29,7 +29,13 @@ pub fn render(app: &App, keys: &Keymap, area: Rect, buf: &mut Buffer) {
         format!(" {} ", app.model),
         bar.fg(Color::White).add_modifier(Modifier::BOLD),
     );
-    let link = Span::styled(format!("│ {} ", link_label(&app.link)), bar);
+    let link = match &app.guardrail {
+        Some(g) => Span::styled(
+            format!("│ {} │ guardrail {} ", link_label(&app.link), g.name()),
+            bar,
+        ),
+        None => Span::styled(format!("│ {} ", link_label(&app.link)), bar),
+    };
     let mut tail = Vec::new();
     if app.streaming() {
         tail.push(Span::styled(

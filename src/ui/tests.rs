@@ -422,3 +422,12 @@ fn meter_pane() {
     app.entries[3].message.model = Some(app.model.clone());
     insta::assert_snapshot!("meter_unknown_price_120x40", draw(&app, 120, 40));
 }
+
+#[test]
+fn the_status_bar_names_the_guardrail() {
+    let mut app = answered();
+    let mut g = crate::guardrail::GuardrailChoice::parse("demo:1").unwrap();
+    g.label = Some("support-policy".into());
+    app.guardrail = Some(g);
+    insta::assert_snapshot!("guarded_80x24", draw(&app, 80, 24));
+}
