@@ -141,6 +141,12 @@ fn open_history(
     Some(p)
 }
 
+/// The connection once credentials resolved; `None` if they never will (the app is
+/// shutting down).
+async fn connection(mut rx: watch::Receiver<Option<Connection>>) -> Option<Connection> {
+    rx.wait_for(Option::is_some).await.ok()?.clone()
+}
+
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
     let _restore = Restore;
@@ -244,13 +250,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 match effect {
                     Effect::StartTurn { id, request } => {
                         let tx = tx.clone();
-                        let mut conn_rx = conn_rx.clone();
+                        let conn_rx = conn_rx.clone();
                         let handle = tokio::spawn(async move {
-                            let conn = match conn_rx.wait_for(Option::is_some).await {
-                                Ok(c) => c.clone(),
-                                Err(_) => return,
+                            let Some(conn) = connection(conn_rx).await else {
+                                return;
                             };
-                            let Some(conn) = conn else { return };
                             let events = tx.clone();
                             let started = std::time::Instant::now();
                             let mut first_token_ms = None;
@@ -292,13 +296,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             h.abort();
                         }
                         let tx = tx.clone();
-                        let mut conn_rx = conn_rx.clone();
+                        let conn_rx = conn_rx.clone();
                         let handle = tokio::spawn(async move {
-                            let conn = match conn_rx.wait_for(Option::is_some).await {
-                                Ok(c) => c.clone(),
-                                Err(_) => return,
+                            let Some(conn) = connection(conn_rx).await else {
+                                return;
                             };
-                            let Some(conn) = conn else { return };
                             let result = bedrock::count::count_input(&conn, &turn)
                                 .await
                                 .map(|c| Count {
