@@ -312,11 +312,45 @@ pub struct Assessment {
 
 /// A finding acted when the service marks it detected, or, for services that leave
 /// `detected` out, when its action is not NONE.
-fn acted(action: &str, detected: Option<bool>) -> bool {
+pub fn acted(action: &str, detected: Option<bool>) -> bool {
     detected.unwrap_or(action != "NONE")
 }
 
 impl Assessment {
+    /// The action and `detected` flag of every finding except automated reasoning's.
+    fn actions(&self) -> Vec<(&str, Option<bool>)> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.topic_policy {
+            out.extend(p.topics.iter().map(|t| (t.action.as_str(), t.detected)));
+        }
+        if let Some(p) = &self.content_policy {
+            out.extend(p.filters.iter().map(|f| (f.action.as_str(), f.detected)));
+        }
+        if let Some(p) = &self.word_policy {
+            let words = p.custom_words.iter().chain(&p.managed_word_lists);
+            out.extend(words.map(|w| (w.action.as_str(), w.detected)));
+        }
+        if let Some(p) = &self.sensitive_information_policy {
+            out.extend(
+                p.pii_entities
+                    .iter()
+                    .map(|e| (e.action.as_str(), e.detected)),
+            );
+            out.extend(p.regexes.iter().map(|r| (r.action.as_str(), r.detected)));
+        }
+        if let Some(p) = &self.contextual_grounding_policy {
+            out.extend(p.filters.iter().map(|g| (g.action.as_str(), g.detected)));
+        }
+        out
+    }
+
+    /// Whether a finding that acted blocked the text (rather than masking it).
+    pub fn blocked(&self) -> bool {
+        self.actions()
+            .into_iter()
+            .any(|(a, d)| a == "BLOCKED" && acted(a, d))
+    }
+
     /// The policies with at least one finding that acted, in the service's order.
     pub fn policies_that_fired(&self) -> Vec<&'static str> {
         let any = |fired: Option<bool>| fired.unwrap_or(false);
@@ -376,6 +410,9 @@ impl Assessment {
 /// The trace of one guarded turn, from the stream's metadata.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
+    /// The name of the guardrail the turn was sent with (see [`GuardrailChoice::name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<String>,
     /// The prompt's assessments, keyed by guardrail id as the service sends them.
     pub input: Vec<(String, Assessment)>,
     /// The answer's assessments, one per screened chunk or block.
@@ -393,6 +430,34 @@ impl Trace {
             .map(|(_, a)| a)
             .chain(&self.outputs)
             .any(|a| !a.policies_that_fired().is_empty())
+    }
+
+    /// Whether the guardrail blocked the prompt or the answer, so the exchange holds
+    /// the guardrail's message instead of a real answer.
+    pub fn blocked(&self) -> bool {
+        self.input
+            .iter()
+            .map(|(_, a)| a)
+            .chain(&self.outputs)
+            .any(Assessment::blocked)
+    }
+
+    /// The trace as history keeps it: PII and regex matches masked, and without the
+    /// model's replaced output, which is exactly what the guardrail kept off screen.
+    pub fn redacted(&self) -> Trace {
+        let mut t = self.clone();
+        for a in t.input.iter_mut().map(|(_, a)| a).chain(&mut t.outputs) {
+            if let Some(p) = &mut a.sensitive_information_policy {
+                for e in &mut p.pii_entities {
+                    e.matched = mask(&e.matched);
+                }
+                for r in &mut p.regexes {
+                    r.matched = r.matched.as_deref().map(mask);
+                }
+            }
+        }
+        t.model_output.clear();
+        t
     }
 }
 
@@ -551,6 +616,21 @@ mod tests {
         };
         assert!(trace.intervened());
         assert!(!Trace::default().intervened());
+        let stored = Trace {
+            model_output: vec!["call me at 555-0100".into()],
+            ..trace.clone()
+        }
+        .redacted();
+        let pii = &stored.outputs[0]
+            .sensitive_information_policy
+            .as_ref()
+            .unwrap();
+        assert_eq!(pii.pii_entities[0].matched, "1•••••••••9");
+        assert!(stored.model_output.is_empty());
+        assert_eq!(
+            stored.outputs[0].topic_policy,
+            trace.outputs[0].topic_policy
+        );
     }
 
     #[test]

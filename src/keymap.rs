@@ -23,12 +23,18 @@ pub enum Action {
     ScrollDown,
     Bottom,
     Mouse,
+    Trace,
+    TraceExpand,
+    Reveal,
+    Guardrails,
+    CheckDraft,
+    CheckAnswer,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 22] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -43,6 +49,12 @@ impl Action {
         Action::ScrollDown,
         Action::Bottom,
         Action::Mouse,
+        Action::Trace,
+        Action::TraceExpand,
+        Action::Reveal,
+        Action::Guardrails,
+        Action::CheckDraft,
+        Action::CheckAnswer,
         Action::Help,
         Action::Quit,
     ];
@@ -64,6 +76,12 @@ impl Action {
             Action::ScrollDown => "scroll_down",
             Action::Bottom => "bottom",
             Action::Mouse => "mouse",
+            Action::Trace => "trace",
+            Action::TraceExpand => "trace_expand",
+            Action::Reveal => "reveal",
+            Action::Guardrails => "guardrails",
+            Action::CheckDraft => "check_draft",
+            Action::CheckAnswer => "check_answer",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -89,6 +107,18 @@ impl Action {
             Action::Mouse => {
                 "mouse wheel scrolling on/off (off keeps the terminal's text selection)"
             }
+            Action::Trace => {
+                "guardrail trace pane on/off (it follows the answer at the bottom of the view)"
+            }
+            Action::TraceExpand => "trace: every assessment in full, or only what acted",
+            Action::Reveal => "trace: show PII matches in clear, or masked",
+            Action::Guardrails => {
+                "guardrail picker: switch or turn off; t trace mode, s stream mode"
+            }
+            Action::CheckDraft => {
+                "check the draft with the guardrail (ApplyGuardrail, no model call)"
+            }
+            Action::CheckAnswer => "check the answer in the trace pane as model output",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -110,6 +140,12 @@ impl Action {
             Action::ScrollDown => &["shift+down"],
             Action::Bottom => &["ctrl+end"],
             Action::Mouse => &["f2"],
+            Action::Trace => &["f6"],
+            Action::TraceExpand => &["f7"],
+            Action::Reveal => &["alt+v"],
+            Action::Guardrails => &["f8"],
+            Action::CheckDraft => &["ctrl+k"],
+            Action::CheckAnswer => &["alt+k"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],
         }

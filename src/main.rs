@@ -104,6 +104,7 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         export_dir,
         prices,
         guardrail,
+        guardrails: config.guardrails,
     };
     runtime.block_on(bedrock_tui::tui::run(opts))
 }

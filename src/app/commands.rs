@@ -1,5 +1,5 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
-//! `/history`, `/export`, `/theme`, `/help`, `/quit`.
+//! `/history`, `/export`, `/theme`, `/guardrail`, `/help`, `/quit`.
 
 use super::history::{self, Format};
 use super::picker::Picker;
@@ -36,11 +36,12 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "history" => history::open(app),
         "export" => export(app, arg, original),
         "theme" => theme(app, arg, original),
+        "guardrail" | "guard" => super::guard::command(app, arg, original),
         "retry" | "regenerate" => regenerate(app),
         "edit" => edit_last(app),
         _ => {
             app.notice = Some(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }

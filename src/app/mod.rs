@@ -3,6 +3,7 @@
 
 pub mod adapt;
 mod commands;
+pub mod guard;
 pub mod history;
 pub mod meter;
 pub mod picker;
@@ -13,6 +14,8 @@ pub use history::{Format, HistoryKey};
 pub use state::{App, Entry, EntryState, Notice, Overlay, TurnId};
 pub use update::{Effect, Msg, PickerKey, update};
 
+#[cfg(test)]
+mod guard_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]

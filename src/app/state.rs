@@ -26,6 +26,10 @@ pub struct Entry {
     pub usage: Option<Usage>,
     /// How long the answer took, as the client saw it.
     pub timing: Option<super::meter::Timing>,
+    /// The name of the guardrail the turn was sent with.
+    pub guardrail: Option<String>,
+    /// What the guardrail found, from the stream's metadata.
+    pub trace: Option<crate::guardrail::Trace>,
     /// Bumped on every change, so renderers know when their cached lines are stale.
     pub revision: u64,
 }
@@ -38,8 +42,20 @@ impl Entry {
             stop: None,
             usage: None,
             timing: None,
+            guardrail: None,
+            trace: None,
             revision: 0,
         }
+    }
+
+    /// An answer the guardrail replaced with its blocked message: neither it nor its
+    /// question is sent again, or every later turn would be blocked for it too.
+    pub fn blocked(&self) -> bool {
+        self.stop == Some(StopReason::GuardrailIntervened)
+            && self
+                .trace
+                .as_ref()
+                .is_none_or(crate::guardrail::Trace::blocked)
     }
 }
 
@@ -56,6 +72,8 @@ pub enum Overlay {
     Help,
     Picker(super::picker::Picker),
     History(super::history::Browser),
+    /// The guardrail picker; the row selected (0 is "off").
+    Guardrails(usize),
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -120,6 +138,15 @@ pub struct App {
     pub meter: super::meter::Meter,
     /// The guardrail every turn carries in `guardrailConfig`.
     pub guardrail: Option<crate::guardrail::GuardrailChoice>,
+    /// The guardrails of the config, which the guardrail picker offers.
+    pub guardrails: Vec<crate::guardrail::GuardrailChoice>,
+    /// How the trace pane shows the guardrail's findings.
+    pub pane: super::guard::Pane,
+    /// The answer the conversation view is on (the lowest one on screen): the trace
+    /// pane shows its trace and the answer check screens it.
+    pub focus: Option<usize>,
+    /// The last ApplyGuardrail check, shown in the trace pane until the next turn.
+    pub check: Option<super::guard::Check>,
 }
 
 impl App {
@@ -158,19 +185,20 @@ impl App {
     }
 
     /// The messages a turn sends: everything finished or cancelled with content, in
-    /// order. A question whose answer failed stays on screen but is not sent again
-    /// with later questions (Ctrl+R retries it); consecutive messages of one role are
-    /// merged, as the API requires alternating roles.
+    /// order. A question whose answer failed or was blocked by the guardrail stays on
+    /// screen but is not sent again with later questions (Ctrl+R retries it);
+    /// consecutive messages of one role are merged, as the API requires alternating
+    /// roles.
     pub fn history(&self) -> Vec<Message> {
         let mut out: Vec<Message> = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
-            if matches!(e.state, EntryState::Failed(_) | EntryState::Streaming) {
+            if matches!(e.state, EntryState::Failed(_) | EntryState::Streaming) || e.blocked() {
                 continue;
             }
             let answer_failed = self
                 .entries
                 .get(i + 1)
-                .is_some_and(|n| matches!(n.state, EntryState::Failed(_)));
+                .is_some_and(|n| matches!(n.state, EntryState::Failed(_)) || n.blocked());
             if e.message.role == Role::User && answer_failed {
                 continue;
             }

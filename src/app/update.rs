@@ -8,6 +8,7 @@ use crate::conversation::{Block, Message, Role};
 use crate::store::{ConversationId, StoredConversation};
 
 use super::adapt;
+use super::guard::{self, GuardKey};
 use super::history::{self, Format, HistoryKey, Row};
 use super::meter::{self, Count, Timing};
 use super::picker::{self, Picker};
@@ -76,6 +77,25 @@ pub enum Msg {
         id: TurnId,
         timing: Timing,
     },
+    /// The answer the conversation view is on changed (see `App::focus`).
+    Focus(Option<usize>),
+    /// Show or hide the trace pane.
+    ToggleTrace,
+    /// Show every assessment in full, or only what acted.
+    ExpandTrace,
+    /// Show PII matches in clear, or masked.
+    RevealPii,
+    OpenGuardrails,
+    Guardrails(GuardKey),
+    /// Screen the draft with ApplyGuardrail (source INPUT), invoking no model.
+    CheckDraft(String),
+    /// Screen the focused answer with ApplyGuardrail (source OUTPUT).
+    CheckAnswer,
+    /// The answer to `Effect::ApplyGuardrail`.
+    Checked {
+        request: u64,
+        result: Result<crate::guardrail::ApplyResult, String>,
+    },
     Quit,
 }
 
@@ -133,6 +153,13 @@ pub enum Effect {
         format: Format,
         path: Option<String>,
     },
+    /// Screen `text` with ApplyGuardrail; the answer is `Msg::Checked { request, .. }`.
+    ApplyGuardrail {
+        request: u64,
+        guardrail: crate::guardrail::GuardrailChoice,
+        source: crate::guardrail::Source,
+        text: String,
+    },
     Quit,
 }
 
@@ -177,6 +204,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 vec![Effect::CancelTurn(id)]
             }
             None => {
+                if app.overlay == Overlay::None {
+                    app.check = None;
+                }
                 app.overlay = Overlay::None;
                 Vec::new()
             }
@@ -248,6 +278,33 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             meter::timed(idx.map(|i| &mut app.entries[i]), timing);
             Vec::new()
         }
+        Msg::Focus(focus) => {
+            app.focus = focus;
+            Vec::new()
+        }
+        Msg::ToggleTrace => {
+            app.pane.shown = !app.pane.shown;
+            Vec::new()
+        }
+        Msg::ExpandTrace => {
+            app.pane.shown = true;
+            app.pane.expanded = !app.pane.expanded;
+            Vec::new()
+        }
+        Msg::RevealPii => {
+            app.pane.reveal = !app.pane.reveal;
+            app.notice = Some(Notice::Info(if app.pane.reveal {
+                "PII matches are shown in clear in the trace pane (Alt+V masks them again).".into()
+            } else {
+                "PII matches are masked.".into()
+            }));
+            Vec::new()
+        }
+        Msg::OpenGuardrails => guard::open_picker(app),
+        Msg::Guardrails(key) => guard::picker_key(app, key),
+        Msg::CheckDraft(draft) => guard::check_draft(app, draft),
+        Msg::CheckAnswer => guard::check_answer(app),
+        Msg::Checked { request, result } => guard::checked(app, request, result),
         Msg::LiveModels(Err(e)) => {
             app.live_error = Some(e);
             Vec::new()
@@ -320,7 +377,7 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
             e.usage = Some(usage);
             e.timing.get_or_insert_with(Timing::default).service_ms = Some(latency_ms);
         }
-        TurnEvent::Guardrail(_) => {}
+        TurnEvent::Guardrail(trace) => guard::attach(e, trace),
     }
 }
 
@@ -337,6 +394,8 @@ fn start_turn(app: &mut App) -> Vec<Effect> {
         EntryState::Streaming,
     );
     answer.revision = 1;
+    answer.guardrail = request.guardrail.as_ref().map(|g| g.name());
+    app.check = None;
     app.entries.push(answer);
     app.turn = Some((id, app.entries.len() - 1));
     app.scroll = 0;

@@ -141,6 +141,7 @@ pub fn trace(t: &sdk::GuardrailTraceAssessment) -> Trace {
             .collect(),
         action_reason: t.action_reason().map(str::to_owned),
         model_output: t.model_output().to_vec(),
+        guardrail: None,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::store::{ConversationId, MessageState, Store, StoredConversation, Stor
 const CHECKPOINT: Duration = Duration::from_secs(1);
 
 enum Op {
-    Put(StoredMessage, String, Option<String>),
+    Put(Box<StoredMessage>, String, Option<String>),
     Truncate(u32),
     New,
     SetSystem(Option<String>),
@@ -62,6 +62,7 @@ fn stored(seq: usize, e: &Entry) -> StoredMessage {
         stop: e.stop.clone(),
         usage: e.usage,
         error,
+        guardrail: e.trace.clone(),
         created_ms: now,
         updated_ms: now,
     }
@@ -267,9 +268,11 @@ impl Persister {
                 self.saved.resize(i + 1, u64::MAX);
             }
             self.saved[i] = e.revision;
-            let _ = self
-                .tx
-                .send(Op::Put(stored(i, e), app.model.clone(), app.system.clone()));
+            let _ = self.tx.send(Op::Put(
+                Box::new(stored(i, e)),
+                app.model.clone(),
+                app.system.clone(),
+            ));
         }
     }
 }
@@ -291,6 +294,8 @@ pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
             let mut e = Entry::new(m.message.clone(), state);
             e.stop = m.stop.clone();
             e.usage = m.usage;
+            e.guardrail = m.guardrail.as_ref().and_then(|t| t.guardrail.clone());
+            e.trace = m.guardrail.clone();
             e
         })
         .collect()

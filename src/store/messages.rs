@@ -20,6 +20,16 @@ impl Store {
             .usage
             .map(|u| [u.input, u.output, u.cache_read, u.cache_write]);
         let [input, output, cache_read, cache_write] = usage.map_or([None; 4], |u| u.map(Some));
+        let guardrail = msg
+            .guardrail
+            .as_ref()
+            .map(|t| serde_json::to_string(&t.redacted()))
+            .transpose()
+            .map_err(|e| Error::Corrupt {
+                conversation,
+                seq: msg.seq,
+                reason: e.to_string(),
+            })?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -33,15 +43,16 @@ impl Store {
         tx.prepare_cached(
             "INSERT INTO messages (conversation, seq, content, body, model, state, stop_reason,
                  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, error,
-                 created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 created_ms, updated_ms, guardrail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT (conversation, seq) DO UPDATE SET
                  content = excluded.content, body = excluded.body, model = excluded.model,
                  state = excluded.state, stop_reason = excluded.stop_reason,
                  input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
                  cache_read_tokens = excluded.cache_read_tokens,
                  cache_write_tokens = excluded.cache_write_tokens,
-                 error = excluded.error, updated_ms = excluded.updated_ms",
+                 error = excluded.error, updated_ms = excluded.updated_ms,
+                 guardrail = excluded.guardrail",
         )?
         .execute(params![
             conversation.0,
@@ -58,6 +69,7 @@ impl Store {
             msg.error,
             msg.created_ms,
             msg.updated_ms,
+            guardrail,
         ])?;
         tx.commit()?;
         Ok(())
@@ -116,6 +128,7 @@ pub(super) struct Row {
     pub(super) error: Option<String>,
     pub(super) created_ms: i64,
     pub(super) updated_ms: i64,
+    pub(super) guardrail: Option<String>,
 }
 
 impl Row {
@@ -141,6 +154,12 @@ impl Row {
             }),
             _ => None,
         };
+        let guardrail = self
+            .guardrail
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| corrupt(format!("guardrail trace: {e}")))?;
         Ok(StoredMessage {
             seq: self.seq,
             message,
@@ -148,6 +167,7 @@ impl Row {
             stop: self.stop.as_deref().map(parse_stop_reason),
             usage,
             error: self.error,
+            guardrail,
             created_ms: self.created_ms,
             updated_ms: self.updated_ms,
         })

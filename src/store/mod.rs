@@ -142,6 +142,8 @@ pub struct StoredMessage {
     pub stop: Option<StopReason>,
     pub usage: Option<Usage>,
     pub error: Option<String>,
+    /// What the guardrail found in this turn, with PII matches masked.
+    pub guardrail: Option<crate::guardrail::Trace>,
     /// Milliseconds since the Unix epoch. Kept from the first write of this seq.
     pub created_ms: i64,
     pub updated_ms: i64,
@@ -157,6 +159,7 @@ impl StoredMessage {
             stop: None,
             usage: None,
             error: None,
+            guardrail: None,
             created_ms: now_ms,
             updated_ms: now_ms,
         }
@@ -376,7 +379,8 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, content, model, state, stop_reason, input_tokens, output_tokens,
-                    cache_read_tokens, cache_write_tokens, error, created_ms, updated_ms
+                    cache_read_tokens, cache_write_tokens, error, created_ms, updated_ms,
+                    guardrail
              FROM messages WHERE conversation = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([id.0], |r| {
@@ -390,6 +394,7 @@ impl Store {
                 error: r.get(9)?,
                 created_ms: r.get(10)?,
                 updated_ms: r.get(11)?,
+                guardrail: r.get(12)?,
             })
         })?;
         let messages = rows

@@ -7,7 +7,8 @@
 //!
 //! Nothing in the schema can hold credentials: conversations have a title, a model id
 //! and a system prompt; messages have Converse content, a model id, usage counts, a
-//! stop reason, a state and an error text.
+//! stop reason, a state, an error text and the guardrail trace of the turn, stored with
+//! its PII matches masked.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -18,7 +19,7 @@ pub const APPLICATION_ID: i32 = 0x4254_5549;
 /// The schema version this code writes and understands.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1: conversations, messages and two external-content FTS5 indexes kept in
 /// sync by triggers (so every write path, including cascades, updates the index).
@@ -91,6 +92,10 @@ CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations B
 END;
 "#;
 
+/// Version 2: the guardrail trace of a guarded turn, as JSON, kept so a resumed
+/// conversation still shows what the guardrail did.
+const V2: &str = "ALTER TABLE messages ADD COLUMN guardrail TEXT;";
+
 /// What the file says about itself before anything is changed.
 pub enum Check {
     Ok,
@@ -137,4 +142,36 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<(), i64>> {
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_file_gains_the_guardrail_column_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations VALUES (1, 'old', 'm', NULL, 0, 0);
+             INSERT INTO messages (conversation, seq, content, body, state, created_ms, updated_ms)
+                 VALUES (1, 0, '{}', 'hello', 'done', 0, 0);",
+        )
+        .unwrap();
+        assert!(matches!(check(&conn).unwrap(), Check::Ok));
+        migrate(&mut conn).unwrap().unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        let (body, guardrail): (String, Option<String>) = conn
+            .query_row("SELECT body, guardrail FROM messages", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((body.as_str(), guardrail), ("hello", None));
+    }
 }

@@ -93,6 +93,7 @@ fn every_block_round_trips_through_the_db() {
             cache_write: u32::MAX,
         }),
         error: Some("throttled".into()),
+        guardrail: None,
         created_ms: 12,
         updated_ms: 13,
     };
@@ -817,7 +818,8 @@ mod files {
         assert_eq!(fs::read(&path).unwrap(), bytes, "the file was modified");
         let msg = Store::open(&path).unwrap_err().to_string();
         assert!(
-            msg.contains("schema version 2") && msg.contains("left unchanged"),
+            msg.contains(&format!("schema version {}", schema::VERSION + 1))
+                && msg.contains("left unchanged"),
             "{msg}"
         );
     }
@@ -870,4 +872,51 @@ mod files {
             p.display()
         );
     }
+}
+
+#[test]
+fn guardrail_traces_are_kept_with_pii_masked() {
+    use crate::guardrail::{Assessment, PiiEntity, SensitiveInformationPolicy, Trace};
+    let mut s = mem();
+    let c = s.create("Contact", "model-a", None, 0).unwrap();
+    let pii = Assessment {
+        sensitive_information_policy: Some(SensitiveInformationPolicy {
+            pii_entities: vec![PiiEntity {
+                matched: "jane@example.com".into(),
+                kind: "EMAIL".into(),
+                action: "ANONYMIZED".into(),
+                detected: Some(true),
+            }],
+            regexes: vec![],
+        }),
+        ..Assessment::default()
+    };
+    let trace = Trace {
+        guardrail: Some("demo:DRAFT".into()),
+        input: vec![("demo".into(), Assessment::default())],
+        outputs: vec![pii],
+        action_reason: Some("Guardrail masked.".into()),
+        model_output: vec!["Write to jane@example.com".into()],
+    };
+    let m = StoredMessage {
+        stop: Some(StopReason::GuardrailIntervened),
+        guardrail: Some(trace.clone()),
+        ..StoredMessage::new(0, text(Role::Assistant, "Write to {EMAIL}", None), 1)
+    };
+    s.put_message(c, &m).unwrap();
+    let stored: String = s
+        .conn
+        .query_row("SELECT guardrail FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert!(!stored.contains("jane@example.com"), "{stored}");
+    let back = s.load(c).unwrap().messages.remove(0);
+    assert_eq!(back.guardrail, Some(trace.redacted()));
+    let entity = &back.guardrail.unwrap().outputs[0];
+    let entity = &entity
+        .sensitive_information_policy
+        .as_ref()
+        .unwrap()
+        .pii_entities[0];
+    assert_eq!(entity.matched, "j••••••••••••••m");
+    assert_eq!(back.stop, Some(StopReason::GuardrailIntervened));
 }

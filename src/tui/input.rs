@@ -11,6 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use super::restore;
+use crate::app::guard::GuardKey;
 use crate::app::{App, Format, HistoryKey, Msg, Overlay, PickerKey};
 use crate::keymap::Action;
 use crate::ui::View;
@@ -97,6 +98,18 @@ fn on_key(
             };
             return Ok(Some(Msg::History(k)));
         }
+        Overlay::Guardrails(_) => {
+            let k = match key.code {
+                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+                KeyCode::Up => GuardKey::Up,
+                KeyCode::Down => GuardKey::Down,
+                KeyCode::Enter => GuardKey::Enter,
+                KeyCode::Char('t') | KeyCode::Tab => GuardKey::Trace,
+                KeyCode::Char('s') => GuardKey::Stream,
+                _ => return Ok(None),
+            };
+            return Ok(Some(Msg::Guardrails(k)));
+        }
         Overlay::Help | Overlay::None => {}
     }
     let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
@@ -138,6 +151,12 @@ fn on_key(
             }
             None
         }
+        Action::Trace => Some(Msg::ToggleTrace),
+        Action::TraceExpand => Some(Msg::ExpandTrace),
+        Action::Reveal => Some(Msg::RevealPii),
+        Action::Guardrails => Some(Msg::OpenGuardrails),
+        Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
+        Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),
         Action::Quit => Some(Msg::Quit),
     })

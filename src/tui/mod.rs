@@ -91,6 +91,8 @@ pub struct Options {
     pub prices: &'static crate::pricing::Prices,
     /// The guardrail turns are sent with.
     pub guardrail: Option<crate::guardrail::GuardrailChoice>,
+    /// The guardrails of the config, offered by the guardrail picker.
+    pub guardrails: Vec<crate::guardrail::GuardrailChoice>,
 }
 
 /// Opens the history and, when asked, the most recent conversation in it.
@@ -167,6 +169,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     app.system = opts.system;
     app.inference = opts.inference;
     app.guardrail = opts.guardrail;
+    app.guardrails = opts.guardrails;
     if let Some(t) = opts.theme {
         app.theme = t;
     }
@@ -220,6 +223,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             next_frame = tokio::time::Instant::now() + FRAME;
         }
         let mut msgs = Vec::new();
+        // Which answer is on screen is known once it is drawn.
+        let focus = view.focus();
+        if focus != app.focus {
+            msgs.push(Msg::Focus(focus));
+            dirty = true;
+        }
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
@@ -373,6 +382,30 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             )));
                         }
                     },
+                    Effect::ApplyGuardrail {
+                        request,
+                        guardrail,
+                        source,
+                        text,
+                    } => {
+                        let tx = tx.clone();
+                        let conn_rx = conn_rx.clone();
+                        tokio::spawn(async move {
+                            let Some(conn) = connection(conn_rx).await else {
+                                return;
+                            };
+                            let result = bedrock::guardrail::apply(
+                                &conn,
+                                &guardrail,
+                                source,
+                                &[text],
+                                guardrail.trace == crate::guardrail::TraceMode::EnabledFull,
+                            )
+                            .await
+                            .map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::Checked { request, result });
+                        });
+                    }
                     Effect::Quit => {}
                 }
             }

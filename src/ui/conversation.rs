@@ -102,6 +102,8 @@ pub struct ConversationView {
     cache: Vec<Option<Cached>>,
     /// Entries rendered since the last reset; benchmarks read it.
     pub renders: u64,
+    /// The lowest answer with a row on screen in the last frame.
+    pub focus: Option<usize>,
 }
 
 fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
@@ -138,6 +140,12 @@ fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
             header.push(Span::styled("  [failed]", Style::default().fg(Color::Red)))
         }
         EntryState::Done => {}
+    }
+    if let Some(StopReason::GuardrailIntervened) = entry.stop {
+        header.push(Span::styled(
+            "  [guardrail intervened]",
+            Style::default().fg(Color::LightRed),
+        ));
     }
     if let Some(StopReason::MaxTokens) = entry.stop {
         header.push(Span::styled(
@@ -197,6 +205,20 @@ fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
                 ));
             }
         }
+    }
+    if let Some((note, blocked)) = entry.trace.as_ref().and_then(super::findings::verdict) {
+        let (mark, color) = if blocked {
+            ("⛔ ", Color::LightRed)
+        } else {
+            ("◐ ", Color::Yellow)
+        };
+        let style = Style::default().fg(color).add_modifier(Modifier::ITALIC);
+        lines.extend(wrap(
+            vec![Span::styled(mark, style)],
+            vec![Span::styled(note, style)],
+            w,
+            false,
+        ));
     }
     if let EntryState::Failed(e) = &entry.state {
         lines.extend(wrap(
@@ -261,6 +283,7 @@ impl ConversationView {
     /// from the bottom; returns how far it could actually scroll.
     pub fn render(&mut self, app: &App, area: Rect, buf: &mut Buffer) -> u16 {
         self.trim(app.entries.len());
+        self.focus = None;
         if app.entries.is_empty() {
             Paragraph::new(Line::from(Span::styled(
                 "Ask anything. Enter sends; Alt+Enter adds a line; F1 shows every key.",
@@ -294,6 +317,9 @@ impl ConversationView {
             row = hi;
             if hi <= start || lo >= end {
                 continue;
+            }
+            if app.entries[idx].message.role == Role::Assistant {
+                self.focus = Some(idx);
             }
             let lines = self.lines(idx, &app.entries[idx], area.width);
             let from = start.saturating_sub(lo);

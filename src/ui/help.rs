@@ -19,6 +19,30 @@ pub const OVERLAY_KEYS: &[(&str, &str)] = &[
         "History",
         "type to search · Enter open · Ctrl+R rename · Del delete · Ctrl+E export Markdown · Ctrl+J export JSON",
     ),
+    (
+        "Guardrails",
+        "Up/Down choose · Enter use · t trace mode · s stream mode",
+    ),
+];
+
+/// The guardrail modes and what each costs, as the picker and `/guardrail` set them.
+pub const GUARDRAIL_MODES: &[(&str, &str)] = &[
+    (
+        "trace enabled",
+        "the trace lists the policies that acted and what they matched: enough to see why a turn was blocked",
+    ),
+    (
+        "trace enabled_full",
+        "also every configured filter that did not act: needed to see why something got through, at the cost of a longer trace",
+    ),
+    (
+        "stream sync",
+        "each chunk is screened before it is shown: nothing blocked reaches the screen and PII is masked, but text appears later",
+    ),
+    (
+        "stream async",
+        "chunks are shown at once and screened alongside: less latency, but blocked text may already be on screen and masking does not apply to it",
+    ),
 ];
 
 /// The key rows: each action with its chords; the down half of a pair shares the
@@ -58,6 +82,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "write this conversation to PATH, or to a new file named after it",
     ),
     ("/theme [NAME]", "the code theme; no NAME lists them"),
+    (
+        "/guardrail [NAME|off]",
+        "switch the guardrail by label or ID[:VERSION], or turn it off (no NAME opens the picker)",
+    ),
+    (
+        "/guardrail trace|stream M",
+        "trace enabled|full, stream sync|async for the guardrail in use",
+    ),
     ("/help", "this help"),
     ("/quit", "quit"),
 ];
@@ -107,6 +139,8 @@ pub fn render(keys: &Keymap, scroll: u16, area: Rect, buf: &mut Buffer) {
     rows("In the overlays", OVERLAY_KEYS, inner, &mut lines);
     lines.push(Line::default());
     rows("Commands", COMMANDS, inner, &mut lines);
+    lines.push(Line::default());
+    rows("Guardrail modes", GUARDRAIL_MODES, inner, &mut lines);
     let h = (lines.len() as u16 + 2).min(area.height);
     let hidden = (lines.len() as u16 + 2).saturating_sub(h);
     let scroll = scroll.min(hidden);

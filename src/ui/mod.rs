@@ -3,6 +3,8 @@
 
 pub mod composer;
 pub mod conversation;
+mod findings;
+mod guardrails;
 pub mod help;
 mod history;
 pub mod markdown;
@@ -11,6 +13,7 @@ mod picker;
 mod session;
 pub mod status;
 mod table;
+mod trace;
 mod wrap;
 
 use ratatui::Frame;
@@ -103,6 +106,16 @@ impl View {
         } else {
             main
         };
+        let convo = match trace::content(app, convo.width).filter(|_| app.pane.shown) {
+            Some((title, lines)) => {
+                let h = trace::height(lines.len(), convo.height);
+                let [top, pane] =
+                    Layout::vertical([Constraint::Min(3), Constraint::Length(h)]).areas(convo);
+                trace::render(&title, lines, pane, frame.buffer_mut());
+                top
+            }
+            None => convo,
+        };
         let inner = Rect {
             width: convo.width.saturating_sub(1),
             ..convo
@@ -122,8 +135,16 @@ impl View {
             Overlay::Help => help::render(&self.keys, app.help_scroll, area, frame.buffer_mut()),
             Overlay::History(b) => history::render(b, area, frame.buffer_mut()),
             Overlay::Picker(p) => picker::render(app, p, area, frame.buffer_mut()),
+            Overlay::Guardrails(sel) => guardrails::render(app, *sel, area, frame.buffer_mut()),
             Overlay::None => {}
         }
+    }
+}
+
+impl View {
+    /// The answer the conversation showed lowest in the last frame.
+    pub fn focus(&self) -> Option<usize> {
+        self.conversation.focus
     }
 }
 
