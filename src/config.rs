@@ -463,7 +463,7 @@ top_p = 0.9
 stop_sequences = ["END"]
 
 [keys]
-picker = "ctrl+k"
+picker = "ctrl+y"
 history = ["f4", "alt+h"]
 
 [prices."us.amazon.nova-pro-v1:0"]
@@ -503,7 +503,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
                 stop_sequences: vec!["END".into()],
             }
         );
-        let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL);
+        let k = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL);
         assert_eq!(c.keys.action(&k), Some(Action::Picker));
         assert_eq!(c.keys.label(Action::History), "F4, Alt+H");
         assert_eq!(c.keys.label(Action::Send), "Enter");

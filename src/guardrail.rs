@@ -397,7 +397,7 @@ impl Assessment {
                 any(self
                     .automated_reasoning_policy
                     .as_ref()
-                    .map(|p| !p.findings.is_empty())),
+                    .map(|p| p.findings.iter().any(|f| f.get("valid").is_none()))),
             ),
         ];
         fired

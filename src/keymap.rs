@@ -434,11 +434,11 @@ mod tests {
     fn overrides_replace_an_action_and_conflicts_are_refused() {
         let k = Keymap::with(vec![(
             Action::Picker,
-            vec![Chord::parse("ctrl+k").unwrap()],
+            vec![Chord::parse("ctrl+y").unwrap()],
         )])
         .unwrap();
         assert_eq!(
-            k.action(&key(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            k.action(&key(KeyCode::Char('y'), KeyModifiers::CONTROL)),
             Some(Action::Picker)
         );
         assert_eq!(

@@ -96,13 +96,13 @@ pub fn findings(a: &Assessment, reveal: bool) -> Vec<Finding> {
                 .as_object()
                 .and_then(|o| o.keys().next().cloned())
                 .unwrap_or_else(|| "finding".into());
-            let invalid = matches!(kind.as_str(), "invalid" | "impossible");
+            let valid = kind == "valid";
             out.push(Finding {
                 policy: "automated reasoning",
                 name: kind.clone(),
                 what: kind,
-                action: if invalid { "INVALID" } else { "REPORTED" }.into(),
-                acted: true,
+                action: if valid { "VALID" } else { "FLAGGED" }.into(),
+                acted: !valid,
             });
         }
     }
@@ -135,6 +135,7 @@ pub fn verdict(trace: &Trace) -> Option<(String, bool)> {
         return None;
     };
     let blocked = found.iter().any(blocking);
+    let masked = found.iter().any(|f| f.action == "ANONYMIZED");
     let mut what: Vec<String> = Vec::new();
     for f in &found {
         let item = match f.policy {
@@ -146,7 +147,11 @@ pub fn verdict(trace: &Trace) -> Option<(String, bool)> {
             what.push(item);
         }
     }
-    let verb = if blocked { "blocked" } else { "masked" };
+    let verb = match (blocked, masked) {
+        (true, _) => "blocked",
+        (false, true) => "masked",
+        (false, false) => "flagged",
+    };
     Some((
         format!("guardrail {name} {verb} the {side}: {}", what.join(", ")),
         blocked,

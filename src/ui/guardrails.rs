@@ -43,7 +43,7 @@ pub fn render(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
             Span::styled(if sel { "▶ " } else { "  " }, style),
             Span::styled(mark(current(&g.id, &g.version)), style),
             Span::styled(format!("{label:<14} "), style.add_modifier(Modifier::BOLD)),
-            Span::styled(format!("{}:{:<8} ", g.id, g.version), style),
+            Span::styled(format!("{:<24} ", format!("{}:{}", g.id, g.version)), style),
             Span::styled(
                 format!("trace {} · {}", trace_name(g.trace), stream_name(g.stream)),
                 dim,

@@ -274,7 +274,7 @@ fn help_scrolled_and_rebound_keys() {
 
     let keys = crate::keymap::Keymap::with(vec![(
         crate::keymap::Action::Picker,
-        vec![crate::keymap::Chord::parse("ctrl+k").unwrap()],
+        vec![crate::keymap::Chord::parse("ctrl+y").unwrap()],
     )])
     .unwrap();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
@@ -283,7 +283,7 @@ fn help_scrolled_and_rebound_keys() {
     terminal.draw(|f| view.draw(f, &app)).unwrap();
     let screen = format!("{}", terminal.backend());
     assert!(
-        screen.contains("Ctrl+K                  model picker"),
+        screen.contains("Ctrl+Y                  model picker"),
         "{screen}"
     );
     assert!(!screen.contains("Ctrl+P"), "{screen}");

@@ -28,7 +28,7 @@ fn dim() -> Style {
 fn action_style(action: &str, acted: bool) -> Style {
     match action {
         _ if !acted => dim(),
-        "BLOCKED" | "INVALID" => red(),
+        "BLOCKED" => red(),
         _ => Style::default().fg(Color::Yellow),
     }
 }
@@ -53,7 +53,8 @@ fn metrics(m: Option<&Metrics>) -> String {
         parts.push(format!("{ms} ms"));
     }
     if let Some(u) = &m.usage {
-        parts.push(format!("{} units", units(u)));
+        let n = units(u);
+        parts.push(format!("{n} unit{}", if n == 1 { "" } else { "s" }));
     }
     if let Some(t) = m.guardrail_coverage.and_then(|c| c.text_characters) {
         parts.push(format!(
@@ -68,7 +69,7 @@ fn metrics(m: Option<&Metrics>) -> String {
 fn finding_line(f: &Finding) -> Line<'static> {
     let mark = if f.acted { "▸ " } else { "  " };
     Line::from(vec![
-        Span::styled(format!("  {mark}{:<15}", f.policy), dim()),
+        Span::styled(format!("  {mark}{:<20}", f.policy), dim()),
         Span::raw(f.what.clone()),
         Span::raw("  "),
         Span::styled(f.action.clone(), action_style(&f.action, f.acted)),
