@@ -142,8 +142,9 @@ pub struct App {
     pub guardrails: Vec<crate::guardrail::GuardrailChoice>,
     /// How the trace pane shows the guardrail's findings.
     pub pane: super::guard::Pane,
-    /// The answer the conversation view is on (the lowest one on screen): the trace
-    /// pane shows its trace and the answer check screens it.
+    /// The answer the conversation view is on (the newest on screen at the bottom, the
+    /// highest on screen when scrolled up): the trace pane shows its trace and the
+    /// answer check screens it.
     pub focus: Option<usize>,
     /// The last ApplyGuardrail check, shown in the trace pane until the next turn.
     pub check: Option<super::guard::Check>,

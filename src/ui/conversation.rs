@@ -102,7 +102,8 @@ pub struct ConversationView {
     cache: Vec<Option<Cached>>,
     /// Entries rendered since the last reset; benchmarks read it.
     pub renders: u64,
-    /// The lowest answer with a row on screen in the last frame.
+    /// The answer being read in the last frame: the newest one on screen when the view
+    /// is at the bottom, else the highest one on screen.
     pub focus: Option<usize>,
 }
 
@@ -318,7 +319,11 @@ impl ConversationView {
             if hi <= start || lo >= end {
                 continue;
             }
-            if app.entries[idx].message.role == Role::Assistant {
+            // At the bottom the newest answer is the one read; scrolled up, the
+            // reader is at the top of the view.
+            if app.entries[idx].message.role == Role::Assistant
+                && (self.focus.is_none() || scroll == 0)
+            {
                 self.focus = Some(idx);
             }
             let lines = self.lines(idx, &app.entries[idx], area.width);
