@@ -209,7 +209,7 @@ fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
     }
     if let Some((note, blocked)) = entry.trace.as_ref().and_then(super::findings::verdict) {
         let (mark, color) = if blocked {
-            ("⛔ ", Color::LightRed)
+            ("✖ ", Color::LightRed)
         } else {
             ("◐ ", Color::Yellow)
         };

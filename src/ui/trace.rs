@@ -92,7 +92,7 @@ fn assessment(out: &mut Vec<Line<'static>>, label: &str, a: &Assessment, pane: P
         Span::styled("✓ nothing acted", Style::default().fg(Color::Green))
     } else {
         let n = all.iter().filter(|f| f.acted).count();
-        Span::styled(format!("⛔ {n} acted"), red())
+        Span::styled(format!("✖ {n} acted"), red())
     };
     out.push(Line::from(vec![
         Span::styled(
@@ -129,7 +129,7 @@ fn trace_lines(out: &mut Vec<Line<'static>>, t: &Trace, pane: Pane, width: usize
         return;
     }
     match super::findings::verdict(t) {
-        Some((v, true)) => out.push(Line::styled(format!("⛔ {v}"), red())),
+        Some((v, true)) => out.push(Line::styled(format!("✖ {v}"), red())),
         Some((v, false)) => out.push(Line::styled(
             format!("◐ {v}"),
             Style::default()
@@ -193,7 +193,7 @@ fn check_lines(out: &mut Vec<Line<'static>>, c: &Check, pane: Pane, width: usize
     };
     if r.intervened() {
         out.push(Line::styled(
-            format!("⛔ {} · the guardrail would intervene", r.action),
+            format!("✖ {} · the guardrail would intervene", r.action),
             red(),
         ));
     } else {
