@@ -604,7 +604,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
             )
         );
         assert_eq!(
-            err("[keys]\nhelp = \"ctrl+r\"\n"),
+            err("[keys]\nhelp = \"ctrl+r\"\nregenerate = \"ctrl+r\"\n"),
             "/cfg/config.toml:2:8: [keys]: Ctrl+R is bound to both 'regenerate' and 'help'"
         );
         assert!(err("model = \"anthropic.claude-sonet-4-5\"\n").starts_with(

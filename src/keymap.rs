@@ -1,7 +1,7 @@
 //! Key bindings: the actions a key can trigger, the built-in chords for each, and the
 //! user's `[keys]` table overlaid on them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -346,6 +346,15 @@ impl Keymap {
     /// The defaults with each action in `overrides` bound to exactly its chords.
     pub fn with(overrides: Vec<(Action, Vec<Chord>)>) -> Result<Keymap, String> {
         let mut by_action = Keymap::default().by_action;
+        // A key the user binds is taken from the defaults of the actions they did not
+        // list, so a config keeps working when a new version gives that key a default.
+        let taken: HashSet<Chord> = overrides.iter().flat_map(|(_, c)| c.clone()).collect();
+        let listed: HashSet<Action> = overrides.iter().map(|(a, _)| *a).collect();
+        for (action, chords) in by_action.iter_mut() {
+            if !listed.contains(action) {
+                chords.retain(|c| !taken.contains(c));
+            }
+        }
         for (action, chords) in overrides {
             by_action.insert(action, chords);
         }
@@ -446,16 +455,28 @@ mod tests {
             None
         );
         assert_eq!(k.action(&key(KeyCode::F(3), KeyModifiers::NONE)), None);
+        // A key bound in the config is taken from another action's defaults.
+        let k = Keymap::with(vec![(
+            Action::Picker,
+            vec![Chord::parse("ctrl+k").unwrap()],
+        )])
+        .unwrap();
+        assert_eq!(
+            k.action(&key(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            Some(Action::Picker)
+        );
+        assert_eq!(k.label(Action::CheckDraft), "(unbound)");
+        assert_eq!(k.label(Action::CheckAnswer), "Alt+K");
 
-        let err =
-            Keymap::with(vec![(Action::Help, vec![Chord::parse("ctrl+r").unwrap()])]).unwrap_err();
-        assert_eq!(err, "Ctrl+R is bound to both 'regenerate' and 'help'");
-        // Freeing a chord first makes it available.
-        let k = Keymap::with(vec![
-            (Action::Regenerate, vec![]),
+        // Two listed actions on one chord are refused.
+        let err = Keymap::with(vec![
+            (Action::Regenerate, vec![Chord::parse("ctrl+r").unwrap()]),
             (Action::Help, vec![Chord::parse("ctrl+r").unwrap()]),
         ])
-        .unwrap();
+        .unwrap_err();
+        assert_eq!(err, "Ctrl+R is bound to both 'regenerate' and 'help'");
+        // A default chord goes to the action that lists it.
+        let k = Keymap::with(vec![(Action::Help, vec![Chord::parse("ctrl+r").unwrap()])]).unwrap();
         assert_eq!(k.label(Action::Regenerate), "(unbound)");
         assert_eq!(
             k.action(&key(KeyCode::Char('r'), KeyModifiers::CONTROL)),

@@ -34,7 +34,7 @@ async fn browse_search_open_export_rename_delete() {
     let ep = endpoint(2000.0).await;
     let url = ep.url();
     let home = config_home(&format!(
-        "model = \"{HAIKU3}\"\nregion = \"us-east-1\"\nendpoint_url = \"{url}\"\nexport_dir = \"HOME/exports\"\n\n[keys]\nhistory = \"f6\"\n"
+        "model = \"{HAIKU3}\"\nregion = \"us-east-1\"\nendpoint_url = \"{url}\"\nexport_dir = \"HOME/exports\"\n\n[keys]\nhistory = \"f9\"\n"
     ));
     let mut tui = Tui::start(&[], Some(home.clone()));
     // The placeholder and the status bar follow the config.
@@ -51,11 +51,11 @@ async fn browse_search_open_export_rename_delete() {
         "the config's model answers: {s}"
     );
 
-    // F4 is no longer the history key; F6 is.
+    // F4 is no longer the history key; F9 is.
     tui.keys("\x1bOS"); // F4
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!tui.screen().contains(" History "), "{}", tui.screen());
-    tui.keys("\x1b[17~"); // F6
+    tui.keys("\x1b[20~"); // F9
     let s = tui.wait_for("2 conversations").await;
     assert!(
         listed(&s, "Compare DynamoDB and Aurora for sessions"),
@@ -101,7 +101,7 @@ async fn browse_search_open_export_rename_delete() {
     assert_eq!(v["messages"].as_array().map(Vec::len), Some(4), "{json}");
 
     // Rename the open conversation, delete the other one.
-    tui.keys("\x1b[17~");
+    tui.keys("\x1b[20~");
     tui.wait_for("2 conversations").await;
     tui.keys("\x12"); // Ctrl+R
     tui.wait_for("new title").await;
