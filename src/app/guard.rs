@@ -231,7 +231,8 @@ fn start_check(app: &mut App, source: Source, subject: String, text: String) -> 
     }]
 }
 
-/// Screens the draft as a prompt (source INPUT).
+/// Screens the draft as a prompt (source INPUT): only its `:::guard` parts when it
+/// marks any, as a turn would send them.
 pub fn check_draft(app: &mut App, draft: String) -> Vec<Effect> {
     if draft.trim().is_empty() {
         app.notice = Some(Notice::Error(
@@ -239,7 +240,10 @@ pub fn check_draft(app: &mut App, draft: String) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    start_check(app, Source::Input, "the draft".into(), draft)
+    match crate::bedrock::guard_content::guarded(&draft) {
+        Some(part) => start_check(app, Source::Input, "the draft's guarded part".into(), part),
+        None => start_check(app, Source::Input, "the draft".into(), draft),
+    }
 }
 
 /// The answer the trace pane is on: the focused one, else the newest.

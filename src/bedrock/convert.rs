@@ -71,9 +71,42 @@ fn block(b: &Block) -> Option<sdk::ContentBlock> {
     })
 }
 
-/// The SDK message of an app message; `None` when nothing in it can be sent.
-pub fn message(m: &Message) -> Option<sdk::Message> {
-    let blocks: Vec<_> = m.blocks.iter().filter_map(block).collect();
+/// A question's text: the parts marked for the guardrail become `guardContent` blocks
+/// when `guarded`, and are sent as plain text otherwise.
+fn question_text(t: &str, guarded: bool) -> Vec<sdk::ContentBlock> {
+    use super::guard_content::{Part, has_guarded, plain, split};
+    if !has_guarded(t) {
+        return block(&Block::Text(t.to_owned())).into_iter().collect();
+    }
+    if !guarded {
+        return vec![sdk::ContentBlock::Text(plain(t))];
+    }
+    split(t)
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::Text(t) => Some(sdk::ContentBlock::Text(t.to_owned())),
+            Part::Guarded(t) => sdk::GuardrailConverseTextBlock::builder()
+                .text(t)
+                .build()
+                .ok()
+                .map(|b| {
+                    sdk::ContentBlock::GuardContent(sdk::GuardrailConverseContentBlock::Text(b))
+                }),
+        })
+        .collect()
+}
+
+/// The SDK message of an app message; `None` when nothing in it can be sent. With
+/// `guarded` (the turn has a guardrail), a question's marked parts are `guardContent`.
+pub fn message(m: &Message, guarded: bool) -> Option<sdk::Message> {
+    let blocks: Vec<_> = m
+        .blocks
+        .iter()
+        .flat_map(|b| match (b, m.role) {
+            (Block::Text(t), Role::User) => question_text(t, guarded),
+            _ => block(b).into_iter().collect(),
+        })
+        .collect();
     if blocks.is_empty() {
         return None;
     }

@@ -6,6 +6,7 @@ pub mod control;
 mod convert;
 pub mod count;
 mod error;
+pub mod guard_content;
 pub mod guardrail;
 
 use std::sync::Arc;
@@ -218,7 +219,12 @@ fn converse_parts(
     Vec<aws_sdk_bedrockruntime::types::Message>,
     Option<Vec<SystemContentBlock>>,
 ) {
-    let messages = req.messages.iter().filter_map(convert::message).collect();
+    let guarded = req.guardrail.is_some();
+    let messages = req
+        .messages
+        .iter()
+        .filter_map(|m| convert::message(m, guarded))
+        .collect();
     let system = req
         .system
         .as_deref()

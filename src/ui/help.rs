@@ -36,6 +36,10 @@ pub const GUARDRAIL_MODES: &[(&str, &str)] = &[
         "also every configured filter that did not act: needed to see why something got through, at the cost of a longer trace",
     ),
     (
+        ":::guard … :::",
+        "lines of a message between these marker lines are sent as guardContent: the guardrail screens only them, and Ctrl+K checks only them",
+    ),
+    (
         "stream sync",
         "each chunk is screened before it is shown: nothing blocked reaches the screen and PII is masked, but text appears later",
     ),

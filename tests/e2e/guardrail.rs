@@ -1,7 +1,8 @@
 //! Guardrails as a person sees them, against the local endpoint's `demo` guardrail: a
 //! prompt blocked on a denied topic, an answer with PII masked, a custom word blocked,
 //! a clean turn, the trace pane following the answer scrolled to, checks of the draft
-//! and of an answer that call no model, and interventions kept in history.
+//! and of an answer that call no model, a draft's `:::guard` part screened alone, and
+//! interventions kept in history.
 
 use std::time::Duration;
 
@@ -136,21 +137,60 @@ async fn blocked_masked_clean_turns_checks_and_history() {
         "a check calls no model"
     );
     assert_eq!(calls(dir.path(), "ApplyGuardrail"), applied + 2);
+    tui.keys("\r");
+    tui.wait_for("guardrail trace · answer 5").await;
+
+    // A draft that marks a part for the guardrail: only that part is checked and, once
+    // sent, screened; the denied topic outside it is not.
+    tui.keys("Should I buy Tesla stock?");
+    for line in [":::guard", "The weather in Paris is mild.", ":::"] {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        tui.keys("\x1b\r");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        tui.keys(line);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tui.keys("\x0b");
+    let s = tui.wait_for("check of the draft's guarded part").await;
+    let s = if s.contains("it would pass") {
+        s
+    } else {
+        tui.wait_for("it would pass").await
+    };
+    assert!(pane(&s).contains("NONE"), "{s}");
+    tui.keys("\r");
+    let s = tui.wait_for("guardrail trace · answer 6").await;
+    let s = if s.contains("streaming") {
+        tui.wait_for("guardrail trace · answer 6").await
+    } else {
+        s
+    };
+    assert!(!pane(&s).contains("blocked the prompt"), "{s}");
 
     // History keeps the interventions.
     let mut tui = tui.quit_and_resume(&url).await;
-    let s = tui
-        .wait_for("blocked the prompt: custom word \u{201c}Project Falcon\u{201d}")
-        .await;
-    assert!(s.contains("masked the answer: PII EMAIL"), "{s}");
-    for _ in 0..8 {
+    tui.wait_for("guardrail trace · answer 6").await;
+    // Scrolling up through the resumed conversation shows every intervention.
+    let mut seen = String::new();
+    for _ in 0..40 {
         tui.keys(PAGE_UP);
-        tokio::time::sleep(Duration::from_millis(40)).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        seen.push_str(&tui.screen());
+        if seen.contains("guardrail trace · answer 1 ") {
+            break;
+        }
     }
-    let s = tui
-        .wait_for("blocked the prompt: denied topic Investment advice")
-        .await;
-    assert!(s.contains("[guardrail intervened]"), "{s}");
+    let s = tui.wait_for("guardrail trace · answer 1 ").await;
+    seen.push_str(&s);
+    for note in [
+        "blocked the prompt: denied topic Investment advice",
+        "masked the answer: PII EMAIL",
+        "blocked the prompt: custom word \u{201c}Project Falcon\u{201d}",
+        "[guardrail intervened]",
+    ] {
+        assert!(seen.contains(note), "{note} after a restart: {seen}");
+    }
+    assert!(s.contains("Investment advice (deny)  BLOCKED"), "{s}");
     tui.keys("\x03");
     assert!(tui.exit_status().await.success());
 }

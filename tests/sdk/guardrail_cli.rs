@@ -132,6 +132,69 @@ async fn a_guarded_turn_reports_its_trace() {
     assert!(!events.iter().any(|e| matches!(e, TurnEvent::Guardrail(_))));
 }
 
+/// The prompt's assessment of a guarded turn whose question is `question`.
+async fn prompt_fired(conn: &bedrock::Connection, question: &str) -> Vec<&'static str> {
+    let req = TurnRequest {
+        model_id: HAIKU3.into(),
+        system: None,
+        messages: vec![Message::user(question)],
+        inference: Inference::default(),
+        guardrail: Some(demo()),
+    };
+    let mut trace = None;
+    bedrock::stream_turn(conn, &req, |e| {
+        if let TurnEvent::Guardrail(t) = e {
+            trace = Some(t);
+        }
+    })
+    .await
+    .unwrap();
+    let t = trace.expect("a trace");
+    t.input[0].1.policies_that_fired()
+}
+
+#[tokio::test]
+async fn only_the_guarded_part_of_a_question_is_screened() {
+    let ep = endpoint().await;
+    let conn = connection(&ep).await;
+    // The denied topic outside the marked part is not evaluated...
+    let outside = format!("{STOCKS}\n:::guard\nThe weather in Paris is mild.\n:::");
+    assert_eq!(prompt_fired(&conn, &outside).await, Vec::<&str>::new());
+    // ...inside it, it is.
+    let inside = format!("Please reply to this:\n:::guard\n{STOCKS}\n:::");
+    assert_eq!(prompt_fired(&conn, &inside).await, vec!["topicPolicy"]);
+    // Without a guardrail, the marker lines are not sent.
+    let req = TurnRequest {
+        model_id: HAIKU3.into(),
+        system: None,
+        messages: vec![Message::user(&outside)],
+        inference: Inference::default(),
+        guardrail: None,
+    };
+    let mut answer = String::new();
+    bedrock::stream_turn(&conn, &req, |e| {
+        if let TurnEvent::Text(t) = e {
+            answer.push_str(&t);
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!answer.contains(":::"), "{answer}");
+    // The count of a guarded turn covers the same text.
+    let plain = TurnRequest {
+        model_id: SONNET45.into(),
+        ..req
+    };
+    let guarded = TurnRequest {
+        guardrail: Some(demo()),
+        ..plain.clone()
+    };
+    let a = bedrock::count::count_input(&conn, &plain).await.unwrap();
+    let b = bedrock::count::count_input(&conn, &guarded).await.unwrap();
+    assert!(a.exact && b.exact, "{a:?} {b:?}");
+    assert!(a.tokens.abs_diff(b.tokens) <= 2, "{a:?} {b:?}");
+}
+
 #[tokio::test]
 async fn a_guarded_turn_with_an_unknown_guardrail_names_it() {
     let ep = endpoint().await;
