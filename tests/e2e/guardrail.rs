@@ -124,12 +124,9 @@ async fn blocked_masked_clean_turns_checks_and_history() {
     );
     // The last answer, checked as model output, passes.
     tui.keys("\x1bk");
-    let s = tui.wait_for("check of answer 4").await;
-    let s = if s.contains("it would pass") {
-        s
-    } else {
-        tui.wait_for("it would pass").await
-    };
+    let s = tui
+        .wait_for_all(&["check of answer 4", "it would pass"])
+        .await;
     assert!(s.contains("as a model output"), "{s}");
     assert_eq!(
         calls(dir.path(), "ConverseStream") + calls(dir.path(), "Converse"),
@@ -151,20 +148,14 @@ async fn blocked_masked_clean_turns_checks_and_history() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     tui.keys("\x0b");
-    let s = tui.wait_for("check of the draft's guarded part").await;
-    let s = if s.contains("it would pass") {
-        s
-    } else {
-        tui.wait_for("it would pass").await
-    };
+    let s = tui
+        .wait_for_all(&["check of the draft's guarded part", "it would pass"])
+        .await;
     assert!(pane(&s).contains("NONE"), "{s}");
     tui.keys("\r");
-    let s = tui.wait_for("guardrail trace · answer 6").await;
-    let s = if s.contains("streaming") {
-        tui.wait_for("guardrail trace · answer 6").await
-    } else {
-        s
-    };
+    let s = tui
+        .wait_for_all(&["guardrail trace · answer 6", "reason: Guardrail"])
+        .await;
     assert!(!pane(&s).contains("blocked the prompt"), "{s}");
 
     // History keeps the interventions.

@@ -57,6 +57,19 @@ impl Tui {
         self.wait(text, true).await
     }
 
+    /// Waits until the screen contains every one of `texts` and has stopped changing.
+    pub async fn wait_for_all(&self, texts: &[&str]) -> String {
+        loop {
+            let s = self.wait_for(texts[0]).await;
+            match texts.iter().find(|t| !s.contains(**t)) {
+                None => return s,
+                Some(missing) => {
+                    self.wait_for(missing).await;
+                }
+            }
+        }
+    }
+
     /// Waits until the screen contains `text`, even while it keeps changing (streaming).
     pub async fn wait_for_now(&self, text: &str) -> String {
         self.wait(text, false).await
