@@ -83,6 +83,11 @@ fn message_json(m: &StoredMessage) -> Value {
         if let Some(error) = &m.error {
             obj.insert("error".into(), json!(error));
         }
+        if let Some(trace) = &m.guardrail
+            && let Ok(t) = serde_json::to_value(trace.redacted())
+        {
+            obj.insert("guardrailTrace".into(), t);
+        }
         obj.insert("createdMs".into(), json!(m.created_ms));
         obj.insert("updatedMs".into(), json!(m.updated_ms));
     }
@@ -150,6 +155,21 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
         && *stop != StopReason::EndTurn
     {
         notes.push(format!("stopped: {}", stop_reason_str(stop)));
+    }
+    if let Some(t) = m.guardrail.as_ref().filter(|t| t.intervened()) {
+        let mut fired: Vec<&str> = Vec::new();
+        for a in t.input.iter().map(|(_, a)| a).chain(&t.outputs) {
+            for p in a.policies_that_fired() {
+                if !fired.contains(&p) {
+                    fired.push(p);
+                }
+            }
+        }
+        notes.push(format!(
+            "guardrail {} intervened: {}",
+            t.guardrail.as_deref().unwrap_or(""),
+            fired.join(", ")
+        ));
     }
     if let Some(u) = &m.usage {
         notes.push(format!("{} in / {} out tokens", u.input, u.output));

@@ -919,4 +919,13 @@ fn guardrail_traces_are_kept_with_pii_masked() {
         .pii_entities[0];
     assert_eq!(entity.matched, "j••••••••••••••m");
     assert_eq!(back.stop, Some(StopReason::GuardrailIntervened));
+    let json = s.export_json(c).unwrap().to_string();
+    assert!(json.contains("\"guardrailTrace\""), "{json}");
+    assert!(json.contains("Guardrail masked."), "{json}");
+    assert!(!json.contains("jane@example.com"), "{json}");
+    let md = s.export_markdown(c).unwrap();
+    assert!(
+        md.contains("guardrail demo:DRAFT intervened: sensitiveInformationPolicy"),
+        "{md}"
+    );
 }
