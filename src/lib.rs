@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod count;
 pub mod guardrail;
 pub mod guardrail_cmd;
+pub mod jobs;
 pub mod keymap;
 pub mod local;
 pub mod logging;
