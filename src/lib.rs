@@ -12,6 +12,7 @@ pub mod count;
 pub mod guardrail;
 pub mod guardrail_cmd;
 pub mod jobs;
+pub mod jobs_cmd;
 pub mod keymap;
 pub mod local;
 pub mod logging;
