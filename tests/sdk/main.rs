@@ -12,6 +12,7 @@ mod faults;
 mod guardrail_cli;
 mod guardrails;
 mod jobs;
+mod jobs_cli;
 mod models;
 mod native;
 
