@@ -13,7 +13,7 @@ use super::*;
 
 const REEL_11: &str = "amazon.nova-reel-v1:1";
 
-async fn endpoint_secs(secs: u64, fault_rate: Option<FaultRate>) -> LocalEndpoint {
+pub async fn endpoint_secs(secs: u64, fault_rate: Option<FaultRate>) -> LocalEndpoint {
     endpoint_with(Settings {
         async_seconds: secs,
         fault_rate,

@@ -13,6 +13,7 @@ mod guardrail_cli;
 mod guardrails;
 mod jobs;
 mod jobs_cli;
+mod jobs_client;
 mod models;
 mod native;
 
