@@ -389,7 +389,8 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
         output::download(&conn.s3, object, path, args.overwrite, |p| {
             if show {
                 let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
-                eprint!("\r\x1b[K{} {}{total} bytes", p.object.name, p.done);
+                let name = crate::sanitize::text(&p.object.name);
+                eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
             }
         })
         .await
@@ -397,7 +398,12 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
         if show {
             eprint!("\r\x1b[K");
         }
-        writeln!(out, "{}", path.display())?;
+        // Keys come from the bucket: a name with control characters must not reach the terminal.
+        writeln!(
+            out,
+            "{}",
+            crate::sanitize::text(&path.display().to_string())
+        )?;
     }
     Ok(())
 }
