@@ -9,23 +9,13 @@ from datetime import datetime
 
 import pytest
 
-from support import binary, isolated_env, make_client, start_server, stop_server
+from support import binary, isolated_env
+# This module gets an endpoint of its own whose jobs end after one second.
+from test_async import client, server  # noqa: F401
 
 REEL = "amazon.nova-reel-v1:0"
 MARENGO = "twelvelabs.marengo-embed-2-7-v1:0"
 TIMES = ("submitTime", "lastModifiedTime", "endTime")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("jobs-cli"), "--async-seconds", "1")
-    yield srv
-    assert stop_server(srv) == 0
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return make_client(server.url)
 
 
 @pytest.fixture(scope="module")

@@ -112,9 +112,9 @@ async fn start_wait_and_download_the_nova_reel_layout_without_overwriting() {
         .await
         .unwrap();
     assert_eq!(got.status().as_str(), "Completed");
-    let input = got.client_request_token().map(str::to_owned);
+    let token = got.client_request_token().map(str::to_owned);
     assert!(
-        input.is_some_and(|t| !t.is_empty()),
+        token.is_some_and(|t| !t.is_empty()),
         "a token is always sent"
     );
 
