@@ -145,14 +145,24 @@ async fn list(args: List, config: &crate::config::Config) -> anyhow::Result<()> 
     let jobs = client.list(args.status.as_ref()).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let body = serde_json::json!({ "asyncInvokeSummaries": jobs });
-        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&Listing { jobs: &jobs })?
+        )?;
     } else if jobs.is_empty() {
         eprintln!("bedrock-tui: no async invocations in {}", conn.region);
     } else {
         out.write_all(crate::sanitize::text(&table(&jobs, now_ms())).as_bytes())?;
     }
     Ok(())
+}
+
+/// ListAsyncInvokes' shape, every page in one list.
+#[derive(serde::Serialize)]
+struct Listing<'a> {
+    #[serde(rename = "asyncInvokeSummaries")]
+    jobs: &'a [Job],
 }
 
 fn now_ms() -> i64 {
