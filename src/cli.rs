@@ -56,6 +56,8 @@ pub enum Command {
     Count(crate::count::Count),
     /// Check text against a guardrail (ApplyGuardrail).
     Guardrail(crate::guardrail_cmd::Guardrail),
+    /// List, start and wait for async invocations, and download their outputs from S3.
+    Jobs(crate::jobs_cmd::Jobs),
     /// List the models: the built-in catalog, merged with what the region lists when
     /// credentials allow.
     Models(crate::models::Models),

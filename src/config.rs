@@ -53,6 +53,10 @@ pub struct Config {
     pub guardrails: Vec<GuardrailChoice>,
     /// `guardrail`: the label or id of the one used by default.
     pub guardrail: Option<String>,
+    /// `jobs_output`: where async jobs write their outputs unless told otherwise.
+    pub jobs_output: Option<crate::jobs::S3Uri>,
+    /// `download_dir`: where job outputs are downloaded unless told otherwise.
+    pub download_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +78,8 @@ struct Raw {
     #[serde(default)]
     guardrails: Vec<RawGuardrail>,
     guardrail: Option<Spanned<String>>,
+    jobs_output: Option<Spanned<String>>,
+    download_dir: Option<PathBuf>,
 }
 
 /// A `[[guardrails]]` entry.
@@ -262,6 +268,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ));
     }
 
+    let jobs_output = raw
+        .jobs_output
+        .as_ref()
+        .map(|u| {
+            crate::jobs::S3Uri::parse(u.get_ref())
+                .map_err(|e| invalid(Some(u.span()), format!("jobs_output: {e}")))
+        })
+        .transpose()?;
+
     Ok(Config {
         path: Some(path.to_owned()),
         model: raw.model.map(Spanned::into_inner),
@@ -276,6 +291,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         prices,
         guardrails,
         guardrail: raw.guardrail.map(Spanned::into_inner),
+        jobs_output,
+        download_dir: raw.download_dir,
     })
 }
 
@@ -402,6 +419,10 @@ pub fn example() -> String {
          # guardrails = [{ id = \"abc123def456\", version = \"3\", label = \"strict\", trace = \"enabled_full\", stream = \"sync\" }]\n\
          # The guardrail turns use by default: the label or id of one of them.\n\
          # guardrail = \"strict\"\n\
+         # Async jobs (`bedrock-tui jobs`): the S3 folder outputs go to, s3://bucket[/prefix],\n\
+         # and the folder they are downloaded to (a folder per job inside it).\n\
+         # jobs_output = \"s3://my-bedrock-outputs/jobs\"\n\
+         # download_dir = \"~/bedrock-jobs\"\n\
          \n\
          [inference]\n\
          # max_tokens = 2048\n\
@@ -455,6 +476,8 @@ system = "Be brief."
 theme = "Solarized (dark)"
 export_dir = "/tmp/exports"
 guardrail = "strict"
+jobs_output = "s3://my-videos/runs/"
+download_dir = "/tmp/jobs"
 
 [inference]
 max_tokens = 512
@@ -494,6 +517,11 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
         assert_eq!(c.system.as_deref(), Some("Be brief."));
         assert_eq!(c.theme.as_deref(), Some("Solarized (dark)"));
         assert_eq!(c.export_dir, Some(PathBuf::from("/tmp/exports")));
+        assert_eq!(
+            c.jobs_output.as_ref().map(ToString::to_string).as_deref(),
+            Some("s3://my-videos/runs")
+        );
+        assert_eq!(c.download_dir, Some(PathBuf::from("/tmp/jobs")));
         assert_eq!(
             c.inference,
             Inference {
@@ -579,7 +607,15 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`"
+        );
+        assert_eq!(
+            err("region = \"us-east-1\"\njobs_output = \"s3://My_Bucket/x\"\n"),
+            "/cfg/config.toml:2:15: jobs_output: 's3://My_Bucket/x': bucket 'My_Bucket' is not valid: a bucket name has only lowercase letters, digits, dots and hyphens"
+        );
+        assert!(
+            err("jobs_output = \"bucket/x\"\n")
+                .starts_with("/cfg/config.toml:1:15: jobs_output: 'bucket/x' is not an S3 URI"),
         );
         assert!(
             err("[inference]\nmax_tokens = \"lots\"\n")
@@ -663,5 +699,6 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
             c.default_guardrail().map(|g| (g.id.as_str(), g.trace)),
             Some(("abc123def456", TraceMode::EnabledFull))
         );
+        assert!(c.jobs_output.is_some() && c.download_dir.is_some());
     }
 }

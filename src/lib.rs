@@ -11,6 +11,8 @@ pub mod conversation;
 pub mod count;
 pub mod guardrail;
 pub mod guardrail_cmd;
+pub mod jobs;
+pub mod jobs_cmd;
 pub mod keymap;
 pub mod local;
 pub mod logging;

@@ -31,6 +31,11 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Jobs(args)) => {
+            let config = bedrock_tui::config::load(cli.config.as_deref())?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(bedrock_tui::jobs_cmd::run(args, config))
+        }
         Some(Command::Models(args)) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(bedrock_tui::models::run(args))

@@ -177,17 +177,22 @@ pub fn table(rows: &[Row]) -> String {
         "NOTE",
     ]
     .map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
+    columns(&header, &cells)
+}
+
+/// `header` and `cells` as a table of left-aligned columns two spaces apart.
+pub(crate) fn columns<R: AsRef<[String]>>(header: &[String], cells: &[R]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in cells {
+        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
             *w = (*w).max(c.chars().count());
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(&cells) {
+    for row in std::iter::once(header).chain(cells.iter().map(AsRef::as_ref)) {
         let line: Vec<String> = row
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
         out.push_str(line.join("  ").trim_end());

@@ -56,6 +56,9 @@ pub struct Connection {
     /// The Bedrock control plane (model and inference-profile listing), with the same
     /// configuration, credentials and endpoint as `client`.
     pub control: aws_sdk_bedrock::Client,
+    /// S3, for the outputs of async invocations: the same configuration, path-style
+    /// addressing on a custom or local endpoint (which serves S3 at its base URL).
+    pub s3: aws_sdk_s3::Client,
     pub region: String,
     pub endpoint: Endpoint,
     pub profile: Option<String>,
@@ -104,10 +107,11 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         };
         let ep = LocalEndpoint::start("127.0.0.1:0".parse()?, settings).await?;
         let url = ep.url();
-        let (client, control) = clients(&sdk_config, &region, Some(&url), true);
+        let (client, control, s3) = clients(&sdk_config, &region, Some(&url), true);
         anyhow::Ok(Connection {
             client,
             control,
+            s3,
             region: region.clone(),
             endpoint: Endpoint::Local { url, reason },
             profile: None,
@@ -123,10 +127,11 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         None => false,
     };
     if let Some(url) = &opts.endpoint_url {
-        let (client, control) = clients(&sdk_config, &region, Some(url), !has_credentials);
+        let (client, control, s3) = clients(&sdk_config, &region, Some(url), !has_credentials);
         return Ok(Connection {
             client,
             control,
+            s3,
             region,
             endpoint: Endpoint::Custom(url.clone()),
             profile: opts.profile.clone(),
@@ -141,10 +146,11 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     }
     // Without an explicit URL each client finds its own endpoint, so
     // AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL_BEDROCK apply separately.
-    let (client, control) = clients(&sdk_config, &region, None, false);
+    let (client, control, s3) = clients(&sdk_config, &region, None, false);
     Ok(Connection {
         client,
         control,
+        s3,
         region,
         endpoint: Endpoint::Aws,
         profile: opts.profile.clone(),
@@ -152,29 +158,37 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     })
 }
 
-/// The runtime and control-plane clients of one configuration, sent to `url` when given,
-/// and signing with placeholder credentials when `placeholder_credentials` is set.
+/// The runtime, control-plane and S3 clients of one configuration, sent to `url` when
+/// given, and signing with placeholder credentials when `placeholder_credentials` is set.
 fn clients(
     sdk_config: &SdkConfig,
     region: &str,
     url: Option<&str>,
     placeholder_credentials: bool,
-) -> (Client, aws_sdk_bedrock::Client) {
+) -> (Client, aws_sdk_bedrock::Client, aws_sdk_s3::Client) {
     let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(sdk_config)
         .region(Region::new(region.to_owned()));
     let mut control =
         aws_sdk_bedrock::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
+    let mut s3 =
+        aws_sdk_s3::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
     if let Some(url) = url {
         runtime = runtime.endpoint_url(url);
         control = control.endpoint_url(url);
+        // Bucket names in the host only resolve on AWS itself.
+        s3 = s3.endpoint_url(url).force_path_style(true);
+    } else if sdk_config.endpoint_url().is_some() {
+        s3 = s3.force_path_style(true);
     }
     if placeholder_credentials {
         runtime = runtime.credentials_provider(static_credentials());
         control = control.credentials_provider(static_credentials());
+        s3 = s3.credentials_provider(static_credentials());
     }
     (
         Client::from_conf(runtime.build()),
         aws_sdk_bedrock::Client::from_conf(control.build()),
+        aws_sdk_s3::Client::from_conf(s3.build()),
     )
 }
 

@@ -12,6 +12,8 @@ mod faults;
 mod guardrail_cli;
 mod guardrails;
 mod jobs;
+mod jobs_cli;
+mod jobs_client;
 mod models;
 mod native;
 
