@@ -385,29 +385,21 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
         (None, None) => std::env::current_dir()?,
     }
     .join(job.id());
-    let objects = output::list(&conn.s3, job.output_uri()).await?;
-    if objects.is_empty() {
-        return Err(OutputError::Empty {
-            uri: job.output_uri().to_owned(),
-        }
-        .into());
-    }
-    let paths = output::plan(&dir, &objects, args.overwrite).map_err(overwrite_hint)?;
     let show = std::io::stderr().is_terminal();
-    let mut out = std::io::stdout().lock();
-    for (object, path) in objects.iter().zip(&paths) {
-        output::download(&conn.s3, object, path, args.overwrite, |p| {
-            if show {
-                let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
-                let name = crate::sanitize::text(&p.object.name);
-                eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
-            }
-        })
-        .await
-        .map_err(overwrite_hint)?;
+    let paths = output::download_all(&conn.s3, job.output_uri(), &dir, args.overwrite, |_, _, p| {
         if show {
-            eprint!("\r\x1b[K");
+            let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
+            let name = crate::sanitize::text(&p.object.name);
+            eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
         }
+    })
+    .await
+    .map_err(overwrite_hint)?;
+    if show {
+        eprint!("\r\x1b[K");
+    }
+    let mut out = std::io::stdout().lock();
+    for path in paths {
         // Keys come from the bucket: a name with control characters must not reach the terminal.
         writeln!(
             out,

@@ -29,12 +29,13 @@ pub enum Action {
     Guardrails,
     CheckDraft,
     CheckAnswer,
+    Jobs,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -55,6 +56,7 @@ impl Action {
         Action::Guardrails,
         Action::CheckDraft,
         Action::CheckAnswer,
+        Action::Jobs,
         Action::Help,
         Action::Quit,
     ];
@@ -82,6 +84,7 @@ impl Action {
             Action::Guardrails => "guardrails",
             Action::CheckDraft => "check_draft",
             Action::CheckAnswer => "check_answer",
+            Action::Jobs => "jobs",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -119,6 +122,7 @@ impl Action {
                 "check the draft with the guardrail (ApplyGuardrail, no model call)"
             }
             Action::CheckAnswer => "check the answer in the trace pane as model output",
+            Action::Jobs => "async jobs: list, start (n), details, download outputs (d)",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -146,6 +150,7 @@ impl Action {
             Action::Guardrails => &["f8"],
             Action::CheckDraft => &["ctrl+k"],
             Action::CheckAnswer => &["alt+k"],
+            Action::Jobs => &["f5"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],
         }

@@ -88,6 +88,10 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),
         None => std::env::current_dir().context("finding the current directory")?,
     };
+    let download_dir = match &config.download_dir {
+        Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),
+        None => export_dir.clone(),
+    };
     // The prices live as long as the app; built once, with the config's overrides.
     let prices: &'static bedrock_tui::pricing::Prices = if config.prices.is_empty() {
         bedrock_tui::pricing::Prices::builtin()
@@ -110,6 +114,8 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
         prices,
         guardrail,
         guardrails: config.guardrails,
+        download_dir,
+        jobs_output: config.jobs_output,
     };
     runtime.block_on(bedrock_tui::tui::run(opts))
 }

@@ -1,5 +1,5 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
-//! `/history`, `/export`, `/theme`, `/guardrail`, `/help`, `/quit`.
+//! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/help`, `/quit`.
 
 use super::history::{self, Format};
 use super::picker::Picker;
@@ -37,11 +37,12 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "export" => export(app, arg, original),
         "theme" => theme(app, arg, original),
         "guardrail" | "guard" => super::guard::command(app, arg, original),
+        "jobs" => super::jobs::open(app),
         "retry" | "regenerate" => regenerate(app),
         "edit" => edit_last(app),
         _ => {
             app.notice = Some(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }

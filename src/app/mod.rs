@@ -5,6 +5,7 @@ pub mod adapt;
 mod commands;
 pub mod guard;
 pub mod history;
+pub mod jobs;
 pub mod meter;
 pub mod picker;
 pub mod state;
@@ -18,6 +19,8 @@ pub use update::{Effect, Msg, PickerKey, update};
 mod guard_tests;
 #[cfg(test)]
 mod history_tests;
+#[cfg(test)]
+mod jobs_tests;
 #[cfg(test)]
 mod meter_tests;
 #[cfg(test)]

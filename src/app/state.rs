@@ -74,6 +74,8 @@ pub enum Overlay {
     History(super::history::Browser),
     /// The guardrail picker; the row selected (0 is "off").
     Guardrails(usize),
+    /// The async jobs pane (its state is `App::jobs`).
+    Jobs,
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -148,6 +150,8 @@ pub struct App {
     pub focus: Option<usize>,
     /// The last ApplyGuardrail check, shown in the trace pane until the next turn.
     pub check: Option<super::guard::Check>,
+    /// The region's async invocations and what the app does with them.
+    pub jobs: super::jobs::Jobs,
 }
 
 impl App {

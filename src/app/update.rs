@@ -10,6 +10,7 @@ use crate::store::{ConversationId, StoredConversation};
 use super::adapt;
 use super::guard::{self, GuardKey};
 use super::history::{self, Format, HistoryKey, Row};
+use super::jobs::{self, Download, DownloadFailure, JobStart, JobsKey, ListFailure};
 use super::meter::{self, Count, Timing};
 use super::picker::{self, Picker};
 use super::state::{App, Entry, EntryState, Link, Notice, Overlay, TurnId};
@@ -96,6 +97,31 @@ pub enum Msg {
         request: u64,
         result: Result<crate::guardrail::ApplyResult, String>,
     },
+    OpenJobs,
+    Jobs(JobsKey),
+    /// Open the start form with the composer's text as the prompt.
+    NewJob(String),
+    /// The answer to `Effect::ListJobs`, made at `at`.
+    JobsListed {
+        request: u64,
+        at: std::time::Instant,
+        result: Result<Vec<crate::jobs::Job>, ListFailure>,
+    },
+    /// Poll `poll` of `Effect::ScheduleJobsPoll` is due.
+    JobsPollDue(u64),
+    /// The answer to `Effect::StartJob`: the invocation ARN, or the error.
+    JobStarted {
+        at: std::time::Instant,
+        result: Result<String, String>,
+    },
+    DownloadProgress {
+        arn: String,
+        progress: Download,
+    },
+    Downloaded {
+        arn: String,
+        result: Result<Vec<(std::path::PathBuf, Option<String>)>, DownloadFailure>,
+    },
     Quit,
 }
 
@@ -152,6 +178,23 @@ pub enum Effect {
         conversation: Option<ConversationId>,
         format: Format,
         path: Option<String>,
+    },
+    /// List the region's async invocations; the answer is `Msg::JobsListed`.
+    ListJobs {
+        request: u64,
+    },
+    /// Send `Msg::JobsPollDue(poll)` after `after`.
+    ScheduleJobsPoll {
+        poll: u64,
+        after: std::time::Duration,
+    },
+    StartJob(JobStart),
+    /// Download every output under `folder` into `dir`.
+    DownloadJob {
+        arn: String,
+        folder: String,
+        dir: std::path::PathBuf,
+        overwrite: bool,
     },
     /// Screen `text` with ApplyGuardrail; the answer is `Msg::Checked { request, .. }`.
     ApplyGuardrail {
@@ -220,9 +263,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             {
                 app.notice = Some(Notice::Info(format!("Local mode: {r}.")));
             }
+            let connected = !matches!(link, Link::Failed(_));
             app.link = link;
             app.model = invocation_id(app.catalog(), &app.model, app.link.region());
-            vec![meter::schedule(app)]
+            let mut effects = vec![meter::schedule(app)];
+            // Jobs that run already are followed from the start, so their end is told.
+            if connected {
+                effects.extend(jobs::refresh(app));
+            }
+            effects
         }
         Msg::SwitchModel(model) => switch_model(app, model),
         Msg::ScrollBy(d) if app.overlay == Overlay::Help => {
@@ -305,6 +354,24 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::CheckDraft(draft) => guard::check_draft(app, draft),
         Msg::CheckAnswer => guard::check_answer(app),
         Msg::Checked { request, result } => guard::checked(app, request, result),
+        Msg::OpenJobs => jobs::open(app),
+        Msg::Jobs(key) => jobs::key(app, key),
+        Msg::NewJob(draft) => jobs::new_form(app, draft),
+        Msg::JobsListed {
+            request,
+            at,
+            result,
+        } => jobs::listed(app, request, at, result),
+        Msg::JobsPollDue(poll) => jobs::poll_due(app, poll),
+        Msg::JobStarted { at, result } => jobs::started(app, at, result),
+        Msg::DownloadProgress { arn, progress } => {
+            jobs::progress(app, arn, progress);
+            Vec::new()
+        }
+        Msg::Downloaded { arn, result } => {
+            jobs::downloaded(app, arn, result);
+            Vec::new()
+        }
         Msg::LiveModels(Err(e)) => {
             app.live_error = Some(e);
             Vec::new()

@@ -164,6 +164,30 @@ pub fn plan(
     Ok(paths)
 }
 
+/// Every object of the output folder `folder`, downloaded into `dir` in key order;
+/// `progress` hears of each chunk with the object's position and the count. Nothing is
+/// written when a file is in the way and `overwrite` is unset. Returns the paths.
+pub async fn download_all(
+    s3: &Client,
+    folder: &str,
+    dir: &Path,
+    overwrite: bool,
+    mut progress: impl FnMut(usize, usize, Progress<'_>),
+) -> Result<Vec<PathBuf>, OutputError> {
+    let objects = list(s3, folder).await?;
+    if objects.is_empty() {
+        return Err(OutputError::Empty {
+            uri: folder.to_owned(),
+        });
+    }
+    let paths = plan(dir, &objects, overwrite)?;
+    let n = objects.len();
+    for (i, (object, path)) in objects.iter().zip(&paths).enumerate() {
+        download(s3, object, path, overwrite, |p| progress(i, n, p)).await?;
+    }
+    Ok(paths)
+}
+
 /// Downloads `object` to `path`, calling `progress` after each chunk. The body goes to a
 /// temporary file beside `path`, renamed to `path` once complete; without `overwrite`
 /// the rename fails if `path` appeared meanwhile.

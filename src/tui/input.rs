@@ -12,6 +12,7 @@ use ratatui::backend::CrosstermBackend;
 
 use super::restore;
 use crate::app::guard::GuardKey;
+use crate::app::jobs::JobsKey;
 use crate::app::{App, Format, HistoryKey, Msg, Overlay, PickerKey};
 use crate::keymap::Action;
 use crate::ui::View;
@@ -110,6 +111,25 @@ fn on_key(
             };
             return Ok(Some(Msg::Guardrails(k)));
         }
+        Overlay::Jobs => {
+            let form = app.jobs.form.is_some() || app.jobs.confirm.is_some();
+            let k = match key.code {
+                KeyCode::Esc => JobsKey::Back,
+                KeyCode::Char('n') if !form && !ctrl => {
+                    return Ok(Some(Msg::NewJob(view.composer.text())));
+                }
+                KeyCode::Char(c) if !ctrl => JobsKey::Char(c),
+                KeyCode::Up => JobsKey::Up,
+                KeyCode::Down => JobsKey::Down,
+                KeyCode::Left => JobsKey::Left,
+                KeyCode::Right => JobsKey::Right,
+                KeyCode::Tab => JobsKey::Tab,
+                KeyCode::Backspace => JobsKey::Backspace,
+                KeyCode::Enter => JobsKey::Enter,
+                _ => return Ok(None),
+            };
+            return Ok(Some(Msg::Jobs(k)));
+        }
         Overlay::Help | Overlay::None => {}
     }
     let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
@@ -155,6 +175,7 @@ fn on_key(
         Action::TraceExpand => Some(Msg::ExpandTrace),
         Action::Reveal => Some(Msg::RevealPii),
         Action::Guardrails => Some(Msg::OpenGuardrails),
+        Action::Jobs => Some(Msg::OpenJobs),
         Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
         Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),

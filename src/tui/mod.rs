@@ -29,6 +29,7 @@ use crate::ui::View;
 
 mod frames;
 mod input;
+mod jobs;
 
 use frames::FrameStats;
 
@@ -93,6 +94,10 @@ pub struct Options {
     pub guardrail: Option<crate::guardrail::GuardrailChoice>,
     /// The guardrails of the config, offered by the guardrail picker.
     pub guardrails: Vec<crate::guardrail::GuardrailChoice>,
+    /// Where job outputs are downloaded.
+    pub download_dir: std::path::PathBuf,
+    /// The start form's default output location.
+    pub jobs_output: Option<crate::jobs::S3Uri>,
 }
 
 /// Opens the history and, when asked, the most recent conversation in it.
@@ -170,6 +175,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     app.inference = opts.inference;
     app.guardrail = opts.guardrail;
     app.guardrails = opts.guardrails;
+    app.jobs.download_dir = opts.download_dir;
+    app.jobs.output = opts.jobs_output;
+    app.jobs.session = uuid::Uuid::new_v4().simple().to_string();
     if let Some(t) = opts.theme {
         app.theme = t;
     }
@@ -253,6 +261,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             _ = term.recv() => msgs.push(Msg::Quit),
             _ = hup.recv() => msgs.push(Msg::Quit),
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            // The jobs pane's running times move on.
+            _ = tokio::time::sleep(Duration::from_secs(1)), if app.overlay == crate::app::Overlay::Jobs => {
+                dirty = true;
+            }
         }
         for msg in msgs {
             for effect in update(&mut app, msg) {
@@ -406,6 +418,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             let _ = tx.send(Msg::Checked { request, result });
                         });
                     }
+                    Effect::ListJobs { request } => {
+                        jobs::list(request, conn_rx.clone(), tx.clone());
+                    }
+                    Effect::ScheduleJobsPoll { poll, after } => {
+                        jobs::schedule_poll(poll, after, tx.clone());
+                    }
+                    Effect::StartJob(start) => jobs::start(start, conn_rx.clone(), tx.clone()),
+                    Effect::DownloadJob {
+                        arn,
+                        folder,
+                        dir,
+                        overwrite,
+                    } => jobs::download(arn, folder, dir, overwrite, conn_rx.clone(), tx.clone()),
                     Effect::Quit => {}
                 }
             }

@@ -7,6 +7,7 @@ mod findings;
 mod guardrails;
 pub mod help;
 mod history;
+mod jobs;
 pub mod markdown;
 mod meter;
 mod picker;
@@ -41,6 +42,14 @@ pub struct View {
     /// The app's `epoch` and `theme` the cached lines were laid out for.
     epoch: u64,
     theme: String,
+    /// Milliseconds since the Unix epoch, for the jobs pane's running times.
+    pub clock: fn() -> i64,
+}
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Default for View {
@@ -59,6 +68,7 @@ impl View {
             prices,
             epoch: 0,
             theme: markdown::THEMES[0].to_owned(),
+            clock: system_clock,
         }
     }
 
@@ -136,6 +146,7 @@ impl View {
             Overlay::History(b) => history::render(b, area, frame.buffer_mut()),
             Overlay::Picker(p) => picker::render(app, p, area, frame.buffer_mut()),
             Overlay::Guardrails(sel) => guardrails::render(app, *sel, area, frame.buffer_mut()),
+            Overlay::Jobs => jobs::render(app, (self.clock)(), area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }

@@ -1,0 +1,533 @@
+//! Async jobs in the app: the listing of the region's async invocations kept fresh by
+//! the poll schedule while any runs, notices when one ends, the start form, and the
+//! download of a finished job's outputs.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::jobs::poll::{self, Intervals, Outcome, Schedule};
+use crate::jobs::{Job, S3Uri, Status, human_duration};
+
+use super::state::{App, Notice, Overlay};
+use super::update::Effect;
+
+/// How a listing failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFailure {
+    pub throttled: bool,
+    pub message: String,
+}
+
+/// The input of a job to start, as the form gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobInput {
+    /// Filled into the model's template.
+    Prompt(String),
+    /// A JSON file, taken as it is.
+    File(PathBuf),
+}
+
+/// What the start form sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStart {
+    pub model_id: String,
+    pub input: JobInput,
+    pub output: S3Uri,
+    /// Kept by the form, so sending it again (after an error) never makes two jobs.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field {
+    #[default]
+    Model,
+    Prompt,
+    File,
+    Output,
+}
+
+/// The start form.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Form {
+    /// Index among the catalog's async-capable models.
+    pub model: usize,
+    pub field: Field,
+    pub prompt: String,
+    pub file: String,
+    pub output: String,
+    pub token: String,
+    pub error: Option<String>,
+    pub sending: bool,
+}
+
+/// A download of a job's outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Download {
+    Running {
+        file: usize,
+        files: usize,
+        name: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    /// The files written, each with the start of its text when it is JSON or text.
+    Done(Vec<(PathBuf, Option<String>)>),
+    Failed(String),
+}
+
+/// How a download failed: a file in the way asks before overwriting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadFailure {
+    Exists(PathBuf),
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jobs {
+    pub jobs: Vec<Job>,
+    /// Whether any listing has come; notices start after the first.
+    pub listed: bool,
+    pub error: Option<String>,
+    pub filter: Option<Status>,
+    pub selected: usize,
+    pub details: bool,
+    /// The listing in flight; older answers are dropped.
+    pub request: u64,
+    pub in_flight: bool,
+    pub schedule: Schedule,
+    /// The poll that is due; older wake-ups are dropped.
+    pub poll: u64,
+    pub downloads: HashMap<String, Download>,
+    pub form: Option<Form>,
+    /// The job whose download waits for "y" to overwrite, and the file in the way.
+    pub confirm: Option<(String, PathBuf)>,
+    /// Prefix of the forms' tokens, unique to this run of the app.
+    pub session: String,
+    pub forms: u64,
+    /// Where outputs are downloaded (a folder per job below it).
+    pub download_dir: PathBuf,
+    /// The start form's default output location.
+    pub output: Option<S3Uri>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs {
+            jobs: Vec::new(),
+            listed: false,
+            error: None,
+            filter: None,
+            selected: 0,
+            details: false,
+            request: 0,
+            in_flight: false,
+            schedule: Schedule::new(Intervals::default()),
+            poll: 0,
+            downloads: HashMap::new(),
+            form: None,
+            confirm: None,
+            session: String::new(),
+            forms: 0,
+            download_dir: PathBuf::from("."),
+            output: None,
+        }
+    }
+}
+
+impl Jobs {
+    /// The jobs the filter lets through, newest first.
+    pub fn shown(&self) -> Vec<&Job> {
+        self.jobs
+            .iter()
+            .filter(|j| self.filter.as_ref().is_none_or(|f| *f == j.status))
+            .collect()
+    }
+
+    pub fn selected_job(&self) -> Option<&Job> {
+        self.shown().get(self.selected).copied()
+    }
+}
+
+/// Keys of the jobs pane and its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobsKey {
+    Up,
+    Down,
+    Enter,
+    /// Esc: closes the form or the details, then the pane.
+    Back,
+    Tab,
+    Left,
+    Right,
+    Backspace,
+    Char(char),
+}
+
+/// Asks for the listing now, unless one is in flight.
+pub fn refresh(app: &mut App) -> Vec<Effect> {
+    let j = &mut app.jobs;
+    if j.in_flight {
+        return Vec::new();
+    }
+    app.next_request += 1;
+    j.request = app.next_request;
+    j.in_flight = true;
+    vec![Effect::ListJobs {
+        request: j.request,
+    }]
+}
+
+pub fn open(app: &mut App) -> Vec<Effect> {
+    app.overlay = Overlay::Jobs;
+    refresh(app)
+}
+
+fn running(jobs: &[Job]) -> usize {
+    jobs.iter().filter(|j| j.status.is_running()).count()
+}
+
+/// The answer to `Effect::ListJobs`, made at `at`.
+pub fn listed(
+    app: &mut App,
+    request: u64,
+    at: Instant,
+    result: Result<Vec<Job>, ListFailure>,
+) -> Vec<Effect> {
+    let j = &mut app.jobs;
+    if request != j.request {
+        return Vec::new();
+    }
+    j.in_flight = false;
+    let outcome = match result {
+        Ok(jobs) => {
+            let before = poll::statuses(&j.jobs);
+            let changed: Vec<&Job> = poll::changed(&before, &jobs);
+            if j.listed
+                && let Some(n) = changed.iter().find_map(|job| ended(job))
+            {
+                app.notice = Some(n);
+            }
+            let outcome = Outcome::Answered {
+                running: running(&jobs),
+                changed: !changed.is_empty(),
+            };
+            j.jobs = jobs;
+            j.listed = true;
+            j.error = None;
+            j.selected = j.selected.min(j.shown().len().saturating_sub(1));
+            outcome
+        }
+        Err(f) => {
+            j.error = Some(f.message);
+            match (f.throttled, running(&j.jobs)) {
+                (true, _) => Outcome::Throttled,
+                // A listing that cannot be had (no permission, say) is not retried
+                // unless some job is known to run.
+                (false, 0) => Outcome::Answered {
+                    running: 0,
+                    changed: false,
+                },
+                (false, _) => Outcome::Failed,
+            }
+        }
+    };
+    schedule(app, at, outcome)
+}
+
+fn schedule(app: &mut App, at: Instant, outcome: Outcome) -> Vec<Effect> {
+    let j = &mut app.jobs;
+    match j.schedule.record(at, outcome) {
+        Some(next) => {
+            j.poll += 1;
+            vec![Effect::ScheduleJobsPoll {
+                poll: j.poll,
+                after: next.saturating_duration_since(at),
+            }]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The notice for a job that has just ended, if it has.
+fn ended(job: &Job) -> Option<Notice> {
+    let took = job
+        .end_time
+        .map(|e| format!(" in {}", human_duration(e - job.submit_time)))
+        .unwrap_or_default();
+    match job.status {
+        Status::Completed => Some(Notice::Info(format!(
+            "Job {} ({}) completed{took}: F5 shows it, d downloads its outputs.",
+            job.id(),
+            job.model_id()
+        ))),
+        Status::Failed => Some(Notice::Error(format!(
+            "Job {} ({}) failed: {}",
+            job.id(),
+            job.model_id(),
+            job.failure_message.as_deref().unwrap_or("no reason given")
+        ))),
+        _ => None,
+    }
+}
+
+pub fn poll_due(app: &mut App, poll: u64) -> Vec<Effect> {
+    if poll != app.jobs.poll {
+        return Vec::new();
+    }
+    refresh(app)
+}
+
+fn async_models(app: &App) -> Vec<String> {
+    crate::jobs::input::async_models(app.catalog())
+        .into_iter()
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+/// Opens the start form with `draft` (the composer's text) as the prompt.
+pub fn new_form(app: &mut App, draft: String) -> Vec<Effect> {
+    let j = &mut app.jobs;
+    j.forms += 1;
+    j.form = Some(Form {
+        prompt: draft.trim().to_owned(),
+        output: j.output.as_ref().map(S3Uri::to_string).unwrap_or_default(),
+        token: format!("{}-{}", j.session, j.forms),
+        ..Form::default()
+    });
+    Vec::new()
+}
+
+fn form_key(app: &mut App, key: JobsKey) -> Vec<Effect> {
+    let models = async_models(app);
+    let Some(f) = app.jobs.form.as_mut() else {
+        return Vec::new();
+    };
+    let text = match f.field {
+        Field::Model => None,
+        Field::Prompt => Some(&mut f.prompt),
+        Field::File => Some(&mut f.file),
+        Field::Output => Some(&mut f.output),
+    };
+    match key {
+        JobsKey::Back => app.jobs.form = None,
+        JobsKey::Tab | JobsKey::Down => {
+            f.field = match f.field {
+                Field::Model => Field::Prompt,
+                Field::Prompt => Field::File,
+                Field::File => Field::Output,
+                Field::Output => Field::Model,
+            }
+        }
+        JobsKey::Up => {
+            f.field = match f.field {
+                Field::Model => Field::Output,
+                Field::Prompt => Field::Model,
+                Field::File => Field::Prompt,
+                Field::Output => Field::File,
+            }
+        }
+        JobsKey::Left | JobsKey::Right if f.field == Field::Model && !models.is_empty() => {
+            let n = models.len();
+            f.model = if key == JobsKey::Left {
+                (f.model + n - 1) % n
+            } else {
+                (f.model + 1) % n
+            };
+        }
+        JobsKey::Char(c) => {
+            if let Some(t) = text {
+                t.push(c);
+            }
+        }
+        JobsKey::Backspace => {
+            if let Some(t) = text {
+                t.pop();
+            }
+        }
+        JobsKey::Enter => return submit(app, &models),
+        JobsKey::Left | JobsKey::Right => {}
+    }
+    Vec::new()
+}
+
+/// Checks the form and starts the job; what is wrong stays in the form.
+fn submit(app: &mut App, models: &[String]) -> Vec<Effect> {
+    let catalog = app.catalog().clone();
+    let Some(f) = app.jobs.form.as_mut() else {
+        return Vec::new();
+    };
+    if f.sending {
+        return Vec::new();
+    }
+    let checked = (|| {
+        let model_id = models
+            .get(f.model)
+            .ok_or("the catalog has no async-capable model")?
+            .clone();
+        let output = S3Uri::parse(f.output.trim()).map_err(|e| format!("output: {e}"))?;
+        let input = match (f.prompt.trim(), f.file.trim()) {
+            (_, file) if !file.is_empty() => {
+                JobInput::File(crate::persist::library::expand_home(file))
+            }
+            ("", _) => return Err("give a prompt, or a JSON file with the model input".into()),
+            (prompt, _) => {
+                let model = catalog.lookup(&model_id).ok_or("unknown model")?;
+                crate::jobs::input::from_prompt(model, prompt, &Default::default())
+                    .map_err(|e| e.to_string())?;
+                JobInput::Prompt(prompt.to_owned())
+            }
+        };
+        Ok::<_, String>(JobStart {
+            model_id,
+            input,
+            output,
+            token: f.token.clone(),
+        })
+    })();
+    match checked {
+        Ok(start) => {
+            f.error = None;
+            f.sending = true;
+            vec![Effect::StartJob(start)]
+        }
+        Err(e) => {
+            f.error = Some(e);
+            Vec::new()
+        }
+    }
+}
+
+/// The answer to `Effect::StartJob`: the new job's ARN, or what went wrong.
+pub fn started(app: &mut App, at: Instant, result: Result<String, String>) -> Vec<Effect> {
+    match result {
+        Ok(arn) => {
+            let id = arn.rsplit('/').next().unwrap_or(&arn).to_owned();
+            app.jobs.form = None;
+            app.jobs.filter = None;
+            app.jobs.selected = 0;
+            app.notice = Some(Notice::Info(format!(
+                "Job {id} started; you are told when it ends."
+            )));
+            app.jobs.schedule.resume(at);
+            refresh(app)
+        }
+        Err(e) => {
+            if let Some(f) = app.jobs.form.as_mut() {
+                f.sending = false;
+                f.error = Some(format!("{e} (Enter tries again with the same token)"));
+            } else {
+                app.notice = Some(Notice::Error(e));
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn download(app: &mut App, overwrite: bool) -> Vec<Effect> {
+    let Some(job) = app.jobs.selected_job().cloned() else {
+        return Vec::new();
+    };
+    if job.status != Status::Completed {
+        app.notice = Some(Notice::Error(format!(
+            "Job {} is {}: only a completed job has outputs to download.",
+            job.id(),
+            job.status
+        )));
+        return Vec::new();
+    }
+    if matches!(
+        app.jobs.downloads.get(&job.invocation_arn),
+        Some(Download::Running { .. })
+    ) {
+        return Vec::new();
+    }
+    app.jobs.downloads.insert(
+        job.invocation_arn.clone(),
+        Download::Running {
+            file: 0,
+            files: 0,
+            name: String::new(),
+            done: 0,
+            total: None,
+        },
+    );
+    app.jobs.details = true;
+    vec![Effect::DownloadJob {
+        arn: job.invocation_arn.clone(),
+        folder: job.output_uri().to_owned(),
+        dir: app.jobs.download_dir.join(job.id()),
+        overwrite,
+    }]
+}
+
+pub fn progress(app: &mut App, arn: String, progress: Download) {
+    if let Some(d @ Download::Running { .. }) = app.jobs.downloads.get_mut(&arn) {
+        *d = progress;
+    }
+}
+
+pub fn downloaded(
+    app: &mut App,
+    arn: String,
+    result: Result<Vec<(PathBuf, Option<String>)>, DownloadFailure>,
+) {
+    let state = match result {
+        Ok(files) => {
+            let dir = files
+                .first()
+                .and_then(|(p, _)| p.parent())
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            app.notice = Some(Notice::Info(format!(
+                "Downloaded {} files to {dir}.",
+                files.len()
+            )));
+            Download::Done(files)
+        }
+        Err(DownloadFailure::Exists(path)) => {
+            app.jobs.confirm = Some((arn.clone(), path.clone()));
+            Download::Failed(format!("{} already exists", path.display()))
+        }
+        Err(DownloadFailure::Other(e)) => Download::Failed(e),
+    };
+    app.jobs.downloads.insert(arn, state);
+}
+
+pub fn key(app: &mut App, key: JobsKey) -> Vec<Effect> {
+    if app.jobs.form.is_some() {
+        return form_key(app, key);
+    }
+    if let Some((arn, _)) = app.jobs.confirm.take() {
+        let yes = key == JobsKey::Char('y');
+        let at = app.jobs.shown().iter().position(|j| j.invocation_arn == arn);
+        if yes && let Some(i) = at {
+            app.jobs.selected = i;
+            app.jobs.downloads.remove(&arn);
+            return download(app, true);
+        }
+        return Vec::new();
+    }
+    let n = app.jobs.shown().len();
+    let j = &mut app.jobs;
+    match key {
+        JobsKey::Up => j.selected = j.selected.saturating_sub(1),
+        JobsKey::Down => j.selected = (j.selected + 1).min(n.saturating_sub(1)),
+        JobsKey::Enter => j.details = !j.details,
+        JobsKey::Back if j.details => j.details = false,
+        JobsKey::Back => app.overlay = Overlay::None,
+        JobsKey::Char('f') | JobsKey::Tab => {
+            j.filter = match j.filter {
+                None => Some(Status::InProgress),
+                Some(Status::InProgress) => Some(Status::Completed),
+                Some(Status::Completed) => Some(Status::Failed),
+                Some(_) => None,
+            };
+            j.selected = 0;
+        }
+        JobsKey::Char('d') => return download(app, false),
+        JobsKey::Char('r') => return refresh(app),
+        JobsKey::Char(_) | JobsKey::Left | JobsKey::Right | JobsKey::Backspace => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,151 @@
+//! The executor's side of async jobs: listing, starting and downloading run as tasks
+//! that answer with messages, so the screen never waits on them.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use super::connection;
+use crate::app::Msg;
+use crate::app::jobs::{Download, DownloadFailure, JobInput, JobStart, ListFailure};
+use crate::bedrock::Connection;
+use crate::jobs::{JobsClient, OutputError, StartRequest, input, output};
+
+type Tx = mpsc::UnboundedSender<Msg>;
+type Conn = watch::Receiver<Option<Connection>>;
+
+pub(super) fn list(request: u64, conn: Conn, tx: Tx) {
+    tokio::spawn(async move {
+        let Some(conn) = connection(conn).await else {
+            return;
+        };
+        let result = JobsClient::new(&conn)
+            .list(None)
+            .await
+            .map_err(|e| ListFailure {
+                throttled: e.is_throttled(),
+                message: e.to_string(),
+            });
+        let _ = tx.send(Msg::JobsListed {
+            request,
+            at: Instant::now(),
+            result,
+        });
+    });
+}
+
+pub(super) fn schedule_poll(poll: u64, after: Duration, tx: Tx) {
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let _ = tx.send(Msg::JobsPollDue(poll));
+    });
+}
+
+/// The model input the form asked for: a file read now, or the model's template.
+fn model_input(start: &JobStart) -> Result<serde_json::Value, String> {
+    match &start.input {
+        JobInput::File(path) => input::from_file(path).map_err(|e| e.to_string()),
+        JobInput::Prompt(prompt) => {
+            let catalog = crate::catalog::Catalog::builtin();
+            let model = input::async_model(catalog, &start.model_id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("{} has no prompt template", start.model_id))?;
+            input::from_prompt(model, prompt, &Default::default()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+pub(super) fn start(start: JobStart, conn: Conn, tx: Tx) {
+    tokio::spawn(async move {
+        let Some(conn) = connection(conn).await else {
+            return;
+        };
+        let result = match model_input(&start) {
+            Ok(input) => {
+                let req = StartRequest::new(
+                    &start.model_id,
+                    input,
+                    start.output.clone(),
+                    Some(start.token.clone()),
+                );
+                JobsClient::new(&conn)
+                    .start(&req)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        let _ = tx.send(Msg::JobStarted {
+            at: Instant::now(),
+            result,
+        });
+    });
+}
+
+/// Text outputs are previewed: the first lines of a small JSON or text file.
+fn preview(path: &Path) -> Option<String> {
+    const LINES: usize = 12;
+    let text_like = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "jsonl" | "txt" | "md" | "csv")
+    );
+    let small = std::fs::metadata(path).ok()?.len() <= 256 * 1024;
+    if !text_like || !small {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let shown = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or(text),
+        Err(_) => text,
+    };
+    Some(shown.lines().take(LINES).collect::<Vec<_>>().join("\n"))
+}
+
+pub(super) fn download(
+    arn: String,
+    folder: String,
+    dir: PathBuf,
+    overwrite: bool,
+    conn: Conn,
+    tx: Tx,
+) {
+    tokio::spawn(async move {
+        let Some(conn) = connection(conn).await else {
+            return;
+        };
+        // Progress is told every 2% of a file, so a large file does not flood the loop.
+        let mut told = (usize::MAX, 0u64);
+        let result = output::download_all(&conn.s3, &folder, &dir, overwrite, |i, n, p| {
+            let step = p.total.unwrap_or(0) / 50;
+            if told.0 != i || p.done >= told.1 + step.max(1) || Some(p.done) == p.total {
+                told = (i, p.done);
+                let _ = tx.send(Msg::DownloadProgress {
+                    arn: arn.clone(),
+                    progress: Download::Running {
+                        file: i + 1,
+                        files: n,
+                        name: p.object.name.clone(),
+                        done: p.done,
+                        total: p.total,
+                    },
+                });
+            }
+        })
+        .await
+        .map(|paths| {
+            paths
+                .into_iter()
+                .map(|p| {
+                    let text = preview(&p);
+                    (p, text)
+                })
+                .collect()
+        })
+        .map_err(|e| match e {
+            OutputError::Exists { path } => DownloadFailure::Exists(path),
+            other => DownloadFailure::Other(other.to_string()),
+        });
+        let _ = tx.send(Msg::Downloaded { arn, result });
+    });
+}

@@ -1,0 +1,289 @@
+//! The async jobs pane: the region's invocations with status, model, submit time,
+//! running or total time and output folder; a details view with downloads and
+//! previews; and the start form.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+
+use crate::app::App;
+use crate::app::jobs::{Download, Field, Form};
+use crate::jobs::{Job, Status, human_duration, human_time};
+use crate::sanitize;
+
+fn dim() -> Style {
+    Style::default().fg(Color::DarkGray)
+}
+
+fn status_span(s: &Status) -> Span<'static> {
+    let (mark, color) = match s {
+        Status::InProgress => ("● ", Color::Yellow),
+        Status::Completed => ("✓ ", Color::Green),
+        Status::Failed => ("✗ ", Color::LightRed),
+        Status::Other(_) => ("? ", Color::Gray),
+    };
+    Span::styled(format!("{mark}{:<11}", s.as_str()), Style::default().fg(color))
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        format!("{s:<n$}")
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn row(job: &Job, now_ms: i64, selected: bool) -> Line<'static> {
+    let style = super::row_style(selected);
+    let time = human_duration(job.duration_ms(now_ms));
+    Line::from(vec![
+        Span::styled(if selected { "▶ " } else { "  " }, style),
+        status_span(&job.status),
+        Span::styled(format!(" {} ", cut(job.id(), 14)), style),
+        Span::styled(format!("{} ", cut(job.model_id(), 36)), style),
+        Span::styled(format!("{} ", human_time(job.submit_time)), dim()),
+        Span::styled(format!("{:>8}  ", time), style),
+        Span::styled(sanitize::text(job.output_uri()), dim()),
+    ])
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
+}
+
+fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
+    let field = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("  {k:<14}"), dim()),
+            Span::raw(sanitize::text(&v)),
+        ])
+    };
+    out.push(Line::default());
+    out.push(field("ARN", job.invocation_arn.clone()));
+    out.push(field("model", job.model_arn.clone()));
+    if let Some(t) = &job.client_request_token {
+        out.push(field("request token", t.clone()));
+    }
+    out.push(field("submitted", human_time(job.submit_time)));
+    if let Some(t) = job.last_modified_time {
+        out.push(field("last modified", human_time(t)));
+    }
+    match job.end_time {
+        Some(t) => {
+            out.push(field("ended", human_time(t)));
+            out.push(field("took", human_duration(job.duration_ms(now_ms))));
+        }
+        None => out.push(field("running for", human_duration(job.duration_ms(now_ms)))),
+    }
+    if let Some(m) = &job.failure_message {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<14}", "failure"), dim()),
+            Span::styled(sanitize::text(m), Style::default().fg(Color::LightRed)),
+        ]));
+    }
+    let s3 = &job.output_data_config.s3_output_data_config;
+    out.push(field("output", s3.s3_uri.clone()));
+    if let Some(k) = &s3.kms_key_id {
+        out.push(field("KMS key", k.clone()));
+    }
+    if let Some(o) = &s3.bucket_owner {
+        out.push(field("bucket owner", o.clone()));
+    }
+    if let Some((arn, path)) = &app.jobs.confirm
+        && *arn == job.invocation_arn
+    {
+        out.push(Line::styled(
+            format!(
+                "  {} already exists: y overwrites the outputs there, any other key keeps them.",
+                sanitize::text(&path.display().to_string())
+            ),
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        ));
+        return;
+    }
+    match app.jobs.downloads.get(&job.invocation_arn) {
+        Some(Download::Running {
+            file,
+            files,
+            name,
+            done,
+            total,
+        }) => {
+            let of = total.map(|t| format!(" of {}", bytes(t))).unwrap_or_default();
+            out.push(Line::styled(
+                format!(
+                    "  downloading {} ({file}/{files}): {}{of}",
+                    sanitize::text(name),
+                    bytes(*done)
+                ),
+                Style::default().fg(Color::Cyan),
+            ));
+        }
+        Some(Download::Done(files)) => {
+            out.push(Line::styled(
+                format!("  downloaded {} files:", files.len()),
+                Style::default().fg(Color::Green),
+            ));
+            for (path, preview) in files {
+                out.push(Line::raw(format!(
+                    "    {}",
+                    sanitize::text(&path.display().to_string())
+                )));
+                for l in preview.iter().flat_map(|p| p.lines()) {
+                    out.push(Line::styled(format!("      │ {}", sanitize::text(l)), dim()));
+                }
+            }
+        }
+        Some(Download::Failed(e)) => out.push(Line::styled(
+            format!("  download failed: {}", sanitize::text(e)),
+            Style::default().fg(Color::LightRed),
+        )),
+        None if job.status == Status::Completed => {
+            out.push(Line::styled("  d downloads the outputs", dim()))
+        }
+        None => {}
+    }
+}
+
+pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
+    let w = area.width.saturating_sub(2).min(140);
+    let h = area.height.saturating_sub(2);
+    let r = super::overlay_area(area, w, h, buf);
+    let j = &app.jobs;
+    let shown = j.shown();
+    let filter = j.filter.as_ref().map_or("all", Status::as_str);
+    let mut lines = vec![Line::styled(
+        format!(
+            "  {:<13} {:<14} {:<36} {:<20} {:>8}  OUTPUT",
+            "STATUS", "ID", "MODEL", "SUBMITTED (UTC)", "TIME"
+        ),
+        dim().add_modifier(Modifier::BOLD),
+    )];
+    if !j.listed && j.error.is_none() {
+        lines.push(Line::styled("  listing…", dim()));
+    } else if shown.is_empty() {
+        let what = match &j.filter {
+            None => format!("No async jobs in {} yet.", app.link.region()),
+            Some(s) => format!("No {s} jobs (f changes the filter)."),
+        };
+        lines.push(Line::styled(
+            format!("  {what} n starts one, with the composer's text as its prompt."),
+            dim(),
+        ));
+    }
+    let detail_rows = if j.details { 16 } else { 0 };
+    let room = usize::from(h.saturating_sub(4)).saturating_sub(detail_rows + 1);
+    let first = j.selected.saturating_sub(room.saturating_sub(1));
+    for (i, job) in shown.iter().enumerate().skip(first).take(room.max(1)) {
+        lines.push(row(job, now_ms, i == j.selected));
+    }
+    if let Some(e) = &j.error {
+        lines.push(Line::styled(
+            format!("  {}", sanitize::text(e)),
+            Style::default().fg(Color::LightRed),
+        ));
+    }
+    if j.details
+        && let Some(job) = j.selected_job()
+    {
+        details(app, job, now_ms, &mut lines);
+    }
+    let running = j.jobs.iter().filter(|x| x.status.is_running()).count();
+    let refresh = if running > 0 {
+        format!(
+            " {running} running · polled every {}s ",
+            j.schedule.interval().as_secs()
+        )
+    } else {
+        " none running ".to_owned()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" Async jobs · {} ", app.link.region()))
+        .title(
+            Line::from(Span::styled(
+                format!(" filter: {filter} · {} jobs ·{refresh}", shown.len()),
+                dim(),
+            ))
+            .right_aligned(),
+        )
+        .title_bottom(Line::from(Span::styled(
+            " ↑↓ choose · Enter details · f filter · n new job · d download · r refresh · Esc close ",
+            dim(),
+        )));
+    Paragraph::new(lines).block(block).render(r, buf);
+    if let Some(f) = &j.form {
+        form(app, f, area, buf);
+    }
+}
+
+fn form(app: &App, f: &Form, area: Rect, buf: &mut Buffer) {
+    let r = super::overlay_area(area, area.width.saturating_sub(8).min(100), 10, buf);
+    let models = crate::jobs::input::async_models(app.catalog());
+    let model = models.get(f.model).map_or("(none)", |m| m.id.as_str());
+    let cursor = |field: Field| if f.field == field { "▏" } else { "" };
+    let label = |field: Field, name: &str| {
+        let style = if f.field == field {
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            dim()
+        };
+        Span::styled(format!(" {name:<8}"), style)
+    };
+    let value = |text: &str, hint: &str, field: Field| {
+        if text.is_empty() && f.field != field {
+            Span::styled(hint.to_owned(), dim())
+        } else {
+            Span::raw(format!("{}{}", sanitize::text(text), cursor(field)))
+        }
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            label(Field::Model, "model"),
+            Span::raw(format!("◀ {model} ▶")),
+            Span::styled("  ←→ changes it", dim()),
+        ]),
+        Line::from(vec![
+            label(Field::Prompt, "prompt"),
+            value(&f.prompt, "filled into the model's input template", Field::Prompt),
+        ]),
+        Line::from(vec![
+            label(Field::File, "file"),
+            value(&f.file, "or a JSON file with the model input, sent as it is", Field::File),
+        ]),
+        Line::from(vec![
+            label(Field::Output, "output"),
+            value(&f.output, "s3://bucket[/prefix] for the outputs", Field::Output),
+        ]),
+        Line::default(),
+    ];
+    if let Some(e) = &f.error {
+        lines.push(Line::styled(
+            format!(" {}", sanitize::text(e)),
+            Style::default().fg(Color::LightRed),
+        ));
+    } else if f.sending {
+        lines.push(Line::styled(" starting…", Style::default().fg(Color::Cyan)));
+    }
+    lines.push(Line::styled(format!(" request token {}", f.token), dim()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Start an async job ")
+        .title_bottom(Line::from(Span::styled(
+            " Tab next field · ←→ model · Enter start · Esc cancel ",
+            dim(),
+        )));
+    Paragraph::new(lines).block(block).render(r, buf);
+}
