@@ -386,13 +386,19 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
     }
     .join(job.id());
     let show = std::io::stderr().is_terminal();
-    let paths = output::download_all(&conn.s3, job.output_uri(), &dir, args.overwrite, |_, _, p| {
-        if show {
-            let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
-            let name = crate::sanitize::text(&p.object.name);
-            eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
-        }
-    })
+    let paths = output::download_all(
+        &conn.s3,
+        job.output_uri(),
+        &dir,
+        args.overwrite,
+        |_, _, p| {
+            if show {
+                let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
+                let name = crate::sanitize::text(&p.object.name);
+                eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
+            }
+        },
+    )
     .await
     .map_err(overwrite_hint)?;
     if show {

@@ -92,9 +92,8 @@ pub struct Jobs {
     pub filter: Option<Status>,
     pub selected: usize,
     pub details: bool,
-    /// The listing in flight; older answers are dropped.
+    /// The listing asked for last; answers to older ones are dropped.
     pub request: u64,
-    pub in_flight: bool,
     pub schedule: Schedule,
     /// The poll that is due; older wake-ups are dropped.
     pub poll: u64,
@@ -121,7 +120,6 @@ impl Default for Jobs {
             selected: 0,
             details: false,
             request: 0,
-            in_flight: false,
             schedule: Schedule::new(Intervals::default()),
             poll: 0,
             downloads: HashMap::new(),
@@ -164,17 +162,12 @@ pub enum JobsKey {
     Char(char),
 }
 
-/// Asks for the listing now, unless one is in flight.
+/// Asks for the listing now; one in flight is superseded, as it may predate a change.
 pub fn refresh(app: &mut App) -> Vec<Effect> {
-    let j = &mut app.jobs;
-    if j.in_flight {
-        return Vec::new();
-    }
     app.next_request += 1;
-    j.request = app.next_request;
-    j.in_flight = true;
+    app.jobs.request = app.next_request;
     vec![Effect::ListJobs {
-        request: j.request,
+        request: app.jobs.request,
     }]
 }
 
@@ -198,7 +191,6 @@ pub fn listed(
     if request != j.request {
         return Vec::new();
     }
-    j.in_flight = false;
     let outcome = match result {
         Ok(jobs) => {
             let before = poll::statuses(&j.jobs);
@@ -500,7 +492,11 @@ pub fn key(app: &mut App, key: JobsKey) -> Vec<Effect> {
     }
     if let Some((arn, _)) = app.jobs.confirm.take() {
         let yes = key == JobsKey::Char('y');
-        let at = app.jobs.shown().iter().position(|j| j.invocation_arn == arn);
+        let at = app
+            .jobs
+            .shown()
+            .iter()
+            .position(|j| j.invocation_arn == arn);
         if yes && let Some(i) = at {
             app.jobs.selected = i;
             app.jobs.downloads.remove(&arn);

@@ -20,7 +20,7 @@ mod guard_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]
-mod jobs_tests;
+pub(crate) mod jobs_tests;
 #[cfg(test)]
 mod meter_tests;
 #[cfg(test)]

@@ -24,7 +24,10 @@ fn status_span(s: &Status) -> Span<'static> {
         Status::Failed => ("✗ ", Color::LightRed),
         Status::Other(_) => ("? ", Color::Gray),
     };
-    Span::styled(format!("{mark}{:<11}", s.as_str()), Style::default().fg(color))
+    Span::styled(
+        format!("{mark}{:<11}", s.as_str()),
+        Style::default().fg(color),
+    )
 }
 
 fn cut(s: &str, n: usize) -> String {
@@ -44,7 +47,7 @@ fn row(job: &Job, now_ms: i64, selected: bool) -> Line<'static> {
         Span::styled(if selected { "▶ " } else { "  " }, style),
         status_span(&job.status),
         Span::styled(format!(" {} ", cut(job.id(), 14)), style),
-        Span::styled(format!("{} ", cut(job.model_id(), 36)), style),
+        Span::styled(format!("{} ", cut(job.model_id(), 30)), style),
         Span::styled(format!("{} ", human_time(job.submit_time)), dim()),
         Span::styled(format!("{:>8}  ", time), style),
         Span::styled(sanitize::text(job.output_uri()), dim()),
@@ -81,7 +84,10 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
             out.push(field("ended", human_time(t)));
             out.push(field("took", human_duration(job.duration_ms(now_ms))));
         }
-        None => out.push(field("running for", human_duration(job.duration_ms(now_ms)))),
+        None => out.push(field(
+            "running for",
+            human_duration(job.duration_ms(now_ms)),
+        )),
     }
     if let Some(m) = &job.failure_message {
         out.push(Line::from(vec![
@@ -119,7 +125,9 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
             done,
             total,
         }) => {
-            let of = total.map(|t| format!(" of {}", bytes(t))).unwrap_or_default();
+            let of = total
+                .map(|t| format!(" of {}", bytes(t)))
+                .unwrap_or_default();
             out.push(Line::styled(
                 format!(
                     "  downloading {} ({file}/{files}): {}{of}",
@@ -140,7 +148,10 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
                     sanitize::text(&path.display().to_string())
                 )));
                 for l in preview.iter().flat_map(|p| p.lines()) {
-                    out.push(Line::styled(format!("      │ {}", sanitize::text(l)), dim()));
+                    out.push(Line::styled(
+                        format!("      │ {}", sanitize::text(l)),
+                        dim(),
+                    ));
                 }
             }
         }
@@ -164,7 +175,7 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
     let filter = j.filter.as_ref().map_or("all", Status::as_str);
     let mut lines = vec![Line::styled(
         format!(
-            "  {:<13} {:<14} {:<36} {:<20} {:>8}  OUTPUT",
+            "  {:<13} {:<14} {:<30} {:<20} {:>8}  OUTPUT",
             "STATUS", "ID", "MODEL", "SUBMITTED (UTC)", "TIME"
         ),
         dim().add_modifier(Modifier::BOLD),
@@ -257,15 +268,27 @@ fn form(app: &App, f: &Form, area: Rect, buf: &mut Buffer) {
         ]),
         Line::from(vec![
             label(Field::Prompt, "prompt"),
-            value(&f.prompt, "filled into the model's input template", Field::Prompt),
+            value(
+                &f.prompt,
+                "filled into the model's input template",
+                Field::Prompt,
+            ),
         ]),
         Line::from(vec![
             label(Field::File, "file"),
-            value(&f.file, "or a JSON file with the model input, sent as it is", Field::File),
+            value(
+                &f.file,
+                "or a JSON file with the model input, sent as it is",
+                Field::File,
+            ),
         ]),
         Line::from(vec![
             label(Field::Output, "output"),
-            value(&f.output, "s3://bucket[/prefix] for the outputs", Field::Output),
+            value(
+                &f.output,
+                "s3://bucket[/prefix] for the outputs",
+                Field::Output,
+            ),
         ]),
         Line::default(),
     ];

@@ -184,6 +184,8 @@ fn overlay_area(area: Rect, w: u16, h: u16, buf: &mut ratatui::buffer::Buffer) -
 }
 
 #[cfg(test)]
+mod jobs_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod trace_tests;

@@ -1,0 +1,122 @@
+//! Snapshots of the jobs pane: empty, mixed statuses, the details of a failed and of a
+//! downloaded job, and the start form.
+
+use std::path::PathBuf;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::jobs::Download;
+use crate::app::jobs_tests::job;
+use crate::app::state::Link;
+use crate::app::{App, Overlay};
+use crate::jobs::Status;
+
+/// 2026-12-01T19:02:30Z: the running jobs of the fixtures have run 2m 30s.
+fn clock() -> i64 {
+    1_796_151_750_000
+}
+
+fn screen(app: &App, w: u16, h: u16) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut view = super::View {
+        clock,
+        ..super::View::default()
+    };
+    terminal.draw(|f| view.draw(f, app)).unwrap();
+    terminal.backend().clone()
+}
+
+fn app() -> App {
+    let mut app = App::new("anthropic.claude-3-haiku-20240307-v1:0");
+    app.link = Link::Local {
+        url: "http://127.0.0.1:8787".into(),
+        reason: None,
+    };
+    app.overlay = Overlay::Jobs;
+    app.jobs.listed = true;
+    app.jobs.session = "4f1c0b9e".into();
+    app
+}
+
+fn mixed() -> App {
+    let mut app = app();
+    app.jobs.jobs = vec![
+        job("r1inprogress", Status::InProgress, None),
+        job("c1completed", Status::Completed, None),
+        job(
+            "f1failed",
+            Status::Failed,
+            Some("The model could not process the input and the invocation failed."),
+        ),
+    ];
+    app
+}
+
+#[test]
+fn empty_and_listing() {
+    let mut app = app();
+    insta::assert_snapshot!("jobs_empty_120x30", screen(&app, 120, 30));
+    app.jobs.listed = false;
+    let s = format!("{:?}", screen(&app, 120, 30));
+    assert!(s.contains("listing…"), "{s}");
+}
+
+#[test]
+fn mixed_statuses_and_a_filter() {
+    let mut app = mixed();
+    insta::assert_snapshot!("jobs_mixed_120x30", screen(&app, 120, 30));
+    app.jobs.filter = Some(Status::Failed);
+    let s = format!("{:?}", screen(&app, 120, 30));
+    assert!(s.contains("filter: Failed · 1 jobs"), "{s}");
+    assert!(!s.contains("r1inprogress"), "{s}");
+}
+
+#[test]
+fn details_of_a_failed_and_of_a_downloaded_job() {
+    let mut app = mixed();
+    app.jobs.details = true;
+    app.jobs.selected = 2;
+    insta::assert_snapshot!("jobs_details_failed_120x30", screen(&app, 120, 30));
+    app.jobs.selected = 1;
+    let arn = app.jobs.jobs[1].invocation_arn.clone();
+    app.jobs.downloads.insert(
+        arn.clone(),
+        Download::Running {
+            file: 1,
+            files: 2,
+            name: "output.mp4".into(),
+            done: 1_200_000,
+            total: Some(3_400_000),
+        },
+    );
+    let s = format!("{:?}", screen(&app, 120, 30));
+    assert!(
+        s.contains("downloading output.mp4 (1/2): 1.2 MB of 3.4 MB"),
+        "{s}"
+    );
+    app.jobs.downloads.insert(
+        arn,
+        Download::Done(vec![
+            (
+                PathBuf::from("/home/me/jobs/c1completed/manifest.json"),
+                Some("{\n  \"outputs\": 1\n}".into()),
+            ),
+            (PathBuf::from("/home/me/jobs/c1completed/output.mp4"), None),
+        ]),
+    );
+    insta::assert_snapshot!("jobs_details_downloaded_120x30", screen(&app, 120, 30));
+}
+
+#[test]
+fn the_start_form() {
+    let mut app = mixed();
+    crate::app::update(
+        &mut app,
+        crate::app::Msg::NewJob("A red fox running through snow".into()),
+    );
+    app.jobs.form.as_mut().unwrap().output = "s3://Bad_Bucket".into();
+    app.jobs.form.as_mut().unwrap().error =
+        Some("output: 'Bad_Bucket' is not a valid bucket name".into());
+    insta::assert_snapshot!("jobs_form_100x30", screen(&app, 100, 30));
+}
