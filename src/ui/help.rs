@@ -23,6 +23,10 @@ pub const OVERLAY_KEYS: &[(&str, &str)] = &[
         "Guardrails",
         "Up/Down choose · Enter use · t trace mode · s stream mode",
     ),
+    (
+        "Jobs",
+        "Up/Down choose · Enter details · f filter by status · n start a job (the composer's text is its prompt) · d download outputs · r refresh; in the form Tab next field, Left/Right model, Enter start",
+    ),
 ];
 
 /// The guardrail modes and what each costs, as the picker and `/guardrail` set them.
@@ -94,6 +98,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/guardrail trace|stream M",
         "trace enabled|full, stream sync|async for the guardrail in use",
     ),
+    ("/jobs", "the async jobs pane"),
     ("/help", "this help"),
     ("/quit", "quit"),
 ];

@@ -107,13 +107,14 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
         && *arn == job.invocation_arn
     {
         out.push(Line::styled(
-            format!(
-                "  {} already exists: y overwrites the outputs there, any other key keeps them.",
-                sanitize::text(&path.display().to_string())
-            ),
+            "  The outputs are there already: y overwrites them, any other key keeps them.",
             Style::default()
                 .fg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
+        ));
+        out.push(Line::styled(
+            format!("  {} exists", sanitize::text(&path.display().to_string())),
+            Style::default().fg(Color::Yellow),
         ));
         return;
     }

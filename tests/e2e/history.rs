@@ -6,22 +6,6 @@ use super::*;
 
 const HAIKU3: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
-fn config_home(config: &str) -> std::path::PathBuf {
-    let home = std::env::temp_dir().join(format!(
-        "bedrock-tui-e2e-hist-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    let dir = home.join("config").join("bedrock-tui");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        config.replace("HOME", &home.to_string_lossy()),
-    )
-    .unwrap();
-    home
-}
-
 /// Whether the history browser on `screen` has a row for `title`.
 fn listed(screen: &str, title: &str) -> bool {
     screen

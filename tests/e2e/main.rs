@@ -4,6 +4,7 @@
 mod chat;
 mod guardrail;
 mod history;
+mod jobs;
 mod meter;
 
 use std::io::Write;
@@ -136,6 +137,23 @@ impl Tui {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
+}
+
+/// A fresh home whose config file is `config`, with HOME in it replaced by the home.
+pub fn config_home(config: &str) -> std::path::PathBuf {
+    let home = std::env::temp_dir().join(format!(
+        "bedrock-tui-e2e-cfg-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let dir = home.join("config").join("bedrock-tui");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        config.replace("HOME", &home.to_string_lossy()),
+    )
+    .unwrap();
+    home
 }
 
 fn rand_suffix() -> u64 {
