@@ -52,6 +52,7 @@ fn row(job: &Job, now_ms: i64, selected: bool) -> Line<'static> {
         Span::styled(format!("{:>8}  ", time), style),
         Span::styled(sanitize::text(job.output_uri()), dim()),
     ])
+    .style(style)
 }
 
 fn bytes(n: u64) -> String {
