@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+use bedrock_tui::local::Settings;
 
 use super::*;
 
@@ -35,19 +35,11 @@ fn pane(screen: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn blocked_masked_clean_turns_checks_and_history() {
     let dir = tempfile::tempdir().unwrap();
-    let ep = LocalEndpoint::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Settings {
-            pacing: Pacing {
-                ttft: Duration::ZERO,
-                tokens_per_second: Some(4000.0),
-            },
-            data_dir: Some(dir.path().to_owned()),
-            ..Settings::default()
-        },
-    )
-    .await
-    .unwrap();
+    let ep = endpoint_with(Settings {
+        data_dir: Some(dir.path().to_owned()),
+        ..Settings::default()
+    })
+    .await;
     let url = ep.url();
     let args = [
         "--endpoint-url",

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+use bedrock_tui::local::Settings;
 
 use super::*;
 
@@ -13,19 +13,11 @@ const F5: &str = "\x1b[15~";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn start_watch_chat_complete_and_download() {
-    let ep = LocalEndpoint::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Settings {
-            pacing: Pacing {
-                ttft: Duration::ZERO,
-                tokens_per_second: Some(4000.0),
-            },
-            async_seconds: 3,
-            ..Settings::default()
-        },
-    )
-    .await
-    .unwrap();
+    let ep = endpoint_with(Settings {
+        async_seconds: 3,
+        ..Settings::default()
+    })
+    .await;
     let url = ep.url();
     let home = config_home(&format!(
         "endpoint_url = \"{url}\"\nregion = \"us-east-1\"\njobs_output = \"s3://e2e-videos/fox\"\ndownload_dir = \"HOME/downloads\"\n"

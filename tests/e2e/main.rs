@@ -21,12 +21,28 @@ pub struct Tui {
 }
 
 pub async fn endpoint(tokens_per_second: f64) -> LocalEndpoint {
-    let settings = Settings {
+    endpoint_with(Settings {
         pacing: Pacing {
             ttft: Duration::ZERO,
             tokens_per_second: Some(tokens_per_second),
         },
         ..Settings::default()
+    })
+    .await
+}
+
+/// An endpoint with `settings`, answering at 4,000 tokens/s unless they pace it.
+pub async fn endpoint_with(settings: Settings) -> LocalEndpoint {
+    let settings = if settings.pacing == Settings::default().pacing {
+        Settings {
+            pacing: Pacing {
+                ttft: Duration::ZERO,
+                tokens_per_second: Some(4000.0),
+            },
+            ..settings
+        }
+    } else {
+        settings
     };
     LocalEndpoint::start("127.0.0.1:0".parse().unwrap(), settings)
         .await
