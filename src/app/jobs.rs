@@ -26,6 +26,8 @@ pub enum JobInput {
     Prompt(String),
     /// A JSON file, taken as it is.
     File(PathBuf),
+    /// Written in `$EDITOR` from the model's template.
+    Json(serde_json::Value),
 }
 
 /// What the start form sends.
@@ -56,6 +58,8 @@ pub struct Form {
     pub prompt: String,
     pub file: String,
     pub output: String,
+    /// The model input as edited in `$EDITOR`; it takes the place of prompt and file.
+    pub edited: Option<serde_json::Value>,
     pub token: String,
     pub error: Option<String>,
     pub sending: bool,
@@ -359,6 +363,7 @@ fn submit(app: &mut App, models: &[String]) -> Vec<Effect> {
             .clone();
         let output = S3Uri::parse(f.output.trim()).map_err(|e| format!("output: {e}"))?;
         let input = match (f.prompt.trim(), f.file.trim()) {
+            _ if f.edited.is_some() => JobInput::Json(f.edited.clone().unwrap_or_default()),
             (_, file) if !file.is_empty() => {
                 JobInput::File(crate::persist::library::expand_home(file))
             }
@@ -388,6 +393,45 @@ fn submit(app: &mut App, models: &[String]) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The model input the form would send, as JSON for `$EDITOR`: what was edited
+/// before, else the selected model's template filled with the prompt. `None` without
+/// a form.
+pub fn template(app: &App) -> Option<String> {
+    let f = app.jobs.form.as_ref()?;
+    if let Some(v) = &f.edited {
+        return serde_json::to_string_pretty(v).ok();
+    }
+    let models = crate::jobs::input::async_models(app.catalog());
+    let model = models.get(f.model)?;
+    let prompt = match f.prompt.trim() {
+        "" => "Describe the video or the text to embed here.",
+        p => p,
+    };
+    let input = crate::jobs::input::from_prompt(model, prompt, &Default::default()).ok()?;
+    serde_json::to_string_pretty(&input).ok()
+}
+
+/// The text back from `$EDITOR`: the model input, if it is JSON.
+pub fn edited(app: &mut App, text: String) -> Vec<Effect> {
+    let Some(f) = app.jobs.form.as_mut() else {
+        return Vec::new();
+    };
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => {
+            f.edited = Some(v);
+            f.error = None;
+        }
+        Err(e) => {
+            f.error = Some(format!(
+                "the edited input is not JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ))
+        }
+    }
+    Vec::new()
 }
 
 /// The answer to `Effect::StartJob`: the new job's ARN, or what went wrong.

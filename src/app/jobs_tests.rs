@@ -325,3 +325,27 @@ fn a_download_asks_before_overwriting_and_only_completed_jobs_have_outputs() {
     assert_eq!(app.jobs.shown().len(), 1);
     assert_eq!(app.jobs.shown()[0].id(), "run1");
 }
+
+#[test]
+fn the_input_written_in_the_editor_is_sent_as_it_is() {
+    let (mut app, _) = connected();
+    app.jobs.output = Some(S3Uri::parse("s3://my-bucket/videos").unwrap());
+    update(&mut app, Msg::NewJob("A fox".into()));
+    let template = super::jobs::template(&app).expect("a template");
+    let mut input: serde_json::Value = serde_json::from_str(&template).unwrap();
+    assert_eq!(input["textToVideoParams"]["text"], "A fox");
+    update(&mut app, Msg::JobInputEdited("{ not json".into()));
+    let err = app.jobs.form.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("line 1, column 3"), "{err}");
+    input["videoGenerationConfig"]["seed"] = serde_json::json!(7);
+    update(&mut app, Msg::JobInputEdited(input.to_string()));
+    assert_eq!(app.jobs.form.as_ref().unwrap().error, None);
+    // Editing again starts from what was edited.
+    let again: serde_json::Value =
+        serde_json::from_str(&super::jobs::template(&app).unwrap()).unwrap();
+    assert_eq!(again, input);
+    match update(&mut app, Msg::Jobs(JobsKey::Enter)).as_slice() {
+        [Effect::StartJob(s)] => assert_eq!(s.input, JobInput::Json(input)),
+        other => panic!("expected StartJob, got {other:?}"),
+    }
+}

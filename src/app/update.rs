@@ -101,6 +101,8 @@ pub enum Msg {
     Jobs(JobsKey),
     /// Open the start form with the composer's text as the prompt.
     NewJob(String),
+    /// The start form's model input, as written in `$EDITOR`.
+    JobInputEdited(String),
     /// The answer to `Effect::ListJobs`, made at `at`.
     JobsListed {
         request: u64,
@@ -357,6 +359,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::OpenJobs => jobs::open(app),
         Msg::Jobs(key) => jobs::key(app, key),
         Msg::NewJob(draft) => jobs::new_form(app, draft),
+        Msg::JobInputEdited(text) => jobs::edited(app, text),
         Msg::JobsListed {
             request,
             at,

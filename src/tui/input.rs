@@ -112,6 +112,12 @@ fn on_key(
             return Ok(Some(Msg::Guardrails(k)));
         }
         Overlay::Jobs => {
+            if action == Some(Action::Editor)
+                && let Some(template) = crate::app::jobs::template(app)
+            {
+                let text = edit_externally(&template, terminal)?;
+                return Ok(Some(Msg::JobInputEdited(text)));
+            }
             let form = app.jobs.form.is_some() || app.jobs.confirm.is_some();
             let k = match key.code {
                 KeyCode::Esc => JobsKey::Back,

@@ -46,6 +46,7 @@ pub(super) fn schedule_poll(poll: u64, after: Duration, tx: Tx) {
 fn model_input(start: &JobStart) -> Result<serde_json::Value, String> {
     match &start.input {
         JobInput::File(path) => input::from_file(path).map_err(|e| e.to_string()),
+        JobInput::Json(v) => Ok(v.clone()),
         JobInput::Prompt(prompt) => {
             let catalog = crate::catalog::Catalog::builtin();
             let model = input::async_model(catalog, &start.model_id)

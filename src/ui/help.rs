@@ -25,7 +25,7 @@ pub const OVERLAY_KEYS: &[(&str, &str)] = &[
     ),
     (
         "Jobs",
-        "Up/Down choose · Enter details · f filter by status · n start a job (the composer's text is its prompt) · d download outputs · r refresh; in the form Tab next field, Left/Right model, Enter start",
+        "Up/Down choose · Enter details · f filter by status · n start a job (the composer's text is its prompt) · d download outputs · r refresh; in the form Tab next field, Left/Right model, Ctrl+O the input in $EDITOR, Enter start",
     ),
 ];
 

@@ -292,6 +292,22 @@ fn form(app: &App, f: &Form, area: Rect, buf: &mut Buffer) {
                 Field::Output,
             ),
         ]),
+        match &f.edited {
+            Some(v) => Line::from(vec![
+                Span::styled(format!(" {:<8}", "input"), dim()),
+                Span::styled(
+                    format!(
+                        "edited in $EDITOR ({} bytes), sent instead of prompt and file · Ctrl+O edits it",
+                        v.to_string().len()
+                    ),
+                    Style::default().fg(Color::Cyan),
+                ),
+            ]),
+            None => Line::styled(
+                " Ctrl+O writes the model input in $EDITOR from the template (duration, fps, seed…)",
+                dim(),
+            ),
+        },
         Line::default(),
     ];
     if let Some(e) = &f.error {
