@@ -200,7 +200,7 @@ pub fn listed(
             let before = poll::statuses(&j.jobs);
             let changed: Vec<&Job> = poll::changed(&before, &jobs);
             if j.listed
-                && let Some(n) = changed.iter().find_map(|job| ended(job))
+                && let Some(n) = ended_notice(&changed)
             {
                 app.notice = Some(n);
             }
@@ -242,6 +242,29 @@ fn schedule(app: &mut App, at: Instant, outcome: Outcome) -> Vec<Effect> {
             }]
         }
         None => Vec::new(),
+    }
+}
+
+/// What to tell of the jobs that have just ended: one by itself, several counted (an
+/// error when any failed, so a failure is never hidden behind a completion).
+fn ended_notice(changed: &[&Job]) -> Option<Notice> {
+    let done: Vec<&&Job> = changed.iter().filter(|j| !j.status.is_running()).collect();
+    match done.as_slice() {
+        [] => None,
+        [one] => ended(one),
+        many => {
+            let failed = many.iter().filter(|j| j.status == Status::Failed).count();
+            let text = format!(
+                "{} jobs ended: {} completed, {failed} failed. F5 shows them.",
+                many.len(),
+                many.len() - failed
+            );
+            Some(if failed > 0 {
+                Notice::Error(text)
+            } else {
+                Notice::Info(text)
+            })
+        }
     }
 }
 

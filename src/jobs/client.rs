@@ -110,12 +110,19 @@ impl StartRequest {
     }
 }
 
+/// A config override that makes a call once, without the SDK's retries.
+fn once() -> aws_sdk_bedrockruntime::config::Builder {
+    aws_sdk_bedrockruntime::config::Builder::new().retry_config(RetryConfig::disabled())
+}
+
 /// The async-invocation calls of a connection.
 #[derive(Clone)]
 pub struct JobsClient {
     client: Client,
     profile: Option<String>,
     page_size: Option<i32>,
+    /// Whether the SDK retries throttled listings itself.
+    retries: bool,
 }
 
 impl JobsClient {
@@ -124,6 +131,7 @@ impl JobsClient {
             client: conn.client.clone(),
             profile: conn.profile.clone(),
             page_size: None,
+            retries: true,
         }
     }
 
@@ -134,22 +142,33 @@ impl JobsClient {
         self
     }
 
+    /// Listings asked once per page: a throttle reaches the caller's poll schedule at
+    /// once instead of after the SDK's own attempts.
+    pub fn without_retries(mut self) -> Self {
+        self.retries = false;
+        self
+    }
+
     /// Every job of the region (every page), newest first, only those with `status`
     /// when given.
     pub async fn list(&self, status: Option<&Status>) -> Result<Vec<Job>, JobError> {
         let mut jobs = Vec::new();
         let mut next: Option<String> = None;
         loop {
-            let out = self
+            let call = self
                 .client
                 .list_async_invokes()
                 .sort_by(SortAsyncInvocationBy::SubmissionTime)
                 .sort_order(SortOrder::Descending)
                 .set_status_equals(status.map(|s| AsyncInvokeStatus::from(s.as_str())))
                 .set_max_results(self.page_size)
-                .set_next_token(next.take())
-                .send()
-                .await
+                .set_next_token(next.take());
+            let sent = if self.retries {
+                call.send().await
+            } else {
+                call.customize().config_override(once()).send().await
+            };
+            let out = sent
                 .map_err(|e| JobError::from_sdk(&e, "bedrock:ListAsyncInvokes", self.profile()))?;
             jobs.extend(
                 out.async_invoke_summaries()
@@ -179,13 +198,7 @@ impl JobsClient {
         let sent = if retry {
             call.send().await
         } else {
-            call.customize()
-                .config_override(
-                    aws_sdk_bedrockruntime::config::Builder::new()
-                        .retry_config(RetryConfig::disabled()),
-                )
-                .send()
-                .await
+            call.customize().config_override(once()).send().await
         };
         let g = sent.map_err(|e| {
             let message = e.message().unwrap_or_default().to_owned();

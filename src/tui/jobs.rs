@@ -21,6 +21,7 @@ pub(super) fn list(request: u64, conn: Conn, tx: Tx) {
             return;
         };
         let result = JobsClient::new(&conn)
+            .without_retries()
             .list(None)
             .await
             .map_err(|e| ListFailure {

@@ -1,7 +1,8 @@
-//! Async jobs as a person sees them: a Nova Reel job started from the jobs pane with
-//! the composer's text as its prompt, seen InProgress, chatting on while it runs, told
-//! when it completes, its outputs downloaded where the service's layout puts them, and
-//! asked before they are overwritten.
+//! Async jobs as a person sees them: Nova Reel jobs started from the jobs pane with the
+//! composer's text as their prompt (one with its input edited in `$EDITOR`), seen
+//! InProgress, chatting on while they run, told when they end, the failed one's message
+//! in its details, the completed one's outputs downloaded where the service's layout
+//! puts them, and asked before they are overwritten.
 
 use std::time::Duration;
 
@@ -22,7 +23,23 @@ async fn start_watch_chat_complete_and_download() {
     let home = config_home(&format!(
         "endpoint_url = \"{url}\"\nregion = \"us-east-1\"\njobs_output = \"s3://e2e-videos/fox\"\ndownload_dir = \"HOME/downloads\"\n"
     ));
-    let mut tui = Tui::start(&[], Some(home.clone()));
+    // The "editor" adds to the prompt of the template a directive that fails the job.
+    let editor = home.join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/fresh snow\"/fresh snow [[fault:job-fail]]\"/' \"$1\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&editor).unwrap().permissions(),
+        0o755,
+    );
+    let editor_cmd = format!("sh {}", editor.display());
+    let env = [
+        ("EDITOR", std::ffi::OsStr::new(&editor_cmd)),
+        ("VISUAL", std::ffi::OsStr::new(&editor_cmd)),
+    ];
+    let mut tui = Tui::start_env(&[], home.clone(), &env);
     tui.wait_for("F1 help").await;
 
     // The composer's text becomes the job's prompt.
@@ -35,28 +52,43 @@ async fn start_watch_chat_complete_and_download() {
     assert!(s.contains("◀ amazon.nova-reel-v1:0 ▶"), "{s}");
     assert!(s.contains("A red fox running through fresh snow"), "{s}");
     assert!(s.contains("s3://e2e-videos/fox"), "{s}");
+    // Ctrl+O: the model input, written in $EDITOR from the template, is what is sent.
+    tui.keys("\x0f");
+    tui.wait_for("edited in $EDITOR").await;
     tui.keys("\r");
     let s = tui.wait_for("● InProgress").await;
     assert!(s.contains("amazon.nova-reel-v1:0"), "{s}");
-    assert!(s.contains("1 running"), "{s}");
+    // A second job, from the template as it is.
+    tui.keys("n");
+    tui.wait_for("Start an async job").await;
+    tui.keys("\r");
+    let s = tui.wait_for("2 running").await;
     let id = s
         .lines()
-        .find(|l| l.contains("● InProgress"))
+        .find(|l| l.contains("▶ ● InProgress"))
         .and_then(|l| l.split_whitespace().nth(3))
         .expect("the job's id")
         .to_owned();
 
-    // Chatting goes on while the job runs; its end is told in the status bar.
+    // Chatting goes on while the jobs run; their end is told in the status bar.
     tui.keys("\x1b");
     tokio::time::sleep(Duration::from_millis(200)).await;
     tui.keys("\r");
     tui.wait_for("Let me know if you want more detail").await;
-    tui.wait_for(&format!("Job {id} (amazon.nova-reel-v1:0) completed in"))
-        .await;
+    tui.wait_for("2 jobs ended: 1 completed, 1 failed").await;
+
+    // The edited job failed on the directive the editor added; the other completed.
+    tui.keys(F5);
+    let s = tui.wait_for_all(&["✓ Completed", "✗ Failed"]).await;
+    assert!(s.contains(&format!("▶ ✓ Completed   {id}")), "{s}");
+    tui.keys("\x1b[B");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tui.keys("\r");
+    tui.wait_for("The model could not process the input").await;
+    tui.keys("\x1b[A");
+    tokio::time::sleep(Duration::from_millis(100)).await;
 
     // Download the outputs: the files the service's layout promises, in the job's folder.
-    tui.keys(F5);
-    tui.wait_for("✓ Completed").await;
     tui.keys("d");
     let s = tui.wait_for("downloaded 2 files").await;
     let dir = home.join("downloads").join(&id);

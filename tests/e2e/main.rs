@@ -65,6 +65,16 @@ impl Tui {
         Tui { pty, home }
     }
 
+    /// [`Tui::start`] on `home` with more environment variables.
+    pub fn start_env(
+        args: &[&str],
+        home: std::path::PathBuf,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Tui {
+        let pty = pty::spawn_env(args, &home, 40, 120, env).unwrap();
+        Tui { pty, home }
+    }
+
     pub fn screen(&self) -> String {
         self.pty.screen()
     }

@@ -41,7 +41,7 @@ async fn listed(ep: &LocalEndpoint, args: &[&str]) -> Vec<Value> {
 }
 
 /// The operations the endpoint served, in order, with their time and error code.
-async fn served(ep: &LocalEndpoint, operation: &str) -> Vec<(u64, Option<String>)> {
+pub async fn served(ep: &LocalEndpoint, operation: &str) -> Vec<(u64, Option<String>)> {
     request_log(ep).await["requests"]
         .as_array()
         .unwrap()

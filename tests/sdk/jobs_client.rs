@@ -7,7 +7,7 @@ use bedrock_tui::jobs::{
 };
 
 use super::count::connection;
-use super::jobs_cli::endpoint_secs;
+use super::jobs_cli::{endpoint_secs, served};
 
 const REEL: &str = "amazon.nova-reel-v1:0";
 
@@ -124,4 +124,32 @@ async fn downloads_report_progress_and_a_failed_one_leaves_nothing() {
         .collect();
     left.sort();
     assert_eq!(left, ["manifest.json", "output.mp4"]);
+}
+
+#[tokio::test]
+async fn a_listing_without_retries_reports_the_first_throttle() {
+    use bedrock_tui::local::faults::{Fault, FaultRate};
+    let ep = endpoint_secs(
+        30,
+        Some(FaultRate::new(
+            1.0,
+            vec![Fault::parse("throttle").unwrap()],
+            7,
+        )),
+    )
+    .await;
+    let conn = connection(&ep).await;
+    let err = JobsClient::new(&conn)
+        .without_retries()
+        .list(None)
+        .await
+        .unwrap_err();
+    assert!(err.is_throttled(), "{err:?}");
+    assert_eq!(served(&ep, "ListAsyncInvokes").await.len(), 1);
+    let err = JobsClient::new(&conn).list(None).await.unwrap_err();
+    assert!(err.is_throttled(), "{err:?}");
+    assert!(
+        served(&ep, "ListAsyncInvokes").await.len() > 2,
+        "the SDK retried the listing"
+    );
 }
