@@ -310,6 +310,9 @@ pub struct Assessment {
     pub applied_guardrail_details: Option<AppliedGuardrail>,
 }
 
+/// A finding's action and `detected` flag.
+type Action<'a> = (&'a str, Option<bool>);
+
 /// A finding acted when the service marks it detected, or, for services that leave
 /// `detected` out, when its action is not NONE.
 pub fn acted(action: &str, detected: Option<bool>) -> bool {
@@ -317,92 +320,74 @@ pub fn acted(action: &str, detected: Option<bool>) -> bool {
 }
 
 impl Assessment {
-    /// The action and `detected` flag of every finding except automated reasoning's.
-    fn actions(&self) -> Vec<(&str, Option<bool>)> {
-        let mut out = Vec::new();
-        if let Some(p) = &self.topic_policy {
-            out.extend(p.topics.iter().map(|t| (t.action.as_str(), t.detected)));
-        }
-        if let Some(p) = &self.content_policy {
-            out.extend(p.filters.iter().map(|f| (f.action.as_str(), f.detected)));
-        }
-        if let Some(p) = &self.word_policy {
-            let words = p.custom_words.iter().chain(&p.managed_word_lists);
-            out.extend(words.map(|w| (w.action.as_str(), w.detected)));
-        }
-        if let Some(p) = &self.sensitive_information_policy {
-            out.extend(
-                p.pii_entities
-                    .iter()
-                    .map(|e| (e.action.as_str(), e.detected)),
-            );
-            out.extend(p.regexes.iter().map(|r| (r.action.as_str(), r.detected)));
-        }
-        if let Some(p) = &self.contextual_grounding_policy {
-            out.extend(p.filters.iter().map(|g| (g.action.as_str(), g.detected)));
-        }
-        out
+    /// The action and `detected` flag of every finding, by policy in the service's
+    /// order (automated reasoning's findings have neither, and are left out).
+    fn actions(&self) -> [(&'static str, Vec<Action<'_>>); 5] {
+        let topics = self.topic_policy.iter().flat_map(|p| &p.topics);
+        let filters = self.content_policy.iter().flat_map(|p| &p.filters);
+        let words = self
+            .word_policy
+            .iter()
+            .flat_map(|p| p.custom_words.iter().chain(&p.managed_word_lists));
+        let pii = self
+            .sensitive_information_policy
+            .iter()
+            .flat_map(|p| &p.pii_entities);
+        let regexes = self
+            .sensitive_information_policy
+            .iter()
+            .flat_map(|p| &p.regexes);
+        let grounding = self
+            .contextual_grounding_policy
+            .iter()
+            .flat_map(|p| &p.filters);
+        [
+            (
+                "topicPolicy",
+                Iterator::collect(topics.map(|t| (t.action.as_str(), t.detected))),
+            ),
+            (
+                "contentPolicy",
+                Iterator::collect(filters.map(|f| (f.action.as_str(), f.detected))),
+            ),
+            (
+                "wordPolicy",
+                Iterator::collect(words.map(|w| (w.action.as_str(), w.detected))),
+            ),
+            (
+                "sensitiveInformationPolicy",
+                Iterator::collect(
+                    pii.map(|e| (e.action.as_str(), e.detected))
+                        .chain(regexes.map(|r| (r.action.as_str(), r.detected))),
+                ),
+            ),
+            (
+                "contextualGroundingPolicy",
+                Iterator::collect(grounding.map(|g| (g.action.as_str(), g.detected))),
+            ),
+        ]
     }
 
     /// Whether a finding that acted blocked the text (rather than masking it).
     pub fn blocked(&self) -> bool {
         self.actions()
-            .into_iter()
-            .any(|(a, d)| a == "BLOCKED" && acted(a, d))
+            .iter()
+            .flat_map(|(_, found)| found)
+            .any(|&(a, d)| a == "BLOCKED" && acted(a, d))
     }
 
-    /// The policies with at least one finding that acted, in the service's order.
+    /// The policies with at least one finding that acted, in the service's order. An
+    /// automated reasoning finding other than `valid` counts as acting.
     pub fn policies_that_fired(&self) -> Vec<&'static str> {
-        let any = |fired: Option<bool>| fired.unwrap_or(false);
-        let fired = [
-            (
-                "topicPolicy",
-                any(self
-                    .topic_policy
-                    .as_ref()
-                    .map(|p| p.topics.iter().any(|t| acted(&t.action, t.detected)))),
-            ),
-            (
-                "contentPolicy",
-                any(self
-                    .content_policy
-                    .as_ref()
-                    .map(|p| p.filters.iter().any(|f| acted(&f.action, f.detected)))),
-            ),
-            (
-                "wordPolicy",
-                any(self.word_policy.as_ref().map(|p| {
-                    p.custom_words
-                        .iter()
-                        .chain(&p.managed_word_lists)
-                        .any(|w| acted(&w.action, w.detected))
-                })),
-            ),
-            (
-                "sensitiveInformationPolicy",
-                any(self.sensitive_information_policy.as_ref().map(|p| {
-                    p.pii_entities.iter().any(|e| acted(&e.action, e.detected))
-                        || p.regexes.iter().any(|r| acted(&r.action, r.detected))
-                })),
-            ),
-            (
-                "contextualGroundingPolicy",
-                any(self
-                    .contextual_grounding_policy
-                    .as_ref()
-                    .map(|p| p.filters.iter().any(|g| acted(&g.action, g.detected)))),
-            ),
-            (
-                "automatedReasoningPolicy",
-                any(self
-                    .automated_reasoning_policy
-                    .as_ref()
-                    .map(|p| p.findings.iter().any(|f| f.get("valid").is_none()))),
-            ),
-        ];
-        fired
+        let reasoning = self
+            .automated_reasoning_policy
+            .as_ref()
+            .is_some_and(|p| p.findings.iter().any(|f| f.get("valid").is_none()));
+        self.actions()
             .into_iter()
-            .filter_map(|(name, f)| f.then_some(name))
+            .filter(|(_, found)| found.iter().any(|&(a, d)| acted(a, d)))
+            .map(|(name, _)| name)
+            .chain(reasoning.then_some("automatedReasoningPolicy"))
             .collect()
     }
 }
