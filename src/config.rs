@@ -195,14 +195,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         toml::from_str(text).map_err(|e| invalid(e.span(), e.message().trim_end().to_owned()))?;
 
     if let Some(theme) = &raw.theme
-        && !crate::ui::markdown::THEMES.contains(&theme.get_ref().as_str())
+        && !crate::app::theme::THEMES.contains(&theme.get_ref().as_str())
     {
         return Err(invalid(
             Some(theme.span()),
             format!(
                 "unknown theme '{}'; themes: {}",
                 theme.get_ref(),
-                crate::ui::markdown::THEMES.join(", ")
+                crate::app::theme::THEMES.join(", ")
             ),
         ));
     }

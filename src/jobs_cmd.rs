@@ -381,7 +381,7 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
     }
     let dir = match (&args.dir, &config.download_dir) {
         (Some(d), _) => d.clone(),
-        (None, Some(d)) => crate::persist::library::expand_home(&d.to_string_lossy()),
+        (None, Some(d)) => crate::paths::expand_home(&d.to_string_lossy()),
         (None, None) => std::env::current_dir()?,
     }
     .join(job.id());

@@ -77,19 +77,19 @@ fn chat(cli: Cli) -> anyhow::Result<()> {
     }
     let theme = cli.theme.or(config.theme);
     if let Some(t) = &theme
-        && !bedrock_tui::ui::markdown::THEMES.contains(&t.as_str())
+        && !bedrock_tui::app::theme::THEMES.contains(&t.as_str())
     {
         anyhow::bail!(
             "--theme: unknown theme '{t}'; themes: {}",
-            bedrock_tui::ui::markdown::THEMES.join(", ")
+            bedrock_tui::app::theme::THEMES.join(", ")
         );
     }
     let export_dir = match &config.export_dir {
-        Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),
+        Some(d) => bedrock_tui::paths::expand_home(&d.to_string_lossy()),
         None => std::env::current_dir().context("finding the current directory")?,
     };
     let download_dir = match &config.download_dir {
-        Some(d) => bedrock_tui::persist::library::expand_home(&d.to_string_lossy()),
+        Some(d) => bedrock_tui::paths::expand_home(&d.to_string_lossy()),
         None => export_dir.clone(),
     };
     // The prices live as long as the app; built once, with the config's overrides.

@@ -1,10 +1,13 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
 //! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/help`, `/quit`.
 
+use super::effect::{Effect, Save};
 use super::history::{self, Format};
+use super::msg::Msg;
 use super::picker::Picker;
 use super::state::{App, Notice, Overlay};
-use super::update::{Effect, Msg, edit_last, new_conversation, regenerate, switch_model, update};
+use super::turn::{edit_last, regenerate};
+use super::update::{new_conversation, switch_model, update};
 
 pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
     let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
@@ -21,7 +24,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
                 Some(_) => "System prompt set.".into(),
                 None => "System prompt cleared.".into(),
             }));
-            Vec::new()
+            vec![Effect::Save(Save::System), super::meter::schedule(app)]
         }
         "new" | "clear" => {
             let mut effects = new_conversation(app, "New conversation.");
@@ -74,7 +77,7 @@ fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
 
 /// `/theme [NAME]`: the code theme, or the list of themes.
 fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
-    let themes = crate::ui::markdown::THEMES;
+    let themes = super::theme::THEMES;
     if arg.is_empty() {
         app.notice = Some(Notice::Info(format!(
             "Theme: {}. Themes: {}.",
@@ -83,9 +86,9 @@ fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
         )));
         return Vec::new();
     }
-    match themes.iter().find(|t| t.eq_ignore_ascii_case(arg)) {
+    match super::theme::find(arg) {
         Some(t) => {
-            app.theme = (*t).to_owned();
+            app.theme = t;
             app.epoch += 1;
             app.notice = Some(Notice::Info(format!("Theme: {t}.")));
             Vec::new()

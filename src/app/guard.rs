@@ -5,9 +5,9 @@
 use crate::conversation::Role;
 use crate::guardrail::{ApplyResult, GuardrailChoice, Source, StreamMode, Trace, TraceMode};
 
+use super::effect::Effect;
 use super::meter;
 use super::state::{App, Entry, Notice, Overlay};
-use super::update::Effect;
 
 /// How the trace pane shows findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,6 +244,17 @@ pub fn check_draft(app: &mut App, draft: String) -> Vec<Effect> {
         Some(part) => start_check(app, Source::Input, "the draft's guarded part".into(), part),
         None => start_check(app, Source::Input, "the draft".into(), draft),
     }
+}
+
+/// Whether the trace pane shows the focused answer's trace, so a change of focus
+/// changes the screen: the pane is on, shows no check, and some answer was guarded.
+pub fn pane_follows_focus(app: &App) -> bool {
+    app.pane.shown
+        && app.check.is_none()
+        && app
+            .entries
+            .iter()
+            .any(|e| e.guardrail.is_some() || e.trace.is_some())
 }
 
 /// The answer the trace pane is on: the focused one, else the newest.

@@ -2,22 +2,14 @@
 //! opened, renamed, deleted or exported. The store answers through messages tagged
 //! with the id of the listing they answer, so a slow answer to an old query is dropped.
 
-use crate::store::{ConversationId, StoredConversation};
+use crate::store::{MessageState, StoredConversation};
 
-use super::state::{App, EntryState, Notice, Overlay};
-use super::update::Effect;
+pub use crate::store::library::{Format, Row};
 
-/// One conversation in the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub id: ConversationId,
-    pub title: String,
-    pub updated_ms: i64,
-    pub messages: u32,
-    pub model: String,
-    /// Where the search words matched, for a search; `None` in the plain list.
-    pub snippet: Option<String>,
-}
+use super::effect::Effect;
+use super::error::BedrockError;
+use super::state::{App, Entry, EntryState, Notice, Overlay};
+use super::turn::{self, End};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -41,22 +33,6 @@ pub struct Browser {
     pub request: u64,
     pub loading: bool,
     pub error: Option<String>,
-}
-
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Markdown,
-    Json,
-}
-
-impl Format {
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Markdown => "md",
-            Format::Json => "json",
-        }
-    }
 }
 
 /// Keys the history browser understands.
@@ -206,13 +182,7 @@ pub fn key(app: &mut App, key: HistoryKey) -> Vec<Effect> {
             b.mode = Mode::Opening;
             // The answer streaming now belongs to the conversation on screen: stop it
             // and keep what came, before the store switches conversations.
-            let mut effects = Vec::new();
-            if let Some((turn, idx)) = app.turn.take() {
-                let e = &mut app.entries[idx];
-                e.state = EntryState::Cancelled;
-                e.revision += 1;
-                effects.push(Effect::CancelTurn(turn));
-            }
+            let mut effects = turn::stop(app, End::Cancelled);
             effects.push(Effect::OpenConversation(id));
             effects
         }
@@ -230,7 +200,7 @@ pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<
                 conv.title,
                 conv.messages.len()
             )));
-            vec![Effect::AdoptConversation, super::meter::schedule(app)]
+            vec![super::meter::schedule(app)]
         }
         Err(e) => {
             if let Some(b) = browser(app) {
@@ -252,4 +222,30 @@ pub fn deleted(app: &mut App, current: bool) -> Vec<Effect> {
         return Vec::new();
     }
     super::update::new_conversation(app, "Conversation deleted; this is a new one.")
+}
+
+/// The entries of a stored conversation, as the app shows them. An answer that was
+/// streaming when the app stopped (at exit, or at its last checkpoint before a crash)
+/// is shown as interrupted.
+pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
+    conv.messages
+        .iter()
+        .map(|m| {
+            let state = match m.state {
+                MessageState::Done => EntryState::Done,
+                MessageState::Streaming => EntryState::Interrupted,
+                MessageState::Cancelled => EntryState::Cancelled,
+                MessageState::Failed => EntryState::Failed(BedrockError::Other {
+                    code: "Failed".into(),
+                    message: m.error.clone().unwrap_or_default(),
+                }),
+            };
+            let mut e = Entry::new(m.message.clone(), state);
+            e.stop = m.stop.clone();
+            e.usage = m.usage;
+            e.guardrail = m.guardrail.as_ref().and_then(|t| t.guardrail.clone());
+            e.trace = m.guardrail.clone();
+            e
+        })
+        .collect()
 }

@@ -155,7 +155,7 @@ fn opening_stops_the_stream_and_replaces_the_conversation() {
     let mut app = with_rows(vec![row(4, "Python lists")]);
     app.overlay = Overlay::None;
     let (turn, _) = match update(&mut app, Msg::Submit("Long question".into())).as_slice() {
-        [Effect::StartTurn { id, request }] => (*id, request.clone()),
+        [.., Effect::StartTurn { id, request }] => (*id, request.clone()),
         other => panic!("{other:?}"),
     };
     let (request, _) = listing(&update(&mut app, Msg::OpenHistory));
@@ -171,6 +171,7 @@ fn opening_stops_the_stream_and_replaces_the_conversation() {
         effects,
         vec![
             Effect::CancelTurn(turn),
+            Effect::Save(Save::Entry(1)),
             Effect::OpenConversation(ConversationId(4))
         ]
     );
@@ -182,10 +183,7 @@ fn opening_stops_the_stream_and_replaces_the_conversation() {
     let epoch = app.epoch;
     let effects = update(&mut app, Msg::ConversationLoaded(Ok(stored(4))));
     assert!(
-        matches!(
-            effects.as_slice(),
-            [Effect::AdoptConversation, Effect::ScheduleCount { .. }]
-        ),
+        matches!(effects.as_slice(), [Effect::ScheduleCount { .. }]),
         "{effects:?}"
     );
     assert_eq!(app.overlay, Overlay::None);
@@ -242,7 +240,8 @@ fn deleting_the_open_conversation_starts_a_new_one() {
         effects.as_slice(),
         [
             Effect::CancelTurn(_),
-            Effect::NewConversation,
+            Effect::Save(Save::Entry(1)),
+            Effect::Save(Save::New),
             Effect::ScheduleCount { .. }
         ]
     ));

@@ -9,8 +9,8 @@ use std::time::Instant;
 use crate::jobs::poll::{self, Intervals, Outcome, Schedule};
 use crate::jobs::{Job, S3Uri, Status, human_duration};
 
+use super::effect::{EditorTarget, Effect};
 use super::state::{App, Notice, Overlay};
-use super::update::Effect;
 
 /// How a listing failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +24,8 @@ pub struct ListFailure {
 pub enum JobInput {
     /// Filled into the model's template.
     Prompt(String),
-    /// A JSON file, taken as it is.
-    File(PathBuf),
+    /// A JSON file, taken as it is; the path as typed (`~/` is expanded when it is read).
+    File(String),
     /// Written in `$EDITOR` from the model's template.
     Json(serde_json::Value),
 }
@@ -387,9 +387,7 @@ fn submit(app: &mut App, models: &[String]) -> Vec<Effect> {
         let output = S3Uri::parse(f.output.trim()).map_err(|e| format!("output: {e}"))?;
         let input = match (f.prompt.trim(), f.file.trim()) {
             _ if f.edited.is_some() => JobInput::Json(f.edited.clone().unwrap_or_default()),
-            (_, file) if !file.is_empty() => {
-                JobInput::File(crate::persist::library::expand_home(file))
-            }
+            (_, file) if !file.is_empty() => JobInput::File(file.to_owned()),
             ("", _) => return Err("give a prompt, or a JSON file with the model input".into()),
             (prompt, _) => {
                 let model = catalog.lookup(&model_id).ok_or("unknown model")?;
@@ -434,6 +432,17 @@ pub fn template(app: &App) -> Option<String> {
     };
     let input = crate::jobs::input::from_prompt(model, prompt, &Default::default()).ok()?;
     serde_json::to_string_pretty(&input).ok()
+}
+
+/// The start form's model input in `$EDITOR`, from `template`.
+pub fn edit_input(app: &mut App) -> Vec<Effect> {
+    template(app)
+        .map(|text| Effect::Editor {
+            text,
+            target: EditorTarget::JobInput,
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The text back from `$EDITOR`: the model input, if it is JSON.

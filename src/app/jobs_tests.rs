@@ -334,11 +334,23 @@ fn the_input_written_in_the_editor_is_sent_as_it_is() {
     let template = super::jobs::template(&app).expect("a template");
     let mut input: serde_json::Value = serde_json::from_str(&template).unwrap();
     assert_eq!(input["textToVideoParams"]["text"], "A fox");
-    update(&mut app, Msg::JobInputEdited("{ not json".into()));
+    update(
+        &mut app,
+        Msg::Edited {
+            target: EditorTarget::JobInput,
+            result: Ok("{ not json".into()),
+        },
+    );
     let err = app.jobs.form.as_ref().unwrap().error.clone().unwrap();
     assert!(err.contains("line 1, column 3"), "{err}");
     input["videoGenerationConfig"]["seed"] = serde_json::json!(7);
-    update(&mut app, Msg::JobInputEdited(input.to_string()));
+    update(
+        &mut app,
+        Msg::Edited {
+            target: EditorTarget::JobInput,
+            result: Ok(input.to_string()),
+        },
+    );
     assert_eq!(app.jobs.form.as_ref().unwrap().error, None);
     // Editing again starts from what was edited.
     let again: serde_json::Value =

@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::bedrock::TurnRequest;
 use crate::conversation::{Message, Role};
 
+use super::effect::Effect;
 use super::state::{App, Entry};
-use super::update::Effect;
 
 /// How long typing must pause before the draft is counted.
 pub const DEBOUNCE: Duration = Duration::from_millis(400);

@@ -153,7 +153,7 @@ fn the_count_covers_history_system_and_draft_and_slash_commands_are_not_counted(
 fn a_finished_turn_a_model_switch_and_a_new_conversation_recount() {
     let mut app = App::new(HAIKU);
     let id = match update(&mut app, Msg::Submit("Hi".into())).as_slice() {
-        [Effect::StartTurn { id, .. }] => *id,
+        [.., Effect::StartTurn { id, .. }] => *id,
         other => panic!("{other:?}"),
     };
     scheduled(&update(&mut app, Msg::TurnDone { id }));
@@ -168,7 +168,7 @@ fn a_finished_turn_a_model_switch_and_a_new_conversation_recount() {
 fn timing_and_service_latency_land_on_the_answer() {
     let mut app = App::new(HAIKU);
     let id = match update(&mut app, Msg::Submit("Hi".into())).as_slice() {
-        [Effect::StartTurn { id, .. }] => *id,
+        [.., Effect::StartTurn { id, .. }] => *id,
         other => panic!("{other:?}"),
     };
     let usage = Usage {
@@ -226,7 +226,7 @@ fn turns_and_counts_carry_the_chosen_guardrail() {
     let mut app = App::new(HAIKU);
     app.guardrail = Some(crate::guardrail::GuardrailChoice::parse("demo:1").unwrap());
     let effects = update(&mut app, Msg::Submit("Should I buy Apple stock?".into()));
-    let [Effect::StartTurn { request, .. }] = effects.as_slice() else {
+    let [.., Effect::StartTurn { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}");
     };
     let g = request.guardrail.as_ref().unwrap();

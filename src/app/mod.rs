@@ -3,17 +3,24 @@
 
 pub mod adapt;
 mod commands;
+pub mod effect;
+pub mod error;
 pub mod guard;
 pub mod history;
 pub mod jobs;
 pub mod meter;
+pub mod msg;
 pub mod picker;
 pub mod state;
+pub mod theme;
+pub mod turn;
 pub mod update;
 
+pub use effect::{EditorTarget, Effect, Save};
 pub use history::{Format, HistoryKey};
+pub use msg::{Msg, PickerKey};
 pub use state::{App, Entry, EntryState, Notice, Overlay, TurnId};
-pub use update::{Effect, Msg, PickerKey, update};
+pub use update::update;
 
 #[cfg(test)]
 mod guard_tests;

@@ -1,12 +1,10 @@
 //! Application state: the conversation as shown, the turn in flight, the chosen model,
 //! the connection, and what overlays and notices are up.
 
-use crate::bedrock::BedrockError;
-use crate::conversation::{Block, Inference, Message, Role, StopReason, Usage};
+use crate::conversation::{Block, Inference, Message, Role, StopReason};
 
-/// Identifies one request to a model; events of any other turn are stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TurnId(pub u64);
+use super::error::BedrockError;
+pub use super::turn::TurnId;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EntryState {
@@ -15,6 +13,8 @@ pub enum EntryState {
     /// Stopped by the user; the partial text is kept.
     Cancelled,
     Failed(BedrockError),
+    /// Still streaming when the app exited; what had come is kept.
+    Interrupted,
 }
 
 /// One message of the conversation as the app shows it.
@@ -23,7 +23,7 @@ pub struct Entry {
     pub message: Message,
     pub state: EntryState,
     pub stop: Option<StopReason>,
-    pub usage: Option<Usage>,
+    pub usage: Option<crate::conversation::Usage>,
     /// How long the answer took, as the client saw it.
     pub timing: Option<super::meter::Timing>,
     /// The name of the guardrail the turn was sent with.
@@ -46,6 +46,24 @@ impl Entry {
             trace: None,
             revision: 0,
         }
+    }
+
+    /// Whether the message has anything to send: text that is not blank, reasoning,
+    /// a tool call or a tool result. An answer stopped before its first token has none.
+    pub fn has_content(&self) -> bool {
+        self.message.blocks.iter().any(|b| match b {
+            Block::Text(t) => !t.trim().is_empty(),
+            Block::Reasoning { text, .. } => !text.trim().is_empty(),
+            Block::ToolUse { .. } | Block::ToolResult { .. } => true,
+        })
+    }
+
+    /// Whether the entry is sent with later turns: not streaming, not failed, not
+    /// blocked by the guardrail, and with content.
+    fn sendable(&self) -> bool {
+        !matches!(self.state, EntryState::Failed(_) | EntryState::Streaming)
+            && !self.blocked()
+            && self.has_content()
     }
 
     /// An answer the guardrail replaced with its blocked message: neither it nor its
@@ -124,13 +142,19 @@ pub struct App {
     /// Lines scrolled up from the bottom; 0 follows the newest text.
     pub scroll: u16,
     pub quitting: bool,
+    /// The wall clock when the messages being applied arrived, in milliseconds since
+    /// the Unix epoch: set by the event loop, so the reducer never reads a clock.
+    pub clock_ms: i64,
+    /// Whether the app captures the mouse (wheel scrolling) instead of the terminal
+    /// (selection).
+    pub mouse: bool,
     /// Bumped when the entries are replaced wholesale or their look changes (another
     /// conversation opened, another theme), so renderers drop every cached line.
     pub epoch: u64,
     /// Id of the last request to the history store; answers to older ones are stale.
     pub next_request: u64,
-    /// The code-highlighting theme.
-    pub theme: String,
+    /// The code-highlighting theme, one of `theme::THEMES`.
+    pub theme: &'static str,
     /// Rows the help overlay is scrolled down.
     pub help_scroll: u16,
     /// The catalog merged with what the region lists, once the control plane answered.
@@ -158,7 +182,7 @@ impl App {
     pub fn new(model: impl Into<String>) -> Self {
         App {
             model: model.into(),
-            theme: crate::ui::markdown::THEMES[0].to_owned(),
+            theme: super::theme::DEFAULT,
             ..App::default()
         }
     }
@@ -166,7 +190,7 @@ impl App {
     /// Shows a stored conversation in place of the current one, with the model of its
     /// last answer.
     pub fn show_conversation(&mut self, conv: &crate::store::StoredConversation) {
-        self.entries = crate::persist::entries(conv);
+        self.entries = super::history::entries(conv);
         self.system = conv.system.clone();
         self.model = self
             .entries
@@ -189,32 +213,28 @@ impl App {
         self.turn.is_some()
     }
 
-    /// The messages a turn sends: everything finished or cancelled with content, in
-    /// order. A question whose answer failed or was blocked by the guardrail stays on
-    /// screen but is not sent again with later questions (Ctrl+R retries it);
-    /// consecutive messages of one role are merged, as the API requires alternating
-    /// roles.
+    /// The messages a turn sends: every question with the answer it got, in order. A
+    /// question whose answer failed, was blocked by the guardrail or ended before any
+    /// content (stopped, interrupted) stays on screen but is not sent again (Ctrl+R asks
+    /// it again, Ctrl+E edits it), so the roles alternate as the API requires. A
+    /// question whose answer is streaming, or that has none yet, is sent.
     pub fn history(&self) -> Vec<Message> {
         let mut out: Vec<Message> = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
-            if matches!(e.state, EntryState::Failed(_) | EntryState::Streaming) || e.blocked() {
+            if !e.sendable() {
                 continue;
             }
-            let answer_failed = self
-                .entries
-                .get(i + 1)
-                .is_some_and(|n| matches!(n.state, EntryState::Failed(_)) || n.blocked());
-            if e.message.role == Role::User && answer_failed {
-                continue;
-            }
-            if e.message
-                .blocks
-                .iter()
-                .all(|b| matches!(b, Block::Text(t) if t.trim().is_empty()))
-            {
+            let unanswered = self.entries.get(i + 1).is_some_and(|n| {
+                n.message.role == Role::Assistant
+                    && n.state != EntryState::Streaming
+                    && !n.sendable()
+            });
+            if e.message.role == Role::User && unanswered {
                 continue;
             }
             match out.last_mut() {
+                // Entries of one role in a row only come from a history written by an
+                // older version; the API takes them merged.
                 Some(last) if last.role == e.message.role => {
                     last.blocks.extend(e.message.blocks.iter().cloned());
                 }

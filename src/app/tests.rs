@@ -13,7 +13,7 @@ const LLAMA: &str = "us.meta.llama3-2-1b-instruct-v1:0";
 
 fn started(effects: &[Effect]) -> (TurnId, Vec<Message>) {
     match effects {
-        [Effect::StartTurn { id, request }] => (*id, request.messages.clone()),
+        [.., Effect::StartTurn { id, request }] => (*id, request.messages.clone()),
         other => panic!("expected one StartTurn, got {other:?}"),
     }
 }
@@ -78,7 +78,10 @@ fn cancel_keeps_the_partial_answer_and_drops_stale_events() {
         Msg::Submit("Tell me a long story".into()),
     ));
     update(&mut app, text(id, "Once upon"));
-    assert_eq!(update(&mut app, Msg::Cancel), vec![Effect::CancelTurn(id)]);
+    assert!(matches!(
+        update(&mut app, Msg::Cancel).as_slice(),
+        [Effect::CancelTurn(i), Effect::Save(Save::Entry(1)), Effect::ScheduleCount { .. }] if *i == id
+    ));
     let before = app.clone();
     update(&mut app, text(id, " a time"));
     update(&mut app, Msg::TurnDone { id });
@@ -154,9 +157,13 @@ fn edit_last_returns_the_question_to_the_composer() {
     let mut app = App::new(HAIKU);
     let (id, _) = started(&update(&mut app, Msg::Submit("typo questoin".into())));
     update(&mut app, Msg::TurnDone { id });
+    let effects = update(&mut app, Msg::EditLast);
     assert_eq!(
-        update(&mut app, Msg::EditLast),
-        vec![Effect::SetComposer("typo questoin".into())]
+        effects[..2],
+        [
+            Effect::Save(Save::Truncate(0)),
+            Effect::SetComposer("typo questoin".into())
+        ]
     );
     assert!(app.entries.is_empty());
 }
@@ -219,8 +226,8 @@ fn switching_models_mid_conversation_adapts_and_reports() {
     let mut app = App::new("amazon.titan-text-express-v1");
     app.system = Some("Be brief.".into());
     let effects = update(&mut app, Msg::Submit("Hi".into()));
-    let Effect::StartTurn { request, .. } = &effects[0] else {
-        panic!()
+    let Some(Effect::StartTurn { request, .. }) = effects.last() else {
+        panic!("{effects:?}")
     };
     assert_eq!(request.system, None);
     assert_eq!(
@@ -232,7 +239,10 @@ fn switching_models_mid_conversation_adapts_and_reports() {
 #[test]
 fn slash_commands() {
     let mut app = App::new(HAIKU);
-    assert!(update(&mut app, Msg::Submit("/system You are terse.".into())).is_empty());
+    assert!(matches!(
+        update(&mut app, Msg::Submit("/system You are terse.".into())).as_slice(),
+        [Effect::Save(Save::System), Effect::ScheduleCount { .. }]
+    ));
     assert_eq!(app.system.as_deref(), Some("You are terse."));
     update(&mut app, Msg::Submit(format!("/model {LLAMA}")));
     assert_eq!(app.model, LLAMA);
@@ -244,7 +254,8 @@ fn slash_commands() {
     update(&mut app, Msg::Submit("hello".into()));
     let effects = update(&mut app, Msg::Submit("/new".into()));
     assert!(matches!(effects[0], Effect::CancelTurn(_)));
-    assert_eq!(effects[1], Effect::NewConversation);
+    assert_eq!(effects[1], Effect::Save(Save::Entry(1)));
+    assert_eq!(effects[2], Effect::Save(Save::New));
     assert!(app.entries.is_empty() && !app.streaming());
     assert_eq!(
         update(&mut app, Msg::Submit("/quit".into())),

@@ -3,7 +3,7 @@
 
 use aws_sdk_bedrock::types::{FoundationModelSummary, InferenceProfileSummary};
 
-use super::{BedrockError, Connection, Endpoint};
+use super::{BedrockError, Connection, Endpoint, error};
 use crate::catalog::live::{LiveModel, LiveModels, LiveProfile, now_ms};
 
 /// The cache key of a connection: what it talks to, its region and profile.
@@ -50,7 +50,7 @@ pub async fn list_live(conn: &Connection) -> Result<LiveModels, BedrockError> {
         .list_foundation_models()
         .send()
         .await
-        .map_err(|e| BedrockError::from_sdk_action(&e, "bedrock:ListFoundationModels", profile))?;
+        .map_err(|e| error::from_sdk_action(&e, "bedrock:ListFoundationModels", profile))?;
     let models = listed.model_summaries().iter().map(model).collect();
     let mut pages = conn
         .control
@@ -60,9 +60,8 @@ pub async fn list_live(conn: &Connection) -> Result<LiveModels, BedrockError> {
         .send();
     let mut profiles = Vec::new();
     while let Some(item) = pages.next().await {
-        let summary = item.map_err(|e| {
-            BedrockError::from_sdk_action(&e, "bedrock:ListInferenceProfiles", profile)
-        })?;
+        let summary =
+            item.map_err(|e| error::from_sdk_action(&e, "bedrock:ListInferenceProfiles", profile))?;
         profiles.push(inference_profile(&summary));
     }
     Ok(LiveModels {
@@ -139,7 +138,7 @@ mod tests {
                 .build(),
         );
         let raw = Response::new(StatusCode::try_from(403).unwrap(), SdkBody::empty());
-        let e = BedrockError::from_sdk_action(
+        let e = error::from_sdk_action(
             &SdkError::service_error(err, raw),
             "bedrock:ListFoundationModels",
             None,

@@ -3,7 +3,7 @@
 
 use aws_sdk_bedrockruntime::types::{ConverseTokensRequest, CountTokensInput};
 
-use super::{BedrockError, Connection, TurnRequest, converse_parts};
+use super::{BedrockError, Connection, TurnRequest, converse_parts, error};
 use crate::catalog::Catalog;
 use crate::conversation::{Block, Role};
 use crate::local::conversation as local;
@@ -50,7 +50,7 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
             tokens: u32::try_from(out.input_tokens()).unwrap_or(0),
             exact: true,
         }),
-        Err(e) => match BedrockError::from_sdk(&e, &req.model_id, conn.profile.as_deref()) {
+        Err(e) => match error::from_sdk(&e, &req.model_id, conn.profile.as_deref()) {
             BedrockError::Validation { .. }
             | BedrockError::NeedsProfile { .. }
             | BedrockError::AccessDenied { .. }

@@ -5,7 +5,7 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::types as sdk;
 use serde_json::json;
 
-use super::{BedrockError, Connection};
+use super::{BedrockError, Connection, error};
 use crate::guardrail::{
     AppliedGuardrail, ApplyResult, Assessment, AutomatedReasoningPolicy, ContentFilter,
     ContentPolicy, ContextualGroundingPolicy, Coverage, GroundingFilter, GuardrailChoice,
@@ -84,7 +84,7 @@ where
             version: choice.version.clone(),
         };
     }
-    BedrockError::from_sdk_action(err, APPLY_ACTION, profile)
+    error::from_sdk_action(err, APPLY_ACTION, profile)
 }
 
 /// Whether the error says the guardrail does not exist: ApplyGuardrail answers

@@ -5,7 +5,7 @@
 pub mod control;
 mod convert;
 pub mod count;
-mod error;
+pub(crate) mod error;
 pub mod guard_content;
 pub mod guardrail;
 
@@ -20,11 +20,11 @@ use aws_sdk_bedrockruntime::types::{
     ContentBlockDelta, ContentBlockStart, ConverseStreamOutput, SystemContentBlock,
 };
 
+pub use crate::app::turn::{TurnEvent, TurnRequest};
 pub use convert::{document, value};
 pub use count::{TokenCount, count_input, estimate};
 pub use error::BedrockError;
 
-use crate::conversation::{Inference, Message, StopReason, Usage};
 use crate::local::{LocalEndpoint, Pacing, Settings};
 
 /// Where requests go.
@@ -192,38 +192,6 @@ fn clients(
     )
 }
 
-/// One turn to send.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TurnRequest {
-    pub model_id: String,
-    pub system: Option<String>,
-    pub messages: Vec<Message>,
-    pub inference: Inference,
-    /// The guardrail the turn is screened by, if any.
-    pub guardrail: Option<crate::guardrail::GuardrailChoice>,
-}
-
-/// What a streaming turn reports, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TurnEvent {
-    Text(String),
-    Reasoning(String),
-    ReasoningSignature(String),
-    ToolUseStart {
-        id: String,
-        name: String,
-    },
-    ToolUseInput(String),
-    BlockStop,
-    Stop(StopReason),
-    Metadata {
-        usage: Usage,
-        latency_ms: u64,
-    },
-    /// The guardrail trace of the turn, from the stream's metadata.
-    Guardrail(crate::guardrail::Trace),
-}
-
 /// The messages and system prompt of a turn as Converse carries them: messages with
 /// nothing to send are left out, as is a blank system prompt. CountTokens counts the
 /// same parts, so a count matches what the turn sends.
@@ -245,16 +213,6 @@ fn converse_parts(
         .filter(|s| !s.trim().is_empty())
         .map(|s| vec![SystemContentBlock::Text(s.to_owned())]);
     (messages, system)
-}
-
-impl TurnEvent {
-    /// Whether the event carries some of the answer (what "first token" times).
-    pub fn is_content(&self) -> bool {
-        matches!(
-            self,
-            TurnEvent::Text(_) | TurnEvent::Reasoning(_) | TurnEvent::ToolUseStart { .. }
-        )
-    }
 }
 
 /// Streams one turn with ConverseStream, calling `emit` for each event.
@@ -342,6 +300,6 @@ where
         Some(choice) if guardrail::names_missing_guardrail(err) => {
             guardrail::error(err, choice, profile)
         }
-        _ => BedrockError::from_sdk(err, &req.model_id, profile),
+        _ => error::from_sdk(err, &req.model_id, profile),
     }
 }

@@ -14,7 +14,6 @@ use aws_sdk_bedrockruntime::types::{
 use aws_smithy_types::retry::RetryConfig;
 
 use super::input::InputError;
-use super::time::millis;
 use super::{Job, OutputDataConfig, S3OutputDataConfig, S3Uri, Status};
 use crate::bedrock::{BedrockError, Connection};
 
@@ -75,7 +74,7 @@ impl JobError {
         E: ProvideErrorMetadata + Debug,
         R: Debug,
     {
-        match BedrockError::from_sdk_action(err, action, profile) {
+        match crate::bedrock::error::from_sdk_action(err, action, profile) {
             BedrockError::Throttled { message } => JobError::Throttled { message },
             other => JobError::Service(other),
         }
@@ -262,4 +261,9 @@ impl JobsClient {
     fn profile(&self) -> Option<&str> {
         self.profile.as_deref()
     }
+}
+
+/// The epoch milliseconds of an SDK time.
+fn millis(t: &aws_smithy_types::DateTime) -> i64 {
+    t.to_millis().unwrap_or(i64::MAX)
 }

@@ -6,7 +6,6 @@ pub mod client;
 pub mod input;
 pub mod output;
 pub mod poll;
-mod time;
 pub mod uri;
 
 use serde::{Deserialize, Serialize};
@@ -113,17 +112,17 @@ pub struct Job {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
-    #[serde(with = "time::iso")]
+    #[serde(with = "crate::clock::iso")]
     pub submit_time: i64,
     #[serde(
         default,
-        with = "time::iso_opt",
+        with = "crate::clock::iso_opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_time: Option<i64>,
     #[serde(
         default,
-        with = "time::iso_opt",
+        with = "crate::clock::iso_opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub end_time: Option<i64>,
@@ -168,7 +167,7 @@ pub fn human_duration(ms: i64) -> String {
 
 /// An ISO 8601 time (UTC, seconds) of epoch milliseconds, for tables.
 pub fn human_time(ms: i64) -> String {
-    time::format(ms - ms.rem_euclid(1000))
+    crate::clock::format(ms - ms.rem_euclid(1000))
 }
 
 #[cfg(test)]

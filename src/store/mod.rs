@@ -19,6 +19,7 @@
 pub mod converse_json;
 mod export;
 mod files;
+pub mod library;
 mod messages;
 mod schema;
 mod search;

@@ -1,36 +1,20 @@
-//! Terminal input: keys through the keymap (or an overlay's own keys), pastes, the
-//! mouse wheel, and composing in `$EDITOR`.
+//! Terminal input to messages: keys through the keymap (or an overlay's own keys),
+//! pastes and the mouse wheel. Typing edits the composer here; everything else becomes a
+//! `Msg` for the reducer. Nothing here does IO.
 
-use crossterm::event::{
-    DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, KeyCode, KeyEvent,
-    KeyEventKind, KeyModifiers, MouseEventKind,
-};
-use crossterm::execute;
-use crossterm::terminal::{self, EnterAlternateScreen};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
-use super::restore;
 use crate::app::guard::GuardKey;
 use crate::app::jobs::JobsKey;
 use crate::app::{App, Format, HistoryKey, Msg, Overlay, PickerKey};
 use crate::keymap::Action;
 use crate::ui::View;
 
-pub(super) type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
-
-pub(super) fn on_event(
-    ev: Event,
-    app: &App,
-    view: &mut View,
-    mouse: &mut bool,
-    terminal: &mut Term,
-) -> anyhow::Result<Vec<Msg>> {
-    Ok(match ev {
+/// The messages terminal event `ev` makes; `page` is how far PageUp scrolls.
+pub(super) fn on_event(ev: Event, app: &App, view: &mut View, page: i32) -> Vec<Msg> {
+    match ev {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            on_key(key, app, view, mouse, terminal)?
-                .into_iter()
-                .collect()
+            on_key(key, app, view, page).into_iter().collect()
         }
         Event::Paste(text) => match &app.overlay {
             // A paste into a filter or title box is typed into it, first line only.
@@ -54,38 +38,32 @@ pub(super) fn on_event(
             _ => Vec::new(),
         },
         _ => Vec::new(),
-    })
+    }
 }
 
-fn on_key(
-    key: KeyEvent,
-    app: &App,
-    view: &mut View,
-    mouse: &mut bool,
-    terminal: &mut Term,
-) -> anyhow::Result<Option<Msg>> {
+fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
     let action = view.keys.action(&key);
     if action == Some(Action::Quit) {
-        return Ok(Some(Msg::Quit));
+        return Some(Msg::Quit);
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match &app.overlay {
         Overlay::Picker(_) => {
             let k = match key.code {
-                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+                KeyCode::Esc => return Some(Msg::CloseOverlay),
                 KeyCode::Char(c) if !ctrl => PickerKey::Char(c),
                 KeyCode::Backspace => PickerKey::Backspace,
                 KeyCode::Up => PickerKey::Up,
                 KeyCode::Down => PickerKey::Down,
                 KeyCode::Tab => PickerKey::Tab,
                 KeyCode::Enter => PickerKey::Enter,
-                _ => return Ok(None),
+                _ => return None,
             };
-            return Ok(Some(Msg::Picker(k)));
+            return Some(Msg::Picker(k));
         }
         Overlay::History(_) => {
             let k = match key.code {
-                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+                KeyCode::Esc => return Some(Msg::CloseOverlay),
                 KeyCode::Char('r') if ctrl => HistoryKey::Rename,
                 KeyCode::Char('e') if ctrl => HistoryKey::Export(Format::Markdown),
                 KeyCode::Char('j') if ctrl => HistoryKey::Export(Format::Json),
@@ -95,34 +73,31 @@ fn on_key(
                 KeyCode::Up => HistoryKey::Up,
                 KeyCode::Down => HistoryKey::Down,
                 KeyCode::Enter => HistoryKey::Enter,
-                _ => return Ok(None),
+                _ => return None,
             };
-            return Ok(Some(Msg::History(k)));
+            return Some(Msg::History(k));
         }
         Overlay::Guardrails(_) => {
             let k = match key.code {
-                KeyCode::Esc => return Ok(Some(Msg::CloseOverlay)),
+                KeyCode::Esc => return Some(Msg::CloseOverlay),
                 KeyCode::Up => GuardKey::Up,
                 KeyCode::Down => GuardKey::Down,
                 KeyCode::Enter => GuardKey::Enter,
                 KeyCode::Char('t') | KeyCode::Tab => GuardKey::Trace,
                 KeyCode::Char('s') => GuardKey::Stream,
-                _ => return Ok(None),
+                _ => return None,
             };
-            return Ok(Some(Msg::Guardrails(k)));
+            return Some(Msg::Guardrails(k));
         }
         Overlay::Jobs => {
-            if action == Some(Action::Editor)
-                && let Some(template) = crate::app::jobs::template(app)
-            {
-                let text = edit_externally(&template, terminal)?;
-                return Ok(Some(Msg::JobInputEdited(text)));
+            if action == Some(Action::Editor) && app.jobs.form.is_some() {
+                return Some(Msg::EditJobInput);
             }
             let form = app.jobs.form.is_some() || app.jobs.confirm.is_some();
             let k = match key.code {
                 KeyCode::Esc => JobsKey::Back,
                 KeyCode::Char('n') if !form && !ctrl => {
-                    return Ok(Some(Msg::NewJob(view.composer.text())));
+                    return Some(Msg::NewJob(view.composer.text()));
                 }
                 KeyCode::Char(c) if !ctrl => JobsKey::Char(c),
                 KeyCode::Up => JobsKey::Up,
@@ -132,21 +107,20 @@ fn on_key(
                 KeyCode::Tab => JobsKey::Tab,
                 KeyCode::Backspace => JobsKey::Backspace,
                 KeyCode::Enter => JobsKey::Enter,
-                _ => return Ok(None),
+                _ => return None,
             };
-            return Ok(Some(Msg::Jobs(k)));
+            return Some(Msg::Jobs(k));
         }
         Overlay::Help | Overlay::None => {}
     }
-    let page = i32::from(terminal.size().map(|s| s.height).unwrap_or(24) / 2);
     let Some(action) = action else {
         if key.code == KeyCode::Esc && app.overlay != Overlay::None {
-            return Ok(Some(Msg::CloseOverlay));
+            return Some(Msg::CloseOverlay);
         }
         view.composer.input(key);
-        return Ok(None);
+        return None;
     };
-    Ok(match action {
+    match action {
         Action::Send => view.composer.submit().map(Msg::Submit),
         Action::Newline => {
             view.composer.newline();
@@ -158,25 +132,13 @@ fn on_key(
         Action::History => Some(Msg::OpenHistory),
         Action::Regenerate => Some(Msg::Regenerate),
         Action::EditLast => Some(Msg::EditLast),
-        Action::Editor => {
-            let text = edit_externally(&view.composer.text(), terminal)?;
-            view.composer.set_text(&text);
-            None
-        }
+        Action::Editor => Some(Msg::EditDraft(view.composer.text())),
         Action::PageUp => Some(Msg::ScrollBy(page)),
         Action::PageDown => Some(Msg::ScrollBy(-page)),
         Action::ScrollUp => Some(Msg::ScrollBy(1)),
         Action::ScrollDown => Some(Msg::ScrollBy(-1)),
         Action::Bottom => Some(Msg::ScrollToBottom),
-        Action::Mouse => {
-            *mouse = !*mouse;
-            if *mouse {
-                execute!(std::io::stdout(), EnableMouseCapture)?;
-            } else {
-                execute!(std::io::stdout(), DisableMouseCapture)?;
-            }
-            None
-        }
+        Action::Mouse => Some(Msg::ToggleMouse),
         Action::Trace => Some(Msg::ToggleTrace),
         Action::TraceExpand => Some(Msg::ExpandTrace),
         Action::Reveal => Some(Msg::RevealPii),
@@ -186,36 +148,5 @@ fn on_key(
         Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),
         Action::Quit => Some(Msg::Quit),
-    })
-}
-
-/// Suspends the screen, edits `text` in $VISUAL/$EDITOR, and returns the result.
-fn edit_externally(text: &str, terminal: &mut Term) -> anyhow::Result<String> {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let dir = std::env::temp_dir().join(format!("bedrock-tui-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("message.md");
-    std::fs::write(&path, text)?;
-    restore();
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status();
-    terminal::enable_raw_mode()?;
-    execute!(
-        std::io::stdout(),
-        EnterAlternateScreen,
-        EnableBracketedPaste
-    )?;
-    terminal.clear()?;
-    let edited = match status {
-        Ok(s) if s.success() => std::fs::read_to_string(&path).unwrap_or_else(|_| text.to_owned()),
-        _ => text.to_owned(),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(edited.trim_end_matches('\n').to_owned())
+    }
 }

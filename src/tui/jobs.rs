@@ -1,52 +1,39 @@
-//! The executor's side of async jobs: listing, starting and downloading run as tasks
-//! that answer with messages, so the screen never waits on them.
+//! The executor's tasks for async jobs: listing, starting and downloading, each
+//! answering with a message, so the screen never waits on them.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tokio::sync::{mpsc, watch};
-
-use super::connection;
+use super::executor::{Conn, Tx, connection};
 use crate::app::Msg;
 use crate::app::jobs::{Download, DownloadFailure, JobInput, JobStart, ListFailure};
-use crate::bedrock::Connection;
 use crate::jobs::{JobsClient, OutputError, StartRequest, input, output};
 
-type Tx = mpsc::UnboundedSender<Msg>;
-type Conn = watch::Receiver<Option<Connection>>;
-
-pub(super) fn list(request: u64, conn: Conn, tx: Tx) {
-    tokio::spawn(async move {
-        let Some(conn) = connection(conn).await else {
-            return;
-        };
-        let result = JobsClient::new(&conn)
-            .without_retries()
-            .list(None)
-            .await
-            .map_err(|e| ListFailure {
-                throttled: e.is_throttled(),
-                message: e.to_string(),
-            });
-        let _ = tx.send(Msg::JobsListed {
-            request,
-            at: Instant::now(),
-            result,
+pub(super) async fn list(request: u64, conn: Conn, tx: Tx) {
+    let Some(conn) = connection(conn).await else {
+        return;
+    };
+    let result = JobsClient::new(&conn)
+        .without_retries()
+        .list(None)
+        .await
+        .map_err(|e| ListFailure {
+            throttled: e.is_throttled(),
+            message: e.to_string(),
         });
-    });
-}
-
-pub(super) fn schedule_poll(poll: u64, after: Duration, tx: Tx) {
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        let _ = tx.send(Msg::JobsPollDue(poll));
+    let _ = tx.send(Msg::JobsListed {
+        request,
+        at: Instant::now(),
+        result,
     });
 }
 
 /// The model input the form asked for: a file read now, or the model's template.
 fn model_input(start: &JobStart) -> Result<serde_json::Value, String> {
     match &start.input {
-        JobInput::File(path) => input::from_file(path).map_err(|e| e.to_string()),
+        JobInput::File(path) => {
+            input::from_file(&crate::paths::expand_home(path)).map_err(|e| e.to_string())
+        }
         JobInput::Json(v) => Ok(v.clone()),
         JobInput::Prompt(prompt) => {
             let catalog = crate::catalog::Catalog::builtin();
@@ -58,30 +45,28 @@ fn model_input(start: &JobStart) -> Result<serde_json::Value, String> {
     }
 }
 
-pub(super) fn start(start: JobStart, conn: Conn, tx: Tx) {
-    tokio::spawn(async move {
-        let Some(conn) = connection(conn).await else {
-            return;
-        };
-        let result = match model_input(&start) {
-            Ok(input) => {
-                let req = StartRequest::new(
-                    &start.model_id,
-                    input,
-                    start.output.clone(),
-                    Some(start.token.clone()),
-                );
-                JobsClient::new(&conn)
-                    .start(&req)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e),
-        };
-        let _ = tx.send(Msg::JobStarted {
-            at: Instant::now(),
-            result,
-        });
+pub(super) async fn start(start: JobStart, conn: Conn, tx: Tx) {
+    let Some(conn) = connection(conn).await else {
+        return;
+    };
+    let result = match model_input(&start) {
+        Ok(input) => {
+            let req = StartRequest::new(
+                &start.model_id,
+                input,
+                start.output.clone(),
+                Some(start.token.clone()),
+            );
+            JobsClient::new(&conn)
+                .start(&req)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e),
+    };
+    let _ = tx.send(Msg::JobStarted {
+        at: Instant::now(),
+        result,
     });
 }
 
@@ -104,7 +89,7 @@ fn preview(path: &Path) -> Option<String> {
     Some(shown.lines().take(LINES).collect::<Vec<_>>().join("\n"))
 }
 
-pub(super) fn download(
+pub(super) async fn download(
     arn: String,
     folder: String,
     dir: PathBuf,
@@ -112,42 +97,40 @@ pub(super) fn download(
     conn: Conn,
     tx: Tx,
 ) {
-    tokio::spawn(async move {
-        let Some(conn) = connection(conn).await else {
-            return;
-        };
-        // Progress is told every 2% of a file, so a large file does not flood the loop.
-        let mut told = (usize::MAX, 0u64);
-        let result = output::download_all(&conn.s3, &folder, &dir, overwrite, |i, n, p| {
-            let step = p.total.unwrap_or(0) / 50;
-            if told.0 != i || p.done >= told.1 + step.max(1) || Some(p.done) == p.total {
-                told = (i, p.done);
-                let _ = tx.send(Msg::DownloadProgress {
-                    arn: arn.clone(),
-                    progress: Download::Running {
-                        file: i + 1,
-                        files: n,
-                        name: p.object.name.clone(),
-                        done: p.done,
-                        total: p.total,
-                    },
-                });
-            }
-        })
-        .await
-        .map(|paths| {
-            paths
-                .into_iter()
-                .map(|p| {
-                    let text = preview(&p);
-                    (p, text)
-                })
-                .collect()
-        })
-        .map_err(|e| match e {
-            OutputError::Exists { path } => DownloadFailure::Exists(path),
-            other => DownloadFailure::Other(other.to_string()),
-        });
-        let _ = tx.send(Msg::Downloaded { arn, result });
+    let Some(conn) = connection(conn).await else {
+        return;
+    };
+    // Progress is told every 2% of a file, so a large file does not flood the loop.
+    let mut told = (usize::MAX, 0u64);
+    let result = output::download_all(&conn.s3, &folder, &dir, overwrite, |i, n, p| {
+        let step = p.total.unwrap_or(0) / 50;
+        if told.0 != i || p.done >= told.1 + step.max(1) || Some(p.done) == p.total {
+            told = (i, p.done);
+            let _ = tx.send(Msg::DownloadProgress {
+                arn: arn.clone(),
+                progress: Download::Running {
+                    file: i + 1,
+                    files: n,
+                    name: p.object.name.clone(),
+                    done: p.done,
+                    total: p.total,
+                },
+            });
+        }
+    })
+    .await
+    .map(|paths| {
+        paths
+            .into_iter()
+            .map(|p| {
+                let text = preview(&p);
+                (p, text)
+            })
+            .collect()
+    })
+    .map_err(|e| match e {
+        OutputError::Exists { path } => DownloadFailure::Exists(path),
+        other => DownloadFailure::Other(other.to_string()),
     });
+    let _ = tx.send(Msg::Downloaded { arn, result });
 }

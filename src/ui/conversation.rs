@@ -50,6 +50,7 @@ fn paragraph_end(text: &str) -> usize {
 fn stream_lines(
     entry: &Entry,
     width: u16,
+    theme: &'static str,
     cached: Option<&mut Cached>,
 ) -> Option<(Vec<Line<'static>>, Cut)> {
     let Some(Block::Text(text)) = entry.message.blocks.last() else {
@@ -70,7 +71,7 @@ fn stream_lines(
         _ => {
             let mut head = entry.clone();
             head.message.blocks.pop();
-            let mut lines = entry_lines(&head, width);
+            let mut lines = entry_lines(&head, width, theme);
             lines.pop();
             let rows = lines.len();
             (
@@ -87,12 +88,16 @@ fn stream_lines(
     let end = cut.text + paragraph_end(rest);
     if end > cut.text {
         let done = sanitize::text(&text[cut.text..end]);
-        lines.extend(markdown::render(&done, width));
+        lines.extend(markdown::render(&done, width, theme));
         lines.push(Line::default());
         cut.text = end;
         cut.rows = lines.len();
     }
-    lines.extend(markdown::render(&sanitize::text(&text[end..]), width));
+    lines.extend(markdown::render(
+        &sanitize::text(&text[end..]),
+        width,
+        theme,
+    ));
     lines.push(Line::default());
     Some((lines, cut))
 }
@@ -107,7 +112,7 @@ pub struct ConversationView {
     pub focus: Option<usize>,
 }
 
-fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
+fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'static>> {
     let w = usize::from(width);
     let mut lines = Vec::new();
     let (label, style) = match entry.message.role {
@@ -140,6 +145,10 @@ fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
         EntryState::Failed(_) => {
             header.push(Span::styled("  [failed]", Style::default().fg(Color::Red)))
         }
+        EntryState::Interrupted => header.push(Span::styled(
+            "  [interrupted]",
+            Style::default().fg(Color::Yellow),
+        )),
         EntryState::Done => {}
     }
     if let Some(StopReason::GuardrailIntervened) = entry.stop {
@@ -170,7 +179,7 @@ fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
                 let clean = sanitize::text(t);
                 match entry.message.role {
                     Role::User => lines.extend(wrap(vec![], vec![Span::raw(clean)], w, false)),
-                    Role::Assistant => lines.extend(markdown::render(&clean, width)),
+                    Role::Assistant => lines.extend(markdown::render(&clean, width, theme)),
                 }
             }
             Block::Reasoning { text, .. } => {
@@ -234,7 +243,13 @@ fn entry_lines(entry: &Entry, width: u16) -> Vec<Line<'static>> {
 }
 
 impl ConversationView {
-    fn lines(&mut self, idx: usize, entry: &Entry, width: u16) -> &[Line<'static>] {
+    fn lines(
+        &mut self,
+        idx: usize,
+        entry: &Entry,
+        width: u16,
+        theme: &'static str,
+    ) -> &[Line<'static>] {
         if self.cache.len() <= idx {
             self.cache.resize_with(idx + 1, || None);
         }
@@ -245,7 +260,7 @@ impl ConversationView {
             let streaming =
                 entry.state == EntryState::Streaming && entry.message.role == Role::Assistant;
             let incremental = if streaming {
-                stream_lines(entry, width, self.cache[idx].as_mut())
+                stream_lines(entry, width, theme, self.cache[idx].as_mut())
             } else {
                 None
             };
@@ -259,7 +274,7 @@ impl ConversationView {
                 None => Cached {
                     width,
                     revision: entry.revision,
-                    lines: entry_lines(entry, width),
+                    lines: entry_lines(entry, width, theme),
                     cut: None,
                 },
             });
@@ -300,7 +315,9 @@ impl ConversationView {
         let mut heights: Vec<(usize, usize)> = Vec::new();
         let mut covered = 0;
         for idx in (0..app.entries.len()).rev() {
-            let n = self.lines(idx, &app.entries[idx], area.width).len();
+            let n = self
+                .lines(idx, &app.entries[idx], area.width, app.theme)
+                .len();
             covered += n;
             heights.push((idx, n));
             if covered >= want {
@@ -326,7 +343,7 @@ impl ConversationView {
             {
                 self.focus = Some(idx);
             }
-            let lines = self.lines(idx, &app.entries[idx], area.width);
+            let lines = self.lines(idx, &app.entries[idx], area.width, app.theme);
             let from = start.saturating_sub(lo);
             let to = n - hi.saturating_sub(end);
             visible.extend(lines[from..to].iter().cloned());

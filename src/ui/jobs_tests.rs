@@ -20,7 +20,7 @@ fn clock() -> i64 {
 fn screen(app: &App, w: u16, h: u16) -> TestBackend {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut view = super::View {
-        clock,
+        now_ms: clock(),
         ..super::View::default()
     };
     terminal.draw(|f| view.draw(f, app)).unwrap();

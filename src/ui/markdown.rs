@@ -1,74 +1,22 @@
 //! Markdown to terminal lines for a given width: headings, emphasis, lists, block
 //! quotes, tables and links, with fenced code highlighted by syntect.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use syntect::easy::HighlightLines;
-use syntect::highlighting::{Theme, ThemeSet};
-use syntect::parsing::SyntaxSet;
 use unicode_width::UnicodeWidthStr;
 
 use super::wrap::wrap;
 
-/// The code themes a user can choose (syntect's built-in set), the default first.
-pub const THEMES: [&str; 7] = [
-    "base16-ocean.dark",
-    "base16-eighties.dark",
-    "base16-mocha.dark",
-    "Solarized (dark)",
-    "base16-ocean.light",
-    "InspiredGitHub",
-    "Solarized (light)",
-];
-
-struct Highlighting {
-    syntaxes: SyntaxSet,
-    themes: Vec<Theme>,
-}
-
-/// Index into `THEMES` of the theme code is highlighted with.
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-
-fn highlighting() -> &'static Highlighting {
-    static H: OnceLock<Highlighting> = OnceLock::new();
-    H.get_or_init(|| {
-        let mut set = ThemeSet::load_defaults();
-        let themes = THEMES
-            .iter()
-            .map(|name| set.themes.remove(*name).unwrap_or_default())
-            .collect();
-        Highlighting {
-            syntaxes: SyntaxSet::load_defaults_newlines(),
-            themes,
-        }
-    })
-}
-
-/// Highlights code with `name` from now on; false (and no change) for an unknown name.
-/// Lines already laid out keep their colours until they are laid out again.
-pub fn set_theme(name: &str) -> bool {
-    match THEMES.iter().position(|t| *t == name) {
-        Some(i) => {
-            CURRENT.store(i, Ordering::Relaxed);
-            true
-        }
-        None => false,
-    }
-}
-
 /// Highlighted lines of a code block, each cut into rows of at most `width` columns.
-fn code_lines(code: &str, lang: &str, width: usize) -> Vec<Line<'static>> {
-    let h = highlighting();
+fn code_lines(code: &str, lang: &str, width: usize, theme: &str) -> Vec<Line<'static>> {
+    let h = super::theme::highlighting();
     let syntax = h
         .syntaxes
         .find_syntax_by_token(lang)
         .unwrap_or_else(|| h.syntaxes.find_syntax_plain_text());
-    let theme = &h.themes[CURRENT.load(Ordering::Relaxed).min(h.themes.len() - 1)];
-    let mut hl = HighlightLines::new(syntax, theme);
+    let mut hl = HighlightLines::new(syntax, h.theme(theme));
     let mut out = Vec::new();
     for line in code.lines() {
         let spans: Vec<Span<'static>> = match hl.highlight_line(line, &h.syntaxes) {
@@ -101,6 +49,8 @@ struct Builder {
     table: Option<Table>,
     link: Option<String>,
     width: usize,
+    /// The code theme's name.
+    theme: &'static str,
     /// The prefix of the first line of the current paragraph (a bullet or number).
     item_prefix: Option<String>,
 }
@@ -273,7 +223,8 @@ impl Builder {
                         format!("  ╭─ {label}"),
                         Style::default().fg(Color::DarkGray),
                     )));
-                    self.lines.extend(code_lines(&code, &lang, self.width));
+                    self.lines
+                        .extend(code_lines(&code, &lang, self.width, self.theme));
                     self.lines.push(Line::from(Span::styled(
                         "  ╰─",
                         Style::default().fg(Color::DarkGray),
@@ -324,10 +275,12 @@ impl Builder {
     }
 }
 
-/// Renders markdown into lines no wider than `width` columns.
-pub fn render(markdown: &str, width: u16) -> Vec<Line<'static>> {
+/// Renders markdown into lines no wider than `width` columns, code highlighted with
+/// the theme named `theme`.
+pub fn render(markdown: &str, width: u16, theme: &'static str) -> Vec<Line<'static>> {
     let mut b = Builder {
         width: usize::from(width).max(8),
+        theme,
         ..Builder::default()
     };
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
@@ -368,18 +321,4 @@ pub fn render(markdown: &str, width: u16) -> Vec<Line<'static>> {
         b.lines.pop();
     }
     b.lines
-}
-
-#[cfg(test)]
-mod theme_tests {
-    use super::*;
-
-    #[test]
-    fn every_listed_theme_ships_with_syntect() {
-        let set = ThemeSet::load_defaults();
-        for name in THEMES {
-            assert!(set.themes.contains_key(name), "{name}");
-        }
-        assert!(!set_theme("neon"));
-    }
 }

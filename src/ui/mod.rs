@@ -14,6 +14,7 @@ mod picker;
 mod session;
 pub mod status;
 mod table;
+mod theme;
 mod trace;
 mod wrap;
 
@@ -39,17 +40,11 @@ pub struct View {
     pub keys: Keymap,
     meter: meter::MeterView,
     prices: &'static Prices,
-    /// The app's `epoch` and `theme` the cached lines were laid out for.
+    /// The app's `epoch` the cached lines were laid out for.
     epoch: u64,
-    theme: String,
-    /// Milliseconds since the Unix epoch, for the jobs pane's running times.
-    pub clock: fn() -> i64,
-}
-
-fn system_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    /// The wall clock as of this frame, in milliseconds since the Unix epoch, for the
+    /// jobs pane's running times; the event loop sets it before each draw.
+    pub now_ms: i64,
 }
 
 impl Default for View {
@@ -67,16 +62,11 @@ impl View {
             meter: meter::MeterView::default(),
             prices,
             epoch: 0,
-            theme: markdown::THEMES[0].to_owned(),
-            clock: system_clock,
+            now_ms: 0,
         }
     }
 
     pub fn draw(&mut self, frame: &mut Frame, app: &App) {
-        if app.theme != self.theme {
-            markdown::set_theme(&app.theme);
-            self.theme = app.theme.clone();
-        }
         if app.epoch != self.epoch {
             self.conversation.reset();
             self.epoch = app.epoch;
@@ -146,7 +136,7 @@ impl View {
             Overlay::History(b) => history::render(b, area, frame.buffer_mut()),
             Overlay::Picker(p) => picker::render(app, p, area, frame.buffer_mut()),
             Overlay::Guardrails(sel) => guardrails::render(app, *sel, area, frame.buffer_mut()),
-            Overlay::Jobs => jobs::render(app, (self.clock)(), area, frame.buffer_mut()),
+            Overlay::Jobs => jobs::render(app, self.now_ms, area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }

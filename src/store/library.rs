@@ -1,13 +1,39 @@
-//! What the history browser and `/export` ask of the store, run on the store's thread:
-//! listing and searching conversations, and writing exports to files.
+//! What the history browser and `/export` ask of the store: listing and searching
+//! conversations, and writing exports to files that never overwrite one.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::Format;
-use crate::app::history::Row;
-use crate::store::{ConversationId, Store, Summary};
+use super::{ConversationId, Store, Summary};
+
+/// One conversation in the history browser's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: ConversationId,
+    pub title: String,
+    pub updated_ms: i64,
+    pub messages: u32,
+    pub model: String,
+    /// Where the search words matched, for a search; `None` in the plain list.
+    pub snippet: Option<String>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Json => "json",
+        }
+    }
+}
 
 /// How many conversations the browser lists at most.
 const LIMIT: usize = 500;
@@ -25,7 +51,7 @@ fn row(s: &Summary, snippet: Option<String>) -> Row {
 
 /// The newest conversations, or those matching every word of `query`, best first,
 /// one row per conversation.
-pub fn rows(store: &Store, query: &str) -> crate::store::Result<Vec<Row>> {
+pub fn rows(store: &Store, query: &str) -> super::Result<Vec<Row>> {
     let all = store.list(
         if query.trim().is_empty() {
             LIMIT
@@ -77,25 +103,6 @@ fn slug(title: &str) -> String {
     }
 }
 
-/// `~/x` as the user's home; other paths as they are.
-pub fn expand_home(path: &str) -> PathBuf {
-    match path.strip_prefix("~/") {
-        Some(rest) => directories::BaseDirs::new()
-            .map(|d| d.home_dir().join(rest))
-            .unwrap_or_else(|| PathBuf::from(path)),
-        None => PathBuf::from(path),
-    }
-}
-
-/// `path` with the user's home shown as `~`, short enough for the status bar.
-pub fn display_path(path: &Path) -> String {
-    let home = directories::BaseDirs::new().map(|d| d.home_dir().to_owned());
-    match home.as_deref().and_then(|h| path.strip_prefix(h).ok()) {
-        Some(rest) => format!("~/{}", rest.display()),
-        None => path.display().to_string(),
-    }
-}
-
 /// Creates `path` only if nothing is there: an existing file is never overwritten.
 fn create_new(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
@@ -123,7 +130,7 @@ pub fn export(
             .and_then(|v| serde_json::to_string_pretty(&v).map_err(|e| e.to_string()))?,
     };
     if let Some(p) = path {
-        let target = expand_home(p);
+        let target = crate::paths::expand_home(p);
         return match create_new(&target, content.as_bytes()) {
             Ok(()) => Ok(target),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(

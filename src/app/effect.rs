@@ -1,0 +1,108 @@
+//! The effects the reducer asks for: the executor (tui/executor.rs) carries them out and
+//! answers with messages; the reducer itself does no IO.
+
+use crate::bedrock::TurnRequest;
+use crate::store::ConversationId;
+
+use super::history::Format;
+use super::jobs::JobStart;
+use super::state::TurnId;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    StartTurn {
+        id: TurnId,
+        request: TurnRequest,
+    },
+    CancelTurn(TurnId),
+    /// Replace the composer's text.
+    SetComposer(String),
+    /// Keep the history in step with the conversation on screen.
+    Save(Save),
+    ListHistory {
+        request: u64,
+        query: String,
+    },
+    /// Load a stored conversation; following messages continue it.
+    OpenConversation(ConversationId),
+    RenameConversation {
+        id: ConversationId,
+        title: String,
+    },
+    DeleteConversation(ConversationId),
+    /// Send `Msg::CountDue(request)` after `after`.
+    ScheduleCount {
+        request: u64,
+        after: std::time::Duration,
+    },
+    /// Count the input tokens of `turn`; a newer count supersedes this one.
+    CountTokens {
+        request: u64,
+        turn: TurnRequest,
+        with_draft: bool,
+    },
+    /// Write a conversation (the one on screen when `None`) to `path`, or to a new
+    /// file named after its title in the export folder.
+    Export {
+        conversation: Option<ConversationId>,
+        format: Format,
+        path: Option<String>,
+    },
+    /// List the region's async invocations; the answer is `Msg::JobsListed`.
+    ListJobs {
+        request: u64,
+    },
+    /// Send `Msg::JobsPollDue(poll)` after `after`.
+    ScheduleJobsPoll {
+        poll: u64,
+        after: std::time::Duration,
+    },
+    StartJob(JobStart),
+    /// Download every output under `folder` into `dir`.
+    DownloadJob {
+        arn: String,
+        folder: String,
+        dir: std::path::PathBuf,
+        overwrite: bool,
+    },
+    /// Screen `text` with ApplyGuardrail; the answer is `Msg::Checked { request, .. }`.
+    ApplyGuardrail {
+        request: u64,
+        guardrail: crate::guardrail::GuardrailChoice,
+        source: crate::guardrail::Source,
+        text: String,
+    },
+    /// Suspend the screen and edit `text` in `$VISUAL`/`$EDITOR`; the result comes back
+    /// as `Msg::Edited` for `target`. Run after the next frame is drawn.
+    Editor {
+        text: String,
+        target: EditorTarget,
+    },
+    /// Capture the mouse (wheel scrolling) or leave it to the terminal (selection).
+    MouseCapture(bool),
+    /// The app is quitting: the executor finishes its writes and the loop ends.
+    Quit,
+}
+
+/// What the history is told about the conversation on screen. The executor writes a
+/// streaming answer at most once a second and everything else at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Save {
+    /// Entry `index` changed.
+    Entry(usize),
+    /// The entries from `index` on were removed.
+    Truncate(usize),
+    /// The system prompt changed.
+    System,
+    /// Following entries belong to a new conversation.
+    New,
+}
+
+/// Where text written in `$EDITOR` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorTarget {
+    /// The composer: the draft of the next message.
+    Composer,
+    /// The jobs start form's model input.
+    JobInput,
+}

@@ -1,0 +1,148 @@
+//! The messages the reducer takes: what the user did (keys translated by the input
+//! handler) and what the executor's tasks answered, each tagged with the request it
+//! answers.
+
+use super::error::BedrockError;
+use super::turn::TurnEvent;
+use crate::catalog::live::LiveModels;
+use crate::store::StoredConversation;
+
+use super::effect::EditorTarget;
+use super::guard::GuardKey;
+use super::history::{HistoryKey, Row};
+use super::jobs::{Download, DownloadFailure, JobsKey, ListFailure};
+use super::meter::{Count, Timing};
+use super::state::{Link, TurnId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// The composer's text was submitted (a message or a slash command).
+    Submit(String),
+    Turn {
+        id: TurnId,
+        event: TurnEvent,
+    },
+    TurnDone {
+        id: TurnId,
+    },
+    TurnFailed {
+        id: TurnId,
+        error: BedrockError,
+    },
+    /// Esc: stop the answer that is streaming.
+    Cancel,
+    /// Ask the last question again.
+    Regenerate,
+    /// Put the last question back in the composer and remove it and its answer.
+    EditLast,
+    Connected(Link),
+    SwitchModel(String),
+    ScrollBy(i32),
+    ScrollToBottom,
+    ToggleHelp,
+    OpenPicker,
+    Picker(PickerKey),
+    CloseOverlay,
+    /// The history could not be saved.
+    HistoryError(String),
+    OpenHistory,
+    History(HistoryKey),
+    /// The store's answer to `Effect::ListHistory`.
+    HistoryListed {
+        request: u64,
+        rows: Result<Vec<Row>, String>,
+    },
+    /// The store's answer to `Effect::OpenConversation`.
+    ConversationLoaded(Result<StoredConversation, String>),
+    /// A conversation was deleted; `current` when it was the one on screen.
+    ConversationDeleted {
+        current: bool,
+    },
+    /// A rename or export finished: what to tell the user, or what went wrong.
+    Stored(Result<String, String>),
+    /// What the region offers (ListFoundationModels, ListInferenceProfiles), or why
+    /// it could not be listed.
+    LiveModels(Result<LiveModels, String>),
+    /// The composer's text changed (the meter counts what the next turn would send).
+    DraftChanged(String),
+    /// The debounce of count `request` ran out.
+    CountDue(u64),
+    /// The answer to `Effect::CountTokens`.
+    Counted {
+        request: u64,
+        result: Result<Count, String>,
+    },
+    /// How long turn `id` took, measured by the client; comes before `TurnDone`.
+    TurnTiming {
+        id: TurnId,
+        timing: Timing,
+    },
+    /// The answer the conversation view is on changed (see `App::focus`).
+    Focus(Option<usize>),
+    /// Show or hide the trace pane.
+    ToggleTrace,
+    /// Show every assessment in full, or only what acted.
+    ExpandTrace,
+    /// Show PII matches in clear, or masked.
+    RevealPii,
+    OpenGuardrails,
+    Guardrails(GuardKey),
+    /// Screen the draft with ApplyGuardrail (source INPUT), invoking no model.
+    CheckDraft(String),
+    /// Screen the focused answer with ApplyGuardrail (source OUTPUT).
+    CheckAnswer,
+    /// The answer to `Effect::ApplyGuardrail`.
+    Checked {
+        request: u64,
+        result: Result<crate::guardrail::ApplyResult, String>,
+    },
+    OpenJobs,
+    Jobs(JobsKey),
+    /// Open the start form with the composer's text as the prompt.
+    NewJob(String),
+    /// Write the start form's model input in `$EDITOR`, from the model's template.
+    EditJobInput,
+    /// Write the draft (the composer's text) in `$EDITOR`.
+    EditDraft(String),
+    /// What `$EDITOR` left in the file of `Effect::Editor`, or why it could not run.
+    Edited {
+        target: EditorTarget,
+        result: Result<String, String>,
+    },
+    /// Mouse-wheel scrolling on or off.
+    ToggleMouse,
+    /// The answer to `Effect::ListJobs`, made at `at`.
+    JobsListed {
+        request: u64,
+        at: std::time::Instant,
+        result: Result<Vec<crate::jobs::Job>, ListFailure>,
+    },
+    /// Poll `poll` of `Effect::ScheduleJobsPoll` is due.
+    JobsPollDue(u64),
+    /// The answer to `Effect::StartJob`: the invocation ARN, or the error.
+    JobStarted {
+        at: std::time::Instant,
+        result: Result<String, String>,
+    },
+    DownloadProgress {
+        arn: String,
+        progress: Download,
+    },
+    Downloaded {
+        arn: String,
+        result: Result<Vec<(std::path::PathBuf, Option<String>)>, DownloadFailure>,
+    },
+    Quit,
+}
+
+/// Keys the model picker understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKey {
+    Char(char),
+    Backspace,
+    Up,
+    Down,
+    /// Cycle through the ways to invoke the selected model (bare id, geo, global).
+    Tab,
+    Enter,
+}

@@ -1,0 +1,263 @@
+//! A turn: the request sent for a question, the events its answer streams in, and the
+//! life of that answer in the conversation. An answer streams until it ends in one of
+//! four ways (`End`): done, failed, stopped by the user, or interrupted by the app's
+//! exit; every end goes through one function, which also writes the answer to the
+//! history. `App::history` leaves out a question whose answer ended before any content,
+//! so a stopped question is never merged into the next one.
+
+use crate::conversation::{Block, Inference, Message, Role, StopReason, Usage};
+
+use super::effect::{Effect, Save};
+use super::error::BedrockError;
+use super::meter::{self, Timing};
+use super::state::{App, Entry, EntryState, Notice};
+
+/// Identifies one request to a model; events of any other turn are stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TurnId(pub u64);
+
+/// One turn to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRequest {
+    pub model_id: String,
+    pub system: Option<String>,
+    pub messages: Vec<Message>,
+    pub inference: Inference,
+    /// The guardrail the turn is screened by, if any.
+    pub guardrail: Option<crate::guardrail::GuardrailChoice>,
+}
+
+/// What a streaming turn reports, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnEvent {
+    Text(String),
+    Reasoning(String),
+    ReasoningSignature(String),
+    ToolUseStart {
+        id: String,
+        name: String,
+    },
+    ToolUseInput(String),
+    BlockStop,
+    Stop(StopReason),
+    Metadata {
+        usage: Usage,
+        latency_ms: u64,
+    },
+    /// The guardrail trace of the turn, from the stream's metadata.
+    Guardrail(crate::guardrail::Trace),
+}
+
+impl TurnEvent {
+    /// Whether the event carries some of the answer (what "first token" times).
+    pub fn is_content(&self) -> bool {
+        matches!(
+            self,
+            TurnEvent::Text(_) | TurnEvent::Reasoning(_) | TurnEvent::ToolUseStart { .. }
+        )
+    }
+}
+
+/// How the answer of the turn in flight ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum End {
+    /// The stream finished.
+    Done,
+    /// The call or the stream failed.
+    Failed(BedrockError),
+    /// The user stopped it (Esc), or left it by opening another conversation.
+    Cancelled,
+    /// The app is exiting.
+    Interrupted,
+}
+
+/// A question typed in the composer: added to the conversation and sent.
+pub(super) fn submit(app: &mut App, text: String) -> Vec<Effect> {
+    if app.streaming() {
+        app.notice = Some(Notice::Error(
+            "An answer is still streaming: press Esc to stop it first.".into(),
+        ));
+        return vec![Effect::SetComposer(text)];
+    }
+    app.entries
+        .push(Entry::new(Message::user(text), EntryState::Done));
+    let mut effects = vec![Effect::Save(Save::Entry(app.entries.len() - 1))];
+    effects.extend(start(app));
+    effects
+}
+
+/// Sends the conversation as it stands and adds the answer that will stream in.
+fn start(app: &mut App) -> Vec<Effect> {
+    let id = TurnId(app.next_turn);
+    app.next_turn += 1;
+    let request = meter::request(app, None);
+    let mut answer = Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: Vec::new(),
+            model: Some(app.model.clone()),
+        },
+        EntryState::Streaming,
+    );
+    answer.revision = 1;
+    answer.guardrail = request.guardrail.as_ref().map(|g| g.name());
+    app.check = None;
+    app.entries.push(answer);
+    app.turn = Some((id, app.entries.len() - 1));
+    app.scroll = 0;
+    app.notice = None;
+    vec![Effect::StartTurn { id, request }]
+}
+
+/// The entry index of turn `id` if it is the one in flight.
+pub(super) fn live(app: &App, id: TurnId) -> Option<usize> {
+    app.turn.filter(|(t, _)| *t == id).map(|(_, idx)| idx)
+}
+
+/// An event of turn `id`'s stream; dropped when that turn is no longer in flight.
+pub(super) fn event(app: &mut App, id: TurnId, event: TurnEvent) -> Vec<Effect> {
+    match live(app, id) {
+        Some(idx) => {
+            apply_event(&mut app.entries[idx], event);
+            vec![Effect::Save(Save::Entry(idx))]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Turn `id`'s task finished, with or without an error.
+pub(super) fn finished(app: &mut App, id: TurnId, end: End) -> Vec<Effect> {
+    if live(app, id).is_none() {
+        return Vec::new();
+    }
+    let mut effects = stop(app, end);
+    // The conversation grew: the next turn's count changes.
+    effects.push(meter::schedule(app));
+    effects
+}
+
+/// Ends the turn in flight, if any, as `end`: the answer keeps what came, the task is
+/// stopped unless it finished by itself, and the answer is written to the history. The
+/// caller recounts the next turn if it stays on this conversation.
+pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
+    let Some((id, idx)) = app.turn.take() else {
+        return Vec::new();
+    };
+    let e = &mut app.entries[idx];
+    let empty = !e.has_content();
+    let mut effects = Vec::new();
+    e.state = match end {
+        End::Done => EntryState::Done,
+        End::Failed(error) => {
+            app.notice = Some(Notice::Error(error.to_string()));
+            EntryState::Failed(error)
+        }
+        End::Cancelled => {
+            effects.push(Effect::CancelTurn(id));
+            app.notice = Some(Notice::Info(if empty {
+                "Stopped before the answer began; the question is not sent again (Ctrl+E edits it, Ctrl+R asks it again).".into()
+            } else {
+                "Answer stopped; the partial text is kept.".into()
+            }));
+            EntryState::Cancelled
+        }
+        End::Interrupted => {
+            effects.push(Effect::CancelTurn(id));
+            EntryState::Interrupted
+        }
+    };
+    e.revision += 1;
+    effects.push(Effect::Save(Save::Entry(idx)));
+    effects
+}
+
+/// Stream events become blocks of the answer; text and reasoning grow their last block.
+fn apply_event(e: &mut Entry, event: TurnEvent) {
+    e.revision += 1;
+    let blocks = &mut e.message.blocks;
+    match event {
+        TurnEvent::Text(t) => match blocks.last_mut() {
+            Some(Block::Text(s)) => s.push_str(&t),
+            _ => blocks.push(Block::Text(t)),
+        },
+        TurnEvent::Reasoning(t) => match blocks.last_mut() {
+            Some(Block::Reasoning { text, .. }) => text.push_str(&t),
+            _ => blocks.push(Block::Reasoning {
+                text: t,
+                signature: None,
+            }),
+        },
+        TurnEvent::ReasoningSignature(s) => {
+            if let Some(Block::Reasoning { signature, .. }) = blocks.last_mut() {
+                *signature = Some(s);
+            }
+        }
+        TurnEvent::ToolUseStart { id, name } => blocks.push(Block::ToolUse {
+            id,
+            name,
+            input: serde_json::Value::String(String::new()),
+        }),
+        TurnEvent::ToolUseInput(part) => {
+            if let Some(Block::ToolUse {
+                input: serde_json::Value::String(s),
+                ..
+            }) = blocks.last_mut()
+            {
+                s.push_str(&part);
+            }
+        }
+        TurnEvent::BlockStop => {
+            // Tool input streams as JSON text; it becomes a value once complete.
+            if let Some(Block::ToolUse { input, .. }) = blocks.last_mut()
+                && let serde_json::Value::String(s) = input
+            {
+                *input = serde_json::from_str(s).unwrap_or(serde_json::Value::String(s.clone()));
+            }
+        }
+        TurnEvent::Stop(s) => e.stop = Some(s),
+        TurnEvent::Metadata { usage, latency_ms } => {
+            e.usage = Some(usage);
+            e.timing.get_or_insert_with(Timing::default).service_ms = Some(latency_ms);
+        }
+        TurnEvent::Guardrail(trace) => super::guard::attach(e, trace),
+    }
+}
+
+/// Index of the last user message.
+fn last_user(app: &App) -> Option<usize> {
+    app.entries
+        .iter()
+        .rposition(|e| e.message.role == Role::User)
+}
+
+/// Asks the last question again, in place of its answer.
+pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
+    if app.streaming() {
+        return Vec::new();
+    }
+    let Some(u) = last_user(app) else {
+        app.notice = Some(Notice::Error("Nothing to regenerate yet.".into()));
+        return Vec::new();
+    };
+    app.entries.truncate(u + 1);
+    let mut effects = vec![Effect::Save(Save::Truncate(u + 1))];
+    effects.extend(start(app));
+    effects
+}
+
+/// Puts the last question back in the composer and removes it and its answer.
+pub(super) fn edit_last(app: &mut App) -> Vec<Effect> {
+    if app.streaming() {
+        return Vec::new();
+    }
+    let Some(u) = last_user(app) else {
+        return Vec::new();
+    };
+    let text = app.entries[u].message.text();
+    app.entries.truncate(u);
+    vec![
+        Effect::Save(Save::Truncate(u)),
+        Effect::SetComposer(text),
+        meter::schedule(app),
+    ]
+}

@@ -1,0 +1,33 @@
+//! Composing in `$VISUAL` or `$EDITOR` (`vi` when neither is set): the text goes to a
+//! file in a private temporary folder, the editor runs on the terminal while the app's
+//! screen is suspended, and what the editor left comes back.
+
+use std::process::Command;
+
+/// Edits `text` in the user's editor; the edited text, or why there is none.
+pub(super) fn edit(text: &str) -> Result<String, String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    // The folder is created 0700, so the draft is not readable by other users.
+    let dir = tempfile::Builder::new()
+        .prefix("bedrock-tui-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+    let path = dir.path().join("message.md");
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Through the shell, as `$EDITOR` may hold arguments (`code --wait`).
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{editor} exited with {status}"));
+    }
+    let edited = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(edited.trim_end_matches('\n').to_owned())
+}

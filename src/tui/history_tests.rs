@@ -1,0 +1,132 @@
+//! The history thread: a streaming answer written at most once a second and whole at
+//! exit, everything else at once, truncation and new conversations, in order.
+
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+
+use super::*;
+use crate::app::Entry;
+use crate::conversation::{Block, Message, Role};
+use crate::store::StoredConversation;
+
+fn answer(text: &str, state: EntryState) -> Entry {
+    Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: vec![Block::Text(text.into())],
+            model: Some("m".into()),
+        },
+        state,
+    )
+}
+
+fn conversation(app: &App) -> App {
+    let mut app = app.clone();
+    app.model = "m".into();
+    app
+}
+
+/// Starts a history on a file in `dir`; replies are dropped.
+fn history(dir: &std::path::Path) -> History {
+    let store = Store::open(dir.join("h.sqlite3")).unwrap();
+    History::start(store, None, dir.to_owned(), |_| {})
+}
+
+/// The conversation the file holds after the history closed.
+fn stored_conversation(dir: &std::path::Path) -> StoredConversation {
+    let store = Store::open(dir.join("h.sqlite3")).unwrap();
+    let id = store.last().unwrap().expect("a conversation");
+    store.load(id).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streaming_answer_is_written_once_a_second_and_whole_when_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = history(dir.path());
+    let mut app = conversation(&App::new("m"));
+    app.entries.push(Entry::new(
+        Message::user("Tell me a story"),
+        EntryState::Done,
+    ));
+    h.save(Save::Entry(0), &app);
+    app.entries.push(answer("Once", EntryState::Streaming));
+    h.save(Save::Entry(1), &app);
+    assert_eq!(h.due(), None, "the first checkpoint is written at once");
+
+    app.entries[1] = answer("Once upon", EntryState::Streaming);
+    h.save(Save::Entry(1), &app);
+    let due = h.due().expect("the next one waits");
+    assert_eq!(due - Instant::now(), CHECKPOINT);
+    tokio::time::advance(Duration::from_millis(400)).await;
+    app.entries[1] = answer("Once upon a", EntryState::Streaming);
+    h.save(Save::Entry(1), &app);
+    assert_eq!(
+        h.due(),
+        Some(due),
+        "changes in between join the pending write"
+    );
+
+    tokio::time::advance(Duration::from_millis(600)).await;
+    h.checkpoint(&app);
+    assert_eq!(h.due(), None);
+    app.entries[1] = answer("Once upon a time", EntryState::Streaming);
+    h.save(Save::Entry(1), &app);
+    assert!(h.due().is_some());
+    h.close(&app);
+
+    let conv = stored_conversation(dir.path());
+    assert_eq!(conv.title, "Tell me a story");
+    assert_eq!(conv.messages.len(), 2);
+    assert_eq!(
+        conv.messages[1].message.text(),
+        "Once upon a time",
+        "closing writes what was pending"
+    );
+    assert_eq!(conv.messages[1].state, MessageState::Streaming);
+    assert_eq!(
+        crate::app::history::entries(&conv)[1].state,
+        EntryState::Interrupted
+    );
+}
+
+#[tokio::test]
+async fn truncation_system_prompt_and_new_conversations_follow_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = history(dir.path());
+    let mut app = conversation(&App::new("m"));
+    app.system = Some("Be brief.".into());
+    app.entries
+        .push(Entry::new(Message::user("First"), EntryState::Done));
+    app.entries.push(answer("One", EntryState::Done));
+    h.save(Save::Entry(0), &app);
+    h.save(Save::Entry(1), &app);
+    app.entries.truncate(1);
+    h.save(Save::Truncate(1), &app);
+    app.system = Some("Be verbose.".into());
+    h.save(Save::System, &app);
+    app.entries.push(answer("Uno", EntryState::Done));
+    h.save(Save::Entry(1), &app);
+
+    h.save(Save::New, &app);
+    app.entries = vec![Entry::new(Message::user("Second"), EntryState::Done)];
+    h.save(Save::Entry(0), &app);
+    h.close(&app);
+
+    let store = Store::open(dir.path().join("h.sqlite3")).unwrap();
+    let list = store.list(10, 0).unwrap();
+    assert_eq!(
+        list.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(),
+        vec!["Second", "First"]
+    );
+    let first = store.load(list[1].id).unwrap();
+    assert_eq!(first.system.as_deref(), Some("Be verbose."));
+    assert_eq!(
+        first
+            .messages
+            .iter()
+            .map(|m| m.message.text())
+            .collect::<Vec<_>>(),
+        vec!["First", "Uno"]
+    );
+}
