@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use crate::ask::ConnectArgs;
+use crate::bedrock::jobs::{JobError, JobsClient, StartRequest};
+use crate::bedrock::s3::{self as output, OutputError};
 use crate::catalog::Catalog;
 use crate::jobs::input::{self, VideoParams};
 use crate::jobs::poll::{Intervals, Outcome, Schedule};
-use crate::jobs::{
-    Job, JobError, JobsClient, OutputError, S3Uri, StartRequest, Status, human_duration,
-    human_time, output,
-};
+use crate::jobs::{Job, S3Uri, Status, human_duration, human_time};
 
 #[derive(Debug, Args)]
 pub struct Jobs {

@@ -24,3 +24,6 @@ pub mod sanitize;
 pub mod store;
 pub mod tui;
 pub mod ui;
+
+#[cfg(test)]
+mod architecture_tests;

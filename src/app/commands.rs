@@ -39,7 +39,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "history" => history::open(app),
         "export" => export(app, arg, original),
         "theme" => theme(app, arg, original),
-        "guardrail" | "guard" => super::guard::command(app, arg, original),
+        "guardrail" | "guard" => super::guardrail::command(app, arg, original),
         "jobs" => super::jobs::open(app),
         "retry" | "regenerate" => regenerate(app),
         "edit" => edit_last(app),

@@ -1,7 +1,7 @@
 //! The effects the reducer asks for: the executor (tui/executor.rs) carries them out and
 //! answers with messages; the reducer itself does no IO.
 
-use crate::bedrock::TurnRequest;
+use crate::app::turn::TurnRequest;
 use crate::store::ConversationId;
 
 use super::history::Format;

@@ -249,3 +249,7 @@ pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;

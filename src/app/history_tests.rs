@@ -5,8 +5,8 @@ use pretty_assertions::assert_eq;
 use crate::conversation::Message;
 use crate::store::{ConversationId, MessageState, StoredConversation, StoredMessage};
 
-use super::history::{Browser, Mode, Row};
-use super::*;
+use crate::app::history::{Browser, Mode, Row};
+use crate::app::*;
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
@@ -204,7 +204,7 @@ fn opening_stops_the_stream_and_replaces_the_conversation() {
         &mut app,
         Msg::Turn {
             id: turn,
-            event: crate::bedrock::TurnEvent::Text("late".into()),
+            event: crate::app::turn::TurnEvent::Text("late".into()),
         },
     );
     assert_eq!(app.entries[1].message.text(), "Use reversed().");

@@ -603,3 +603,7 @@ pub fn key(app: &mut App, key: JobsKey) -> Vec<Effect> {
     }
     Vec::new()
 }
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+pub(crate) mod tests;

@@ -9,9 +9,9 @@ use pretty_assertions::assert_eq;
 
 use crate::jobs::{Job, S3Uri, Status};
 
-use super::jobs::{Download, DownloadFailure, JobInput, JobsKey, ListFailure};
-use super::state::Link;
-use super::*;
+use crate::app::jobs::{Download, DownloadFailure, JobInput, JobsKey, ListFailure};
+use crate::app::state::Link;
+use crate::app::*;
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
@@ -331,7 +331,7 @@ fn the_input_written_in_the_editor_is_sent_as_it_is() {
     let (mut app, _) = connected();
     app.jobs.output = Some(S3Uri::parse("s3://my-bucket/videos").unwrap());
     update(&mut app, Msg::NewJob("A fox".into()));
-    let template = super::jobs::template(&app).expect("a template");
+    let template = crate::app::jobs::template(&app).expect("a template");
     let mut input: serde_json::Value = serde_json::from_str(&template).unwrap();
     assert_eq!(input["textToVideoParams"]["text"], "A fox");
     update(
@@ -354,7 +354,7 @@ fn the_input_written_in_the_editor_is_sent_as_it_is() {
     assert_eq!(app.jobs.form.as_ref().unwrap().error, None);
     // Editing again starts from what was edited.
     let again: serde_json::Value =
-        serde_json::from_str(&super::jobs::template(&app).unwrap()).unwrap();
+        serde_json::from_str(&crate::app::jobs::template(&app).unwrap()).unwrap();
     assert_eq!(again, input);
     match update(&mut app, Msg::Jobs(JobsKey::Enter)).as_slice() {
         [Effect::StartJob(s)] => assert_eq!(s.input, JobInput::Json(input)),

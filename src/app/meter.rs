@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::bedrock::TurnRequest;
+use crate::app::turn::TurnRequest;
 use crate::conversation::{Message, Role};
 
 use super::effect::Effect;
@@ -169,3 +169,7 @@ pub fn timed(entry: Option<&mut Entry>, timing: Timing) {
         e.revision += 1;
     }
 }
+
+#[cfg(test)]
+#[path = "meter_tests.rs"]
+mod tests;

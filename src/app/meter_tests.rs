@@ -3,11 +3,11 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::bedrock::TurnEvent;
+use crate::app::turn::TurnEvent;
 use crate::conversation::{Message, Usage};
 
-use super::meter::{Count, DEBOUNCE, NextTurn, Timing};
-use super::*;
+use crate::app::meter::{Count, DEBOUNCE, NextTurn, Timing};
+use crate::app::*;
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 

@@ -5,7 +5,7 @@ pub mod adapt;
 mod commands;
 pub mod effect;
 pub mod error;
-pub mod guard;
+pub mod guardrail;
 pub mod history;
 pub mod jobs;
 pub mod meter;
@@ -21,14 +21,3 @@ pub use history::{Format, HistoryKey};
 pub use msg::{Msg, PickerKey};
 pub use state::{App, Entry, EntryState, Notice, Overlay, TurnId};
 pub use update::update;
-
-#[cfg(test)]
-mod guard_tests;
-#[cfg(test)]
-mod history_tests;
-#[cfg(test)]
-pub(crate) mod jobs_tests;
-#[cfg(test)]
-mod meter_tests;
-#[cfg(test)]
-mod tests;

@@ -8,7 +8,7 @@ use crate::catalog::live::LiveModels;
 use crate::store::StoredConversation;
 
 use super::effect::EditorTarget;
-use super::guard::GuardKey;
+use super::guardrail::GuardKey;
 use super::history::{HistoryKey, Row};
 use super::jobs::{Download, DownloadFailure, JobsKey, ListFailure};
 use super::meter::{Count, Timing};

@@ -167,13 +167,13 @@ pub struct App {
     /// The guardrails of the config, which the guardrail picker offers.
     pub guardrails: Vec<crate::guardrail::GuardrailChoice>,
     /// How the trace pane shows the guardrail's findings.
-    pub pane: super::guard::Pane,
+    pub pane: super::guardrail::Pane,
     /// The answer the conversation view is on (the newest on screen at the bottom, the
     /// highest on screen when scrolled up): the trace pane shows its trace and the
     /// answer check screens it.
     pub focus: Option<usize>,
     /// The last ApplyGuardrail check, shown in the trace pane until the next turn.
-    pub check: Option<super::guard::Check>,
+    pub check: Option<super::guardrail::Check>,
     /// The region's async invocations and what the app does with them.
     pub jobs: super::jobs::Jobs,
 }

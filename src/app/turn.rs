@@ -219,7 +219,7 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
             e.usage = Some(usage);
             e.timing.get_or_insert_with(Timing::default).service_ms = Some(latency_ms);
         }
-        TurnEvent::Guardrail(trace) => super::guard::attach(e, trace),
+        TurnEvent::Guardrail(trace) => super::guardrail::attach(e, trace),
     }
 }
 

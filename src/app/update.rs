@@ -5,7 +5,7 @@ use crate::catalog::{Catalog, invocation_id};
 
 use super::adapt;
 use super::effect::{EditorTarget, Effect, Save};
-use super::guard;
+use super::guardrail;
 use super::history;
 use super::jobs;
 use super::meter;
@@ -127,11 +127,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }));
             Vec::new()
         }
-        Msg::OpenGuardrails => guard::open_picker(app),
-        Msg::Guardrails(key) => guard::picker_key(app, key),
-        Msg::CheckDraft(draft) => guard::check_draft(app, draft),
-        Msg::CheckAnswer => guard::check_answer(app),
-        Msg::Checked { request, result } => guard::checked(app, request, result),
+        Msg::OpenGuardrails => guardrail::open_picker(app),
+        Msg::Guardrails(key) => guardrail::picker_key(app, key),
+        Msg::CheckDraft(draft) => guardrail::check_draft(app, draft),
+        Msg::CheckAnswer => guardrail::check_answer(app),
+        Msg::Checked { request, result } => guardrail::checked(app, request, result),
         Msg::OpenJobs => jobs::open(app),
         Msg::Jobs(key) => jobs::key(app, key),
         Msg::NewJob(draft) => jobs::new_form(app, draft),
@@ -284,3 +284,7 @@ fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
     effects.push(meter::schedule(app));
     effects
 }
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

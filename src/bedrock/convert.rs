@@ -74,7 +74,7 @@ fn block(b: &Block) -> Option<sdk::ContentBlock> {
 /// A question's text: the parts marked for the guardrail become `guardContent` blocks
 /// when `guarded`, and are sent as plain text otherwise.
 fn question_text(t: &str, guarded: bool) -> Vec<sdk::ContentBlock> {
-    use super::guard_content::{Part, has_guarded, plain, split};
+    use crate::guardrail::content::{Part, has_guarded, plain, split};
     if !has_guarded(t) {
         return block(&Block::Text(t.to_owned())).into_iter().collect();
     }

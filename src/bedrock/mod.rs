@@ -6,8 +6,9 @@ pub mod control;
 mod convert;
 pub mod count;
 pub(crate) mod error;
-pub mod guard_content;
 pub mod guardrail;
+pub mod jobs;
+pub mod s3;
 
 use std::sync::Arc;
 

@@ -1,18 +1,15 @@
 //! Async invocations (StartAsyncInvoke, GetAsyncInvoke, ListAsyncInvokes) from the
-//! client side: the jobs of an account and region in the service's shape, their inputs,
-//! the schedule that polls them and the download of their outputs from S3.
+//! client side, without IO: the jobs of an account and region in the service's shape,
+//! their inputs and the schedule that polls them. The calls themselves are
+//! `bedrock::jobs` and `bedrock::s3`.
 
-pub mod client;
 pub mod input;
-pub mod output;
 pub mod poll;
 pub mod uri;
 
 use serde::{Deserialize, Serialize};
 
-pub use client::{JobError, JobsClient, StartRequest};
 pub use input::InputError;
-pub use output::{OutputError, OutputObject, Progress};
 pub use uri::S3Uri;
 
 /// Where a job is, as the service reports it.

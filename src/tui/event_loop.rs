@@ -183,7 +183,7 @@ impl<S: Screen> EventLoop<S> {
         let focus = self.view.focus();
         if focus != self.app.focus {
             self.apply(vec![Msg::Focus(focus)])?;
-            self.dirty = crate::app::guard::pane_follows_focus(&self.app);
+            self.dirty = crate::app::guardrail::pane_follows_focus(&self.app);
         }
         Ok(())
     }

@@ -13,8 +13,10 @@ use tokio::task::AbortHandle;
 
 use super::history::History;
 use crate::app::meter::{Count, Timing};
+use crate::app::turn::TurnRequest;
 use crate::app::{App, Effect, Msg, TurnId};
 use crate::bedrock::{self, Connection};
+use crate::guardrail::{GuardrailChoice, Source, TraceMode};
 
 /// Where tasks send their answers.
 pub(super) type Tx = mpsc::UnboundedSender<Msg>;
@@ -117,35 +119,15 @@ impl Executor {
                 request,
                 turn,
                 with_draft,
-            } => self.count.spawn(async move {
-                let Some(conn) = connection(conn).await else {
-                    return;
-                };
-                let result = bedrock::count::count_input(&conn, &turn)
-                    .await
-                    .map(|c| Count {
-                        tokens: c.tokens,
-                        exact: c.exact,
-                        with_draft,
-                    })
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(Msg::Counted { request, result });
-            }),
+            } => self.count.spawn(count(request, turn, with_draft, conn, tx)),
             Effect::ApplyGuardrail {
                 request,
                 guardrail,
                 source,
                 text,
-            } => self.check.spawn(async move {
-                let Some(conn) = connection(conn).await else {
-                    return;
-                };
-                let full = guardrail.trace == crate::guardrail::TraceMode::EnabledFull;
-                let result = bedrock::guardrail::apply(&conn, &guardrail, source, &[text], full)
-                    .await
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(Msg::Checked { request, result });
-            }),
+            } => self
+                .check
+                .spawn(check(request, guardrail, source, text, conn, tx)),
             Effect::ListJobs { request } => {
                 self.jobs_list.spawn(super::jobs::list(request, conn, tx))
             }
@@ -252,8 +234,43 @@ impl Executor {
     }
 }
 
+/// Counts the input tokens of `turn` for count `request`.
+async fn count(request: u64, turn: TurnRequest, with_draft: bool, conn: Conn, tx: Tx) {
+    let Some(conn) = connection(conn).await else {
+        return;
+    };
+    let result = bedrock::count::count_input(&conn, &turn)
+        .await
+        .map(|c| Count {
+            tokens: c.tokens,
+            exact: c.exact,
+            with_draft,
+        })
+        .map_err(|e| e.to_string());
+    let _ = tx.send(Msg::Counted { request, result });
+}
+
+/// Screens `text` with ApplyGuardrail for check `request`.
+async fn check(
+    request: u64,
+    guardrail: GuardrailChoice,
+    source: Source,
+    text: String,
+    conn: Conn,
+    tx: Tx,
+) {
+    let Some(conn) = connection(conn).await else {
+        return;
+    };
+    let full = guardrail.trace == TraceMode::EnabledFull;
+    let result = bedrock::guardrail::apply(&conn, &guardrail, source, &[text], full)
+        .await
+        .map_err(|e| e.to_string());
+    let _ = tx.send(Msg::Checked { request, result });
+}
+
 /// Streams turn `id` and reports its events, its timing and how it ended.
-async fn turn(id: TurnId, request: crate::app::turn::TurnRequest, conn: Conn, tx: Tx) {
+async fn turn(id: TurnId, request: TurnRequest, conn: Conn, tx: Tx) {
     let Some(conn) = connection(conn).await else {
         return;
     };

@@ -4,7 +4,7 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
-use crate::app::guard::GuardKey;
+use crate::app::guardrail::GuardKey;
 use crate::app::jobs::JobsKey;
 use crate::app::{App, Format, HistoryKey, Msg, Overlay, PickerKey};
 use crate::keymap::Action;
@@ -46,71 +46,12 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
     if action == Some(Action::Quit) {
         return Some(Msg::Quit);
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    // The overlays with keys of their own take every key but Quit.
     match &app.overlay {
-        Overlay::Picker(_) => {
-            let k = match key.code {
-                KeyCode::Esc => return Some(Msg::CloseOverlay),
-                KeyCode::Char(c) if !ctrl => PickerKey::Char(c),
-                KeyCode::Backspace => PickerKey::Backspace,
-                KeyCode::Up => PickerKey::Up,
-                KeyCode::Down => PickerKey::Down,
-                KeyCode::Tab => PickerKey::Tab,
-                KeyCode::Enter => PickerKey::Enter,
-                _ => return None,
-            };
-            return Some(Msg::Picker(k));
-        }
-        Overlay::History(_) => {
-            let k = match key.code {
-                KeyCode::Esc => return Some(Msg::CloseOverlay),
-                KeyCode::Char('r') if ctrl => HistoryKey::Rename,
-                KeyCode::Char('e') if ctrl => HistoryKey::Export(Format::Markdown),
-                KeyCode::Char('j') if ctrl => HistoryKey::Export(Format::Json),
-                KeyCode::Char(c) if !ctrl => HistoryKey::Char(c),
-                KeyCode::Delete => HistoryKey::Delete,
-                KeyCode::Backspace => HistoryKey::Backspace,
-                KeyCode::Up => HistoryKey::Up,
-                KeyCode::Down => HistoryKey::Down,
-                KeyCode::Enter => HistoryKey::Enter,
-                _ => return None,
-            };
-            return Some(Msg::History(k));
-        }
-        Overlay::Guardrails(_) => {
-            let k = match key.code {
-                KeyCode::Esc => return Some(Msg::CloseOverlay),
-                KeyCode::Up => GuardKey::Up,
-                KeyCode::Down => GuardKey::Down,
-                KeyCode::Enter => GuardKey::Enter,
-                KeyCode::Char('t') | KeyCode::Tab => GuardKey::Trace,
-                KeyCode::Char('s') => GuardKey::Stream,
-                _ => return None,
-            };
-            return Some(Msg::Guardrails(k));
-        }
-        Overlay::Jobs => {
-            if action == Some(Action::Editor) && app.jobs.form.is_some() {
-                return Some(Msg::EditJobInput);
-            }
-            let form = app.jobs.form.is_some() || app.jobs.confirm.is_some();
-            let k = match key.code {
-                KeyCode::Esc => JobsKey::Back,
-                KeyCode::Char('n') if !form && !ctrl => {
-                    return Some(Msg::NewJob(view.composer.text()));
-                }
-                KeyCode::Char(c) if !ctrl => JobsKey::Char(c),
-                KeyCode::Up => JobsKey::Up,
-                KeyCode::Down => JobsKey::Down,
-                KeyCode::Left => JobsKey::Left,
-                KeyCode::Right => JobsKey::Right,
-                KeyCode::Tab => JobsKey::Tab,
-                KeyCode::Backspace => JobsKey::Backspace,
-                KeyCode::Enter => JobsKey::Enter,
-                _ => return None,
-            };
-            return Some(Msg::Jobs(k));
-        }
+        Overlay::Picker(_) => return picker_key(key),
+        Overlay::History(_) => return history_key(key),
+        Overlay::Guardrails(_) => return guardrails_key(key),
+        Overlay::Jobs => return jobs_key(key, action, app, view),
         Overlay::Help | Overlay::None => {}
     }
     let Some(action) = action else {
@@ -149,4 +90,77 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Help => Some(Msg::ToggleHelp),
         Action::Quit => Some(Msg::Quit),
     }
+}
+
+fn ctrl(key: &KeyEvent) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn picker_key(key: KeyEvent) -> Option<Msg> {
+    let k = match key.code {
+        KeyCode::Esc => return Some(Msg::CloseOverlay),
+        KeyCode::Char(c) if !ctrl(&key) => PickerKey::Char(c),
+        KeyCode::Backspace => PickerKey::Backspace,
+        KeyCode::Up => PickerKey::Up,
+        KeyCode::Down => PickerKey::Down,
+        KeyCode::Tab => PickerKey::Tab,
+        KeyCode::Enter => PickerKey::Enter,
+        _ => return None,
+    };
+    Some(Msg::Picker(k))
+}
+
+fn history_key(key: KeyEvent) -> Option<Msg> {
+    let ctrl = ctrl(&key);
+    let k = match key.code {
+        KeyCode::Esc => return Some(Msg::CloseOverlay),
+        KeyCode::Char('r') if ctrl => HistoryKey::Rename,
+        KeyCode::Char('e') if ctrl => HistoryKey::Export(Format::Markdown),
+        KeyCode::Char('j') if ctrl => HistoryKey::Export(Format::Json),
+        KeyCode::Char(c) if !ctrl => HistoryKey::Char(c),
+        KeyCode::Delete => HistoryKey::Delete,
+        KeyCode::Backspace => HistoryKey::Backspace,
+        KeyCode::Up => HistoryKey::Up,
+        KeyCode::Down => HistoryKey::Down,
+        KeyCode::Enter => HistoryKey::Enter,
+        _ => return None,
+    };
+    Some(Msg::History(k))
+}
+
+fn guardrails_key(key: KeyEvent) -> Option<Msg> {
+    let k = match key.code {
+        KeyCode::Esc => return Some(Msg::CloseOverlay),
+        KeyCode::Up => GuardKey::Up,
+        KeyCode::Down => GuardKey::Down,
+        KeyCode::Enter => GuardKey::Enter,
+        KeyCode::Char('t') | KeyCode::Tab => GuardKey::Trace,
+        KeyCode::Char('s') => GuardKey::Stream,
+        _ => return None,
+    };
+    Some(Msg::Guardrails(k))
+}
+
+/// The jobs pane: its own keys, `n` for a new job from the draft, and the editor key
+/// for the start form's model input.
+fn jobs_key(key: KeyEvent, action: Option<Action>, app: &App, view: &View) -> Option<Msg> {
+    if action == Some(Action::Editor) && app.jobs.form.is_some() {
+        return Some(Msg::EditJobInput);
+    }
+    let ctrl = ctrl(&key);
+    let form = app.jobs.form.is_some() || app.jobs.confirm.is_some();
+    let k = match key.code {
+        KeyCode::Esc => JobsKey::Back,
+        KeyCode::Char('n') if !form && !ctrl => return Some(Msg::NewJob(view.composer.text())),
+        KeyCode::Char(c) if !ctrl => JobsKey::Char(c),
+        KeyCode::Up => JobsKey::Up,
+        KeyCode::Down => JobsKey::Down,
+        KeyCode::Left => JobsKey::Left,
+        KeyCode::Right => JobsKey::Right,
+        KeyCode::Tab => JobsKey::Tab,
+        KeyCode::Backspace => JobsKey::Backspace,
+        KeyCode::Enter => JobsKey::Enter,
+        _ => return None,
+    };
+    Some(Msg::Jobs(k))
 }

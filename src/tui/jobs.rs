@@ -7,7 +7,9 @@ use std::time::Instant;
 use super::executor::{Conn, Tx, connection};
 use crate::app::Msg;
 use crate::app::jobs::{Download, DownloadFailure, JobInput, JobStart, ListFailure};
-use crate::jobs::{JobsClient, OutputError, StartRequest, input, output};
+use crate::bedrock::jobs::{JobsClient, StartRequest};
+use crate::bedrock::s3::{self as output, OutputError};
+use crate::jobs::input;
 
 pub(super) async fn list(request: u64, conn: Conn, tx: Tx) {
     let Some(conn) = connection(conn).await else {

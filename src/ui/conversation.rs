@@ -114,7 +114,38 @@ pub struct ConversationView {
 
 fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'static>> {
     let w = usize::from(width);
-    let mut lines = Vec::new();
+    let mut lines = vec![header(entry)];
+    for block in &entry.message.blocks {
+        block_lines(&mut lines, block, entry.message.role, width, theme);
+    }
+    if let Some((note, blocked)) = entry.trace.as_ref().and_then(super::findings::verdict) {
+        let (mark, color) = if blocked {
+            ("✖ ", Color::LightRed)
+        } else {
+            ("◐ ", Color::Yellow)
+        };
+        let style = Style::default().fg(color).add_modifier(Modifier::ITALIC);
+        lines.extend(wrap(
+            vec![Span::styled(mark, style)],
+            vec![Span::styled(note, style)],
+            w,
+            false,
+        ));
+    }
+    if let EntryState::Failed(e) = &entry.state {
+        lines.extend(wrap(
+            vec![Span::styled("! ", Style::default().fg(Color::Red))],
+            vec![Span::styled(e.to_string(), Style::default().fg(Color::Red))],
+            w,
+            false,
+        ));
+    }
+    lines.push(Line::default());
+    lines
+}
+
+/// The entry's first line: who wrote it, how it ended, and what it used.
+fn header(entry: &Entry) -> Line<'static> {
     let (label, style) = match entry.message.role {
         Role::User => (
             "You".to_owned(),
@@ -169,77 +200,62 @@ fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'stat
             Style::default().fg(Color::DarkGray),
         ));
     }
-    lines.push(Line::from(header));
+    Line::from(header)
+}
+
+/// The lines of one block of a message.
+fn block_lines(
+    lines: &mut Vec<Line<'static>>,
+    block: &Block,
+    role: Role,
+    width: u16,
+    theme: &'static str,
+) {
+    let w = usize::from(width);
     let dim = Style::default()
         .fg(Color::DarkGray)
         .add_modifier(Modifier::ITALIC);
-    for block in &entry.message.blocks {
-        match block {
-            Block::Text(t) => {
-                let clean = sanitize::text(t);
-                match entry.message.role {
-                    Role::User => lines.extend(wrap(vec![], vec![Span::raw(clean)], w, false)),
-                    Role::Assistant => lines.extend(markdown::render(&clean, width, theme)),
-                }
-            }
-            Block::Reasoning { text, .. } => {
-                lines.extend(wrap(
-                    vec![Span::styled("┊ ", dim)],
-                    vec![Span::styled(sanitize::text(text), dim)],
-                    w,
-                    false,
-                ));
-            }
-            Block::ToolUse { name, input, .. } => {
-                let shown = match input {
-                    serde_json::Value::String(s) => s.clone(),
-                    v => v.to_string(),
-                };
-                lines.extend(wrap(
-                    vec![Span::styled("⚙ ", Style::default().fg(Color::Cyan))],
-                    vec![Span::styled(
-                        format!("{name} {}", sanitize::text(&shown)),
-                        Style::default().fg(Color::Cyan),
-                    )],
-                    w,
-                    false,
-                ));
-            }
-            Block::ToolResult { content, error, .. } => {
-                let mark = if *error { "✗ " } else { "↳ " };
-                lines.extend(wrap(
-                    vec![Span::styled(mark, dim)],
-                    vec![Span::styled(sanitize::text(content), dim)],
-                    w,
-                    false,
-                ));
+    match block {
+        Block::Text(t) => {
+            let clean = sanitize::text(t);
+            match role {
+                Role::User => lines.extend(wrap(vec![], vec![Span::raw(clean)], w, false)),
+                Role::Assistant => lines.extend(markdown::render(&clean, width, theme)),
             }
         }
+        Block::Reasoning { text, .. } => {
+            lines.extend(wrap(
+                vec![Span::styled("┊ ", dim)],
+                vec![Span::styled(sanitize::text(text), dim)],
+                w,
+                false,
+            ));
+        }
+        Block::ToolUse { name, input, .. } => {
+            let shown = match input {
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            lines.extend(wrap(
+                vec![Span::styled("⚙ ", Style::default().fg(Color::Cyan))],
+                vec![Span::styled(
+                    format!("{name} {}", sanitize::text(&shown)),
+                    Style::default().fg(Color::Cyan),
+                )],
+                w,
+                false,
+            ));
+        }
+        Block::ToolResult { content, error, .. } => {
+            let mark = if *error { "✗ " } else { "↳ " };
+            lines.extend(wrap(
+                vec![Span::styled(mark, dim)],
+                vec![Span::styled(sanitize::text(content), dim)],
+                w,
+                false,
+            ));
+        }
     }
-    if let Some((note, blocked)) = entry.trace.as_ref().and_then(super::findings::verdict) {
-        let (mark, color) = if blocked {
-            ("✖ ", Color::LightRed)
-        } else {
-            ("◐ ", Color::Yellow)
-        };
-        let style = Style::default().fg(color).add_modifier(Modifier::ITALIC);
-        lines.extend(wrap(
-            vec![Span::styled(mark, style)],
-            vec![Span::styled(note, style)],
-            w,
-            false,
-        ));
-    }
-    if let EntryState::Failed(e) = &entry.state {
-        lines.extend(wrap(
-            vec![Span::styled("! ", Style::default().fg(Color::Red))],
-            vec![Span::styled(e.to_string(), Style::default().fg(Color::Red))],
-            w,
-            false,
-        ));
-    }
-    lines.push(Line::default());
-    lines
 }
 
 impl ConversationView {

@@ -8,7 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::app::App;
-use crate::app::guard::{stream_name, trace_name};
+use crate::app::guardrail::{stream_name, trace_name};
+
+use super::text::fit;
 
 pub fn render(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
     let dim = Style::default().fg(Color::DarkGray);
@@ -43,7 +45,10 @@ pub fn render(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
             Span::styled(if sel { "▶ " } else { "  " }, style),
             Span::styled(mark(current(&g.id, &g.version)), style),
             Span::styled(format!("{label:<14} "), style.add_modifier(Modifier::BOLD)),
-            Span::styled(format!("{:<24} ", format!("{}:{}", g.id, g.version)), style),
+            Span::styled(
+                format!("{} ", fit(&format!("{}:{}", g.id, g.version), 24)),
+                style,
+            ),
             Span::styled(
                 format!("trace {} · {}", trace_name(g.trace), stream_name(g.stream)),
                 dim,

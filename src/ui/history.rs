@@ -7,6 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use unicode_width::UnicodeWidthStr;
+
+use super::text::{ellipsize, fit};
 use crate::app::history::{Browser, Mode};
 
 /// `2026-12-01 16:40` in UTC, the zone the history stores.
@@ -18,17 +21,6 @@ fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn fit(s: &str, n: usize) -> String {
-    let count = s.chars().count();
-    if count <= n {
-        format!("{s}{}", " ".repeat(n - count))
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 const MODEL_W: usize = 22;
 
 /// The ` · `-separated parts of `hint` packed into rows of at most `width` columns.
@@ -36,11 +28,11 @@ fn pack(hint: &str, width: usize) -> Vec<String> {
     let mut rows: Vec<String> = Vec::new();
     for part in hint.split(" · ").filter(|p| !p.is_empty()) {
         match rows.last_mut() {
-            Some(row) if row.chars().count() + 3 + part.chars().count() <= width => {
+            Some(row) if row.width() + 3 + part.width() <= width => {
                 row.push_str(" · ");
                 row.push_str(part);
             }
-            _ => rows.push(fit(part, width.min(part.chars().count()))),
+            _ => rows.push(ellipsize(part, width)),
         }
     }
     rows

@@ -13,6 +13,8 @@ use crate::app::jobs::{Download, Field, Form};
 use crate::jobs::{Job, Status, human_duration, human_time};
 use crate::sanitize;
 
+use super::text::fit;
+
 fn dim() -> Style {
     Style::default().fg(Color::DarkGray)
 }
@@ -30,24 +32,14 @@ fn status_span(s: &Status) -> Span<'static> {
     )
 }
 
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        format!("{s:<n$}")
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 fn row(job: &Job, now_ms: i64, selected: bool) -> Line<'static> {
     let style = super::row_style(selected);
     let time = human_duration(job.duration_ms(now_ms));
     Line::from(vec![
         Span::styled(if selected { "▶ " } else { "  " }, style),
         status_span(&job.status),
-        Span::styled(format!(" {} ", cut(job.id(), 14)), style),
-        Span::styled(format!("{} ", cut(job.model_id(), 30)), style),
+        Span::styled(format!(" {} ", fit(job.id(), 14)), style),
+        Span::styled(format!("{} ", fit(job.model_id(), 30)), style),
         Span::styled(format!("{} ", human_time(job.submit_time)), dim()),
         Span::styled(format!("{:>8}  ", time), style),
         Span::styled(sanitize::text(job.output_uri()), dim()),

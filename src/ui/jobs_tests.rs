@@ -7,7 +7,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::jobs::Download;
-use crate::app::jobs_tests::job;
+use crate::app::jobs::tests::job;
 use crate::app::state::Link;
 use crate::app::{App, Overlay};
 use crate::jobs::Status;

@@ -16,6 +16,9 @@ use crate::app::meter::NextTurn;
 use crate::conversation::{Role, Usage};
 use crate::pricing::{Price, Prices, cost, format_usd, turn_range};
 
+use super::text::fit;
+use unicode_width::UnicodeWidthStr;
+
 /// Usage and cost of one model in the conversation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ModelTotal {
@@ -173,212 +176,202 @@ impl MeterView {
     }
 
     pub fn render(&mut self, app: &App, prices: &Prices, area: Rect, buf: &mut Buffer) {
-        let label = Style::default().fg(Color::DarkGray);
-        let value = Style::default().add_modifier(Modifier::BOLD);
-        let warn = Style::default().fg(Color::Yellow);
-        let bad = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
-        let indent = " ".repeat(11);
-        let row = |k: &str, v: Vec<Span<'static>>| {
-            let mut spans = vec![Span::styled(format!("{k:<11}"), label)];
-            spans.extend(v);
-            Line::from(spans)
-        };
         let region = app.link.region().to_owned();
-        let price: Option<Price> = prices.lookup(&app.model, &region);
-        let model = model_of(&app.model);
-        let mut lines = Vec::new();
-
-        // What the next turn would send.
-        let next = &app.meter.next;
-        match next.shown() {
-            Some(c) => {
-                let counting = matches!(next, NextTurn::Counting(_));
-                let style = if counting { label } else { value };
-                let (tokens, how) = if c.exact {
-                    (thousands(u64::from(c.tokens)), "exact")
-                } else {
-                    (format!("≈{}", thousands(u64::from(c.tokens))), "estimate")
-                };
-                lines.push(row(
-                    "next turn",
-                    vec![
-                        Span::styled(format!("{tokens} tok "), style),
-                        Span::styled(if counting { "counting…" } else { how }, label),
-                    ],
-                ));
-                if let Some(m) = model.filter(|m| m.context_window > 0) {
-                    let share = f64::from(c.tokens) / f64::from(m.context_window);
-                    let style = match share {
-                        s if s > 1.0 => bad,
-                        s if s >= 0.8 => warn,
-                        _ => Style::default().fg(Color::Green),
-                    };
-                    lines.push(Line::from(vec![
-                        Span::raw(indent.clone()),
-                        Span::styled(gauge(share, 10), style),
-                        Span::styled(
-                            format!(" {:.0}% of {}", share * 100.0, short(m.context_window)),
-                            if share >= 0.8 { style } else { label },
-                        ),
-                    ]));
-                    if share > 1.0 {
-                        lines.push(Line::from(vec![
-                            Span::raw(indent.clone()),
-                            Span::styled("too long: will not fit", bad),
-                        ]));
-                    }
-                }
-                let max_out = app
-                    .inference
-                    .max_tokens
-                    .or(model.map(|m| m.max_output_tokens))
-                    .unwrap_or(0);
-                lines.push(Line::from(vec![
-                    Span::raw(indent.clone()),
-                    match price {
-                        Some(p) => {
-                            let (lo, hi) = turn_range(c.tokens, max_out, &p);
-                            Span::styled(format!("{}–{}", format_usd(lo), format_usd(hi)), style)
-                        }
-                        None => Span::styled("price unknown", label),
-                    },
-                ]));
-                if !c.with_draft {
-                    lines.push(Line::from(vec![
-                        Span::raw(indent.clone()),
-                        Span::styled("(history only)", label),
-                    ]));
-                }
-            }
-            None => lines.push(row(
-                "next turn",
-                vec![Span::styled(
-                    match next {
-                        NextTurn::Failed(_) => "count failed",
-                        NextTurn::Counting(_) => "counting…",
-                        _ => "type to count",
-                    },
-                    label,
-                )],
-            )),
-        }
-
-        // The last answer.
-        let last = app
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.message.role == Role::Assistant && e.usage.is_some());
-        if let Some(e) = last
-            && let Some(u) = e.usage
-        {
-            lines.push(Line::default());
-            lines.push(row(
-                "last turn",
-                vec![Span::styled(
-                    format!(
-                        "in {} · out {}",
-                        thousands(u64::from(u.input)),
-                        thousands(u64::from(u.output))
-                    ),
-                    value,
-                )],
-            ));
-            if u.cache_read > 0 || u.cache_write > 0 {
-                lines.push(Line::from(vec![
-                    Span::raw(indent.clone()),
-                    Span::styled(
-                        format!("cache read {} · write {}", u.cache_read, u.cache_write),
-                        label,
-                    ),
-                ]));
-            }
-            let answered_by = e.message.model.as_deref().unwrap_or(&app.model);
-            let mut facts = vec![match prices.lookup(answered_by, &region) {
-                Some(p) => format_usd(cost(&u, &p)),
-                None => "price unknown".to_owned(),
-            }];
-            if let Some(t) = e.timing {
-                if let Some(ms) = t.service_ms.filter(|ms| *ms > 0) {
-                    facts.push(if ms < 1000 {
-                        format!("{ms} ms")
-                    } else {
-                        format!("{:.1} s", ms as f64 / 1000.0)
-                    });
-                }
-                let mut speed = Vec::new();
-                if let Some(f) = t.first_token_ms {
-                    speed.push(format!("ttft {f} ms"));
-                }
-                if let Some(r) = t.output_rate(u.output) {
-                    speed.push(format!("{r:.0} tok/s"));
-                }
-                lines.push(Line::from(vec![
-                    Span::raw(indent.clone()),
-                    Span::styled(facts.join(" · "), value),
-                ]));
-                if !speed.is_empty() {
-                    lines.push(Line::from(vec![
-                        Span::raw(indent.clone()),
-                        Span::styled(speed.join(" · "), label),
-                    ]));
-                }
-            } else {
-                lines.push(Line::from(vec![
-                    Span::raw(indent.clone()),
-                    Span::styled(facts.join(" · "), value),
-                ]));
-            }
-        }
-
-        // The conversation, per model.
+        let mut lines = next_turn(app, prices.lookup(&app.model, &region));
+        lines.extend(last_turn(app, prices, &region));
         let totals = self.totals(app, prices).clone();
-        if !totals.models.is_empty() {
-            lines.push(Line::default());
-            let sum = match totals.usd() {
-                Some(v) => format_usd(v),
-                None => "price unknown".to_owned(),
-            };
-            let turns = totals.turns();
-            lines.push(row(
-                "session",
-                vec![
-                    Span::styled(sum, value),
-                    Span::styled(
-                        format!(" · {turns} turn{}", if turns == 1 { "" } else { "s" }),
-                        label,
-                    ),
-                ],
-            ));
-            let width = usize::from(area.width.saturating_sub(2));
-            for (m, t) in &totals.models {
-                let usd = match t.usd {
-                    Some(v) => format_usd(v),
-                    None => format!(
-                        "{} tok",
-                        thousands(u64::from(t.usage.input + t.usage.output))
-                    ),
-                };
-                let name_w = width.saturating_sub(usd.chars().count() + 2).max(4);
-                let mut name: String = super::history::model_name(m).chars().take(name_w).collect();
-                let pad = name_w.saturating_sub(name.chars().count());
-                name.push_str(&" ".repeat(pad));
-                lines.push(Line::from(vec![
-                    Span::styled(format!(" {name} "), label),
-                    Span::styled(usd, Style::default()),
-                ]));
-            }
-        }
-
+        lines.extend(session(&totals, usize::from(area.width.saturating_sub(2))));
         Paragraph::new(lines)
             .block(
                 Block::default()
                     .borders(Borders::LEFT | Borders::TOP)
-                    .border_style(label)
+                    .border_style(LABEL)
                     .title(" Meter "),
             )
             .render(area, buf);
     }
+}
+
+const LABEL: Style = Style::new().fg(Color::DarkGray);
+const VALUE: Style = Style::new().add_modifier(Modifier::BOLD);
+const WARN: Style = Style::new().fg(Color::Yellow);
+const BAD: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+/// Values of a row line up after its label.
+const INDENT: &str = "           ";
+
+/// A row: its label in the label column, then `value`.
+fn row(label: &str, value: Vec<Span<'static>>) -> Line<'static> {
+    let mut spans = vec![Span::styled(format!("{label:<11}"), LABEL)];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+/// A line of the row above, under its value.
+fn more(span: Span<'static>) -> Line<'static> {
+    Line::from(vec![Span::raw(INDENT), span])
+}
+
+/// What the next turn would send: its tokens, the share of the context window it
+/// fills and its cost range.
+fn next_turn(app: &App, price: Option<Price>) -> Vec<Line<'static>> {
+    let next = &app.meter.next;
+    let Some(c) = next.shown() else {
+        let state = match next {
+            NextTurn::Failed(_) => "count failed",
+            NextTurn::Counting(_) => "counting…",
+            _ => "type to count",
+        };
+        return vec![row("next turn", vec![Span::styled(state, LABEL)])];
+    };
+    let model = model_of(&app.model);
+    let counting = matches!(next, NextTurn::Counting(_));
+    let style = if counting { LABEL } else { VALUE };
+    let (tokens, how) = if c.exact {
+        (thousands(u64::from(c.tokens)), "exact")
+    } else {
+        (format!("≈{}", thousands(u64::from(c.tokens))), "estimate")
+    };
+    let mut lines = vec![row(
+        "next turn",
+        vec![
+            Span::styled(format!("{tokens} tok "), style),
+            Span::styled(if counting { "counting…" } else { how }, LABEL),
+        ],
+    )];
+    if let Some(m) = model.filter(|m| m.context_window > 0) {
+        let share = f64::from(c.tokens) / f64::from(m.context_window);
+        let gauge_style = match share {
+            s if s > 1.0 => BAD,
+            s if s >= 0.8 => WARN,
+            _ => Style::new().fg(Color::Green),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(INDENT),
+            Span::styled(gauge(share, 10), gauge_style),
+            Span::styled(
+                format!(" {:.0}% of {}", share * 100.0, short(m.context_window)),
+                if share >= 0.8 { gauge_style } else { LABEL },
+            ),
+        ]));
+        if share > 1.0 {
+            lines.push(more(Span::styled("too long: will not fit", BAD)));
+        }
+    }
+    let max_out = app
+        .inference
+        .max_tokens
+        .or(model.map(|m| m.max_output_tokens))
+        .unwrap_or(0);
+    lines.push(more(match price {
+        Some(p) => {
+            let (lo, hi) = turn_range(c.tokens, max_out, &p);
+            Span::styled(format!("{}–{}", format_usd(lo), format_usd(hi)), style)
+        }
+        None => Span::styled("price unknown", LABEL),
+    }));
+    if !c.with_draft {
+        lines.push(more(Span::styled("(history only)", LABEL)));
+    }
+    lines
+}
+
+/// What the last answer used and cost, and how fast it came.
+fn last_turn(app: &App, prices: &Prices, region: &str) -> Vec<Line<'static>> {
+    let last = app
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.message.role == Role::Assistant && e.usage.is_some());
+    let Some((e, u)) = last.and_then(|e| e.usage.map(|u| (e, u))) else {
+        return Vec::new();
+    };
+    let mut lines = vec![
+        Line::default(),
+        row(
+            "last turn",
+            vec![Span::styled(
+                format!(
+                    "in {} · out {}",
+                    thousands(u64::from(u.input)),
+                    thousands(u64::from(u.output))
+                ),
+                VALUE,
+            )],
+        ),
+    ];
+    if u.cache_read > 0 || u.cache_write > 0 {
+        lines.push(more(Span::styled(
+            format!("cache read {} · write {}", u.cache_read, u.cache_write),
+            LABEL,
+        )));
+    }
+    let answered_by = e.message.model.as_deref().unwrap_or(&app.model);
+    let mut facts = vec![match prices.lookup(answered_by, region) {
+        Some(p) => format_usd(cost(&u, &p)),
+        None => "price unknown".to_owned(),
+    }];
+    let mut speed = Vec::new();
+    if let Some(t) = e.timing {
+        if let Some(ms) = t.service_ms.filter(|ms| *ms > 0) {
+            facts.push(if ms < 1000 {
+                format!("{ms} ms")
+            } else {
+                format!("{:.1} s", ms as f64 / 1000.0)
+            });
+        }
+        if let Some(f) = t.first_token_ms {
+            speed.push(format!("ttft {f} ms"));
+        }
+        if let Some(r) = t.output_rate(u.output) {
+            speed.push(format!("{r:.0} tok/s"));
+        }
+    }
+    lines.push(more(Span::styled(facts.join(" · "), VALUE)));
+    if !speed.is_empty() {
+        lines.push(more(Span::styled(speed.join(" · "), LABEL)));
+    }
+    lines
+}
+
+/// The conversation's cost and turns, then each model's share, in `width` columns.
+fn session(totals: &Totals, width: usize) -> Vec<Line<'static>> {
+    if totals.models.is_empty() {
+        return Vec::new();
+    }
+    let sum = match totals.usd() {
+        Some(v) => format_usd(v),
+        None => "price unknown".to_owned(),
+    };
+    let turns = totals.turns();
+    let mut lines = vec![
+        Line::default(),
+        row(
+            "session",
+            vec![
+                Span::styled(sum, VALUE),
+                Span::styled(
+                    format!(" · {turns} turn{}", if turns == 1 { "" } else { "s" }),
+                    LABEL,
+                ),
+            ],
+        ),
+    ];
+    for (m, t) in &totals.models {
+        let usd = match t.usd {
+            Some(v) => format_usd(v),
+            None => format!(
+                "{} tok",
+                thousands(u64::from(t.usage.input + t.usage.output))
+            ),
+        };
+        let name_w = width.saturating_sub(usd.width() + 2).max(4);
+        let name = fit(&super::history::model_name(m), name_w);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {name} "), LABEL),
+            Span::styled(usd, Style::new()),
+        ]));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod picker;
 mod session;
 pub mod status;
 mod table;
+pub mod text;
 mod theme;
 mod trace;
 mod wrap;

@@ -12,6 +12,8 @@ use crate::app::picker::{self, Picker, Route};
 use crate::catalog::Model;
 use crate::catalog::merge::Merged;
 
+use super::text::fit;
+
 fn caps(m: &Model) -> String {
     let c = m.capabilities;
     let mut v = Vec::new();
@@ -27,16 +29,6 @@ fn caps(m: &Model) -> String {
         }
     }
     v.join(" ")
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
 }
 
 fn context(n: u32) -> String {
@@ -105,7 +97,7 @@ pub fn render(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
         let style = super::row_style(selected);
         rows.push(Line::from(vec![
             Span::styled(if selected { "▶ " } else { "  " }, style),
-            Span::styled(format!("{:<30}", truncate(&m.name, 29)), style),
+            Span::styled(format!("{} ", fit(&m.name, 29)), style),
             Span::styled(format!("{:>6} ", context(m.context_window)), dim),
             Span::styled(
                 format!("{:<13}", how),

@@ -3,9 +3,9 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::app::error::BedrockError;
 use crate::app::state::Link;
 use crate::app::{App, Entry, EntryState, Notice, Overlay};
-use crate::bedrock::BedrockError;
 use crate::conversation::{Message, Role, StopReason, Usage};
 
 use super::View;

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::app::guard::{self, Check, CheckState, Pane};
+use crate::app::guardrail::{self, Check, CheckState, Pane};
 use crate::app::{App, EntryState};
 use crate::guardrail::{ApplyResult, Assessment, GuardrailUsage, Metrics, Trace};
 
@@ -243,7 +243,7 @@ pub fn content(app: &App, width: u16) -> Option<(String, Vec<Line<'static>>)> {
         );
         return Some((title, out));
     }
-    let focused = guard::focused_answer(app).map(|i| (i, &app.entries[i]));
+    let focused = guardrail::focused_answer(app).map(|i| (i, &app.entries[i]));
     let on = app.guardrail.as_ref().map(|g| g.name());
     let title = |n: usize, g: &str| format!("guardrail trace · answer {n} · {g}");
     match focused {
@@ -262,14 +262,14 @@ pub fn content(app: &App, width: u16) -> Option<(String, Vec<Line<'static>>)> {
                 )),
                 (None, _) => out.push(Line::styled("no trace came back for this turn", dim())),
             }
-            Some((title(guard::answer_number(app, i), &name), out))
+            Some((title(guardrail::answer_number(app, i), &name), out))
         }
         Some((i, _)) if on.is_some() => {
             out.push(Line::styled(
                 "this answer was not sent with a guardrail",
                 dim(),
             ));
-            Some((title(guard::answer_number(app, i), "none"), out))
+            Some((title(guardrail::answer_number(app, i), "none"), out))
         }
         _ => {
             let name = on?;

@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde_json::json;
 
-use crate::app::guard::{Check, CheckState, Pane};
+use crate::app::guardrail::{Check, CheckState, Pane};
 use crate::app::state::Link;
 use crate::app::{App, Entry, EntryState};
 use crate::conversation::{Block, Message, Role, StopReason};
@@ -334,6 +334,6 @@ fn the_guardrail_picker() {
     strict.label = Some("strict".into());
     strict.trace = TraceMode::EnabledFull;
     app.guardrails = vec![strict];
-    crate::app::guard::open_picker(&mut app);
+    crate::app::guardrail::open_picker(&mut app);
     insta::assert_snapshot!("guardrail_picker_100x24", screen(&app, 100, 24));
 }

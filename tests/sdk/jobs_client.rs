@@ -1,10 +1,10 @@
 //! The jobs library against the local endpoint through an app connection: errors a
 //! caller matches on, and output downloads with their progress and their clean failure.
 
+use bedrock_tui::bedrock::jobs::{JobError, JobsClient, StartRequest};
+use bedrock_tui::bedrock::s3::{self as output, OutputError, OutputObject};
 use bedrock_tui::jobs::input::{self, VideoParams};
-use bedrock_tui::jobs::{
-    JobError, JobsClient, OutputError, OutputObject, S3Uri, StartRequest, Status, output,
-};
+use bedrock_tui::jobs::{S3Uri, Status};
 
 use super::count::connection;
 use super::jobs_cli::{endpoint_secs, served};

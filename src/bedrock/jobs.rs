@@ -13,9 +13,9 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_smithy_types::retry::RetryConfig;
 
-use super::input::InputError;
-use super::{Job, OutputDataConfig, S3OutputDataConfig, S3Uri, Status};
-use crate::bedrock::{BedrockError, Connection};
+use super::{BedrockError, Connection};
+use crate::jobs::input::InputError;
+use crate::jobs::{Job, OutputDataConfig, S3OutputDataConfig, S3Uri, Status};
 
 /// A job from GetAsyncInvoke's output or a ListAsyncInvokes summary, which have the
 /// same members (the summary's status is optional).
@@ -74,7 +74,7 @@ impl JobError {
         E: ProvideErrorMetadata + Debug,
         R: Debug,
     {
-        match crate::bedrock::error::from_sdk_action(err, action, profile) {
+        match super::error::from_sdk_action(err, action, profile) {
             BedrockError::Throttled { message } => JobError::Throttled { message },
             other => JobError::Service(other),
         }
@@ -216,8 +216,8 @@ impl JobsClient {
     /// Starts a job after checking the model and its input; returns its invocation ARN.
     pub async fn start(&self, req: &StartRequest) -> Result<String, JobError> {
         let catalog = crate::catalog::Catalog::builtin();
-        if let Some(model) = super::input::async_model(catalog, &req.model_id)? {
-            super::input::check(model, &req.input)?;
+        if let Some(model) = crate::jobs::input::async_model(catalog, &req.model_id)? {
+            crate::jobs::input::check(model, &req.input)?;
         }
         let output = AsyncInvokeS3OutputDataConfig::builder()
             .s3_uri(req.output.to_string())
@@ -246,7 +246,7 @@ impl JobsClient {
                     Some("ValidationException") if message.contains("support async") => {
                         JobError::Input(InputError::NotAsyncCapable {
                             model: req.model_id.clone(),
-                            capable: super::input::async_models(catalog)
+                            capable: crate::jobs::input::async_models(catalog)
                                 .iter()
                                 .map(|m| m.id.clone())
                                 .collect(),

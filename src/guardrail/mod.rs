@@ -5,6 +5,8 @@
 //! The assessment types serialize in the service's own shape (camelCase members, empty
 //! parts left out), so `guardrail apply --json` prints what ApplyGuardrail returned.
 
+pub mod content;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -2,11 +2,12 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::bedrock::{BedrockError, TurnEvent};
+use crate::app::error::BedrockError;
+use crate::app::turn::TurnEvent;
 use crate::conversation::{Block, Message, Role, StopReason, Usage};
 
-use super::state::Link;
-use super::*;
+use crate::app::state::Link;
+use crate::app::*;
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const LLAMA: &str = "us.meta.llama3-2-1b-instruct-v1:0";

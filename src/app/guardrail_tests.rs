@@ -3,15 +3,15 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::bedrock::{TurnEvent, TurnRequest};
+use crate::app::turn::{TurnEvent, TurnRequest};
 use crate::conversation::{Message, StopReason};
 use crate::guardrail::{
     ApplyResult, Assessment, GuardrailChoice, PiiEntity, SensitiveInformationPolicy, Source, Topic,
     TopicPolicy, Trace, TraceMode,
 };
 
-use super::guard::{Check, CheckState, GuardKey};
-use super::*;
+use crate::app::guardrail::{Check, CheckState, GuardKey};
+use crate::app::*;
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 

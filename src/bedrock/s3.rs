@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-use super::S3Uri;
+use crate::jobs::S3Uri;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {

@@ -240,7 +240,7 @@ pub fn check_draft(app: &mut App, draft: String) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    match crate::bedrock::guard_content::guarded(&draft) {
+    match crate::guardrail::content::guarded(&draft) {
         Some(part) => start_check(app, Source::Input, "the draft's guarded part".into(), part),
         None => start_check(app, Source::Input, "the draft".into(), draft),
     }
@@ -309,3 +309,7 @@ pub fn checked(app: &mut App, request: u64, result: Result<ApplyResult, String>)
     };
     Vec::new()
 }
+
+#[cfg(test)]
+#[path = "guardrail_tests.rs"]
+mod tests;
