@@ -5,6 +5,27 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+static LOCAL_OFFSET: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+
+/// Reads the local time zone's offset from UTC. The C library can only be asked while
+/// the process has one thread, so `main` calls this first; later calls change nothing.
+pub fn init_local_offset() {
+    let offset = time::UtcOffset::current_local_offset().map_or(0, |o| o.whole_seconds());
+    let _ = LOCAL_OFFSET.set(offset);
+}
+
+/// The local time zone's offset from UTC in seconds, as read at start-up (UTC if it
+/// could not be read).
+pub fn local_offset_s() -> i32 {
+    LOCAL_OFFSET.get().copied().unwrap_or(0)
+}
+
+/// `ms` as the wall-clock time of day `HH:MM:SS` at `offset_s` from UTC.
+pub fn time_of_day(ms: i64, offset_s: i32) -> String {
+    let secs = (ms.div_euclid(1000) + i64::from(offset_s)).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -85,5 +106,11 @@ mod tests {
             Some(1_733_330_982_000)
         );
         assert_eq!(super::parse("yesterday"), None);
+        assert_eq!(super::time_of_day(1_733_330_982_000, 0), "16:49:42");
+        assert_eq!(super::time_of_day(1_733_330_982_000, 3600), "17:49:42");
+        assert_eq!(
+            super::time_of_day(1_733_330_982_000, -17 * 3600),
+            "23:49:42"
+        );
     }
 }

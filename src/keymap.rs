@@ -30,12 +30,13 @@ pub enum Action {
     CheckDraft,
     CheckAnswer,
     Jobs,
+    Log,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -57,6 +58,7 @@ impl Action {
         Action::CheckDraft,
         Action::CheckAnswer,
         Action::Jobs,
+        Action::Log,
         Action::Help,
         Action::Quit,
     ];
@@ -85,6 +87,7 @@ impl Action {
             Action::CheckDraft => "check_draft",
             Action::CheckAnswer => "check_answer",
             Action::Jobs => "jobs",
+            Action::Log => "log",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -123,6 +126,9 @@ impl Action {
             }
             Action::CheckAnswer => "check the answer in the trace pane as model output",
             Action::Jobs => "async jobs: list, start (n), details, download outputs (d)",
+            Action::Log => {
+                "notice log: every message of the status bar this session, in full, with its time"
+            }
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -151,6 +157,7 @@ impl Action {
             Action::CheckDraft => &["ctrl+k"],
             Action::CheckAnswer => &["alt+k"],
             Action::Jobs => &["f5"],
+            Action::Log => &["f9"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],
         }

@@ -9,6 +9,7 @@ use bedrock_tui::cli::{Cli, Command, ServeLocal};
 use bedrock_tui::local::LocalEndpoint;
 
 fn main() -> anyhow::Result<()> {
+    bedrock_tui::clock::init_local_offset();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::ServeLocal(opts)) => serve_local(opts),

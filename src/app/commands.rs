@@ -20,7 +20,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         }
         "system" => {
             app.system = (!arg.is_empty()).then(|| arg.to_owned());
-            app.notice = Some(Notice::Info(match &app.system {
+            app.tell(Notice::Info(match &app.system {
                 Some(_) => "System prompt set.".into(),
                 None => "System prompt cleared.".into(),
             }));
@@ -41,11 +41,15 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "theme" => theme(app, arg, original),
         "guardrail" | "guard" => super::guardrail::command(app, arg, original),
         "jobs" => super::jobs::open(app),
+        "log" => {
+            app.overlay = Overlay::Log(0);
+            Vec::new()
+        }
         "retry" | "regenerate" => regenerate(app),
         "edit" => edit_last(app),
         _ => {
-            app.notice = Some(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /help, /quit."
+            app.tell(Notice::Error(format!(
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }
@@ -63,7 +67,7 @@ fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
         _ => (Format::Markdown, arg),
     };
     if app.entries.is_empty() {
-        app.notice = Some(Notice::Error(
+        app.tell(Notice::Error(
             "Nothing to export yet: ask something first.".into(),
         ));
         return vec![Effect::SetComposer(original.to_owned())];
@@ -79,7 +83,7 @@ fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
 fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
     let themes = super::theme::THEMES;
     if arg.is_empty() {
-        app.notice = Some(Notice::Info(format!(
+        app.tell(Notice::Info(format!(
             "Theme: {}. Themes: {}.",
             app.theme,
             themes.join(", ")
@@ -90,11 +94,11 @@ fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
         Some(t) => {
             app.theme = t;
             app.epoch += 1;
-            app.notice = Some(Notice::Info(format!("Theme: {t}.")));
+            app.tell(Notice::Info(format!("Theme: {t}.")));
             Vec::new()
         }
         None => {
-            app.notice = Some(Notice::Error(format!(
+            app.tell(Notice::Error(format!(
                 "Unknown theme \u{201c}{arg}\u{201d}. Themes: {}.",
                 themes.join(", ")
             )));

@@ -72,7 +72,7 @@ fn same(a: &GuardrailChoice, b: &GuardrailChoice) -> bool {
 
 /// Makes `choice` (or none) the guardrail of the next turns.
 pub fn switch(app: &mut App, choice: Option<GuardrailChoice>) -> Vec<Effect> {
-    app.notice = Some(Notice::Info(match &choice {
+    app.tell(Notice::Info(match &choice {
         Some(c) => format!(
             "Guardrail {} on: the next turns are screened by it (trace {}, {} streaming).",
             c.name(),
@@ -165,7 +165,7 @@ pub fn command(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
     let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
     let rest = rest.trim();
     let refuse = |app: &mut App, msg: String| {
-        app.notice = Some(Notice::Error(msg));
+        app.tell(Notice::Error(msg));
         vec![Effect::SetComposer(original.to_owned())]
     };
     match first {
@@ -208,7 +208,7 @@ pub fn command(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
 
 fn start_check(app: &mut App, source: Source, subject: String, text: String) -> Vec<Effect> {
     let Some(guardrail) = app.guardrail.clone() else {
-        app.notice = Some(Notice::Error(
+        app.tell(Notice::Error(
             "No guardrail is on: choose one with F8 or /guardrail NAME to check text.".into(),
         ));
         return Vec::new();
@@ -235,7 +235,7 @@ fn start_check(app: &mut App, source: Source, subject: String, text: String) -> 
 /// marks any, as a turn would send them.
 pub fn check_draft(app: &mut App, draft: String) -> Vec<Effect> {
     if draft.trim().is_empty() {
-        app.notice = Some(Notice::Error(
+        app.tell(Notice::Error(
             "Type something to check: the draft is empty.".into(),
         ));
         return Vec::new();
@@ -283,12 +283,12 @@ pub fn answer_number(app: &App, idx: usize) -> usize {
 /// Screens the focused answer as a model output (source OUTPUT).
 pub fn check_answer(app: &mut App) -> Vec<Effect> {
     let Some(idx) = focused_answer(app) else {
-        app.notice = Some(Notice::Error("There is no answer to check yet.".into()));
+        app.tell(Notice::Error("There is no answer to check yet.".into()));
         return Vec::new();
     };
     let text = app.entries[idx].message.text();
     if text.trim().is_empty() {
-        app.notice = Some(Notice::Error("That answer has no text to check.".into()));
+        app.tell(Notice::Error("That answer has no text to check.".into()));
         return Vec::new();
     }
     let subject = format!("answer {}", answer_number(app, idx));
@@ -303,8 +303,10 @@ pub fn checked(app: &mut App, request: u64, result: Result<ApplyResult, String>)
     check.state = match result {
         Ok(r) => CheckState::Done(r),
         Err(e) => {
-            app.notice = Some(Notice::Error(format!("The guardrail check failed: {e}")));
-            CheckState::Failed(e)
+            let told = Notice::Error(format!("The guardrail check failed: {e}"));
+            check.state = CheckState::Failed(e);
+            app.tell(told);
+            return Vec::new();
         }
     };
     Vec::new()

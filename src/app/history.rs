@@ -195,7 +195,7 @@ pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<
         Ok(conv) => {
             app.show_conversation(&conv);
             app.overlay = Overlay::None;
-            app.notice = Some(Notice::Info(format!(
+            app.tell(Notice::Info(format!(
                 "Opened \u{201c}{}\u{201d} ({} messages); new turns continue it.",
                 conv.title,
                 conv.messages.len()
@@ -207,7 +207,7 @@ pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<
                 b.mode = Mode::Browse;
                 b.error = Some(e.clone());
             }
-            app.notice = Some(Notice::Error(format!(
+            app.tell(Notice::Error(format!(
                 "Could not open the conversation: {e}"
             )));
             Vec::new()
@@ -218,7 +218,7 @@ pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<
 /// The store deleted a conversation; when it was the one on screen, a new one starts.
 pub fn deleted(app: &mut App, current: bool) -> Vec<Effect> {
     if !current {
-        app.notice = Some(Notice::Info("Conversation deleted.".into()));
+        app.tell(Notice::Info("Conversation deleted.".into()));
         return Vec::new();
     }
     super::update::new_conversation(app, "Conversation deleted; this is a new one.")

@@ -191,18 +191,17 @@ pub fn listed(
     at: Instant,
     result: Result<Vec<Job>, ListFailure>,
 ) -> Vec<Effect> {
-    let j = &mut app.jobs;
-    if request != j.request {
+    if request != app.jobs.request {
         return Vec::new();
     }
+    let mut told = None;
+    let j = &mut app.jobs;
     let outcome = match result {
         Ok(jobs) => {
             let before = poll::statuses(&j.jobs);
             let changed: Vec<&Job> = poll::changed(&before, &jobs);
-            if j.listed
-                && let Some(n) = ended_notice(&changed)
-            {
-                app.notice = Some(n);
+            if j.listed {
+                told = ended_notice(&changed);
             }
             let outcome = Outcome::Answered {
                 running: running(&jobs),
@@ -228,6 +227,9 @@ pub fn listed(
             }
         }
     };
+    if let Some(n) = told {
+        app.tell(n);
+    }
     schedule(app, at, outcome)
 }
 
@@ -474,7 +476,7 @@ pub fn started(app: &mut App, at: Instant, result: Result<String, String>) -> Ve
             app.jobs.form = None;
             app.jobs.filter = None;
             app.jobs.selected = 0;
-            app.notice = Some(Notice::Info(format!(
+            app.tell(Notice::Info(format!(
                 "Job {id} started; you are told when it ends."
             )));
             app.jobs.schedule.resume(at);
@@ -485,7 +487,7 @@ pub fn started(app: &mut App, at: Instant, result: Result<String, String>) -> Ve
                 f.sending = false;
                 f.error = Some(format!("{e} (Enter tries again with the same token)"));
             } else {
-                app.notice = Some(Notice::Error(e));
+                app.tell(Notice::Error(e));
             }
             Vec::new()
         }
@@ -497,7 +499,7 @@ fn download(app: &mut App, overwrite: bool) -> Vec<Effect> {
         return Vec::new();
     };
     if job.status != Status::Completed {
-        app.notice = Some(Notice::Error(format!(
+        app.tell(Notice::Error(format!(
             "Job {} is {}: only a completed job has outputs to download.",
             job.id(),
             job.status
@@ -547,7 +549,7 @@ pub fn downloaded(
                 .and_then(|(p, _)| p.parent())
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            app.notice = Some(Notice::Info(format!(
+            app.tell(Notice::Info(format!(
                 "Downloaded {} files to {dir}.",
                 files.len()
             )));

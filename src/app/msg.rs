@@ -97,6 +97,8 @@ pub enum Msg {
         result: Result<crate::guardrail::ApplyResult, String>,
     },
     OpenJobs,
+    /// Show or hide the notice log.
+    ToggleLog,
     Jobs(JobsKey),
     /// Open the start form with the composer's text as the prompt.
     NewJob(String),

@@ -83,6 +83,25 @@ pub enum Notice {
     Error(String),
 }
 
+impl Notice {
+    pub fn text(&self) -> &str {
+        match self {
+            Notice::Info(t) | Notice::Error(t) => t,
+        }
+    }
+}
+
+/// A notice as the log keeps it: in full, with when it was told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub notice: Notice,
+}
+
+/// How many notices the log keeps; the oldest go first.
+pub const LOG_LIMIT: usize = 2000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Overlay {
     #[default]
@@ -94,6 +113,8 @@ pub enum Overlay {
     Guardrails(usize),
     /// The async jobs pane (its state is `App::jobs`).
     Jobs,
+    /// The notice log, scrolled up this many rows from its newest line.
+    Log(u16),
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -137,7 +158,12 @@ pub struct App {
     pub turn: Option<(TurnId, usize)>,
     pub next_turn: u64,
     pub link: Link,
+    /// The latest notice, shown in the status bar until the next one.
     pub notice: Option<Notice>,
+    /// Every notice of the session, oldest first (the notice log).
+    pub log: Vec<Logged>,
+    /// The local time zone's offset from UTC, in seconds, for the times the log shows.
+    pub utc_offset_s: i32,
     pub overlay: Overlay,
     /// Lines scrolled up from the bottom; 0 follows the newest text.
     pub scroll: u16,
@@ -200,6 +226,18 @@ impl App {
             .unwrap_or(conv.model.clone());
         self.epoch += 1;
         self.scroll = 0;
+    }
+
+    /// Shows `notice` in the status bar and keeps it in the notice log.
+    pub fn tell(&mut self, notice: Notice) {
+        if self.log.len() >= LOG_LIMIT {
+            self.log.drain(..self.log.len() + 1 - LOG_LIMIT);
+        }
+        self.log.push(Logged {
+            at_ms: self.clock_ms,
+            notice: notice.clone(),
+        });
+        self.notice = Some(notice);
     }
 
     /// The models the picker offers and model ids are checked against.

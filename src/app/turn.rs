@@ -74,7 +74,7 @@ pub enum End {
 /// A question typed in the composer: added to the conversation and sent.
 pub(super) fn submit(app: &mut App, text: String) -> Vec<Effect> {
     if app.streaming() {
-        app.notice = Some(Notice::Error(
+        app.tell(Notice::Error(
             "An answer is still streaming: press Esc to stop it first.".into(),
         ));
         return vec![Effect::SetComposer(text)];
@@ -143,30 +143,34 @@ pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
     let Some((id, idx)) = app.turn.take() else {
         return Vec::new();
     };
-    let e = &mut app.entries[idx];
-    let empty = !e.has_content();
+    let empty = !app.entries[idx].has_content();
     let mut effects = Vec::new();
-    e.state = match end {
-        End::Done => EntryState::Done,
+    let (state, notice) = match end {
+        End::Done => (EntryState::Done, None),
         End::Failed(error) => {
-            app.notice = Some(Notice::Error(error.to_string()));
-            EntryState::Failed(error)
+            let notice = Notice::Error(error.to_string());
+            (EntryState::Failed(error), Some(notice))
         }
         End::Cancelled => {
             effects.push(Effect::CancelTurn(id));
-            app.notice = Some(Notice::Info(if empty {
-                "Stopped before the answer began; the question is not sent again (Ctrl+E edits it, Ctrl+R asks it again).".into()
+            let notice = Notice::Info(if empty {
+                "Stopped before the answer began; the question is not sent again (/edit changes it, /retry asks it again).".into()
             } else {
                 "Answer stopped; the partial text is kept.".into()
-            }));
-            EntryState::Cancelled
+            });
+            (EntryState::Cancelled, Some(notice))
         }
         End::Interrupted => {
             effects.push(Effect::CancelTurn(id));
-            EntryState::Interrupted
+            (EntryState::Interrupted, None)
         }
     };
+    let e = &mut app.entries[idx];
+    e.state = state;
     e.revision += 1;
+    if let Some(n) = notice {
+        app.tell(n);
+    }
     effects.push(Effect::Save(Save::Entry(idx)));
     effects
 }
@@ -236,7 +240,7 @@ pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(u) = last_user(app) else {
-        app.notice = Some(Notice::Error("Nothing to regenerate yet.".into()));
+        app.tell(Notice::Error("Nothing to regenerate yet.".into()));
         return Vec::new();
     };
     app.entries.truncate(u + 1);

@@ -39,7 +39,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 reason: Some(r), ..
             } = &link
             {
-                app.notice = Some(Notice::Info(format!("Local mode: {r}.")));
+                app.tell(Notice::Info(format!("Local mode: {r}.")));
             }
             let connected = !matches!(link, Link::Failed(_));
             app.link = link;
@@ -55,6 +55,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::ScrollBy(d) if app.overlay == Overlay::Help => {
             // The help reads top-down: scrolling "up" (positive) goes back to its top.
             app.help_scroll = (i32::from(app.help_scroll) - d).clamp(0, 500) as u16;
+            Vec::new()
+        }
+        Msg::ScrollBy(d) if matches!(app.overlay, Overlay::Log(_)) => {
+            if let Overlay::Log(scroll) = &mut app.overlay {
+                *scroll = (i32::from(*scroll) + d).clamp(0, i32::from(u16::MAX)) as u16;
+            }
+            Vec::new()
+        }
+        Msg::ToggleLog => {
+            app.overlay = match app.overlay {
+                Overlay::Log(_) => Overlay::None,
+                _ => Overlay::Log(0),
+            };
             Vec::new()
         }
         Msg::ScrollBy(d) => {
@@ -83,7 +96,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::HistoryError(e) => {
-            app.notice = Some(Notice::Error(format!("History could not be saved: {e}")));
+            app.tell(Notice::Error(format!("History could not be saved: {e}")));
             Vec::new()
         }
         Msg::OpenHistory => history::open(app),
@@ -120,7 +133,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::RevealPii => {
             app.pane.reveal = !app.pane.reveal;
-            app.notice = Some(Notice::Info(if app.pane.reveal {
+            app.tell(Notice::Info(if app.pane.reveal {
                 "PII matches are shown in clear in the trace pane (Alt+V masks them again).".into()
             } else {
                 "PII matches are masked.".into()
@@ -141,7 +154,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             target: EditorTarget::Composer,
         }],
         Msg::Edited { result: Err(e), .. } => {
-            app.notice = Some(Notice::Error(format!(
+            app.tell(Notice::Error(format!(
                 "The editor did not finish ({e}); the text is unchanged."
             )));
             Vec::new()
@@ -178,7 +191,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Stored(result) => {
-            app.notice = Some(match result {
+            app.tell(match result {
                 Ok(m) => Notice::Info(m),
                 Err(e) => Notice::Error(e),
             });
@@ -210,7 +223,7 @@ pub(super) fn new_conversation(app: &mut App, notice: &str) -> Vec<Effect> {
     app.entries.clear();
     app.epoch += 1;
     app.scroll = 0;
-    app.notice = Some(Notice::Info(notice.into()));
+    app.tell(Notice::Info(notice.into()));
     effects.push(Effect::Save(Save::New));
     effects.push(meter::schedule(app));
     effects
@@ -254,7 +267,7 @@ fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
 
 pub(super) fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
     if let Err(e) = crate::catalog::check_with(app.catalog(), &model, &[]) {
-        app.notice = Some(Notice::Error(format!("{e}.")));
+        app.tell(Notice::Error(format!("{e}.")));
         return Vec::new();
     }
     let model = invocation_id(app.catalog(), &model, app.link.region());
@@ -268,7 +281,7 @@ fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
     }
     let before: Vec<u64> = app.entries.iter().map(|e| e.revision).collect();
     let report = adapt::adapt(&mut app.entries, &mut app.system, &model);
-    app.notice = Some(Notice::Info(match report {
+    app.tell(Notice::Info(match report {
         Some(r) => format!("Switched to {model}; {r}."),
         None => format!("Switched to {model}; the conversation carries over as it is."),
     }));

@@ -52,7 +52,7 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::History(_) => return history_key(key),
         Overlay::Guardrails(_) => return guardrails_key(key),
         Overlay::Jobs => return jobs_key(key, action, app, view),
-        Overlay::Help | Overlay::None => {}
+        Overlay::Help | Overlay::Log(_) | Overlay::None => {}
     }
     let Some(action) = action else {
         if key.code == KeyCode::Esc && app.overlay != Overlay::None {
@@ -85,6 +85,7 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Reveal => Some(Msg::RevealPii),
         Action::Guardrails => Some(Msg::OpenGuardrails),
         Action::Jobs => Some(Msg::OpenJobs),
+        Action::Log => Some(Msg::ToggleLog),
         Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
         Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),

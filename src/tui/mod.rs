@@ -97,7 +97,7 @@ fn open_history(
     let store = match Store::default_path().and_then(Store::open) {
         Ok(s) => s,
         Err(e) => {
-            app.notice = Some(Notice::Error(format!("History is off: {e}")));
+            app.tell(Notice::Error(format!("History is off: {e}")));
             return None;
         }
     };
@@ -109,20 +109,16 @@ fn open_history(
         {
             Ok(Some(conv)) => {
                 app.show_conversation(&conv);
-                app.notice = Some(Notice::Info(format!(
+                app.tell(Notice::Info(format!(
                     "Continuing \u{201c}{}\u{201d}.",
                     conv.title
                 )));
                 resumed = Some(conv.id);
             }
-            Ok(None) => {
-                app.notice = Some(Notice::Info("No earlier conversation to continue.".into()))
-            }
-            Err(e) => {
-                app.notice = Some(Notice::Error(format!(
-                    "Could not open the last conversation: {e}"
-                )))
-            }
+            Ok(None) => app.tell(Notice::Info("No earlier conversation to continue.".into())),
+            Err(e) => app.tell(Notice::Error(format!(
+                "Could not open the last conversation: {e}"
+            ))),
         }
     }
     let replies = tx.clone();

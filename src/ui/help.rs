@@ -99,6 +99,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "trace enabled|full, stream sync|async for the guardrail in use",
     ),
     ("/jobs", "the async jobs pane"),
+    (
+        "/log",
+        "the notice log: every status-bar message of the session, in full",
+    ),
     ("/help", "this help"),
     ("/quit", "quit"),
 ];

@@ -8,6 +8,7 @@ mod guardrails;
 pub mod help;
 mod history;
 mod jobs;
+mod log;
 pub mod markdown;
 mod meter;
 mod picker;
@@ -138,6 +139,7 @@ impl View {
             Overlay::Picker(p) => picker::render(app, p, area, frame.buffer_mut()),
             Overlay::Guardrails(sel) => guardrails::render(app, *sel, area, frame.buffer_mut()),
             Overlay::Jobs => jobs::render(app, self.now_ms, area, frame.buffer_mut()),
+            Overlay::Log(scroll) => log::render(app, *scroll, area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }

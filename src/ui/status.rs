@@ -10,6 +10,9 @@ use crate::app::state::Link;
 use crate::app::{App, Notice};
 use crate::keymap::{Action, Keymap};
 
+use super::text::ellipsize;
+use unicode_width::UnicodeWidthStr;
+
 pub fn link_label(link: &Link) -> String {
     match link {
         Link::Connecting => "connecting…".into(),
@@ -25,10 +28,7 @@ pub fn link_label(link: &Link) -> String {
 
 pub fn render(app: &App, keys: &Keymap, area: Rect, buf: &mut Buffer) {
     let bar = Style::default().bg(Color::Rgb(30, 30, 40)).fg(Color::Gray);
-    let model = Span::styled(
-        format!(" {} ", app.model),
-        bar.fg(Color::White).add_modifier(Modifier::BOLD),
-    );
+    let full = usize::from(area.width);
     let link = match &app.guardrail {
         Some(g) => Span::styled(
             format!("│ {} │ guardrail {} ", link_label(&app.link), g.name()),
@@ -43,27 +43,47 @@ pub fn render(app: &App, keys: &Keymap, area: Rect, buf: &mut Buffer) {
             bar.fg(Color::Yellow),
         ));
     }
-    let notice = match &app.notice {
-        Some(Notice::Error(m)) => Some(Span::styled(format!("│ {m}"), bar.fg(Color::LightRed))),
-        Some(Notice::Info(m)) => Some(Span::styled(format!("│ {m}"), bar.fg(Color::LightCyan))),
-        None => None,
-    };
     let width = |spans: &[&Span]| spans.iter().map(|s| s.width()).sum::<usize>();
+    // A long model id (an ARN) is cut only as far as where requests go needs, and never
+    // below half the bar.
+    let rest = width(&[&link]) + width(&tail.iter().collect::<Vec<_>>());
+    let model = Span::styled(
+        format!(
+            " {} ",
+            ellipsize(&app.model, full.saturating_sub(rest + 2).max(full / 2))
+        ),
+        bar.fg(Color::White).add_modifier(Modifier::BOLD),
+    );
     let mut spans = vec![model.clone()];
-    match notice {
-        Some(n) => {
+    match &app.notice {
+        Some(notice) => {
+            let style = match notice {
+                Notice::Error(_) => bar.fg(Color::LightRed),
+                Notice::Info(_) => bar.fg(Color::LightCyan),
+            };
+            let text = format!("│ {}", notice.text());
             // A notice that would be cut makes room by leaving out where requests go
-            // (the side panel and the help say it too).
-            let all: Vec<&Span> = [&model, &link]
-                .into_iter()
-                .chain(tail.iter())
-                .chain([&n])
-                .collect();
-            if width(&all) <= usize::from(area.width) {
+            // (the side panel and the help say it too); if it still does not fit, it is
+            // cut with an ellipsis and the notice log has it in full.
+            let all: Vec<&Span> = [&model, &link].into_iter().chain(tail.iter()).collect();
+            if width(&all) + text.width() <= full {
                 spans.push(link);
             }
             spans.extend(tail);
-            spans.push(n);
+            let room = full.saturating_sub(width(&spans.iter().collect::<Vec<_>>()));
+            let shown = if text.width() <= room {
+                text
+            } else {
+                let hint = match keys.first(Action::Log) {
+                    Some(k) => format!(" ({k}: log)"),
+                    None => " (/log)".to_owned(),
+                };
+                format!(
+                    "{}{hint}",
+                    ellipsize(&text, room.saturating_sub(hint.width()))
+                )
+            };
+            spans.push(Span::styled(shown, style));
         }
         None => {
             spans.push(link);

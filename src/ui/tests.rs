@@ -431,3 +431,30 @@ fn the_status_bar_names_the_guardrail() {
     app.guardrail = Some(g);
     insta::assert_snapshot!("guarded_80x24", draw(&app, 80, 24));
 }
+
+#[test]
+fn the_notice_log_keeps_every_notice_in_full_with_its_time() {
+    let mut app = answered();
+    app.utc_offset_s = 3600;
+    let long = "Throttled by Bedrock: Too many requests, please wait before trying again. The request was retried 3 times over 9 seconds; wait a moment and send again, or use a cross-region inference profile for more throughput.";
+    for (i, n) in [
+        Notice::Info(
+            "Switched to us.amazon.nova-pro-v1:0; the conversation carries over as it is.".into(),
+        ),
+        Notice::Error(long.into()),
+        Notice::Info("Answer stopped; the partial text is kept.".into()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        app.clock_ms = 1_733_330_982_000 + i as i64 * 61_000;
+        app.tell(n);
+    }
+    // The status bar cuts the newest notice and says where it is whole.
+    app.tell(Notice::Error(long.into()));
+    insta::assert_snapshot!("status_cut_80x24", draw(&app, 80, 24));
+    app.overlay = Overlay::Log(0);
+    insta::assert_snapshot!("log_80x24", draw(&app, 80, 24));
+    app.overlay = Overlay::Log(3);
+    insta::assert_snapshot!("log_scrolled_80x24", draw(&app, 80, 24));
+}
