@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 
-use crate::ask::ConnectArgs;
+use super::common::{self, ConnectArgs};
 use crate::catalog::Catalog;
 use crate::jobs::input::{self, VideoParams};
 use crate::jobs::poll::{Intervals, Outcome, Schedule};
@@ -140,7 +140,7 @@ pub async fn run(args: Jobs, config: crate::config::Config) -> anyhow::Result<()
 }
 
 async fn list(args: List, config: &crate::config::Config) -> anyhow::Result<()> {
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let client = JobsClient::new(&conn).with_page_size(args.page_size);
     let jobs = client.list(args.status.as_ref()).await?;
     let mut out = std::io::stdout().lock();
@@ -187,7 +187,7 @@ pub fn table(jobs: &[Job], now_ms: i64) -> String {
             ]
         })
         .collect();
-    crate::models::columns(&header, &cells)
+    common::columns(&header, &cells)
 }
 
 /// A job's details, one `name: value` line each.
@@ -243,7 +243,7 @@ async fn find(client: &JobsClient, arn: &str) -> anyhow::Result<Job> {
 }
 
 async fn get(args: Get, config: &crate::config::Config) -> anyhow::Result<()> {
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let job = find(&JobsClient::new(&conn), &args.arn).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -284,7 +284,7 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
         (None, None) => anyhow::bail!("pass the model input with --input FILE or --prompt TEXT"),
     };
     let req = StartRequest::new(&args.model, model_input, output, args.token.clone());
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let client = JobsClient::new(&conn);
     let arn = client.start(&req).await?;
     {
@@ -370,7 +370,7 @@ async fn wait(client: &JobsClient, arn: &str, base: Duration) -> anyhow::Result<
 }
 
 async fn download(args: Download, config: &crate::config::Config) -> anyhow::Result<()> {
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let job = find(&JobsClient::new(&conn), &args.arn).await?;
     if job.status.is_running() {
         anyhow::bail!(

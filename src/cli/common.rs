@@ -1,16 +1,14 @@
-//! `bedrock-tui ask`: one question, the answer streamed to stdout, errors to stderr.
+//! What the subcommands share: the connection flags and the connection they make, the
+//! prompt of a one-shot command, and the table layout of listings.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use clap::Args;
-use serde_json::json;
 
-use crate::bedrock::{self, ConnectOptions, Endpoint, TurnEvent, TurnRequest};
+use crate::bedrock::{self, ConnectOptions, Endpoint};
 use crate::catalog::{Catalog, invocation_id};
-use crate::conversation::{Inference, Message, StopReason, Usage};
+use crate::config::DEFAULT_MODEL;
 use crate::local::Pacing;
-
-pub const DEFAULT_MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 
 /// Options shared by every command that talks to Bedrock.
 #[derive(Debug, Clone, Args)]
@@ -57,7 +55,7 @@ pub struct PromptArgs {
 
 /// What a one-shot command starts from: the prompt read, the connection made and
 /// the model id to send, with what the flags leave out taken from `config`.
-pub(crate) struct OneShot {
+pub struct OneShot {
     pub prompt: String,
     pub conn: bedrock::Connection,
     pub model_id: String,
@@ -65,7 +63,7 @@ pub(crate) struct OneShot {
 }
 
 impl OneShot {
-    pub(crate) async fn start(
+    pub async fn start(
         args: &PromptArgs,
         connect: &ConnectArgs,
         config: &crate::config::Config,
@@ -87,24 +85,9 @@ impl OneShot {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct Ask {
-    #[command(flatten)]
-    pub input: PromptArgs,
-    #[arg(long)]
-    pub max_tokens: Option<u32>,
-    #[arg(long)]
-    pub temperature: Option<f32>,
-    /// Print the whole response as JSON at the end instead of streaming text.
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub connect: ConnectArgs,
-}
-
 /// The connection of a one-shot command, saying on stderr when it fell back to the
 /// local endpoint.
-pub(crate) async fn connect(
+pub async fn connect(
     connect: &ConnectArgs,
     config: &crate::config::Config,
 ) -> anyhow::Result<bedrock::Connection> {
@@ -120,7 +103,7 @@ pub(crate) async fn connect(
 }
 
 /// The text of a one-shot command: the argument, or standard input for `-` or none.
-pub(crate) fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
+pub fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
     let text = match prompt {
         Some(p) if p != "-" => p.to_owned(),
         _ => {
@@ -135,73 +118,23 @@ pub(crate) fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
     Ok(text.replace("\r\n", "\n"))
 }
 
-/// Asks the question; what the flags leave out comes from `config`.
-pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
-    let OneShot {
-        prompt,
-        conn,
-        model_id,
-        system,
-    } = OneShot::start(&args.input, &args.connect, &config).await?;
-    let req = TurnRequest {
-        model_id: model_id.clone(),
-        system,
-        messages: vec![Message::user(prompt)],
-        inference: Inference {
-            max_tokens: args.max_tokens.or(config.inference.max_tokens),
-            temperature: args.temperature.or(config.inference.temperature),
-            ..config.inference
-        },
-        guardrail: None,
-    };
-    let mut text = String::new();
-    let mut stop: Option<StopReason> = None;
-    let mut usage = Usage::default();
-    let mut latency = 0;
-    let mut out = std::io::stdout().lock();
-    let streaming = !args.json;
-    let mut write_err = None;
-    let result = bedrock::stream_turn(&conn, &req, |ev| match ev {
-        TurnEvent::Text(t) => {
-            if streaming && write_err.is_none() {
-                let clean = crate::sanitize::text(&t);
-                if let Err(e) = out.write_all(clean.as_bytes()).and_then(|()| out.flush()) {
-                    write_err = Some(e);
-                }
-            }
-            text.push_str(&t);
+/// `header` and `cells` as a table of left-aligned columns two spaces apart.
+pub fn columns<R: AsRef<[String]>>(header: &[String], cells: &[R]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in cells {
+        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
+            *w = (*w).max(c.chars().count());
         }
-        TurnEvent::Stop(s) => stop = Some(s),
-        TurnEvent::Metadata {
-            usage: u,
-            latency_ms,
-        } => {
-            usage = u;
-            latency = latency_ms;
-        }
-        _ => {}
-    })
-    .await;
-    if let Some(e) = write_err {
-        return Err(e.into());
     }
-    result.map_err(|e| anyhow::anyhow!("{e}"))?;
-    if args.json {
-        let body = json!({
-            "model": model_id,
-            "text": text,
-            "stopReason": stop,
-            "usage": {
-                "inputTokens": usage.input,
-                "outputTokens": usage.output,
-                "cacheReadInputTokens": usage.cache_read,
-                "cacheWriteInputTokens": usage.cache_write,
-            },
-            "latencyMs": latency,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
-    } else if !text.ends_with('\n') {
-        writeln!(out)?;
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(cells.iter().map(AsRef::as_ref)) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
     }
-    Ok(())
+    out
 }

@@ -5,11 +5,11 @@ use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::ask::ConnectArgs;
+use super::common::{self, ConnectArgs};
 use crate::guardrail::{ApplyResult, Assessment, GuardrailChoice, Source, shown};
 
 /// Exit code when the guardrail intervened.
-pub const EXIT_INTERVENED: i32 = 2;
+pub const EXIT_INTERVENED: u8 = 2;
 
 #[derive(Debug, Args)]
 pub struct Guardrail {
@@ -89,8 +89,8 @@ impl Apply {
 pub async fn run(args: Guardrail, config: crate::config::Config) -> anyhow::Result<bool> {
     let GuardrailCommand::Apply(args) = args.command;
     let choice = args.choice(&config)?;
-    let text = crate::ask::prompt_text(args.text.as_deref())?;
-    let conn = crate::ask::connect(&args.connect, &config).await?;
+    let text = common::prompt_text(args.text.as_deref())?;
+    let conn = common::connect(&args.connect, &config).await?;
     let source = match args.source {
         SourceArg::Input => Source::Input,
         SourceArg::Output => Source::Output,

@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::Args;
 use serde_json::json;
 
-use crate::ask::{ConnectArgs, OneShot, PromptArgs};
+use super::common::{ConnectArgs, OneShot, PromptArgs};
 use crate::bedrock::{self, TokenCount, TurnRequest};
 use crate::catalog::Catalog;
 use crate::conversation::{Inference, Message};

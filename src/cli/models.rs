@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
-use crate::ask::ConnectArgs;
+use super::common::{ConnectArgs, columns};
 use crate::bedrock::{self, Endpoint};
 use crate::catalog::live::LiveModels;
 use crate::catalog::{Catalog, Geo, Model};
@@ -178,27 +178,6 @@ pub fn table(rows: &[Row]) -> String {
     ]
     .map(str::to_owned);
     columns(&header, &cells)
-}
-
-/// `header` and `cells` as a table of left-aligned columns two spaces apart.
-pub(crate) fn columns<R: AsRef<[String]>>(header: &[String], cells: &[R]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in cells {
-        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(header).chain(cells.iter().map(AsRef::as_ref)) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 pub async fn run(args: Models) -> anyhow::Result<()> {
