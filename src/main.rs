@@ -3,13 +3,17 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
 
 use bedrock_tui::cli::{self, Cli};
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(cli::run(cli))
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(cli::run(cli)),
+        Err(e) => {
+            eprintln!("bedrock-tui: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -6,8 +6,10 @@ use clap::Args;
 use serde_json::json;
 
 use super::common::{ConnectArgs, OneShot, PromptArgs};
+use super::output;
 use crate::bedrock::{self, TurnEvent, TurnRequest};
-use crate::conversation::{Inference, Message, StopReason, Usage};
+use crate::conversation::{Inference, StopReason, Usage};
+use crate::sanitize::{self, Tabs};
 
 #[derive(Debug, Args)]
 pub struct Ask {
@@ -26,36 +28,36 @@ pub struct Ask {
 
 /// Asks the question; what the flags leave out comes from `config`.
 pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
-    let OneShot {
-        prompt,
-        conn,
-        model_id,
-        system,
-    } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let OneShot { conn, turn } = OneShot::start(&args.input, &args.connect, &config).await?;
     let req = TurnRequest {
-        model_id: model_id.clone(),
-        system,
-        messages: vec![Message::user(prompt)],
         inference: Inference {
             max_tokens: args.max_tokens.or(config.inference.max_tokens),
             temperature: args.temperature.or(config.inference.temperature),
             ..config.inference
         },
-        guardrail: None,
+        ..turn
     };
     let mut text = String::new();
     let mut stop: Option<StopReason> = None;
     let mut usage = Usage::default();
     let mut latency = 0;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     let streaming = !args.json;
+    // The answer is cleaned as one text: a sequence split across chunks is removed whole.
+    let mut clean = sanitize::Stream::new(Tabs::Keep);
+    let mut ends_line = false;
     let mut write_err = None;
-    let result = bedrock::stream_turn(&conn, &req, |ev| match ev {
+    let write_failed = tokio::sync::Notify::new();
+    let turn = bedrock::stream_turn(&conn, &req, |ev| match ev {
         TurnEvent::Text(t) => {
             if streaming && write_err.is_none() {
-                let clean = crate::sanitize::text(&t);
-                if let Err(e) = out.write_all(clean.as_bytes()).and_then(|()| out.flush()) {
+                let piece = clean.push(&t);
+                if !piece.is_empty() {
+                    ends_line = piece.ends_with('\n');
+                }
+                if let Err(e) = out.write_all(piece.as_bytes()).and_then(|()| out.flush()) {
                     write_err = Some(e);
+                    write_failed.notify_one();
                 }
             }
             text.push_str(&t);
@@ -69,15 +71,20 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
             latency = latency_ms;
         }
         _ => {}
-    })
-    .await;
+    });
+    // Once the answer cannot be written (nobody reads it), the request is dropped
+    // rather than streamed to the end.
+    let result = tokio::select! {
+        r = turn => r,
+        () = write_failed.notified() => Ok(()),
+    };
     if let Some(e) = write_err {
         return Err(e.into());
     }
-    result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    result?;
     if args.json {
         let body = json!({
-            "model": model_id,
+            "model": req.model_id,
             "text": text,
             "stopReason": stop,
             "usage": {
@@ -88,8 +95,8 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
             },
             "latencyMs": latency,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
-    } else if !text.ends_with('\n') {
+        output::json(&mut out, &body)?;
+    } else if !ends_line {
         writeln!(out)?;
     }
     Ok(())

@@ -1,9 +1,11 @@
 //! The interactive chat's start-up: the flags over the config file become the app's
 //! options, checked before the terminal is touched.
 
+use std::io::Write;
+
 use anyhow::Context;
 
-use super::Cli;
+use super::{Cli, output};
 use crate::config::{Config, DEFAULT_MODEL};
 use crate::guardrail::GuardrailChoice;
 use crate::pricing::Prices;
@@ -13,13 +15,13 @@ use crate::pricing::Prices;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.print_config_path {
         match crate::config::path(cli.config.as_deref()) {
-            Some(p) => println!("{}", p.display()),
+            Some(p) => writeln!(output::stdout(), "{}", p.display())?,
             None => anyhow::bail!("no config directory could be found for this user"),
         }
         return Ok(());
     }
     if cli.print_default_config {
-        print!("{}", crate::config::example());
+        output::stdout().write_all(crate::config::example().as_bytes())?;
         return Ok(());
     }
     // A config with any error stops the app before the terminal is touched.

@@ -1,13 +1,15 @@
-//! What the subcommands share: the connection flags and the connection they make, the
-//! prompt of a one-shot command, and the table layout of listings.
+//! What the subcommands share: the connection flags and the connection they make, and
+//! the model and prompt of a one-shot command.
 
 use std::io::Read;
 
 use clap::Args;
 
-use crate::bedrock::{self, ConnectOptions, Endpoint};
+use super::output;
+use crate::bedrock::{self, ConnectOptions, Endpoint, TurnRequest};
 use crate::catalog::{Catalog, invocation_id};
 use crate::config::DEFAULT_MODEL;
+use crate::conversation::{Inference, Message};
 use crate::local::Pacing;
 
 /// Options shared by every command that talks to Bedrock.
@@ -53,13 +55,12 @@ pub struct PromptArgs {
     pub system: Option<String>,
 }
 
-/// What a one-shot command starts from: the prompt read, the connection made and
-/// the model id to send, with what the flags leave out taken from `config`.
+/// What a one-shot command starts from: the connection made and the turn that sends
+/// the prompt (without inference parameters), with what the flags leave out taken from
+/// `config`.
 pub struct OneShot {
-    pub prompt: String,
     pub conn: bedrock::Connection,
-    pub model_id: String,
-    pub system: Option<String>,
+    pub turn: TurnRequest,
 }
 
 impl OneShot {
@@ -68,20 +69,21 @@ impl OneShot {
         connect: &ConnectArgs,
         config: &crate::config::Config,
     ) -> anyhow::Result<Self> {
-        let prompt = prompt_text(args.prompt.as_deref())?;
         let model = args
             .model
             .clone()
             .or(config.model.clone())
             .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        let prompt = prompt_text(args.prompt.as_deref())?;
         let conn = self::connect(connect, config).await?;
-        let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);
-        Ok(OneShot {
-            prompt,
-            conn,
-            model_id,
+        let turn = TurnRequest {
+            model_id: invocation_id(Catalog::builtin(), &model, &conn.region),
             system: args.system.clone().or(config.system.clone()),
-        })
+            messages: vec![Message::user(prompt)],
+            inference: Inference::default(),
+            guardrail: None,
+        };
+        Ok(OneShot { conn, turn })
     }
 }
 
@@ -97,7 +99,7 @@ pub async fn connect(
         reason: Some(r), ..
     } = &conn.endpoint
     {
-        eprintln!("bedrock-tui: using the local endpoint: {r}");
+        output::note(format!("using the local endpoint: {r}"));
     }
     Ok(conn)
 }
@@ -116,25 +118,4 @@ pub fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
         anyhow::bail!("the prompt is empty: pass it as an argument or on standard input");
     }
     Ok(text.replace("\r\n", "\n"))
-}
-
-/// `header` and `cells` as a table of left-aligned columns two spaces apart.
-pub fn columns<R: AsRef<[String]>>(header: &[String], cells: &[R]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in cells {
-        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(header).chain(cells.iter().map(AsRef::as_ref)) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }

@@ -6,7 +6,9 @@ use std::io::Write;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::common::{self, ConnectArgs};
+use super::output;
 use crate::guardrail::{ApplyResult, Assessment, GuardrailChoice, Source, shown};
+use crate::sanitize;
 
 /// Exit code when the guardrail intervened.
 pub const EXIT_INTERVENED: u8 = 2;
@@ -95,27 +97,36 @@ pub async fn run(args: Guardrail, config: crate::config::Config) -> anyhow::Resu
         SourceArg::Input => Source::Input,
         SourceArg::Output => Source::Output,
     };
-    let result = crate::bedrock::guardrail::apply(&conn, &choice, source, &[text], args.full)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut out = std::io::stdout().lock();
+    let result =
+        crate::bedrock::guardrail::apply(&conn, &choice, source, &[text], args.full).await?;
+    let printed = print(&result, &args);
+    // The verdict is the exit code even when the reader stopped reading early.
+    match printed {
+        Err(e) if !output::closed(&e) => Err(e),
+        _ => Ok(result.intervened()),
+    }
+}
+
+fn print(result: &ApplyResult, args: &Apply) -> anyhow::Result<()> {
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+        output::json(&mut out, result)?;
     } else {
-        write!(out, "{}", report(&result, args.reveal))?;
+        // The outputs and matches come from the service: cleaned as one text.
+        out.write_all(sanitize::text(&report(result, args.reveal)).as_bytes())?;
     }
     out.flush()?;
-    Ok(result.intervened())
+    Ok(())
 }
 
 /// The result as text: the action, the outputs, then one block per assessment.
-pub fn report(r: &ApplyResult, reveal: bool) -> String {
+fn report(r: &ApplyResult, reveal: bool) -> String {
     let mut s = format!("action: {}\n", r.action);
     if let Some(reason) = &r.action_reason {
-        s.push_str(&format!("reason: {}\n", crate::sanitize::text(reason)));
+        s.push_str(&format!("reason: {reason}\n"));
     }
     for o in &r.outputs {
-        s.push_str(&format!("output: {}\n", crate::sanitize::text(&o.text)));
+        s.push_str(&format!("output: {}\n", o.text));
     }
     for (i, a) in r.assessments.iter().enumerate() {
         let fired = a.policies_that_fired();
@@ -129,14 +140,14 @@ pub fn report(r: &ApplyResult, reveal: bool) -> String {
             }
         ));
         for line in findings(a, reveal) {
-            s.push_str(&format!("  {}\n", crate::sanitize::text(&line)));
+            s.push_str(&format!("  {line}\n"));
         }
     }
     s
 }
 
 /// One line per finding of an assessment, then its metrics.
-pub fn findings(a: &Assessment, reveal: bool) -> Vec<String> {
+fn findings(a: &Assessment, reveal: bool) -> Vec<String> {
     let mut out = Vec::new();
     let detected = |d: Option<bool>| {
         if d == Some(false) {

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use super::common::{self, ConnectArgs};
+use super::{output, table};
 use crate::catalog::Catalog;
 use crate::jobs::input::{self, VideoParams};
 use crate::jobs::poll::{Intervals, Outcome, Schedule};
 use crate::jobs::{
-    Job, JobError, JobsClient, OutputError, S3Uri, StartRequest, Status, human_duration,
-    human_time, output,
+    Job, JobError, JobsClient, OutputError, S3Uri, StartRequest, Status, human_duration, human_time,
 };
 
 #[derive(Debug, Args)]
@@ -143,17 +143,14 @@ async fn list(args: List, config: &crate::config::Config) -> anyhow::Result<()> 
     let conn = common::connect(&args.connect, config).await?;
     let client = JobsClient::new(&conn).with_page_size(args.page_size);
     let jobs = client.list(args.status.as_ref()).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&Listing { jobs: &jobs })?
-        )?;
+        output::json(&mut out, &Listing { jobs: &jobs })?;
     } else if jobs.is_empty() {
-        eprintln!("bedrock-tui: no async invocations in {}", conn.region);
+        output::note(format!("no async invocations in {}", conn.region));
     } else {
-        out.write_all(crate::sanitize::text(&table(&jobs, now_ms())).as_bytes())?;
+        let width = table::terminal_width();
+        out.write_all(jobs_table(&jobs, now_ms(), width).as_bytes())?;
     }
     Ok(())
 }
@@ -171,8 +168,9 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The jobs as a table, durations as of `now_ms` for those still running.
-pub fn table(jobs: &[Job], now_ms: i64) -> String {
+/// The jobs as a table, durations as of `now_ms` for those still running, cut to
+/// `width` columns when given.
+fn jobs_table(jobs: &[Job], now_ms: i64, width: Option<usize>) -> String {
     let header = ["ID", "STATUS", "MODEL", "SUBMITTED", "DURATION", "OUTPUT"].map(str::to_owned);
     let cells: Vec<[String; 6]> = jobs
         .iter()
@@ -187,11 +185,11 @@ pub fn table(jobs: &[Job], now_ms: i64) -> String {
             ]
         })
         .collect();
-    common::columns(&header, &cells)
+    table::columns(&header, &cells, width)
 }
 
 /// A job's details, one `name: value` line each.
-pub fn details(j: &Job, now_ms: i64) -> String {
+fn details(j: &Job, now_ms: i64) -> String {
     let mut lines = vec![
         ("arn", j.invocation_arn.clone()),
         ("model", j.model_arn.clone()),
@@ -245,9 +243,9 @@ async fn find(client: &JobsClient, arn: &str) -> anyhow::Result<Job> {
 async fn get(args: Get, config: &crate::config::Config) -> anyhow::Result<()> {
     let conn = common::connect(&args.connect, config).await?;
     let job = find(&JobsClient::new(&conn), &args.arn).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
+        output::json(&mut out, &job)?;
     } else {
         out.write_all(crate::sanitize::text(&details(&job, now_ms())).as_bytes())?;
     }
@@ -288,7 +286,7 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
     let client = JobsClient::new(&conn);
     let arn = client.start(&req).await?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = output::stdout();
         writeln!(out, "{arn}")?;
         out.flush()?;
     }
@@ -298,23 +296,21 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
     let job = wait(&client, &arn, args.poll_interval).await?;
     match job.status {
         Status::Completed => {
-            eprintln!(
-                "bedrock-tui: {} completed in {}; outputs in {}",
+            output::note(format!(
+                "{} completed in {}; outputs in {}",
                 job.id(),
                 human_duration(job.duration_ms(now_ms())),
                 job.output_uri()
-            );
+            ));
             Ok(())
         }
         _ => anyhow::bail!(
             "{} {}: {}",
             job.id(),
             job.status,
-            crate::sanitize::text(
-                job.failure_message
-                    .as_deref()
-                    .unwrap_or("no failure message")
-            )
+            job.failure_message
+                .as_deref()
+                .unwrap_or("no failure message")
         ),
     }
 }
@@ -361,10 +357,10 @@ async fn wait(client: &JobsClient, arn: &str, base: Duration) -> anyhow::Result<
             Err(e) => return Err(e.into()),
         };
         schedule.record(at, outcome);
-        eprintln!(
-            "bedrock-tui: {said}; next check in {}",
+        output::note(format!(
+            "{said}; next check in {}",
             seconds(schedule.interval())
-        );
+        ));
     }
     anyhow::bail!("stopped polling {arn} before it ended")
 }
@@ -386,7 +382,7 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
     }
     .join(job.id());
     let show = std::io::stderr().is_terminal();
-    let paths = output::download_all(
+    let paths = crate::jobs::output::download_all(
         &conn.s3,
         job.output_uri(),
         &dir,
@@ -395,16 +391,17 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
             if show {
                 let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
                 let name = crate::sanitize::text(&p.object.name);
-                eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
+                // Progress is a courtesy: a closed stderr does not stop the download.
+                let _ = write!(std::io::stderr(), "\r\x1b[K{name} {}{total} bytes", p.done);
             }
         },
     )
     .await
     .map_err(overwrite_hint)?;
     if show {
-        eprint!("\r\x1b[K");
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     for path in paths {
         // Keys come from the bucket: a name with control characters must not reach the terminal.
         writeln!(
@@ -442,7 +439,7 @@ mod tests {
     #[test]
     fn the_table_and_details_say_how_long_a_job_took_or_has_run() {
         let start = job(Status::InProgress, None).submit_time;
-        let t = table(&[job(Status::InProgress, None)], start + 75_000);
+        let t = jobs_table(&[job(Status::InProgress, None)], start + 75_000, None);
         assert_eq!(
             t,
             "ID            STATUS      MODEL                  SUBMITTED             DURATION  OUTPUT\n\

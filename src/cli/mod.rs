@@ -13,7 +13,9 @@ mod count;
 mod guardrail;
 mod jobs;
 mod models;
+mod output;
 mod serve_local;
+mod table;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,8 +74,21 @@ pub enum Command {
     ServeLocal(serve_local::ServeLocal),
 }
 
-/// Runs the parsed command line to its end; the exit code says how it went.
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the parsed command line to its end; the exit code says how it went. An error
+/// is one plain line on stderr; a reader that closed standard output early (`| head`)
+/// is not an error.
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) if output::closed(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::note(output::error_message(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         return chat::run(cli).await.map(|()| ExitCode::SUCCESS);
     };

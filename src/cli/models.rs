@@ -6,7 +6,8 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
-use super::common::{ConnectArgs, columns};
+use super::common::ConnectArgs;
+use super::{output, table};
 use crate::bedrock::{self, Endpoint};
 use crate::catalog::live::LiveModels;
 use crate::catalog::{Catalog, Geo, Model};
@@ -139,8 +140,8 @@ fn count(n: Option<u32>) -> String {
         .map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
-/// The rows as an aligned table with a header line.
-pub fn table(rows: &[Row]) -> String {
+/// The rows as an aligned table with a header line, cut to `width` columns when given.
+fn models_table(rows: &[Row], width: Option<usize>) -> String {
     let dash = || "-".to_owned();
     let cells: Vec<[String; 8]> = rows
         .iter()
@@ -177,7 +178,7 @@ pub fn table(rows: &[Row]) -> String {
         "NOTE",
     ]
     .map(str::to_owned);
-    columns(&header, &cells)
+    table::columns(&header, &cells, width)
 }
 
 pub async fn run(args: Models) -> anyhow::Result<()> {
@@ -190,26 +191,26 @@ pub async fn run(args: Models) -> anyhow::Result<()> {
         if args.live {
             anyhow::bail!("the live model list needs AWS credentials: {why}");
         }
-        eprintln!(
-            "bedrock-tui: showing the built-in catalog only; the live list needs credentials ({why})"
-        );
+        output::note(format!(
+            "showing the built-in catalog only; the live list needs credentials ({why})"
+        ));
         None
     } else {
         match bedrock::control::fetch_and_cache(&conn).await {
             Ok(l) => Some(l),
             Err(e) if !args.live => {
-                eprintln!("bedrock-tui: showing the built-in catalog only: {e}");
+                output::note(format!("showing the built-in catalog only: {e}"));
                 None
             }
             Err(e) => return Err(e.into()),
         }
     };
     let rows = rows(Catalog::builtin(), &conn.region, live.as_ref());
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        output::json(&mut out, &rows)?;
     } else {
-        out.write_all(crate::sanitize::text(&table(&rows)).as_bytes())?;
+        out.write_all(models_table(&rows, table::terminal_width()).as_bytes())?;
     }
     Ok(())
 }
@@ -297,7 +298,7 @@ mod tests {
             Some("global.anthropic.claude-sonnet-4-5-20250929-v1:0")
         );
         assert_eq!(sonnet.listed, None);
-        let text = table(&rows);
+        let text = models_table(&rows, None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), c.models.len() + 1);
         assert!(lines[0].starts_with("ID "));

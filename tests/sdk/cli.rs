@@ -117,3 +117,46 @@ fn bad_options_are_refused_with_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// `bedrock-tui ARGS` as a new user runs it: a home of its own with nothing in it and
+/// no AWS variable but the one that keeps the SDK from asking this machine's instance
+/// metadata for a role (a credential source the test cannot empty).
+pub fn bare(args: &[&str], home: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let ssn = "My SSN is 123-45-6789";
+    for (args, code) in [
+        (&["models", "--local"][..], 0),
+        (&["models", "--local", "--json"], 0),
+        (&["ask", "--local", "--json", "hello"], 0),
+        (&["ask", "--local", "hello"], 0),
+        (&["count", "--local", "hello"], 0),
+        (&["count", "--local", "--json", "hello"], 0),
+        (&["--print-default-config"], 0),
+        // A guardrail's verdict is still its exit code.
+        (&["guardrail", "apply", "--local", "--id", "demo", ssn], 2),
+    ] {
+        // The reader is gone before the command writes anything.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = bare(args, home.path()).stdout(writer).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            (out.status.code(), err.as_ref()),
+            (Some(code), ""),
+            "{args:?}"
+        );
+    }
+}
