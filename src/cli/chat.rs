@@ -6,6 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::{Cli, output};
+use crate::bedrock::ConnectOptions;
 use crate::config::{Config, DEFAULT_MODEL};
 use crate::guardrail::GuardrailChoice;
 use crate::pricing::Prices;
@@ -33,7 +34,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The app's options: each flag, else the config's setting, else the default.
 fn options(cli: Cli, config: Config) -> anyhow::Result<crate::tui::Options> {
-    let connect = config.connect_options(cli.connect.options(None));
+    // The chat falls back to the local endpoint without credentials, and says so.
+    let connect = ConnectOptions {
+        fallback_local: true,
+        ..config.connect_options(cli.connect.options(None))
+    };
     let guardrail = match cli.guardrail.as_deref() {
         Some(spec) => Some(match config.guardrail_named(spec) {
             Some(g) => g.clone(),

@@ -5,8 +5,7 @@ use std::io::Read;
 
 use clap::Args;
 
-use super::output;
-use crate::bedrock::{self, ConnectOptions, Endpoint, TurnRequest};
+use crate::bedrock::{self, ConnectOptions, NoCredentials, TurnRequest};
 use crate::catalog::{Catalog, invocation_id};
 use crate::config::DEFAULT_MODEL;
 use crate::conversation::{Inference, Message};
@@ -24,7 +23,8 @@ pub struct ConnectArgs {
     /// Send requests to this Bedrock endpoint (runtime and control plane) instead of AWS.
     #[arg(long)]
     pub endpoint_url: Option<String>,
-    /// Start the local endpoint in-process and use it.
+    /// Start the local endpoint in-process and use it: the built-in simulated model, no
+    /// AWS account needed.
     #[arg(long, conflicts_with = "endpoint_url")]
     pub local: bool,
 }
@@ -37,6 +37,7 @@ impl ConnectArgs {
             endpoint_url: self.endpoint_url.clone(),
             local: self.local,
             local_pacing,
+            fallback_local: false,
         }
     }
 }
@@ -87,21 +88,29 @@ impl OneShot {
     }
 }
 
-/// The connection of a one-shot command, saying on stderr when it fell back to the
-/// local endpoint.
+/// What can be done when no credentials are found.
+pub const CREDENTIAL_CHOICES: &str = "configure a profile (`aws configure`, or `aws sso login` \
+     with --profile or AWS_PROFILE), set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key, \
+     or pass --endpoint-url URL to use another endpoint";
+
+/// The connection of a command. Without credentials and without `--endpoint-url` it
+/// fails, naming the choices: a script never gets simulated answers it did not ask
+/// for with `--local`.
 pub async fn connect(
     connect: &ConnectArgs,
     config: &crate::config::Config,
 ) -> anyhow::Result<bedrock::Connection> {
-    let conn =
-        bedrock::connect(&config.connect_options(connect.options(Some(Pacing::OFF)))).await?;
-    if let Endpoint::Local {
-        reason: Some(r), ..
-    } = &conn.endpoint
-    {
-        output::note(format!("using the local endpoint: {r}"));
-    }
-    Ok(conn)
+    let opts = config.connect_options(connect.options(Some(Pacing::OFF)));
+    bedrock::connect(&opts).await.map_err(|e| {
+        if e.is::<NoCredentials>() {
+            anyhow::anyhow!(
+                "no AWS credentials found: {CREDENTIAL_CHOICES}; \
+                 --local uses the built-in simulated model instead"
+            )
+        } else {
+            e
+        }
+    })
 }
 
 /// The text of a one-shot command: the argument, or standard input for `-` or none.

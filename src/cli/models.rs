@@ -6,9 +6,9 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
-use super::common::ConnectArgs;
+use super::common::{CREDENTIAL_CHOICES, ConnectArgs};
 use super::{output, table};
-use crate::bedrock::{self, Endpoint};
+use crate::bedrock::{self, NoCredentials};
 use crate::catalog::live::LiveModels;
 use crate::catalog::{Catalog, Geo, Model};
 use crate::local::Pacing;
@@ -181,31 +181,33 @@ fn models_table(rows: &[Row], width: Option<usize>) -> String {
     table::columns(&header, &cells, width)
 }
 
+/// Prints the rows. Without credentials (and without an endpoint) that is the catalog
+/// alone, said on stderr: the simulated model's list would pass for an account's.
 pub async fn run(args: Models) -> anyhow::Result<()> {
-    let conn = bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await?;
-    // The fallback local endpoint lists the catalog itself, which says nothing about an account.
-    let live = if let Endpoint::Local {
-        reason: Some(why), ..
-    } = &conn.endpoint
-    {
-        if args.live {
-            anyhow::bail!("the live model list needs AWS credentials: {why}");
-        }
-        output::note(format!(
-            "showing the built-in catalog only; the live list needs credentials ({why})"
-        ));
-        None
-    } else {
-        match bedrock::control::fetch_and_cache(&conn).await {
-            Ok(l) => Some(l),
+    let (region, live) = match bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await {
+        Ok(conn) => match bedrock::control::fetch_and_cache(&conn).await {
+            Ok(l) => (conn.region, Some(l)),
             Err(e) if !args.live => {
                 output::note(format!("showing the built-in catalog only: {e}"));
-                None
+                (conn.region, None)
             }
             Err(e) => return Err(e.into()),
-        }
+        },
+        Err(e) => match e.downcast::<NoCredentials>() {
+            Ok(_) if args.live => {
+                anyhow::bail!("the live model list needs AWS credentials: {CREDENTIAL_CHOICES}")
+            }
+            Ok(NoCredentials { region }) => {
+                output::note(format!(
+                    "showing the built-in catalog only; the live list needs credentials: \
+                     {CREDENTIAL_CHOICES}"
+                ));
+                (region, None)
+            }
+            Err(e) => return Err(e),
+        },
     };
-    let rows = rows(Catalog::builtin(), &conn.region, live.as_ref());
+    let rows = rows(Catalog::builtin(), &region, live.as_ref());
     let mut out = output::stdout();
     if args.json {
         output::json(&mut out, &rows)?;

@@ -134,6 +134,60 @@ pub fn bare(args: &[&str], home: &std::path::Path) -> Command {
 }
 
 #[test]
+fn without_credentials_a_command_fails_and_names_the_choices() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["ask", "hello"][..],
+        &["ask", "--json", "hello"],
+        &["count", "hello"],
+        &["guardrail", "apply", "--id", "demo", "hello"],
+        &["jobs", "list"],
+        &["jobs", "get", "abc123"],
+        &["jobs", "download", "abc123"],
+        &[
+            "jobs",
+            "start",
+            "--model",
+            "amazon.nova-reel-v1:1",
+            "--prompt",
+            "A fox",
+            "--output",
+            "s3://videos/x",
+        ],
+    ] {
+        let out = bare(args, home.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no simulated answer");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for choice in [
+            "no AWS credentials found",
+            "aws sso login",
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "--endpoint-url URL",
+            "--local uses the built-in simulated model",
+        ] {
+            assert!(err.contains(choice), "{args:?}: {choice} in {err}");
+        }
+        assert_eq!(err.lines().count(), 1, "{args:?}: one plain line: {err}");
+    }
+    // Asked for, the simulated model answers.
+    let out = bare(&["ask", "--local", "hello"], home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn a_closed_stdout_ends_a_command_quietly() {
     let home = tempfile::tempdir().unwrap();
     let ssn = "My SSN is 123-45-6789";
