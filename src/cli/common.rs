@@ -75,6 +75,8 @@ impl OneShot {
             .clone()
             .or(config.model.clone())
             .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        // Checked as the chat checks it, before anything is read or sent.
+        crate::catalog::check_model_id(&model).map_err(|e| anyhow::anyhow!("--model: {e}"))?;
         let prompt = prompt_text(args.prompt.as_deref())?;
         let conn = self::connect(connect, config).await?;
         let turn = TurnRequest {

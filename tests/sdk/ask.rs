@@ -136,14 +136,17 @@ async fn ask_json_and_profile_resolution() {
 #[tokio::test]
 async fn ask_errors_go_to_stderr_with_a_failing_exit() {
     let ep = endpoint().await;
-    let out = ask(&ep, &["--model", "anthropic.nope-v9:0", "hello"], None).await;
+    let out = ask(
+        &ep,
+        &["--model", HAIKU3, "hello [[fault:validation]]"],
+        None,
+    )
+    .await;
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("The provided model identifier is invalid"),
-        "{err}"
-    );
+    assert!(err.starts_with("bedrock-tui: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "one plain line: {err}");
 
     let out = ask(&ep, &["--model", HAIKU3, "hello [[fault:throttle]]"], None).await;
     assert!(!out.status.success());
@@ -220,6 +223,48 @@ async fn ask_takes_what_the_flags_leave_out_from_the_config() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_model_is_refused_before_anything_is_sent() {
+    let ep = endpoint().await;
+    for (cmd, args) in [
+        (
+            "ask",
+            &["--model", "anthropic.claude-sonet-4-5", "hello"][..],
+        ),
+        ("count", &["--model", "anthropic.claude-sonet-4-5", "hello"]),
+        (
+            "jobs start",
+            &[
+                "--model",
+                "amazon.nova-reel-v9",
+                "--prompt",
+                "A fox",
+                "--output",
+                "s3://videos/x",
+            ],
+        ),
+    ] {
+        let out = run_command(&ep, cmd, args, None).await;
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        assert!(out.stdout.is_empty(), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("unknown model '"), "{cmd}: {err}");
+        assert!(err.contains("did you mean"), "{cmd}: {err}");
+    }
+    // An ARN is the service's to judge.
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model/mine";
+    let out = ask(&ep, &["--model", arn, "hello"], None).await;
+    assert!(!out.status.success());
+    let log = super::jobs::request_log(&ep).await;
+    let ops: Vec<&str> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["modelId"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ops, [arn], "only the ARN reached the endpoint");
 }
 
 #[tokio::test]
