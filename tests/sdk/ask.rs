@@ -353,3 +353,30 @@ async fn a_reader_that_stops_early_ends_ask_quietly() {
     // The rest of the answer (3 s at this pace) is not waited for.
     assert!(took < std::time::Duration::from_secs(2), "{took:?}");
 }
+
+#[tokio::test]
+async fn a_transport_error_is_said_plainly() {
+    // A port nothing listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = isolated(&format!("http://127.0.0.1:{port}"), "ask");
+    cmd.args(["--model", HAIKU3, "hello"]).stdin(Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("bedrock-tui: Cannot reach the Bedrock endpoint: Connection refused"),
+        "{err}"
+    );
+    // No debug dump of the connector's types.
+    assert!(
+        !err.contains("DispatchFailure") && !err.contains("ConnectorError"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
