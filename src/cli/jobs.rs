@@ -283,6 +283,13 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
     };
     let req = StartRequest::new(&args.model, model_input, output, args.token.clone());
     let conn = common::connect(&args.connect, config).await?;
+    if args.connect.local {
+        output::note(
+            "--local: the job runs in an endpoint inside this command and is gone when it \
+             exits; to list, get or download it later, run `bedrock-tui serve-local` and pass \
+             its URL with --endpoint-url",
+        );
+    }
     let client = JobsClient::new(&conn);
     let arn = client.start(&req).await?;
     {

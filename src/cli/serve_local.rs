@@ -2,13 +2,14 @@
 //! SIGINT or SIGTERM.
 
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 
+use super::output;
 use crate::local::{Fault, FaultRate, LocalEndpoint, Pacing, Settings};
 
 #[derive(Debug, Args)]
@@ -115,10 +116,17 @@ pub async fn run(opts: ServeLocal) -> anyhow::Result<()> {
     let endpoint = LocalEndpoint::start(opts.addr, settings)
         .await
         .with_context(|| format!("binding {}", opts.addr))?;
+    let addr = endpoint.addr();
+    if !addr.ip().is_loopback() {
+        output::note(format!(
+            "listening on {addr}, beyond this machine: anyone who can reach it may use it \
+             (it accepts any credentials); --addr 127.0.0.1:PORT keeps it local"
+        ));
+    }
     let banner = format!(
         "local Bedrock endpoint listening on {url}\n\
          point an SDK at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url} (any credentials are accepted)\n",
-        url = endpoint.url()
+        url = client_url(addr)
     );
     // A reader that stops reading after the first line must not stop the server.
     let mut out = std::io::stdout().lock();
@@ -129,6 +137,17 @@ pub async fn run(opts: ServeLocal) -> anyhow::Result<()> {
     stop.await;
     endpoint.shutdown().await;
     Ok(())
+}
+
+/// The URL a client on this machine uses: an unspecified address (0.0.0.0, ::) listens
+/// on every interface but cannot be connected to, so loopback stands for it.
+fn client_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
@@ -142,4 +161,18 @@ fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
             _ = term.recv() => {}
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_of_an_unspecified_address_is_loopback() {
+        let url = |a: &str| client_url(a.parse().unwrap());
+        assert_eq!(url("0.0.0.0:8787"), "http://127.0.0.1:8787");
+        assert_eq!(url("[::]:8787"), "http://[::1]:8787");
+        assert_eq!(url("127.0.0.1:1"), "http://127.0.0.1:1");
+        assert_eq!(url("192.168.1.5:80"), "http://192.168.1.5:80");
+    }
 }

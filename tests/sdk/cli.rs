@@ -214,3 +214,39 @@ fn a_closed_stdout_ends_a_command_quietly() {
         );
     }
 }
+
+#[test]
+fn serve_local_on_every_interface_warns_and_prints_a_url_a_client_can_use() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"))
+        .args(["serve-local", "--addr", "0.0.0.0:0", "--no-pacing"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    // The URL answers (checked before the server is stopped, asserted after).
+    let url = line.trim().rsplit(' ').next().unwrap_or("").to_owned();
+    let reachable = url
+        .strip_prefix("http://")
+        .is_some_and(|a| std::net::TcpStream::connect(a).is_ok());
+    signal(&child, "-TERM");
+    let mut err = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+    assert!(wait(child).success());
+    assert!(
+        line.starts_with("local Bedrock endpoint listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(reachable && !url.ends_with(":0"), "{url}");
+    assert!(err.contains("listening on 0.0.0.0:"), "{err}");
+    assert!(err.contains("beyond this machine"), "{err}");
+
+    // Loopback says nothing.
+    let (mut child, _) = spawn(&["--addr", "127.0.0.1:0"]);
+    signal(&child, "-TERM");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(wait(child).success());
+    assert_eq!(err, "");
+}
