@@ -17,6 +17,8 @@ use crate::pricing::PriceOverride;
 pub const FILE_NAME: &str = "config.toml";
 /// Names another config file, like `--config`.
 pub const ENV_VAR: &str = "BEDROCK_TUI_CONFIG";
+/// The model used when neither a flag nor the file names one.
+pub const DEFAULT_MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

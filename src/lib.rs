@@ -2,22 +2,17 @@
 //! Bedrock Runtime endpoint for offline use and tests.
 
 pub mod app;
-pub mod ask;
 pub mod bedrock;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod conversation;
-pub mod count;
 pub mod guardrail;
-pub mod guardrail_cmd;
 pub mod jobs;
-pub mod jobs_cmd;
 pub mod keymap;
 pub mod local;
 pub mod logging;
-pub mod models;
 pub mod paths;
 pub mod pricing;
 pub mod sanitize;

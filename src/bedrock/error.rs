@@ -26,9 +26,12 @@ where
             if let Some(cred) = credentials_problem(&text) {
                 return with_profile(cred, &profile);
             }
-            BedrockError::Unreachable {
-                message: short(&text),
-            }
+            // The debug text names the connector's layers; the user needs the cause.
+            let message = match d.as_connector_error() {
+                Some(e) => sentence(root_cause(e)),
+                None => short(&text),
+            };
+            BedrockError::Unreachable { message }
         }
         SdkError::TimeoutError(_) => BedrockError::Unreachable {
             message: "the request timed out.".into(),
@@ -124,6 +127,25 @@ fn credentials_problem(text: &str) -> Option<BedrockError> {
     }
 }
 
+/// What the innermost error of a chain says: "Connection refused (os error 111)" rather
+/// than the connector types wrapped around it.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// `text` ending with a full stop, to be followed by advice.
+fn sentence(text: String) -> String {
+    if text.ends_with(['.', '!', '?']) {
+        text
+    } else {
+        text + "."
+    }
+}
+
 /// The first line of a debug dump, bounded, so an error fits a status line.
 fn short(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
@@ -137,6 +159,20 @@ fn short(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_endpoint_is_said_in_words_not_a_debug_dump() {
+        use aws_sdk_bedrockruntime::error::ConnectorError;
+        use aws_sdk_bedrockruntime::operation::converse::ConverseError;
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let err: SdkError<ConverseError, ()> =
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
+        let e = from_sdk(&err, "m", None);
+        assert_eq!(
+            e.to_string(),
+            "Cannot reach the Bedrock endpoint: connection refused. Check the network, the region and --endpoint-url."
+        );
+    }
 
     #[test]
     fn codes_become_actionable_errors() {

@@ -47,6 +47,18 @@ pub struct ConnectOptions {
     pub local: bool,
     /// Pacing of an in-process local endpoint.
     pub local_pacing: Option<Pacing>,
+    /// Without credentials and without an endpoint, start the local endpoint (the
+    /// chat, which says so on screen) instead of failing with [`NoCredentials`] (a
+    /// command a script runs, which must not get simulated answers unasked).
+    pub fallback_local: bool,
+}
+
+/// No credentials were found and no endpoint was given, with `fallback_local` off.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no AWS credentials found")]
+pub struct NoCredentials {
+    /// The region the configuration names, for what can be done without a connection.
+    pub region: String,
 }
 
 /// Ready clients and what they are connected to.
@@ -81,8 +93,18 @@ fn static_credentials() -> Credentials {
     Credentials::new("local", "local", None, None, "bedrock-tui-local")
 }
 
+/// Whether the standard chain (environment, profile, SSO, instance role) yields
+/// credentials: the one test of whether Amazon Bedrock can be called as it is.
+async fn has_credentials(sdk_config: &SdkConfig) -> bool {
+    match sdk_config.credentials_provider() {
+        Some(p) => p.provide_credentials().await.is_ok(),
+        None => false,
+    }
+}
+
 /// Resolves region and credentials and builds the clients. Without credentials and
-/// without an endpoint it starts the local endpoint and says why.
+/// without an endpoint it starts the local endpoint and says why when
+/// `opts.fallback_local` is set, and fails with [`NoCredentials`] otherwise.
 pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &opts.profile {
@@ -123,10 +145,7 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     if opts.local {
         return local(None).await;
     }
-    let has_credentials = match sdk_config.credentials_provider() {
-        Some(p) => p.provide_credentials().await.is_ok(),
-        None => false,
-    };
+    let has_credentials = has_credentials(&sdk_config).await;
     if let Some(url) = &opts.endpoint_url {
         let (client, control, s3) = clients(&sdk_config, &region, Some(url), !has_credentials);
         return Ok(Connection {
@@ -140,6 +159,9 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         });
     }
     if !has_credentials {
+        if !opts.fallback_local {
+            return Err(NoCredentials { region }.into());
+        }
         return local(Some(
             "no AWS credentials found; configure a profile (aws configure / aws sso login) or pass --profile to use Amazon Bedrock".into(),
         ))

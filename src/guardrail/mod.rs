@@ -6,6 +6,7 @@
 //! parts left out), so `guardrail apply --json` prints what ApplyGuardrail returned.
 
 pub mod content;
+pub mod findings;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -118,7 +118,11 @@ fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'stat
     for block in &entry.message.blocks {
         block_lines(&mut lines, block, entry.message.role, width, theme);
     }
-    if let Some((note, blocked)) = entry.trace.as_ref().and_then(super::findings::verdict) {
+    if let Some((note, blocked)) = entry
+        .trace
+        .as_ref()
+        .and_then(crate::guardrail::findings::verdict)
+    {
         let (mark, color) = if blocked {
             ("✖ ", Color::LightRed)
         } else {

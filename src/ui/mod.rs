@@ -3,7 +3,6 @@
 
 pub mod composer;
 pub mod conversation;
-mod findings;
 mod guardrails;
 pub mod help;
 mod history;

@@ -12,8 +12,8 @@ use crate::app::guardrail::{self, Check, CheckState, Pane};
 use crate::app::{App, EntryState};
 use crate::guardrail::{ApplyResult, Assessment, GuardrailUsage, Metrics, Trace};
 
-use super::findings::{Finding, findings};
 use super::wrap::wrap;
+use crate::guardrail::findings::{Finding, findings};
 
 fn red() -> Style {
     Style::default()
@@ -128,7 +128,7 @@ fn trace_lines(out: &mut Vec<Line<'static>>, t: &Trace, pane: Pane, width: usize
         ]));
         return;
     }
-    match super::findings::verdict(t) {
+    match crate::guardrail::findings::verdict(t) {
         Some((v, true)) => out.push(Line::styled(format!("✖ {v}"), red())),
         Some((v, false)) => out.push(Line::styled(
             format!("◐ {v}"),

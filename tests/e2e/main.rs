@@ -2,6 +2,7 @@
 //! typed at like a person would, read back through a vt100 screen.
 
 mod chat;
+mod cli;
 mod guardrail;
 mod history;
 mod jobs;

@@ -117,3 +117,136 @@ fn bad_options_are_refused_with_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// `bedrock-tui ARGS` as a new user runs it: a home of its own with nothing in it and
+/// no AWS variable but the one that keeps the SDK from asking this machine's instance
+/// metadata for a role (a credential source the test cannot empty).
+pub fn bare(args: &[&str], home: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+#[test]
+fn without_credentials_a_command_fails_and_names_the_choices() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["ask", "hello"][..],
+        &["ask", "--json", "hello"],
+        &["count", "hello"],
+        &["guardrail", "apply", "--id", "demo", "hello"],
+        &["jobs", "list"],
+        &["jobs", "get", "abc123"],
+        &["jobs", "download", "abc123"],
+        &[
+            "jobs",
+            "start",
+            "--model",
+            "amazon.nova-reel-v1:1",
+            "--prompt",
+            "A fox",
+            "--output",
+            "s3://videos/x",
+        ],
+    ] {
+        let out = bare(args, home.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no simulated answer");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for choice in [
+            "no AWS credentials found",
+            "aws sso login",
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "--endpoint-url URL",
+            "--local uses the built-in simulated model",
+        ] {
+            assert!(err.contains(choice), "{args:?}: {choice} in {err}");
+        }
+        assert_eq!(err.lines().count(), 1, "{args:?}: one plain line: {err}");
+    }
+    // Asked for, the simulated model answers.
+    let out = bare(&["ask", "--local", "hello"], home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let ssn = "My SSN is 123-45-6789";
+    for (args, code) in [
+        (&["models", "--local"][..], 0),
+        (&["models", "--local", "--json"], 0),
+        (&["ask", "--local", "--json", "hello"], 0),
+        (&["ask", "--local", "hello"], 0),
+        (&["count", "--local", "hello"], 0),
+        (&["count", "--local", "--json", "hello"], 0),
+        (&["--print-default-config"], 0),
+        // A guardrail's verdict is still its exit code.
+        (&["guardrail", "apply", "--local", "--id", "demo", ssn], 2),
+    ] {
+        // The reader is gone before the command writes anything.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = bare(args, home.path()).stdout(writer).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            (out.status.code(), err.as_ref()),
+            (Some(code), ""),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn serve_local_on_every_interface_warns_and_prints_a_url_a_client_can_use() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"))
+        .args(["serve-local", "--addr", "0.0.0.0:0", "--no-pacing"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    // The URL answers (checked before the server is stopped, asserted after).
+    let url = line.trim().rsplit(' ').next().unwrap_or("").to_owned();
+    let reachable = url
+        .strip_prefix("http://")
+        .is_some_and(|a| std::net::TcpStream::connect(a).is_ok());
+    signal(&child, "-TERM");
+    let mut err = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+    assert!(wait(child).success());
+    assert!(
+        line.starts_with("local Bedrock endpoint listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(reachable && !url.ends_with(":0"), "{url}");
+    assert!(err.contains("listening on 0.0.0.0:"), "{err}");
+    assert!(err.contains("beyond this machine"), "{err}");
+
+    // Loopback says nothing.
+    let (mut child, _) = spawn(&["--addr", "127.0.0.1:0"]);
+    signal(&child, "-TERM");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(wait(child).success());
+    assert_eq!(err, "");
+}

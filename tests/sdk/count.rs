@@ -229,3 +229,62 @@ async fn count_cli_uses_the_configs_prices_and_reports_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Throttled"));
 }
+
+/// The numbers of a JSON text as written, e.g. `0.0000121` or `1.2100000000000001e-5`;
+/// strings are skipped.
+fn numbers_as_written(json: &str) -> Vec<String> {
+    let (mut out, mut number, mut in_string, mut escaped) =
+        (Vec::new(), String::new(), false, false);
+    for c in json.chars() {
+        if in_string {
+            (in_string, escaped) = (escaped || c != '"', !escaped && c == '\\');
+        } else if c.is_ascii_digit() || ".eE+-".contains(c) {
+            number.push(c);
+        } else {
+            in_string = c == '"';
+            // `true` and `false` hold an `e` but no digit.
+            if number.chars().any(|c| c.is_ascii_digit()) {
+                out.push(number.clone());
+            }
+            number.clear();
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn count_json_prices_are_decimals_a_person_can_read() {
+    let ep = endpoint().await;
+    let mut seen = 0;
+    for model in [HAIKU45, NOVA_LITE, "amazon.nova-micro-v1:0", SONNET45] {
+        for prompt in [
+            "Hi",
+            "What is ownership?",
+            "Hello there, how are you doing today",
+        ] {
+            let out = run_command(&ep, "count", &["--model", model, "--json", prompt], None).await;
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8(out.stdout).unwrap();
+            for n in numbers_as_written(&text) {
+                let digits = n.trim_start_matches(['-', '0', '.']).replace('.', "");
+                assert!(
+                    !n.contains(['e', 'E']) && digits.len() <= 12,
+                    "{model} {prompt:?}: {n} in {text}"
+                );
+                seen += 1;
+            }
+            // Still the same value, to the last cent of a cent.
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if let Some(min) = v["costUsd"]["min"].as_f64() {
+                let price = v["price"]["input"].as_f64().unwrap();
+                let tokens = v["inputTokens"].as_f64().unwrap();
+                assert!((min - tokens * price / 1e6).abs() < 1e-15, "{text}");
+            }
+        }
+    }
+    assert!(seen > 50);
+}

@@ -236,10 +236,10 @@ async fn the_cli_exit_code_says_whether_the_guardrail_intervened() {
     let (code, out, err) = apply_cli(&ep, &["--id", "demo", SSN], None).await;
     assert_eq!(code, 2, "{err}");
     assert!(out.starts_with("action: GUARDRAIL_INTERVENED\n"), "{out}");
-    assert!(out.contains("pii US_SOCIAL_SECURITY_NUMBER"), "{out}");
+    assert!(out.contains("PII US_SOCIAL_SECURITY_NUMBER"), "{out}");
     assert!(!out.contains("123-45-6789"), "the match is masked: {out}");
     let (_, out, _) = apply_cli(&ep, &["--id", "demo", "--reveal", SSN], None).await;
-    assert!(out.contains("\"123-45-6789\""), "{out}");
+    assert!(out.contains("US_SOCIAL_SECURITY_NUMBER 123-45-6789"), "{out}");
 
     // The text from standard input, screened as a model's answer.
     let (code, _, err) = apply_cli(
@@ -295,7 +295,7 @@ async fn the_cli_takes_the_config_default_guardrail() {
     let cfg = cfg.to_string_lossy().into_owned();
     let (code, out, err) = apply_cli(&ep, &["--config", &cfg, SSN], None).await;
     assert_eq!(code, 2, "{err}");
-    assert!(out.contains("pii US_SOCIAL_SECURITY_NUMBER"), "{out}");
+    assert!(out.contains("PII US_SOCIAL_SECURITY_NUMBER"), "{out}");
     // A version the demo guardrail does not have proves the config's id is used.
     let (code, _, err) = apply_cli(&ep, &["--config", &cfg, "--version", "9", SSN], None).await;
     assert_eq!(code, 1);

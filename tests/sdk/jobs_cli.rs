@@ -414,3 +414,34 @@ async fn polling_backs_off_when_throttled() {
         }
     }
 }
+
+#[test]
+fn a_job_started_with_local_is_said_to_end_with_the_command() {
+    let home = tempfile::tempdir().unwrap();
+    let args = [
+        "jobs",
+        "start",
+        "--local",
+        "--model",
+        REEL_11,
+        "--prompt",
+        "A fox",
+        "--output",
+        "s3://videos/x",
+    ];
+    let out = super::cli::bare(&args, home.path()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("arn:aws:bedrock:"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--local: the job runs in an endpoint inside this command and is gone when it exits"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("serve-local"), "{err}");
+}

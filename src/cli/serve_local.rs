@@ -1,69 +1,16 @@
-//! Command-line interface: the subcommands and their options.
+//! `bedrock-tui serve-local`: the local Bedrock endpoint as a server of its own, until
+//! SIGINT or SIGTERM.
 
-use std::net::SocketAddr;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use anyhow::Context;
+use clap::Args;
 
-use crate::local::{Fault, FaultRate, Pacing, Settings};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "bedrock-tui",
-    version,
-    about = "A terminal client and playground for Amazon Bedrock"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Model id, inference profile id or ARN to chat with [default: the config's
-    /// `model`, else Claude Haiku 4.5].
-    #[arg(long)]
-    pub model: Option<String>,
-    /// System prompt of the conversation.
-    #[arg(long)]
-    pub system: Option<String>,
-    /// Continue the most recent conversation.
-    #[arg(long = "continue", short = 'c')]
-    pub continue_last: bool,
-    /// Guardrail every turn is sent with: a `[[guardrails]]` label or id from the
-    /// config, or ID[:VERSION] (version DRAFT when left out) [default: the config's
-    /// `guardrail`].
-    #[arg(long, value_name = "ID[:VERSION]")]
-    pub guardrail: Option<String>,
-    /// Code-highlighting theme (`/theme` in the app lists them).
-    #[arg(long)]
-    pub theme: Option<String>,
-    /// Read this config file instead of the default one (also BEDROCK_TUI_CONFIG).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub config: Option<PathBuf>,
-    /// Print where the config file is read from, and exit.
-    #[arg(long)]
-    pub print_config_path: bool,
-    /// Print a commented example config file, and exit.
-    #[arg(long)]
-    pub print_default_config: bool,
-    #[command(flatten)]
-    pub connect: crate::ask::ConnectArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Ask one question; the answer is streamed to standard output.
-    Ask(crate::ask::Ask),
-    /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
-    Count(crate::count::Count),
-    /// Check text against a guardrail (ApplyGuardrail).
-    Guardrail(crate::guardrail_cmd::Guardrail),
-    /// List, start and wait for async invocations, and download their outputs from S3.
-    Jobs(crate::jobs_cmd::Jobs),
-    /// List the models: the built-in catalog, merged with what the region lists when
-    /// credentials allow.
-    Models(crate::models::Models),
-    /// Serve a local Bedrock Runtime endpoint backed by a deterministic simulated model.
-    ServeLocal(ServeLocal),
-}
+use super::output;
+use crate::local::{Fault, FaultRate, LocalEndpoint, Pacing, Settings};
 
 #[derive(Debug, Args)]
 pub struct ServeLocal {
@@ -151,5 +98,81 @@ impl ServeLocal {
             async_seconds: self.async_seconds,
             guardrails_file: self.guardrails.clone(),
         })
+    }
+}
+
+/// Serves until the first SIGINT or SIGTERM, logging to stderr.
+pub async fn run(opts: ServeLocal) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let settings = opts.settings().map_err(anyhow::Error::msg)?;
+    // Handlers go in before the URL is printed: a caller may signal as soon as it reads it.
+    let stop = stop_signal()?;
+    let endpoint = LocalEndpoint::start(opts.addr, settings)
+        .await
+        .with_context(|| format!("binding {}", opts.addr))?;
+    let addr = endpoint.addr();
+    if !addr.ip().is_loopback() {
+        output::note(format!(
+            "listening on {addr}, beyond this machine: anyone who can reach it may use it \
+             (it accepts any credentials); --addr 127.0.0.1:PORT keeps it local"
+        ));
+    }
+    let banner = format!(
+        "local Bedrock endpoint listening on {url}\n\
+         point an SDK at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url} (any credentials are accepted)\n",
+        url = client_url(addr)
+    );
+    // A reader that stops reading after the first line must not stop the server.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
+        tracing::warn!("could not write to stdout: {e}");
+    }
+    drop(out);
+    stop.await;
+    endpoint.shutdown().await;
+    Ok(())
+}
+
+/// The URL a client on this machine uses: an unspecified address (0.0.0.0, ::) listens
+/// on every interface but cannot be connected to, so loopback stands for it.
+fn client_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_of_an_unspecified_address_is_loopback() {
+        let url = |a: &str| client_url(a.parse().unwrap());
+        assert_eq!(url("0.0.0.0:8787"), "http://127.0.0.1:8787");
+        assert_eq!(url("[::]:8787"), "http://[::1]:8787");
+        assert_eq!(url("127.0.0.1:1"), "http://127.0.0.1:1");
+        assert_eq!(url("192.168.1.5:80"), "http://192.168.1.5:80");
     }
 }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 
-use crate::ask::ConnectArgs;
+use super::common::{self, ConnectArgs};
+use super::{output, table};
 use crate::bedrock::jobs::{JobError, JobsClient, StartRequest};
-use crate::bedrock::s3::{self as output, OutputError};
+use crate::bedrock::s3::OutputError;
 use crate::catalog::Catalog;
 use crate::jobs::input::{self, VideoParams};
 use crate::jobs::poll::{Intervals, Outcome, Schedule};
@@ -139,20 +140,17 @@ pub async fn run(args: Jobs, config: crate::config::Config) -> anyhow::Result<()
 }
 
 async fn list(args: List, config: &crate::config::Config) -> anyhow::Result<()> {
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let client = JobsClient::new(&conn).with_page_size(args.page_size);
     let jobs = client.list(args.status.as_ref()).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&Listing { jobs: &jobs })?
-        )?;
+        output::json(&mut out, &Listing { jobs: &jobs })?;
     } else if jobs.is_empty() {
-        eprintln!("bedrock-tui: no async invocations in {}", conn.region);
+        output::note(format!("no async invocations in {}", conn.region));
     } else {
-        out.write_all(crate::sanitize::text(&table(&jobs, now_ms())).as_bytes())?;
+        let width = table::terminal_width();
+        out.write_all(jobs_table(&jobs, now_ms(), width).as_bytes())?;
     }
     Ok(())
 }
@@ -170,8 +168,9 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The jobs as a table, durations as of `now_ms` for those still running.
-pub fn table(jobs: &[Job], now_ms: i64) -> String {
+/// The jobs as a table, durations as of `now_ms` for those still running, cut to
+/// `width` columns when given.
+fn jobs_table(jobs: &[Job], now_ms: i64, width: Option<usize>) -> String {
     let header = ["ID", "STATUS", "MODEL", "SUBMITTED", "DURATION", "OUTPUT"].map(str::to_owned);
     let cells: Vec<[String; 6]> = jobs
         .iter()
@@ -186,11 +185,11 @@ pub fn table(jobs: &[Job], now_ms: i64) -> String {
             ]
         })
         .collect();
-    crate::models::columns(&header, &cells)
+    table::columns(&header, &cells, width)
 }
 
 /// A job's details, one `name: value` line each.
-pub fn details(j: &Job, now_ms: i64) -> String {
+fn details(j: &Job, now_ms: i64) -> String {
     let mut lines = vec![
         ("arn", j.invocation_arn.clone()),
         ("model", j.model_arn.clone()),
@@ -242,11 +241,11 @@ async fn find(client: &JobsClient, arn: &str) -> anyhow::Result<Job> {
 }
 
 async fn get(args: Get, config: &crate::config::Config) -> anyhow::Result<()> {
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let job = find(&JobsClient::new(&conn), &args.arn).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
+        output::json(&mut out, &job)?;
     } else {
         out.write_all(crate::sanitize::text(&details(&job, now_ms())).as_bytes())?;
     }
@@ -283,11 +282,18 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
         (None, None) => anyhow::bail!("pass the model input with --input FILE or --prompt TEXT"),
     };
     let req = StartRequest::new(&args.model, model_input, output, args.token.clone());
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
+    if args.connect.local {
+        output::note(
+            "--local: the job runs in an endpoint inside this command and is gone when it \
+             exits; to list, get or download it later, run `bedrock-tui serve-local` and pass \
+             its URL with --endpoint-url",
+        );
+    }
     let client = JobsClient::new(&conn);
     let arn = client.start(&req).await?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = output::stdout();
         writeln!(out, "{arn}")?;
         out.flush()?;
     }
@@ -297,23 +303,21 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
     let job = wait(&client, &arn, args.poll_interval).await?;
     match job.status {
         Status::Completed => {
-            eprintln!(
-                "bedrock-tui: {} completed in {}; outputs in {}",
+            output::note(format!(
+                "{} completed in {}; outputs in {}",
                 job.id(),
                 human_duration(job.duration_ms(now_ms())),
                 job.output_uri()
-            );
+            ));
             Ok(())
         }
         _ => anyhow::bail!(
             "{} {}: {}",
             job.id(),
             job.status,
-            crate::sanitize::text(
-                job.failure_message
-                    .as_deref()
-                    .unwrap_or("no failure message")
-            )
+            job.failure_message
+                .as_deref()
+                .unwrap_or("no failure message")
         ),
     }
 }
@@ -360,16 +364,16 @@ async fn wait(client: &JobsClient, arn: &str, base: Duration) -> anyhow::Result<
             Err(e) => return Err(e.into()),
         };
         schedule.record(at, outcome);
-        eprintln!(
-            "bedrock-tui: {said}; next check in {}",
+        output::note(format!(
+            "{said}; next check in {}",
             seconds(schedule.interval())
-        );
+        ));
     }
     anyhow::bail!("stopped polling {arn} before it ended")
 }
 
 async fn download(args: Download, config: &crate::config::Config) -> anyhow::Result<()> {
-    let conn = crate::ask::connect(&args.connect, config).await?;
+    let conn = common::connect(&args.connect, config).await?;
     let job = find(&JobsClient::new(&conn), &args.arn).await?;
     if job.status.is_running() {
         anyhow::bail!(
@@ -385,7 +389,7 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
     }
     .join(job.id());
     let show = std::io::stderr().is_terminal();
-    let paths = output::download_all(
+    let paths = crate::bedrock::s3::download_all(
         &conn.s3,
         job.output_uri(),
         &dir,
@@ -394,16 +398,17 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
             if show {
                 let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
                 let name = crate::sanitize::text(&p.object.name);
-                eprint!("\r\x1b[K{name} {}{total} bytes", p.done);
+                // Progress is a courtesy: a closed stderr does not stop the download.
+                let _ = write!(std::io::stderr(), "\r\x1b[K{name} {}{total} bytes", p.done);
             }
         },
     )
     .await
     .map_err(overwrite_hint)?;
     if show {
-        eprint!("\r\x1b[K");
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     for path in paths {
         // Keys come from the bucket: a name with control characters must not reach the terminal.
         writeln!(
@@ -441,7 +446,7 @@ mod tests {
     #[test]
     fn the_table_and_details_say_how_long_a_job_took_or_has_run() {
         let start = job(Status::InProgress, None).submit_time;
-        let t = table(&[job(Status::InProgress, None)], start + 75_000);
+        let t = jobs_table(&[job(Status::InProgress, None)], start + 75_000, None);
         assert_eq!(
             t,
             "ID            STATUS      MODEL                  SUBMITTED             DURATION  OUTPUT\n\

@@ -6,8 +6,9 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
-use crate::ask::ConnectArgs;
-use crate::bedrock::{self, Endpoint};
+use super::common::{CREDENTIAL_CHOICES, ConnectArgs};
+use super::{output, table};
+use crate::bedrock::{self, NoCredentials};
 use crate::catalog::live::LiveModels;
 use crate::catalog::{Catalog, Geo, Model};
 use crate::local::Pacing;
@@ -139,8 +140,8 @@ fn count(n: Option<u32>) -> String {
         .map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
-/// The rows as an aligned table with a header line.
-pub fn table(rows: &[Row]) -> String {
+/// The rows as an aligned table with a header line, cut to `width` columns when given.
+fn models_table(rows: &[Row], width: Option<usize>) -> String {
     let dash = || "-".to_owned();
     let cells: Vec<[String; 8]> = rows
         .iter()
@@ -177,60 +178,41 @@ pub fn table(rows: &[Row]) -> String {
         "NOTE",
     ]
     .map(str::to_owned);
-    columns(&header, &cells)
+    table::columns(&header, &cells, width)
 }
 
-/// `header` and `cells` as a table of left-aligned columns two spaces apart.
-pub(crate) fn columns<R: AsRef<[String]>>(header: &[String], cells: &[R]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in cells {
-        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(header).chain(cells.iter().map(AsRef::as_ref)) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
+/// Prints the rows. Without credentials (and without an endpoint) that is the catalog
+/// alone, said on stderr: the simulated model's list would pass for an account's.
 pub async fn run(args: Models) -> anyhow::Result<()> {
-    let conn = bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await?;
-    // The fallback local endpoint lists the catalog itself, which says nothing about an account.
-    let live = if let Endpoint::Local {
-        reason: Some(why), ..
-    } = &conn.endpoint
-    {
-        if args.live {
-            anyhow::bail!("the live model list needs AWS credentials: {why}");
-        }
-        eprintln!(
-            "bedrock-tui: showing the built-in catalog only; the live list needs credentials ({why})"
-        );
-        None
-    } else {
-        match bedrock::control::fetch_and_cache(&conn).await {
-            Ok(l) => Some(l),
+    let (region, live) = match bedrock::connect(&args.connect.options(Some(Pacing::OFF))).await {
+        Ok(conn) => match bedrock::control::fetch_and_cache(&conn).await {
+            Ok(l) => (conn.region, Some(l)),
             Err(e) if !args.live => {
-                eprintln!("bedrock-tui: showing the built-in catalog only: {e}");
-                None
+                output::note(format!("showing the built-in catalog only: {e}"));
+                (conn.region, None)
             }
             Err(e) => return Err(e.into()),
-        }
+        },
+        Err(e) => match e.downcast::<NoCredentials>() {
+            Ok(_) if args.live => {
+                anyhow::bail!("the live model list needs AWS credentials: {CREDENTIAL_CHOICES}")
+            }
+            Ok(NoCredentials { region }) => {
+                output::note(format!(
+                    "showing the built-in catalog only; the live list needs credentials: \
+                     {CREDENTIAL_CHOICES}"
+                ));
+                (region, None)
+            }
+            Err(e) => return Err(e),
+        },
     };
-    let rows = rows(Catalog::builtin(), &conn.region, live.as_ref());
-    let mut out = std::io::stdout().lock();
+    let rows = rows(Catalog::builtin(), &region, live.as_ref());
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        output::json(&mut out, &rows)?;
     } else {
-        out.write_all(crate::sanitize::text(&table(&rows)).as_bytes())?;
+        out.write_all(models_table(&rows, table::terminal_width()).as_bytes())?;
     }
     Ok(())
 }
@@ -318,7 +300,7 @@ mod tests {
             Some("global.anthropic.claude-sonnet-4-5-20250929-v1:0")
         );
         assert_eq!(sonnet.listed, None);
-        let text = table(&rows);
+        let text = models_table(&rows, None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), c.models.len() + 1);
         assert!(lines[0].starts_with("ID "));

@@ -5,11 +5,13 @@ use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::ask::ConnectArgs;
-use crate::guardrail::{ApplyResult, Assessment, GuardrailChoice, Source, shown};
+use super::common::{self, ConnectArgs};
+use super::output;
+use crate::guardrail::{ApplyResult, Assessment, GuardrailChoice, Source};
+use crate::sanitize;
 
 /// Exit code when the guardrail intervened.
-pub const EXIT_INTERVENED: i32 = 2;
+pub const EXIT_INTERVENED: u8 = 2;
 
 #[derive(Debug, Args)]
 pub struct Guardrail {
@@ -89,33 +91,42 @@ impl Apply {
 pub async fn run(args: Guardrail, config: crate::config::Config) -> anyhow::Result<bool> {
     let GuardrailCommand::Apply(args) = args.command;
     let choice = args.choice(&config)?;
-    let text = crate::ask::prompt_text(args.text.as_deref())?;
-    let conn = crate::ask::connect(&args.connect, &config).await?;
+    let text = common::prompt_text(args.text.as_deref())?;
+    let conn = common::connect(&args.connect, &config).await?;
     let source = match args.source {
         SourceArg::Input => Source::Input,
         SourceArg::Output => Source::Output,
     };
-    let result = crate::bedrock::guardrail::apply(&conn, &choice, source, &[text], args.full)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut out = std::io::stdout().lock();
+    let result =
+        crate::bedrock::guardrail::apply(&conn, &choice, source, &[text], args.full).await?;
+    let printed = print(&result, &args);
+    // The verdict is the exit code even when the reader stopped reading early.
+    match printed {
+        Err(e) if !output::closed(&e) => Err(e),
+        _ => Ok(result.intervened()),
+    }
+}
+
+fn print(result: &ApplyResult, args: &Apply) -> anyhow::Result<()> {
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+        output::json(&mut out, result)?;
     } else {
-        write!(out, "{}", report(&result, args.reveal))?;
+        // The outputs and matches come from the service: cleaned as one text.
+        out.write_all(sanitize::text(&report(result, args.reveal)).as_bytes())?;
     }
     out.flush()?;
-    Ok(result.intervened())
+    Ok(())
 }
 
 /// The result as text: the action, the outputs, then one block per assessment.
-pub fn report(r: &ApplyResult, reveal: bool) -> String {
+fn report(r: &ApplyResult, reveal: bool) -> String {
     let mut s = format!("action: {}\n", r.action);
     if let Some(reason) = &r.action_reason {
-        s.push_str(&format!("reason: {}\n", crate::sanitize::text(reason)));
+        s.push_str(&format!("reason: {reason}\n"));
     }
     for o in &r.outputs {
-        s.push_str(&format!("output: {}\n", crate::sanitize::text(&o.text)));
+        s.push_str(&format!("output: {}\n", o.text));
     }
     for (i, a) in r.assessments.iter().enumerate() {
         let fired = a.policies_that_fired();
@@ -129,104 +140,25 @@ pub fn report(r: &ApplyResult, reveal: bool) -> String {
             }
         ));
         for line in findings(a, reveal) {
-            s.push_str(&format!("  {}\n", crate::sanitize::text(&line)));
+            s.push_str(&format!("  {line}\n"));
         }
     }
     s
 }
 
 /// One line per finding of an assessment, then its metrics.
-pub fn findings(a: &Assessment, reveal: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let detected = |d: Option<bool>| {
-        if d == Some(false) {
-            " (not detected)"
-        } else {
-            ""
-        }
-    };
-    if let Some(p) = &a.topic_policy {
-        for t in &p.topics {
-            out.push(format!(
-                "topic {} ({}): {}{}",
-                t.name,
-                t.kind,
-                t.action,
-                detected(t.detected)
-            ));
-        }
-    }
-    if let Some(p) = &a.content_policy {
-        for f in &p.filters {
-            out.push(format!(
-                "content {} confidence {}{}: {}{}",
-                f.kind,
-                f.confidence,
-                f.filter_strength
-                    .as_ref()
-                    .map(|s| format!(" strength {s}"))
-                    .unwrap_or_default(),
-                f.action,
-                detected(f.detected)
-            ));
-        }
-    }
-    if let Some(p) = &a.word_policy {
-        for w in p.custom_words.iter().chain(&p.managed_word_lists) {
-            let kind = w
-                .kind
-                .as_deref()
-                .map(|k| k.to_lowercase())
-                .unwrap_or("word".into());
-            out.push(format!(
-                "{kind} \"{}\": {}{}",
-                w.matched,
-                w.action,
-                detected(w.detected)
-            ));
-        }
-    }
-    if let Some(p) = &a.sensitive_information_policy {
-        for e in &p.pii_entities {
-            out.push(format!(
-                "pii {} \"{}\": {}{}",
-                e.kind,
-                shown(&e.matched, reveal),
-                e.action,
-                detected(e.detected)
-            ));
-        }
-        for r in &p.regexes {
-            out.push(format!(
-                "regex {} \"{}\"{}: {}{}",
-                r.name.as_deref().unwrap_or("-"),
-                shown(r.matched.as_deref().unwrap_or(""), reveal),
-                r.regex
-                    .as_ref()
-                    .map(|x| format!(" /{x}/"))
-                    .unwrap_or_default(),
-                r.action,
-                detected(r.detected)
-            ));
-        }
-    }
-    if let Some(p) = &a.contextual_grounding_policy {
-        for g in &p.filters {
-            out.push(format!(
-                "grounding {} score {:.2} (threshold {:.2}): {}{}",
-                g.kind,
-                g.score,
-                g.threshold,
-                g.action,
-                detected(g.detected)
-            ));
-        }
-    }
-    if let Some(p) = &a.automated_reasoning_policy {
-        for f in &p.findings {
-            out.push(format!("automated reasoning {f}"));
-        }
-    }
+fn findings(a: &Assessment, reveal: bool) -> Vec<String> {
+    let mut out: Vec<String> = crate::guardrail::findings::findings(a, reveal)
+        .into_iter()
+        .map(|f| {
+            let found = if f.detected == Some(false) {
+                " (not detected)"
+            } else {
+                ""
+            };
+            format!("{} {}: {}{found}", f.policy, f.what, f.action)
+        })
+        .collect();
     if let Some(m) = &a.invocation_metrics {
         let mut parts = Vec::new();
         if let Some(ms) = m.guardrail_processing_latency {

@@ -6,10 +6,10 @@ use std::io::Write;
 use clap::Args;
 use serde_json::json;
 
-use crate::ask::{ConnectArgs, OneShot, PromptArgs};
-use crate::bedrock::{self, TokenCount, TurnRequest};
+use super::common::{ConnectArgs, OneShot, PromptArgs};
+use super::output;
+use crate::bedrock::{self, TokenCount};
 use crate::catalog::Catalog;
-use crate::conversation::{Inference, Message};
 use crate::pricing::{self, Price, PriceSource, Prices};
 
 #[derive(Debug, Args)]
@@ -29,43 +29,30 @@ pub struct Count {
 
 /// Counts the prompt; what the flags leave out comes from `config`.
 pub async fn run(args: Count, config: crate::config::Config) -> anyhow::Result<()> {
-    let OneShot {
-        prompt,
-        conn,
-        model_id,
-        system,
-    } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let OneShot { conn, turn: req } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let model_id = &req.model_id;
     let max_output = args
         .max_tokens
         .or(config.inference.max_tokens)
         .or_else(|| {
             Catalog::builtin()
-                .lookup(&model_id)
+                .lookup(model_id)
                 .map(|m| m.max_output_tokens)
         })
         .unwrap_or(0);
-    let req = TurnRequest {
-        model_id: model_id.clone(),
-        system,
-        messages: vec![Message::user(prompt)],
-        inference: Inference::default(),
-        guardrail: None,
-    };
-    let count = bedrock::count_input(&conn, &req)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let count = bedrock::count_input(&conn, &req).await?;
     let priced = Prices::builtin()
         .with_overrides(&config.prices)
-        .lookup_with_source(&model_id, &conn.region);
+        .lookup_with_source(model_id, &conn.region);
     let report = Report {
-        model: &model_id,
+        model: model_id,
         count,
         max_output,
         priced: priced.as_ref(),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report.json())?)?;
+        output::json(&mut out, &report.json())?;
     } else {
         write!(out, "{}", report.text())?;
     }

@@ -1,8 +1,9 @@
 //! What a guardrail assessment found, flattened to one row per finding (policy, what
-//! matched, the action, whether it acted) for the trace pane and the conversation's
-//! intervention notes. PII and regex matches are masked unless revealed.
+//! matched, the action, whether it acted): the trace pane, the conversation's
+//! intervention notes and `bedrock-tui guardrail apply` all show these rows. PII and
+//! regex matches are masked unless revealed.
 
-use crate::guardrail::{Assessment, Trace, acted, shown};
+use super::{Assessment, Trace, acted, shown};
 
 pub struct Finding {
     /// The policy as users know it: "denied topic", "content filter", ...
@@ -13,6 +14,8 @@ pub struct Finding {
     pub what: String,
     pub action: String,
     pub acted: bool,
+    /// `Some(false)` for a configured policy that found nothing (a full trace).
+    pub detected: Option<bool>,
 }
 
 fn row(
@@ -28,6 +31,7 @@ fn row(
         what,
         action: action.to_owned(),
         acted: acted(action, detected),
+        detected,
     }
 }
 
@@ -103,6 +107,7 @@ pub fn findings(a: &Assessment, reveal: bool) -> Vec<Finding> {
                 what: kind,
                 action: if valid { "VALID" } else { "FLAGGED" }.into(),
                 acted: !valid,
+                detected: None,
             });
         }
     }

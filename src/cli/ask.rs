@@ -1,0 +1,103 @@
+//! `bedrock-tui ask`: one question, the answer streamed to stdout, errors to stderr.
+
+use std::io::Write;
+
+use clap::Args;
+use serde_json::json;
+
+use super::common::{ConnectArgs, OneShot, PromptArgs};
+use super::output;
+use crate::bedrock::{self, TurnEvent, TurnRequest};
+use crate::conversation::{Inference, StopReason, Usage};
+use crate::sanitize::{self, Tabs};
+
+#[derive(Debug, Args)]
+pub struct Ask {
+    #[command(flatten)]
+    pub input: PromptArgs,
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Print the whole response as JSON at the end instead of streaming text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Asks the question; what the flags leave out comes from `config`.
+pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
+    let OneShot { conn, turn } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let req = TurnRequest {
+        inference: Inference {
+            max_tokens: args.max_tokens.or(config.inference.max_tokens),
+            temperature: args.temperature.or(config.inference.temperature),
+            ..config.inference
+        },
+        ..turn
+    };
+    let mut text = String::new();
+    let mut stop: Option<StopReason> = None;
+    let mut usage = Usage::default();
+    let mut latency = 0;
+    let mut out = output::stdout();
+    let streaming = !args.json;
+    // The answer is cleaned as one text: a sequence split across chunks is removed whole.
+    let mut clean = sanitize::Stream::new(Tabs::Keep);
+    let mut ends_line = false;
+    let mut write_err = None;
+    let write_failed = tokio::sync::Notify::new();
+    let turn = bedrock::stream_turn(&conn, &req, |ev| match ev {
+        TurnEvent::Text(t) => {
+            if streaming && write_err.is_none() {
+                let piece = clean.push(&t);
+                if !piece.is_empty() {
+                    ends_line = piece.ends_with('\n');
+                }
+                if let Err(e) = out.write_all(piece.as_bytes()).and_then(|()| out.flush()) {
+                    write_err = Some(e);
+                    write_failed.notify_one();
+                }
+            }
+            text.push_str(&t);
+        }
+        TurnEvent::Stop(s) => stop = Some(s),
+        TurnEvent::Metadata {
+            usage: u,
+            latency_ms,
+        } => {
+            usage = u;
+            latency = latency_ms;
+        }
+        _ => {}
+    });
+    // Once the answer cannot be written (nobody reads it), the request is dropped
+    // rather than streamed to the end.
+    let result = tokio::select! {
+        r = turn => r,
+        () = write_failed.notified() => Ok(()),
+    };
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    result?;
+    if args.json {
+        let body = json!({
+            "model": req.model_id,
+            "text": text,
+            "stopReason": stop,
+            "usage": {
+                "inputTokens": usage.input,
+                "outputTokens": usage.output,
+                "cacheReadInputTokens": usage.cache_read,
+                "cacheWriteInputTokens": usage.cache_write,
+            },
+            "latencyMs": latency,
+        });
+        output::json(&mut out, &body)?;
+    } else if !ends_line {
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! What the subcommands share: the connection flags and the connection they make, and
+//! the model and prompt of a one-shot command.
+
+use std::io::Read;
+
+use clap::Args;
+
+use crate::bedrock::{self, ConnectOptions, NoCredentials, TurnRequest};
+use crate::catalog::{Catalog, invocation_id};
+use crate::config::DEFAULT_MODEL;
+use crate::conversation::{Inference, Message};
+use crate::local::Pacing;
+
+/// Options shared by every command that talks to Bedrock.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// AWS profile (default: AWS_PROFILE or the default profile).
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region (default: from the profile or AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send requests to this Bedrock endpoint (runtime and control plane) instead of AWS.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Start the local endpoint in-process and use it: the built-in simulated model, no
+    /// AWS account needed.
+    #[arg(long, conflicts_with = "endpoint_url")]
+    pub local: bool,
+}
+
+impl ConnectArgs {
+    pub fn options(&self, local_pacing: Option<Pacing>) -> ConnectOptions {
+        ConnectOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            local: self.local,
+            local_pacing,
+            fallback_local: false,
+        }
+    }
+}
+
+/// The prompt, model and system prompt of a one-shot command (`ask`, `count`).
+#[derive(Debug, Clone, Args)]
+pub struct PromptArgs {
+    /// The prompt; `-` or nothing reads it from standard input.
+    pub prompt: Option<String>,
+    /// Model id, inference profile id or ARN [default: the config's `model`, else
+    /// Claude Haiku 4.5].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// System prompt.
+    #[arg(long)]
+    pub system: Option<String>,
+}
+
+/// What a one-shot command starts from: the connection made and the turn that sends
+/// the prompt (without inference parameters), with what the flags leave out taken from
+/// `config`.
+pub struct OneShot {
+    pub conn: bedrock::Connection,
+    pub turn: TurnRequest,
+}
+
+impl OneShot {
+    pub async fn start(
+        args: &PromptArgs,
+        connect: &ConnectArgs,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Self> {
+        let model = args
+            .model
+            .clone()
+            .or(config.model.clone())
+            .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        // Checked as the chat checks it, before anything is read or sent.
+        crate::catalog::check_model_id(&model).map_err(|e| anyhow::anyhow!("--model: {e}"))?;
+        let prompt = prompt_text(args.prompt.as_deref())?;
+        let conn = self::connect(connect, config).await?;
+        let turn = TurnRequest {
+            model_id: invocation_id(Catalog::builtin(), &model, &conn.region),
+            system: args.system.clone().or(config.system.clone()),
+            messages: vec![Message::user(prompt)],
+            inference: Inference::default(),
+            guardrail: None,
+        };
+        Ok(OneShot { conn, turn })
+    }
+}
+
+/// What can be done when no credentials are found.
+pub const CREDENTIAL_CHOICES: &str = "configure a profile (`aws configure`, or `aws sso login` \
+     with --profile or AWS_PROFILE), set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key, \
+     or pass --endpoint-url URL to use another endpoint";
+
+/// The connection of a command. Without credentials and without `--endpoint-url` it
+/// fails, naming the choices: a script never gets simulated answers it did not ask
+/// for with `--local`.
+pub async fn connect(
+    connect: &ConnectArgs,
+    config: &crate::config::Config,
+) -> anyhow::Result<bedrock::Connection> {
+    let opts = config.connect_options(connect.options(Some(Pacing::OFF)));
+    bedrock::connect(&opts).await.map_err(|e| {
+        if e.is::<NoCredentials>() {
+            anyhow::anyhow!(
+                "no AWS credentials found: {CREDENTIAL_CHOICES}; \
+                 --local uses the built-in simulated model instead"
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// The text of a one-shot command: the argument, or standard input for `-` or none.
+pub fn prompt_text(prompt: Option<&str>) -> anyhow::Result<String> {
+    let text = match prompt {
+        Some(p) if p != "-" => p.to_owned(),
+        _ => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            s
+        }
+    };
+    if text.trim().is_empty() {
+        anyhow::bail!("the prompt is empty: pass it as an argument or on standard input");
+    }
+    Ok(text.replace("\r\n", "\n"))
+}

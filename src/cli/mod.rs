@@ -1,0 +1,110 @@
+//! The command line: the flags of the chat, one module per subcommand (siblings that
+//! share `common`), and the dispatch from the parsed command to its module.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod ask;
+mod chat;
+mod common;
+mod count;
+mod guardrail;
+mod jobs;
+mod models;
+mod output;
+mod serve_local;
+mod table;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bedrock-tui",
+    version,
+    about = "A terminal client and playground for Amazon Bedrock"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Model id, inference profile id or ARN to chat with [default: the config's
+    /// `model`, else Claude Haiku 4.5].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// System prompt of the conversation.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Continue the most recent conversation.
+    #[arg(long = "continue", short = 'c')]
+    pub continue_last: bool,
+    /// Guardrail every turn is sent with: a `[[guardrails]]` label or id from the
+    /// config, or ID[:VERSION] (version DRAFT when left out) [default: the config's
+    /// `guardrail`].
+    #[arg(long, value_name = "ID[:VERSION]")]
+    pub guardrail: Option<String>,
+    /// Code-highlighting theme (`/theme` in the app lists them).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Read this config file instead of the default one (also BEDROCK_TUI_CONFIG).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Print where the config file is read from, and exit.
+    #[arg(long)]
+    pub print_config_path: bool,
+    /// Print a commented example config file, and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
+    #[command(flatten)]
+    pub connect: common::ConnectArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask one question; the answer is streamed to standard output.
+    Ask(ask::Ask),
+    /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
+    Count(count::Count),
+    /// Check text against a guardrail (ApplyGuardrail).
+    Guardrail(guardrail::Guardrail),
+    /// List, start and wait for async invocations, and download their outputs from S3.
+    Jobs(jobs::Jobs),
+    /// List the models: the built-in catalog, merged with what the region lists when
+    /// credentials allow.
+    Models(models::Models),
+    /// Serve a local Bedrock Runtime endpoint backed by a deterministic simulated model.
+    ServeLocal(serve_local::ServeLocal),
+}
+
+/// Runs the parsed command line to its end; the exit code says how it went. An error
+/// is one plain line on stderr; a reader that closed standard output early (`| head`)
+/// is not an error.
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) if output::closed(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::note(output::error_message(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Some(command) = cli.command else {
+        return chat::run(cli).await.map(|()| ExitCode::SUCCESS);
+    };
+    let config = || crate::config::load(cli.config.as_deref());
+    match command {
+        Command::ServeLocal(opts) => serve_local::run(opts).await?,
+        Command::Ask(args) => ask::run(args, config()?).await?,
+        Command::Count(args) => count::run(args, config()?).await?,
+        Command::Guardrail(args) => {
+            // An intervention is a result, not an error: scripts tell it apart by the code.
+            if guardrail::run(args, config()?).await? {
+                return Ok(ExitCode::from(guardrail::EXIT_INTERVENED));
+            }
+        }
+        Command::Jobs(args) => jobs::run(args, config()?).await?,
+        Command::Models(args) => models::run(args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
