@@ -242,10 +242,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         overrides.iter().map(|(a, _, s)| (*a, s.clone())).collect();
     let keys =
         Keymap::with(overrides.into_iter().map(|(a, c, _)| (a, c)).collect()).map_err(|m| {
-            // Point at the binding that the user wrote, not at the top of the file.
+            // Point at the binding that the user wrote, not at the top of the file; an
+            // action left without keys was emptied by a binding, the last one at worst.
             let span = spans
                 .iter()
                 .find(|(a, _)| m.contains(&format!("'{}'", a.name())))
+                .or(spans.last())
                 .map(|(_, s)| s.clone());
             invalid(span, format!("[keys]: {m}"))
         })?;
@@ -285,7 +287,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         region: raw.region,
         profile: raw.profile,
         endpoint_url: raw.endpoint_url,
-        system: raw.system,
+        system: raw.system.as_deref().map(crate::sanitize::keeping_tabs),
         inference,
         theme: raw.theme.map(Spanned::into_inner),
         export_dir: raw.export_dir,
@@ -644,6 +646,10 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
         assert_eq!(
             err("[keys]\nhelp = \"ctrl+r\"\nregenerate = \"ctrl+r\"\n"),
             "/cfg/config.toml:2:8: [keys]: Ctrl+R is bound to both 'regenerate' and 'help'"
+        );
+        assert_eq!(
+            err("[keys]\nhelp = [\"f1\", \"ctrl+c\", \"ctrl+d\"]\n"),
+            "/cfg/config.toml:2:8: [keys]: 'quit' has no key left, and the app needs one to quit"
         );
         assert!(err("model = \"anthropic.claude-sonet-4-5\"\n").starts_with(
             "/cfg/config.toml:1:9: unknown model 'anthropic.claude-sonet-4-5'; did you mean"

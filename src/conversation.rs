@@ -71,6 +71,30 @@ impl Message {
         }
     }
 
+    /// The message with every text in it sanitized (no control characters or escape
+    /// sequences; tabs kept): for a message read from somewhere the program does not
+    /// control, such as a history written by an older version.
+    pub fn sanitized(mut self) -> Self {
+        let clean = crate::sanitize::keeping_tabs;
+        for b in &mut self.blocks {
+            match b {
+                Block::Text(t) => *t = clean(t),
+                Block::Reasoning { text, .. } => *text = clean(text),
+                Block::ToolUse { id, name, input } => {
+                    *id = clean(id);
+                    *name = clean(name);
+                    sanitize_value(input);
+                }
+                Block::ToolResult { id, content, .. } => {
+                    *id = clean(id);
+                    *content = clean(content);
+                }
+            }
+        }
+        self.model = self.model.as_deref().map(clean);
+        self
+    }
+
     /// The message's visible text: its text blocks, joined.
     pub fn text(&self) -> String {
         self.blocks
@@ -80,6 +104,22 @@ impl Message {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// Sanitizes every string in a JSON value, keys included.
+fn sanitize_value(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = crate::sanitize::keeping_tabs(s),
+        Value::Array(a) => a.iter_mut().for_each(sanitize_value),
+        Value::Object(o) => {
+            let entries = std::mem::take(o);
+            for (k, mut v) in entries {
+                sanitize_value(&mut v);
+                o.insert(crate::sanitize::keeping_tabs(&k), v);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -370,6 +370,20 @@ impl Keymap {
         for (action, chords) in overrides {
             by_action.insert(action, chords);
         }
+        // Without these the app could not be used, nor left.
+        for needed in [Action::Send, Action::Quit] {
+            if by_action.get(&needed).is_none_or(Vec::is_empty) {
+                return Err(format!(
+                    "'{}' has no key left, and the app needs one to {}",
+                    needed.name(),
+                    if needed == Action::Send {
+                        "send a message"
+                    } else {
+                        "quit"
+                    }
+                ));
+            }
+        }
         Keymap::index(by_action)
     }
 
@@ -494,6 +508,63 @@ mod tests {
             k.action(&key(KeyCode::Char('r'), KeyModifiers::CONTROL)),
             Some(Action::Help)
         );
+    }
+
+    #[test]
+    fn a_key_map_that_leaves_no_way_to_send_or_quit_is_refused() {
+        let err = Keymap::with(vec![(Action::Send, vec![])]).unwrap_err();
+        assert_eq!(
+            err,
+            "'send' has no key left, and the app needs one to send a message"
+        );
+        // Both quit keys taken by another action leave quit without a key.
+        let err = Keymap::with(vec![(
+            Action::Help,
+            vec![
+                Chord::parse("ctrl+c").unwrap(),
+                Chord::parse("ctrl+d").unwrap(),
+            ],
+        )])
+        .unwrap_err();
+        assert_eq!(err, "'quit' has no key left, and the app needs one to quit");
+        assert!(Keymap::with(vec![(Action::Quit, vec![Chord::parse("ctrl+q").unwrap()])]).is_ok());
+    }
+
+    #[test]
+    fn the_readme_lists_every_action_and_key() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("# Actions: ")
+            .expect("the README lists the actions");
+        let listed: String = readme[start..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for a in Action::ALL {
+            assert!(
+                listed.contains(&format!(" {},", a.name()))
+                    || listed.contains(&format!(" {}.", a.name())),
+                "the README's list of actions lacks '{}'",
+                a.name()
+            );
+        }
+        let table_start = readme
+            .find("| key | does |")
+            .expect("the README has a key table");
+        let table: String = readme[table_start..]
+            .lines()
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let keys = Keymap::default();
+        for a in Action::ALL {
+            let first = keys.first(a).unwrap_or_default();
+            assert!(
+                table.contains(&first),
+                "the README's key table lacks {first} ({})",
+                a.name()
+            );
+        }
     }
 
     #[test]

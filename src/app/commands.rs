@@ -15,7 +15,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
     match name {
         "model" if !arg.is_empty() => switch_model(app, arg.to_owned()),
         "model" => {
-            app.overlay = Overlay::Picker(Picker::default());
+            app.overlay = Overlay::Picker(Picker::on(app.catalog(), &app.model, app.link.region()));
             Vec::new()
         }
         "system" => {
@@ -56,15 +56,49 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
     }
 }
 
+/// The format and path of `/export [md|json] [PATH]`, or why they cannot be had. A
+/// path alone says its format by its extension (`.md`, `.json`; none is Markdown).
+fn export_target(arg: &str) -> Result<(Format, &str), String> {
+    const USAGE: &str = "/export [md|json] [PATH]: the formats are md (Markdown) and json";
+    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    match first.to_ascii_lowercase().as_str() {
+        "" => return Ok((Format::Markdown, "")),
+        "md" | "markdown" => return Ok((Format::Markdown, rest.trim())),
+        "json" => return Ok((Format::Json, rest.trim())),
+        // A word before a path can only be a format (`/export md my notes.md`).
+        word if !rest.trim().is_empty() && !word.contains(['.', '/', '~']) => {
+            return Err(format!(
+                "Unknown export format \u{201c}{first}\u{201d}. {USAGE}."
+            ));
+        }
+        _ => {}
+    }
+    let path = std::path::Path::new(arg);
+    match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    {
+        Some(e) if e == "json" => Ok((Format::Json, arg)),
+        Some(e) if e == "md" || e == "markdown" => Ok((Format::Markdown, arg)),
+        Some(e) => Err(format!(
+            "Cannot export as .{e}. {USAGE} (/export md {arg} writes Markdown there)."
+        )),
+        // A single word is taken for a format, not a file name.
+        None if !arg.contains(['/', ' ']) => Err(format!(
+            "Unknown export format \u{201c}{first}\u{201d}. {USAGE}."
+        )),
+        None => Ok((Format::Markdown, arg)),
+    }
+}
+
 /// `/export [md|json] [PATH]`: the conversation on screen to a file.
 fn export(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
-    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
-    let (format, path) = match first.to_ascii_lowercase().as_str() {
-        "" => (Format::Markdown, ""),
-        "md" | "markdown" => (Format::Markdown, rest.trim()),
-        "json" => (Format::Json, rest.trim()),
-        _ if arg.ends_with(".json") => (Format::Json, arg),
-        _ => (Format::Markdown, arg),
+    let (format, path) = match export_target(arg) {
+        Ok(t) => t,
+        Err(e) => {
+            app.tell(Notice::Error(e));
+            return vec![Effect::SetComposer(original.to_owned())];
+        }
     };
     if app.entries.is_empty() {
         app.tell(Notice::Error(

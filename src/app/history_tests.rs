@@ -285,6 +285,21 @@ fn export_command_picks_format_and_path() {
             "{cmd}"
         );
     }
+    // A format it does not know, by name or by extension, is refused; nothing is written.
+    for (cmd, said) in [
+        ("/export yaml", "Unknown export format \u{201c}yaml\u{201d}"),
+        ("/export YAML out", "Unknown export format"),
+        ("/export chat.yaml", "Cannot export as .yaml"),
+    ] {
+        let effects = update(&mut app, Msg::Submit(cmd.into()));
+        assert_eq!(effects, vec![Effect::SetComposer(cmd.into())], "{cmd}");
+        assert!(
+            matches!(&app.notice, Some(Notice::Error(m)) if m.starts_with(said) && m.contains("md (Markdown) and json")),
+            "{cmd}: {:?}",
+            app.notice
+        );
+    }
+    update(&mut app, Msg::Submit("/export notes/chat".into()));
     update(&mut app, Msg::Stored(Ok("Exported to /tmp/x.md.".into())));
     assert_eq!(
         app.notice,

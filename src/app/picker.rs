@@ -114,6 +114,28 @@ pub fn route_id(model: &Model, route: Route) -> String {
 }
 
 impl Picker {
+    /// The picker opened on `current`, the model or profile the conversation uses: its
+    /// row selected with the route it is invoked by.
+    pub fn on(catalog: &Catalog, current: &str, region: &str) -> Picker {
+        let Some(model) = catalog.lookup(current) else {
+            return Picker::default();
+        };
+        let selected = filtered(catalog, "")
+            .iter()
+            .position(|m| m.id == model.id)
+            .unwrap_or(0);
+        // An ARN names the id after its last slash.
+        let id = current.rsplit_once('/').map_or(current, |(_, id)| id);
+        let route = routes(model, region)
+            .into_iter()
+            .find(|r| route_id(model, *r) == id);
+        Picker {
+            selected,
+            route,
+            ..Picker::default()
+        }
+    }
+
     pub fn selected_model<'a>(&self, catalog: &'a Catalog) -> Option<&'a Model> {
         filtered(catalog, &self.query).get(self.selected).copied()
     }
@@ -197,5 +219,33 @@ mod tests {
         );
         p.cycle_route(sonnet, "eu-west-1");
         assert_eq!(p.route(sonnet, "eu-west-1"), Route::Profile(Geo::Eu));
+    }
+
+    #[test]
+    fn the_picker_opens_on_the_current_model_and_route() {
+        let c = Catalog::builtin();
+        let all = filtered(c, "");
+        for (current, id, route) in [
+            (
+                "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "anthropic.claude-sonnet-4-5-20250929-v1:0",
+                Route::Profile(Geo::Global),
+            ),
+            (
+                "us.amazon.nova-pro-v1:0",
+                "amazon.nova-pro-v1:0",
+                Route::Profile(Geo::Us),
+            ),
+            ("amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0", Route::Bare),
+        ] {
+            let p = Picker::on(c, current, "us-east-1");
+            assert_eq!(all[p.selected].id, id, "{current}");
+            assert_ne!(p.selected, 0, "{current} is not the first row");
+            assert_eq!(p.route(all[p.selected], "us-east-1"), route, "{current}");
+        }
+        assert_eq!(
+            Picker::on(c, "acme.unknown-v1", "us-east-1"),
+            Picker::default()
+        );
     }
 }

@@ -87,7 +87,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::OpenPicker => {
-            app.overlay = Overlay::Picker(Picker::default());
+            app.overlay = Overlay::Picker(Picker::on(app.catalog(), &app.model, app.link.region()));
             Vec::new()
         }
         Msg::Picker(key) => picker_key(app, key),

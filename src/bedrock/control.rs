@@ -72,14 +72,19 @@ pub async fn list_live(conn: &Connection) -> Result<LiveModels, BedrockError> {
     })
 }
 
+/// The service's strings are sanitized as they enter: the picker and `models` show them.
+fn clean(text: &str) -> String {
+    crate::sanitize::text(text)
+}
+
 fn model(m: &FoundationModelSummary) -> LiveModel {
     let strings = |list: &[aws_sdk_bedrock::types::ModelModality]| {
-        list.iter().map(|x| x.as_str().to_owned()).collect()
+        list.iter().map(|x| clean(x.as_str())).collect()
     };
     LiveModel {
-        id: m.model_id().to_owned(),
-        name: m.model_name().unwrap_or_default().to_owned(),
-        provider: m.provider_name().unwrap_or_default().to_owned(),
+        id: clean(m.model_id()),
+        name: clean(m.model_name().unwrap_or_default()),
+        provider: clean(m.provider_name().unwrap_or_default()),
         input_modalities: strings(m.input_modalities()),
         output_modalities: strings(m.output_modalities()),
         streaming: m.response_streaming_supported(),
@@ -102,13 +107,14 @@ fn inference_profile(p: &InferenceProfileSummary) -> LiveProfile {
     let mut model_ids: Vec<String> = Vec::new();
     for arn in p.models().iter().filter_map(|m| m.model_arn()) {
         let id = bare_model_id(arn);
-        if !model_ids.iter().any(|m| m == id) {
-            model_ids.push(id.to_owned());
+        let id = clean(id);
+        if !model_ids.contains(&id) {
+            model_ids.push(id);
         }
     }
     LiveProfile {
-        id: p.inference_profile_id().to_owned(),
-        name: p.inference_profile_name().to_owned(),
+        id: clean(p.inference_profile_id()),
+        name: clean(p.inference_profile_name()),
         kind: p.r#type().as_str().to_owned(),
         status: p.status().as_str().to_owned(),
         model_ids,

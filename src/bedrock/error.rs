@@ -72,6 +72,8 @@ where
 }
 
 pub fn from_code(code: &str, message: String, model: &str, profile: &str) -> BedrockError {
+    // The service's words reach the screen, the history and exports: cleaned here.
+    let message = crate::sanitize::text(&message);
     match code {
         "ValidationException" if message.contains("on-demand throughput") => {
             BedrockError::NeedsProfile {
@@ -139,6 +141,7 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// `text` ending with a full stop, to be followed by advice.
 fn sentence(text: String) -> String {
+    let text = crate::sanitize::text(&text);
     if text.ends_with(['.', '!', '?']) {
         text
     } else {
@@ -148,6 +151,7 @@ fn sentence(text: String) -> String {
 
 /// The first line of a debug dump, bounded, so an error fits a status line.
 fn short(text: &str) -> String {
+    let text = crate::sanitize::text(text);
     let line = text.lines().next().unwrap_or("");
     let mut s: String = line.chars().take(200).collect();
     if line.chars().count() > 200 {

@@ -18,27 +18,29 @@ use crate::jobs::input::InputError;
 use crate::jobs::{Job, OutputDataConfig, S3OutputDataConfig, S3Uri, Status};
 
 /// A job from GetAsyncInvoke's output or a ListAsyncInvokes summary, which have the
-/// same members (the summary's status is optional).
+/// same members (the summary's status is optional). Its texts are the service's, so
+/// they are sanitized here, where they enter the program.
 macro_rules! job_of {
     ($o:expr, $status:expr) => {{
         let o = $o;
         let s3 = o
             .output_data_config()
             .and_then(|c| c.as_s3_output_data_config().ok());
+        let clean = crate::sanitize::keeping_tabs;
         Job {
-            invocation_arn: o.invocation_arn().to_owned(),
-            model_arn: o.model_arn().to_owned(),
-            client_request_token: o.client_request_token().map(str::to_owned),
+            invocation_arn: clean(o.invocation_arn()),
+            model_arn: clean(o.model_arn()),
+            client_request_token: o.client_request_token().map(clean),
             status: $status.map_or(Status::Other(String::new()), |s: &AsyncInvokeStatus| {
                 Status::from(s.as_str().to_owned())
             }),
-            failure_message: o.failure_message().map(str::to_owned),
+            failure_message: o.failure_message().map(clean),
             submit_time: millis(o.submit_time()),
             last_modified_time: o.last_modified_time().map(millis),
             end_time: o.end_time().map(millis),
             output_data_config: OutputDataConfig {
                 s3_output_data_config: S3OutputDataConfig {
-                    s3_uri: s3.map(|s| s.s3_uri().to_owned()).unwrap_or_default(),
+                    s3_uri: s3.map(|s| clean(s.s3_uri())).unwrap_or_default(),
                     kms_key_id: s3.and_then(|s| s.kms_key_id()).map(str::to_owned),
                     bucket_owner: s3.and_then(|s| s.bucket_owner()).map(str::to_owned),
                 },

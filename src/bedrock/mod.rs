@@ -27,6 +27,7 @@ pub use count::{TokenCount, count_input, estimate};
 pub use error::BedrockError;
 
 use crate::local::{LocalEndpoint, Pacing, Settings};
+use crate::sanitize::{self, Tabs};
 
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +239,9 @@ fn converse_parts(
     (messages, system)
 }
 
-/// Streams one turn with ConverseStream, calling `emit` for each event.
+/// Streams one turn with ConverseStream, calling `emit` for each event. The model's
+/// text, reasoning and tool input are sanitized here, where they enter the program, as
+/// streams: an escape sequence split across chunks is removed whole.
 pub async fn stream_turn(
     conn: &Connection,
     req: &TurnRequest,
@@ -258,6 +261,9 @@ pub async fn stream_turn(
         .send()
         .await
         .map_err(|e| turn_error(&e, req, profile))?;
+    let mut text = sanitize::Stream::new(Tabs::Keep);
+    let mut reasoning = sanitize::Stream::new(Tabs::Keep);
+    let mut tool_input = sanitize::Stream::new(Tabs::Keep);
     loop {
         let ev = match out.stream.recv().await {
             Ok(Some(ev)) => ev,
@@ -268,19 +274,27 @@ pub async fn stream_turn(
             ConverseStreamOutput::ContentBlockStart(s) => {
                 if let Some(ContentBlockStart::ToolUse(t)) = s.start() {
                     emit(TurnEvent::ToolUseStart {
-                        id: t.tool_use_id().to_owned(),
-                        name: t.name().to_owned(),
+                        id: sanitize::keeping_tabs(t.tool_use_id()),
+                        name: sanitize::keeping_tabs(t.name()),
                     });
                 }
             }
             ConverseStreamOutput::ContentBlockDelta(d) => match d.delta() {
-                Some(ContentBlockDelta::Text(t)) => emit(TurnEvent::Text(t.clone())),
+                Some(ContentBlockDelta::Text(t)) => {
+                    let piece = text.push(t);
+                    if !piece.is_empty() {
+                        emit(TurnEvent::Text(piece));
+                    }
+                }
                 Some(ContentBlockDelta::ToolUse(t)) => {
-                    emit(TurnEvent::ToolUseInput(t.input().to_owned()))
+                    emit(TurnEvent::ToolUseInput(tool_input.push(t.input())))
                 }
                 Some(ContentBlockDelta::ReasoningContent(r)) => {
                     if let Ok(t) = r.as_text() {
-                        emit(TurnEvent::Reasoning(t.clone()));
+                        let piece = reasoning.push(t);
+                        if !piece.is_empty() {
+                            emit(TurnEvent::Reasoning(piece));
+                        }
                     } else if let Ok(s) = r.as_signature() {
                         emit(TurnEvent::ReasoningSignature(s.clone()));
                     }

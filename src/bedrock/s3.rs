@@ -135,13 +135,16 @@ pub async fn list(s3: &Client, folder: &str) -> Result<Vec<OutputObject>, Output
 }
 
 /// Where `object` goes under `dir`: its name as a relative path, refused if it could
-/// climb out of `dir` (the key comes from the bucket, not from the user).
+/// climb out of `dir` or holds a control character or escape sequence that would reach
+/// a terminal listing the folder (the key comes from the bucket, not from the user).
 pub fn target(dir: &Path, object: &OutputObject) -> Result<PathBuf, OutputError> {
     let rel = Path::new(&object.name);
-    let safe = rel.components().all(|c| matches!(c, Component::Normal(_)));
-    if !safe || object.name.contains('\\') {
+    let climbs = !rel.components().all(|c| matches!(c, Component::Normal(_)));
+    let unprintable =
+        crate::sanitize::keeping_tabs(&object.name) != object.name || object.name.contains('\t');
+    if climbs || unprintable || object.name.contains('\\') {
         return Err(OutputError::UnsafeKey {
-            key: object.key.clone(),
+            key: crate::sanitize::text(&object.key),
         });
     }
     Ok(dir.join(rel))
@@ -286,7 +289,17 @@ mod tests {
             target(dir, &object("shots/shot_0001.mp4")).unwrap(),
             dir.join("shots/shot_0001.mp4")
         );
-        for bad in ["../escape", "/etc/passwd", "a/../../b", "a\\..\\b", "./x"] {
+        for bad in [
+            "../escape",
+            "/etc/passwd",
+            "a/../../b",
+            "a\\..\\b",
+            "./x",
+            "out\x1b]0;pwned\x07.mp4",
+            "shot\u{9b}2J.mp4",
+            "name\u{202E}4pm.exe",
+            "tab\there.json",
+        ] {
             assert!(
                 matches!(
                     target(dir, &object(bad)),

@@ -9,7 +9,6 @@ use super::common::{ConnectArgs, OneShot, PromptArgs};
 use super::output;
 use crate::bedrock::{self, TurnEvent, TurnRequest};
 use crate::conversation::{Inference, StopReason, Usage};
-use crate::sanitize::{self, Tabs};
 
 #[derive(Debug, Args)]
 pub struct Ask {
@@ -43,19 +42,15 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
     let mut latency = 0;
     let mut out = output::stdout();
     let streaming = !args.json;
-    // The answer is cleaned as one text: a sequence split across chunks is removed whole.
-    let mut clean = sanitize::Stream::new(Tabs::Keep);
+    // The answer comes sanitized from `stream_turn`, as one text.
     let mut ends_line = false;
     let mut write_err = None;
     let write_failed = tokio::sync::Notify::new();
     let turn = bedrock::stream_turn(&conn, &req, |ev| match ev {
         TurnEvent::Text(t) => {
             if streaming && write_err.is_none() {
-                let piece = clean.push(&t);
-                if !piece.is_empty() {
-                    ends_line = piece.ends_with('\n');
-                }
-                if let Err(e) = out.write_all(piece.as_bytes()).and_then(|()| out.flush()) {
+                ends_line = t.ends_with('\n');
+                if let Err(e) = out.write_all(t.as_bytes()).and_then(|()| out.flush()) {
                     write_err = Some(e);
                     write_failed.notify_one();
                 }

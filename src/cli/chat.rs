@@ -81,7 +81,11 @@ fn options(cli: Cli, config: Config) -> anyhow::Result<crate::tui::Options> {
     Ok(crate::tui::Options {
         connect,
         model,
-        system: cli.system.or(config.system),
+        system: cli
+            .system
+            .as_deref()
+            .map(crate::sanitize::keeping_tabs)
+            .or(config.system),
         inference: config.inference,
         continue_last: cli.continue_last,
         keys: config.keys,

@@ -103,11 +103,14 @@ fn slug(title: &str) -> String {
     }
 }
 
-/// Creates `path` only if nothing is there: an existing file is never overwritten.
+/// Creates `path` only if nothing is there: an existing file is never overwritten. The
+/// file is the user's alone (0600), like the history it comes from.
 fn create_new(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(path)?;
     f.write_all(content)?;
     f.sync_all()
@@ -207,6 +210,11 @@ mod tests {
         let b = export(&store, ids[0], Format::Markdown, None, dir.path()).unwrap();
         assert_eq!(a, dir.path().join("how-do-i-sort-rust.md"));
         assert_eq!(b, dir.path().join("how-do-i-sort-rust-2.md"));
+        use std::os::unix::fs::PermissionsExt;
+        for p in [&a, &b] {
+            let mode = std::fs::metadata(p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+        }
         let md = std::fs::read_to_string(&a).unwrap();
         assert!(md.starts_with("# How do I sort? (Rust)\n"), "{md}");
 

@@ -143,6 +143,8 @@ impl Row {
         let mut message =
             from_converse(&json).map_err(|e: ConverseError| corrupt(e.to_string()))?;
         message.model = self.model;
+        // Rows written before the app sanitized at entry may hold escape sequences.
+        let message = message.sanitized();
         let state = MessageState::parse(&self.state)
             .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?;
         let usage = match self.usage {
@@ -166,7 +168,7 @@ impl Row {
             state,
             stop: self.stop.as_deref().map(parse_stop_reason),
             usage,
-            error: self.error,
+            error: self.error.as_deref().map(crate::sanitize::keeping_tabs),
             guardrail,
             created_ms: self.created_ms,
             updated_ms: self.updated_ms,

@@ -89,6 +89,12 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// Text the store hands out or keeps as a title: no control characters or escape
+/// sequences, whatever an older version or another program wrote into the file.
+pub(crate) fn clean(text: String) -> String {
+    crate::sanitize::keeping_tabs(&text)
+}
+
 /// The id of a stored conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -296,7 +302,7 @@ impl Store {
                 "INSERT INTO conversations (title, model, system, created_ms, updated_ms)
                  VALUES (?1, ?2, ?3, ?4, ?4)",
             )?
-            .execute(params![title, model, system, now_ms])?;
+            .execute(params![clean(title.to_owned()), model, system, now_ms])?;
         Ok(ConversationId(self.conn.last_insert_rowid()))
     }
 
@@ -305,7 +311,7 @@ impl Store {
         let n = self
             .conn
             .prepare_cached("UPDATE conversations SET title = ?2 WHERE id = ?1")?
-            .execute(params![id.0, title])?;
+            .execute(params![id.0, clean(title.to_owned())])?;
         found(n, id)
     }
 
@@ -353,7 +359,7 @@ impl Store {
         let rows = stmt.query_map(params![to_i64(limit), to_i64(offset)], |r| {
             Ok(Summary {
                 id: ConversationId(r.get(0)?),
-                title: r.get(1)?,
+                title: clean(r.get(1)?),
                 created_ms: r.get(2)?,
                 updated_ms: r.get(3)?,
                 message_count: saturate(r.get(4)?),
@@ -372,12 +378,19 @@ impl Store {
                  FROM conversations WHERE id = ?1",
             )?
             .query_row([id.0], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
             })
             .optional()?;
         let Some((title, model, system, created_ms, updated_ms)) = head else {
             return Err(Error::NoSuchConversation(id));
         };
+        let (title, system) = (clean(title), system.map(clean));
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, content, model, state, stop_reason, input_tokens, output_tokens,
                     cache_read_tokens, cache_write_tokens, error, created_ms, updated_ms,

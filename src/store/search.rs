@@ -59,7 +59,7 @@ impl Store {
             let (snippet, highlights) = parse_marks(&r.get::<_, String>(3)?);
             Ok(Hit {
                 conversation: ConversationId(r.get(0)?),
-                title: r.get(1)?,
+                title: super::clean(r.get(1)?),
                 seq: r.get(2)?,
                 snippet,
                 highlights,

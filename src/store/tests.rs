@@ -929,3 +929,35 @@ fn guardrail_traces_are_kept_with_pii_masked() {
         "{md}"
     );
 }
+
+#[test]
+fn escape_sequences_in_old_rows_are_read_clean_and_titles_are_written_clean() {
+    let mut s = mem();
+    let id = s.create("New\x1b]2;pwned\x07 title", "m", None, 1).unwrap();
+    assert_eq!(s.load(id).unwrap().title, "New title");
+    s.put_message(id, &StoredMessage::new(0, Message::user("hi"), 1))
+        .unwrap();
+    // A history written before text was sanitized where it entered.
+    s.conn
+        .execute(
+            "UPDATE conversations SET title = ?1, system = ?2",
+            ["T\x1b]0;pwned\x07itle\x07", "S\x1b[2Jys\u{9b}1m"],
+        )
+        .unwrap();
+    let content = json!({"role": "user", "content": [{"text": "a\x1b[31mb\x07c\u{202E}d\te"}]});
+    s.conn
+        .execute("UPDATE messages SET content = ?1", [content.to_string()])
+        .unwrap();
+    let conv = s.load(id).unwrap();
+    assert_eq!(conv.title, "Title");
+    assert_eq!(conv.system.as_deref(), Some("Sys"));
+    assert_eq!(conv.messages[0].message.text(), "abcd\te");
+    assert_eq!(s.list(10, 0).unwrap()[0].title, "Title");
+    s.rename(id, "Re\x1bcnamed").unwrap();
+    assert_eq!(s.load(id).unwrap().title, "Renamed");
+    let md = s.export_markdown(id).unwrap();
+    assert!(
+        !md.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{md:?}"
+    );
+}

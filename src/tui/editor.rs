@@ -1,6 +1,6 @@
 //! Composing in `$VISUAL` or `$EDITOR` (`vi` when neither is set): the text goes to a
 //! file in a private temporary folder, the editor runs on the terminal while the app's
-//! screen is suspended, and what the editor left comes back.
+//! screen is suspended, and what the editor left comes back, sanitized.
 
 use std::process::Command;
 
@@ -29,5 +29,6 @@ pub(super) fn edit(text: &str) -> Result<String, String> {
     }
     let edited = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(edited.trim_end_matches('\n').to_owned())
+    // What the editor left is untrusted like a paste: cleaned where it enters.
+    Ok(crate::sanitize::text(edited.trim_end_matches('\n')))
 }

@@ -10,6 +10,7 @@ mod frames;
 mod history;
 mod input;
 mod jobs;
+mod safe_backend;
 mod terminal;
 
 use anyhow::Context;

@@ -1,6 +1,7 @@
 //! The terminal: raw mode, the alternate screen and bracketed paste while the app runs,
 //! put back as it was on every way out (return, error, panic), and suspended while
-//! `$EDITOR` has it. Each frame is written as one synchronized update.
+//! `$EDITOR` has it. Each frame is written as one synchronized update, through the
+//! backend that blanks any cell a control character slipped into.
 
 use std::io::{Stdout, Write};
 
@@ -13,6 +14,7 @@ use ratatui::Terminal as Ratatui;
 use ratatui::backend::CrosstermBackend;
 
 use super::event_loop::Screen;
+use super::safe_backend::SafeBackend;
 
 /// Puts the terminal back as it was: mouse and paste modes off, main screen, cursor
 /// shown, cooked mode.
@@ -31,7 +33,7 @@ pub fn restore() {
 
 /// The app's terminal; dropping it restores the terminal.
 pub(super) struct Terminal {
-    inner: Ratatui<CrosstermBackend<Stdout>>,
+    inner: Ratatui<SafeBackend<CrosstermBackend<Stdout>>>,
     mouse: bool,
 }
 
@@ -45,7 +47,7 @@ impl Terminal {
             previous(info);
         }));
         let mut t = Terminal {
-            inner: Ratatui::new(CrosstermBackend::new(std::io::stdout()))?,
+            inner: Ratatui::new(SafeBackend(CrosstermBackend::new(std::io::stdout())))?,
             mouse: false,
         };
         t.resume()?;
@@ -73,7 +75,7 @@ impl Drop for Terminal {
 }
 
 impl Screen for Terminal {
-    type Backend = CrosstermBackend<Stdout>;
+    type Backend = SafeBackend<CrosstermBackend<Stdout>>;
 
     fn draw(&mut self, render: impl FnOnce(&mut ratatui::Frame)) -> std::io::Result<()> {
         queue!(std::io::stdout(), terminal::BeginSynchronizedUpdate)?;

@@ -239,7 +239,10 @@ async fn the_cli_exit_code_says_whether_the_guardrail_intervened() {
     assert!(out.contains("PII US_SOCIAL_SECURITY_NUMBER"), "{out}");
     assert!(!out.contains("123-45-6789"), "the match is masked: {out}");
     let (_, out, _) = apply_cli(&ep, &["--id", "demo", "--reveal", SSN], None).await;
-    assert!(out.contains("US_SOCIAL_SECURITY_NUMBER 123-45-6789"), "{out}");
+    assert!(
+        out.contains("US_SOCIAL_SECURITY_NUMBER 123-45-6789"),
+        "{out}"
+    );
 
     // The text from standard input, screened as a model's answer.
     let (code, _, err) = apply_cli(
