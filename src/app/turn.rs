@@ -265,3 +265,7 @@ pub(super) fn edit_last(app: &mut App) -> Vec<Effect> {
         meter::schedule(app),
     ]
 }
+
+#[cfg(test)]
+#[path = "turn_tests.rs"]
+mod tests;

@@ -3,6 +3,7 @@
 
 mod chat;
 mod cli;
+mod exit;
 mod guardrail;
 mod history;
 mod jobs;
@@ -125,6 +126,18 @@ impl Tui {
         }
     }
 
+    /// Sends `signal` to the app, as `kill` would.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = self.pty.child.process_id().expect("the app runs");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
+    }
+
+    /// The terminal as the app left it: the screen's modes, and the line discipline.
+    pub fn terminal(&self) -> (vt100::Screen, Option<nix::sys::termios::Termios>) {
+        let screen = self.pty.parser.lock().unwrap().screen().clone();
+        (screen, self.pty.master.get_termios())
+    }
+
     pub fn keys(&mut self, bytes: &str) {
         self.pty.writer.write_all(bytes.as_bytes()).unwrap();
         self.pty.writer.flush().unwrap();
@@ -151,6 +164,11 @@ impl Tui {
     }
 
     pub async fn exit_status(mut self) -> portable_pty::ExitStatus {
+        self.exited().await
+    }
+
+    /// Waits for the app to exit, keeping what it left on the terminal to inspect.
+    pub async fn exited(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(s) = self.pty.child.try_wait().unwrap() {
