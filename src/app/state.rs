@@ -179,6 +179,9 @@ pub struct App {
     pub epoch: u64,
     /// Id of the last request to the history store; answers to older ones are stale.
     pub next_request: u64,
+    /// How the user asks a question again, for messages that say so: the regenerate
+    /// key, or `/retry` when it has none.
+    pub retry_key: String,
     /// The code-highlighting theme, one of `theme::THEMES`.
     pub theme: &'static str,
     /// Rows the help overlay is scrolled down.
@@ -209,6 +212,7 @@ impl App {
         App {
             model: model.into(),
             theme: super::theme::DEFAULT,
+            retry_key: "/retry".into(),
             ..App::default()
         }
     }

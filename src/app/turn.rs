@@ -148,7 +148,7 @@ pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
     let (state, notice) = match end {
         End::Done => (EntryState::Done, None),
         End::Failed(error) => {
-            let notice = Notice::Error(error.to_string());
+            let notice = Notice::Error(failure_notice(&error, empty, &app.retry_key));
             (EntryState::Failed(error), Some(notice))
         }
         End::Cancelled => {
@@ -173,6 +173,23 @@ pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
     }
     effects.push(Effect::Save(Save::Entry(idx)));
     effects
+}
+
+/// What the status bar says of a failed turn: the error, then what became of the
+/// partial answer and how to ask again, unless the error's own advice says it.
+fn failure_notice(error: &BedrockError, empty: bool, retry_key: &str) -> String {
+    let retry = format!("{retry_key} asks again.");
+    match (empty, error) {
+        (false, _) => format!("{error} The partial answer is kept; {retry}"),
+        (
+            true,
+            BedrockError::Stream { .. }
+            | BedrockError::Unreachable { .. }
+            | BedrockError::Unavailable { .. }
+            | BedrockError::Model { .. },
+        ) => format!("{error} {retry}"),
+        (true, _) => error.to_string(),
+    }
 }
 
 /// Stream events become blocks of the answer; text and reasoning grow their last block.

@@ -218,3 +218,46 @@ fn a_stop_before_the_answer_began_says_the_question_was_not_sent_again() {
         ))
     );
 }
+
+#[test]
+fn a_dropped_connection_says_so_keeps_the_text_and_names_the_retry_key() {
+    let (mut app, id) = {
+        let mut app = App::new(HAIKU);
+        app.retry_key = "Ctrl+R".into();
+        let (id, _) = start(&mut app, "Q1");
+        (app, id)
+    };
+    update(&mut app, ev(id, TurnEvent::Text("Half an".into())));
+    update(
+        &mut app,
+        Msg::TurnFailed {
+            id,
+            error: BedrockError::Stream {
+                message: "connection reset by peer.".into(),
+            },
+        },
+    );
+    assert_eq!(
+        app.notice,
+        Some(Notice::Error(
+            "The connection dropped mid-answer: connection reset by peer. The partial answer is kept; Ctrl+R asks again.".into()
+        ))
+    );
+    assert_eq!(app.entries[1].message.text(), "Half an");
+    // Before any text, throttling gives its own advice and nothing more.
+    let mut app = App::new(HAIKU);
+    let (id, _) = start(&mut app, "Q1");
+    let throttled = BedrockError::Throttled {
+        message: "Slow down.".into(),
+        retried: true,
+        on_profile: true,
+    };
+    update(
+        &mut app,
+        Msg::TurnFailed {
+            id,
+            error: throttled.clone(),
+        },
+    );
+    assert_eq!(app.notice, Some(Notice::Error(throttled.to_string())));
+}

@@ -114,6 +114,8 @@ fn errors_are_shown_and_the_question_survives() {
     let (id, _) = started(&update(&mut app, Msg::Submit("Q1".into())));
     let error = BedrockError::Throttled {
         message: "Too many requests.".into(),
+        retried: true,
+        on_profile: false,
     };
     update(
         &mut app,

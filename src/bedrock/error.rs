@@ -1,25 +1,85 @@
 //! Turns SDK errors into errors a user can act on: what went wrong in their terms and
 //! what to do about it.
 
-use std::fmt::Debug;
-
 pub use crate::app::error::BedrockError;
+use aws_sdk_bedrockruntime::config::http::HttpResponse;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+
+/// Whether `model` is a cross-region inference profile (`us.…`, `global.…`, or a
+/// profile ARN), so the advice to use one would be wrong.
+fn is_profile(model: &str) -> bool {
+    let id = model.rsplit_once('/').map_or(model, |(_, id)| id);
+    model.contains(":inference-profile/")
+        || model.contains(":application-inference-profile/")
+        || crate::catalog::Geo::ALL.iter().any(|g| {
+            id.strip_prefix(g.prefix())
+                .is_some_and(|r| r.starts_with('.'))
+        })
+}
+
+/// What the SDK kept of an answer that failed: an HTTP response, or an event of a
+/// stream; only the first has a status.
+pub trait Raw {
+    fn status(&self) -> Option<u16>;
+}
+
+impl Raw for HttpResponse {
+    fn status(&self) -> Option<u16> {
+        Some(self.status().as_u16())
+    }
+}
+
+impl Raw for aws_smithy_types::event_stream::RawMessage {
+    fn status(&self) -> Option<u16> {
+        None
+    }
+}
+
+/// The service's error code for an answer that carries none, by its HTTP status.
+fn code_of_status(status: u16) -> &'static str {
+    match status {
+        400 | 413 | 422 => "ValidationException",
+        401 | 403 => "AccessDeniedException",
+        404 => "ResourceNotFoundException",
+        408 | 504 => "ModelTimeoutException",
+        429 => "ThrottlingException",
+        500 => "InternalServerException",
+        502 | 503 => "ServiceUnavailableException",
+        _ => "Unknown",
+    }
+}
+
+/// What an HTTP status means, in words.
+fn status_label(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
 
 /// Classifies an SDK error of a call made for `model`, with the profile in use.
 pub fn from_sdk<E, R>(err: &SdkError<E, R>, model: &str, profile: Option<&str>) -> BedrockError
 where
-    E: ProvideErrorMetadata + Debug,
-    R: Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Raw + std::fmt::Debug + 'static,
 {
     let profile = profile
         .map(|p| format!(" --profile {p}"))
         .unwrap_or_default();
     match err {
-        SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("Unknown").to_owned();
-            let message = err.message().unwrap_or("").to_owned();
-            from_code(&code, message, model, &profile)
+        SdkError::ServiceError(e) => {
+            let status = e.raw().status();
+            // Without an error code (a proxy's page, say), the HTTP status tells.
+            let code = err
+                .code()
+                .or_else(|| status.map(code_of_status))
+                .unwrap_or("Unknown");
+            let message = match (err.message(), status) {
+                (Some(m), _) => m.to_owned(),
+                (None, Some(s)) => format!("HTTP {s} {}.", status_label(s)),
+                (None, None) => String::new(),
+            };
+            from_code(code, message, model, &profile)
         }
         SdkError::DispatchFailure(d) => {
             let text = format!("{:?}", d);
@@ -36,8 +96,8 @@ where
         SdkError::TimeoutError(_) => BedrockError::Unreachable {
             message: "the request timed out.".into(),
         },
-        SdkError::ResponseError(r) => BedrockError::Stream {
-            message: short(&format!("{r:?}")),
+        SdkError::ResponseError(_) => BedrockError::Stream {
+            message: sentence(root_cause(err)),
         },
         other => {
             let text = format!("{other:?}");
@@ -45,7 +105,7 @@ where
                 .map(|c| with_profile(c, &profile))
                 .unwrap_or(BedrockError::Other {
                     code: "Error".into(),
-                    message: short(&text),
+                    message: sentence(root_cause(other)),
                 })
         }
     }
@@ -59,8 +119,8 @@ pub fn from_sdk_action<E, R>(
     profile: Option<&str>,
 ) -> BedrockError
 where
-    E: ProvideErrorMetadata + Debug,
-    R: Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Raw + std::fmt::Debug + 'static,
 {
     match from_sdk(err, "", profile) {
         BedrockError::AccessDenied { message } => BedrockError::MissingPermission {
@@ -83,7 +143,11 @@ pub fn from_code(code: &str, message: String, model: &str, profile: &str) -> Bed
         "ValidationException" => BedrockError::Validation { message },
         "AccessDeniedException" => BedrockError::AccessDenied { message },
         "ThrottlingException" | "ServiceQuotaExceededException" | "ModelNotReadyException" => {
-            BedrockError::Throttled { message }
+            BedrockError::Throttled {
+                message,
+                retried: true,
+                on_profile: is_profile(model),
+            }
         }
         "ExpiredTokenException" | "UnrecognizedClientException" => BedrockError::Expired {
             message,
@@ -169,13 +233,79 @@ mod tests {
         use aws_sdk_bedrockruntime::error::ConnectorError;
         use aws_sdk_bedrockruntime::operation::converse::ConverseError;
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        let err: SdkError<ConverseError, ()> =
+        let err: SdkError<ConverseError, HttpResponse> =
             SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
         let e = from_sdk(&err, "m", None);
         assert_eq!(
             e.to_string(),
             "Cannot reach the Bedrock endpoint: connection refused. Check the network, the region and --endpoint-url."
         );
+    }
+
+    /// A service error as the SDK reports it: `code` (if any) and `status`.
+    fn service(code: Option<&str>, message: Option<&str>, status: u16) -> BedrockError {
+        use aws_sdk_bedrockruntime::error::ErrorMetadata;
+        use aws_sdk_bedrockruntime::operation::converse::ConverseError;
+        use aws_smithy_types::body::SdkBody;
+        let mut meta = ErrorMetadata::builder();
+        if let Some(c) = code {
+            meta = meta.code(c);
+        }
+        if let Some(m) = message {
+            meta = meta.message(m);
+        }
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        let err: SdkError<ConverseError, HttpResponse> =
+            SdkError::service_error(ConverseError::generic(meta.build()), raw);
+        from_sdk(&err, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", None)
+    }
+
+    #[test]
+    fn an_answer_without_an_error_code_is_named_by_its_http_status() {
+        for (status, said) in [
+            (503, "Bedrock is unavailable: HTTP 503 Service Unavailable."),
+            (502, "Bedrock is unavailable: HTTP 502 Bad Gateway."),
+            (
+                500,
+                "Bedrock is unavailable: HTTP 500 Internal Server Error.",
+            ),
+            (429, "Throttled by Bedrock: HTTP 429 Too Many Requests."),
+            (403, "Access denied: HTTP 403 Forbidden."),
+            (400, "The request was refused: HTTP 400 Bad Request."),
+            (504, "The model failed: HTTP 504 Gateway Timeout."),
+        ] {
+            let e = service(None, None, status);
+            assert!(e.to_string().starts_with(said), "{status}: {e}");
+            assert!(!e.to_string().contains("Unknown"), "{status}: {e}");
+        }
+    }
+
+    #[test]
+    fn throttling_advice_says_only_what_was_not_done() {
+        let on_profile = service(Some("ThrottlingException"), Some("Slow down."), 429);
+        assert_eq!(
+            on_profile.to_string(),
+            "Throttled by Bedrock: Slow down. The request was retried and still throttled; wait a moment and send again."
+        );
+        let bare = from_code(
+            "ThrottlingException",
+            "Slow down.".into(),
+            "amazon.nova-pro-v1:0",
+            "",
+        );
+        assert!(bare.to_string().ends_with(
+            "wait a moment and send again, or use a cross-region inference profile for more throughput."
+        ));
+        let arn =
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0";
+        assert!(
+            !from_code("ThrottlingException", "x".into(), arn, "")
+                .to_string()
+                .contains("cross-region")
+        );
+        let broken = bare.not_retried().to_string();
+        assert!(!broken.contains("retried"), "{broken}");
+        assert!(broken.contains("Wait a moment and send again"), "{broken}");
     }
 
     #[test]

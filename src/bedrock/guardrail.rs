@@ -75,8 +75,8 @@ pub(super) fn error<E, R>(
     profile: Option<&str>,
 ) -> BedrockError
 where
-    E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: super::error::Raw + std::fmt::Debug + 'static,
 {
     if names_missing_guardrail(err) {
         return BedrockError::GuardrailNotFound {

@@ -73,11 +73,11 @@ impl JobError {
 
     fn from_sdk<E, R>(err: &SdkError<E, R>, action: &str, profile: Option<&str>) -> Self
     where
-        E: ProvideErrorMetadata + Debug,
-        R: Debug,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: super::error::Raw + Debug + 'static,
     {
         match super::error::from_sdk_action(err, action, profile) {
-            BedrockError::Throttled { message } => JobError::Throttled { message },
+            BedrockError::Throttled { message, .. } => JobError::Throttled { message },
             other => JobError::Service(other),
         }
     }

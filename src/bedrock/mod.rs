@@ -268,7 +268,8 @@ pub async fn stream_turn(
         let ev = match out.stream.recv().await {
             Ok(Some(ev)) => ev,
             Ok(None) => return Ok(()),
-            Err(e) => return Err(turn_error(&e, req, profile)),
+            // A stream that breaks is not retried by the SDK.
+            Err(e) => return Err(turn_error(&e, req, profile).not_retried()),
         };
         match ev {
             ConverseStreamOutput::ContentBlockStart(s) => {
@@ -330,8 +331,8 @@ fn turn_error<E, R>(
     profile: Option<&str>,
 ) -> BedrockError
 where
-    E: aws_sdk_bedrockruntime::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
+    E: aws_sdk_bedrockruntime::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: error::Raw + std::fmt::Debug + 'static,
 {
     match &req.guardrail {
         Some(choice) if guardrail::names_missing_guardrail(err) => {

@@ -82,6 +82,10 @@ fn initial_state(opts: &Options) -> App {
     app.jobs.download_dir = opts.download_dir.clone();
     app.jobs.output = opts.jobs_output.clone();
     app.jobs.session = uuid::Uuid::new_v4().simple().to_string();
+    app.utc_offset_s = crate::clock::local_offset_s();
+    if let Some(k) = opts.keys.first(crate::keymap::Action::Regenerate) {
+        app.retry_key = k;
+    }
     if let Some(t) = opts.theme.as_deref().and_then(crate::app::theme::find) {
         app.theme = t;
     }

@@ -81,6 +81,8 @@ fn streaming_and_error() {
         },
         EntryState::Failed(BedrockError::Throttled {
             message: "Too many requests, please wait before trying again.".into(),
+            retried: true,
+            on_profile: true,
         }),
     ));
     app.notice = Some(Notice::Error(
