@@ -111,6 +111,14 @@ pub enum Msg {
         target: EditorTarget,
         result: Result<String, String>,
     },
+    /// A paste that would have made the draft longer than the composer can show.
+    PasteRefused {
+        lines: usize,
+        bytes: usize,
+        /// What the composer holds at most.
+        max_lines: usize,
+        max_bytes: usize,
+    },
     /// Mouse-wheel scrolling on or off.
     ToggleMouse,
     /// The answer to `Effect::ListJobs`, made at `at`.

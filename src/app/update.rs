@@ -167,6 +167,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             target: EditorTarget::JobInput,
             result: Ok(text),
         } => jobs::edited(app, text),
+        Msg::PasteRefused {
+            lines,
+            bytes,
+            max_lines,
+            max_bytes,
+        } => {
+            app.tell(Notice::Error(format!(
+                "The paste was not inserted: the draft would have {lines} lines and {} MiB, more than the composer holds ({max_lines} lines, {} MiB). Send it in parts.",
+                bytes.div_ceil(1024 * 1024),
+                max_bytes / (1024 * 1024)
+            )));
+            Vec::new()
+        }
         Msg::ToggleMouse => {
             app.mouse = !app.mouse;
             vec![Effect::MouseCapture(app.mouse)]

@@ -396,3 +396,24 @@ fn the_live_list_adds_models_to_the_picker_and_to_what_is_accepted() {
     assert_eq!(app.live_error.as_deref(), Some("AccessDenied"));
     assert!(app.live.is_some());
 }
+
+#[test]
+fn a_refused_paste_says_how_big_it_was_and_what_fits() {
+    let mut app = App::new(HAIKU);
+    let effects = update(
+        &mut app,
+        Msg::PasteRefused {
+            lines: 70_000,
+            bytes: 3 * 1024 * 1024 + 1,
+            max_lines: 65_535,
+            max_bytes: 16 * 1024 * 1024,
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(
+        app.notice,
+        Some(Notice::Error(
+            "The paste was not inserted: the draft would have 70000 lines and 4 MiB, more than the composer holds (65535 lines, 16 MiB). Send it in parts.".into()
+        ))
+    );
+}

@@ -27,10 +27,15 @@ pub(super) fn on_event(ev: Event, app: &App, view: &mut View, page: i32) -> Vec<
                     })
                     .collect()
             }
-            _ => {
-                view.composer.paste(&text);
-                Vec::new()
-            }
+            _ => match view.composer.paste(&text) {
+                Ok(()) => Vec::new(),
+                Err(refused) => vec![Msg::PasteRefused {
+                    lines: refused.lines,
+                    bytes: refused.bytes,
+                    max_lines: crate::ui::composer::MAX_LINES,
+                    max_bytes: crate::ui::composer::MAX_BYTES,
+                }],
+            },
         },
         Event::Mouse(m) => match m.kind {
             MouseEventKind::ScrollUp => vec![Msg::ScrollBy(3)],

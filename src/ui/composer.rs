@@ -10,6 +10,18 @@ use tui_textarea::TextArea;
 
 use crate::sanitize;
 
+/// The most lines the composer can show: its scrolling counts rows in 16 bits.
+pub const MAX_LINES: usize = u16::MAX as usize;
+/// The largest draft, in bytes: well past any model's context window.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// A paste that would make the draft too big for the composer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasteRefused {
+    pub lines: usize,
+    pub bytes: usize,
+}
+
 pub struct Composer {
     area: TextArea<'static>,
     placeholder: String,
@@ -67,10 +79,17 @@ impl Composer {
         self.area.move_cursor(tui_textarea::CursorMove::End);
     }
 
-    /// Inserts pasted text as typed, with CRLF normalized and control characters removed.
-    pub fn paste(&mut self, text: &str) {
+    /// Inserts pasted text as typed, with CRLF normalized and control characters removed;
+    /// a paste the composer cannot show is refused whole, and the error says why.
+    pub fn paste(&mut self, text: &str) -> Result<(), PasteRefused> {
         let clean = sanitize::text(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        let lines = self.area.lines().len() + clean.matches('\n').count();
+        let bytes = self.area.lines().iter().map(String::len).sum::<usize>() + clean.len();
+        if lines > MAX_LINES || bytes > MAX_BYTES {
+            return Err(PasteRefused { lines, bytes });
+        }
         self.area.insert_str(clean);
+        Ok(())
     }
 
     /// Takes the text to send; `None` (and nothing changes) when there is none.
@@ -99,5 +118,41 @@ impl Composer {
 
     pub fn render(&self, area: Rect, buf: &mut Buffer) {
         (&self.area).render(area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+
+    #[test]
+    fn a_paste_past_what_the_composer_can_show_is_refused_whole() {
+        let mut c = Composer::default();
+        let fits: String = (0..MAX_LINES - 1).map(|i| format!("line {i}\n")).collect();
+        assert!(c.paste(&fits).is_ok());
+        assert_eq!(c.text().lines().count(), MAX_LINES - 1);
+        // The cursor is on the last line, and the composer shows it.
+        let mut t = Terminal::new(TestBackend::new(30, 3)).unwrap();
+        c.paste("the end").unwrap();
+        t.draw(|f| c.render(f.area(), f.buffer_mut())).unwrap();
+        let shown: String = t
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(shown.contains("the end"), "{shown}");
+
+        let before = c.text();
+        let err = c.paste("one\ntwo\n").unwrap_err();
+        assert_eq!(err.lines, MAX_LINES + 2);
+        assert_eq!(c.text(), before, "nothing of a refused paste is inserted");
+        let mut small = Composer::default();
+        assert!(small.paste(&"x".repeat(MAX_BYTES + 1)).is_err());
+        assert!(small.is_empty());
     }
 }
