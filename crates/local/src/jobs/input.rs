@@ -5,12 +5,12 @@
 
 use base64::Engine;
 use bedrock_catalog::{Family, Model};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ServiceError;
+use crate::native::doc::{Doc, Result};
+use crate::native::embed::nova_params;
 use crate::tokens;
-
-type Result<T> = std::result::Result<T, ServiceError>;
 
 /// Where a media input comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,190 +108,6 @@ impl Task {
     }
 }
 
-/// A JSON object of the model input and its JSON-pointer path.
-struct Doc<'a> {
-    map: &'a Map<String, Value>,
-    path: String,
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "Null",
-        Value::Bool(_) => "Boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "Integer",
-        Value::Number(_) => "BigDecimal",
-        Value::String(_) => "String",
-        Value::Array(_) => "JSONArray",
-        Value::Object(_) => "JSONObject",
-    }
-}
-
-impl<'a> Doc<'a> {
-    fn root(v: &'a Value) -> Result<Doc<'a>> {
-        match v {
-            Value::Object(map) => Ok(Doc {
-                map,
-                path: "#".into(),
-            }),
-            other => Err(ServiceError::malformed(format!(
-                "#: expected type: JSONObject, found: {}",
-                type_name(other)
-            ))),
-        }
-    }
-
-    fn err(&self, key: &str, detail: impl std::fmt::Display) -> ServiceError {
-        ServiceError::malformed(format!("{}/{key}: {detail}", self.path))
-    }
-
-    fn err_here(&self, detail: impl std::fmt::Display) -> ServiceError {
-        ServiceError::malformed(format!("{}: {detail}", self.path))
-    }
-
-    fn keys(&self, required: &[&str], optional: &[&str]) -> Result<()> {
-        let mut problems: Vec<String> = required
-            .iter()
-            .filter(|k| !self.map.contains_key(**k))
-            .map(|k| format!("required key [{k}] not found"))
-            .collect();
-        problems.extend(
-            self.map
-                .keys()
-                .filter(|k| !required.contains(&k.as_str()) && !optional.contains(&k.as_str()))
-                .map(|k| format!("extraneous key [{k}] is not permitted")),
-        );
-        match problems.first() {
-            None => Ok(()),
-            Some(_) => Err(self.err_here(problems.join(", "))),
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn str(&self, key: &str) -> Result<Option<&'a str>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(self.err(
-                key,
-                format!("expected type: String, found: {}", type_name(v)),
-            )),
-        }
-    }
-
-    fn req_str(&self, key: &str) -> Result<&'a str> {
-        self.str(key)?
-            .ok_or_else(|| self.err_here(format!("required key [{key}] not found")))
-    }
-
-    fn text(&self, key: &str, min: usize, max: usize) -> Result<&'a str> {
-        let s = self.req_str(key)?;
-        let n = s.chars().count();
-        if n < min {
-            return Err(self.err(key, format!("expected minLength: {min}, actual: {n}")));
-        }
-        if n > max {
-            return Err(self.err(key, format!("expected maxLength: {max}, actual: {n}")));
-        }
-        Ok(s)
-    }
-
-    fn one_of(&self, key: &str, allowed: &[&str]) -> Result<Option<&'a str>> {
-        match self.str(key)? {
-            Some(s) if !allowed.contains(&s) => {
-                Err(self.err(key, format!("{s} is not a valid enum value")))
-            }
-            other => Ok(other),
-        }
-    }
-
-    fn num(&self, key: &str, lo: f64, hi: f64) -> Result<Option<f64>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Number(n)) => {
-                let x = n.as_f64().unwrap_or(f64::NAN);
-                if x < lo {
-                    Err(self.err(key, format!("{x} is not greater or equal to {lo}")))
-                } else if x > hi {
-                    Err(self.err(key, format!("{x} is not less or equal to {hi}")))
-                } else {
-                    Ok(Some(x))
-                }
-            }
-            Some(v) => Err(self.err(
-                key,
-                format!("expected type: Number, found: {}", type_name(v)),
-            )),
-        }
-    }
-
-    fn int(&self, key: &str, lo: u64, hi: u64) -> Result<Option<u64>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Number(n)) if n.as_u64().is_some() || n.as_i64().is_some() => {
-                let x = n.as_i64().unwrap_or(i64::MAX);
-                if x < lo as i64 {
-                    Err(self.err(key, format!("{x} is not greater or equal to {lo}")))
-                } else if x as u64 > hi {
-                    Err(self.err(key, format!("{x} is not less or equal to {hi}")))
-                } else {
-                    Ok(Some(x as u64))
-                }
-            }
-            Some(v) => Err(self.err(
-                key,
-                format!("expected type: Integer, found: {}", type_name(v)),
-            )),
-        }
-    }
-
-    fn child(&self, key: &str) -> Result<Option<Doc<'a>>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Doc {
-                map,
-                path: format!("{}/{key}", self.path),
-            })),
-            Some(v) => Err(self.err(
-                key,
-                format!("expected type: JSONObject, found: {}", type_name(v)),
-            )),
-        }
-    }
-
-    fn req_child(&self, key: &str) -> Result<Doc<'a>> {
-        self.child(key)?
-            .ok_or_else(|| self.err_here(format!("required key [{key}] not found")))
-    }
-
-    fn items(&self, key: &str) -> Result<Option<Vec<Doc<'a>>>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| match v {
-                    Value::Object(map) => Ok(Doc {
-                        map,
-                        path: format!("{}/{key}/{i}", self.path),
-                    }),
-                    other => Err(self.err(
-                        &format!("{key}/{i}"),
-                        format!("expected type: JSONObject, found: {}", type_name(other)),
-                    )),
-                })
-                .collect::<Result<Vec<_>>>()
-                .map(Some),
-            Some(v) => Err(self.err(
-                key,
-                format!("expected type: JSONArray, found: {}", type_name(v)),
-            )),
-        }
-    }
-}
-
 /// Parses `s3://bucket/key` as the models' `s3Location.uri` takes it.
 pub fn s3_object(uri: &str) -> Option<(String, String)> {
     let rest = uri.strip_prefix("s3://")?;
@@ -372,7 +188,7 @@ fn reel(model: &Model, doc: &Doc) -> Result<Task> {
     };
     let kind = doc
         .one_of("taskType", kinds)?
-        .ok_or_else(|| doc.err_here("required key [taskType] not found"))?;
+        .ok_or_else(|| doc.missing("taskType"))?;
     let params = match kind {
         "TEXT_VIDEO" => "textToVideoParams",
         "MULTI_SHOT_AUTOMATED" => "multiShotAutomatedParams",
@@ -412,7 +228,7 @@ fn reel(model: &Model, doc: &Doc) -> Result<Task> {
         "TEXT_VIDEO" => {
             p.keys(&["text"], &["images"])?;
             let text = p.text("text", 1, 512)?;
-            let images = p.items("images")?.unwrap_or_default();
+            let images = p.items("images")?;
             if images.len() > 1 {
                 return Err(p.err(
                     "images",
@@ -453,9 +269,10 @@ fn reel(model: &Model, doc: &Doc) -> Result<Task> {
         }
         _ => {
             p.keys(&["shots"], &[])?;
-            let shots = p
-                .items("shots")?
-                .ok_or_else(|| p.err_here("required key [shots] not found"))?;
+            if !p.has("shots") {
+                return Err(p.missing("shots"));
+            }
+            let shots = p.items("shots")?;
             if shots.is_empty() || shots.len() > 20 {
                 return Err(p.err(
                     "shots",
@@ -484,18 +301,6 @@ fn reel(model: &Model, doc: &Doc) -> Result<Task> {
     })
 }
 
-const PURPOSES: [&str; 9] = [
-    "GENERIC_INDEX",
-    "GENERIC_RETRIEVAL",
-    "TEXT_RETRIEVAL",
-    "IMAGE_RETRIEVAL",
-    "VIDEO_RETRIEVAL",
-    "DOCUMENT_RETRIEVAL",
-    "AUDIO_RETRIEVAL",
-    "CLASSIFICATION",
-    "CLUSTERING",
-];
-
 fn segment_seconds(item: &Doc) -> Result<f64> {
     let seg = item.req_child("segmentationConfig")?;
     seg.keys(&[], &["durationSeconds"])?;
@@ -515,33 +320,7 @@ fn nova_embed(doc: &Doc) -> Result<Task> {
             "SINGLE_EMBEDDING is only supported with InvokeModel. Use SEGMENTED_EMBEDDING with StartAsyncInvoke.",
         ));
     }
-    let p = doc.req_child("segmentedEmbeddingParams")?;
-    p.keys(
-        &["embeddingPurpose"],
-        &["embeddingDimension", "text", "image", "audio", "video"],
-    )?;
-    p.one_of("embeddingPurpose", &PURPOSES)?;
-    let dimension = match p.int("embeddingDimension", 0, u64::from(u32::MAX))? {
-        None => 3072,
-        Some(d @ (256 | 384 | 1024 | 3072)) => d as usize,
-        Some(d) => {
-            return Err(p.err(
-                "embeddingDimension",
-                format!("{d} is not a valid enum value"),
-            ));
-        }
-    };
-    let media: Vec<&str> = ["text", "image", "audio", "video"]
-        .into_iter()
-        .filter(|k| p.get(k).is_some())
-        .collect();
-    let [kind] = media[..] else {
-        return Err(p.err_here(format!(
-            "exactly one of [text, image, audio, video] is required, found {}",
-            media.len()
-        )));
-    };
-    let item = p.req_child(kind)?;
+    let (dimension, kind, item) = nova_params(&doc.req_child("segmentedEmbeddingParams")?)?;
     let item = match kind {
         "text" => {
             item.keys(
@@ -613,7 +392,10 @@ fn nova_embed(doc: &Doc) -> Result<Task> {
             }
         }
     };
-    Ok(Task::NovaEmbed { dimension, item })
+    Ok(Task::NovaEmbed {
+        dimension: dimension as usize,
+        item,
+    })
 }
 
 const MARENGO_OPTIONS: [&str; 3] = ["visual-text", "visual-image", "audio"];
@@ -622,7 +404,7 @@ const MARENGO_MAX_TOKENS: u32 = 77;
 fn marengo(doc: &Doc) -> Result<Task> {
     let kind = doc
         .one_of("inputType", &["video", "text", "audio", "image"])?
-        .ok_or_else(|| doc.err_here("required key [inputType] not found"))?;
+        .ok_or_else(|| doc.missing("inputType"))?;
     let media_source = |doc: &Doc| -> Result<Source> {
         source(&doc.req_child("mediaSource")?, "base64String", true)
     };
@@ -679,12 +461,7 @@ fn marengo(doc: &Doc) -> Result<Task> {
                     .map(|v| v.as_str().map(str::to_owned))
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| doc.err("embeddingOption", "expected a list of strings"))?,
-                Some(v) => {
-                    return Err(doc.err(
-                        "embeddingOption",
-                        format!("expected type: JSONArray, found: {}", type_name(v)),
-                    ));
-                }
+                Some(v) => return Err(doc.type_err("embeddingOption", "JSONArray", v)),
             };
             if options.is_empty() {
                 return Err(doc.err("embeddingOption", "expected minItems: 1, actual: 0"));

@@ -1,6 +1,7 @@
-//! Typed access to native request bodies that reports violations the way Bedrock's
-//! JSON-schema check of InvokeModel bodies does ("#/max_tokens: expected type: Integer,
-//! found: String"), wrapped in its "Malformed input request" message.
+//! Typed access to model-native JSON (InvokeModel bodies and StartAsyncInvoke model
+//! inputs) that reports violations the way Bedrock's JSON-schema check of them does
+//! ("#/max_tokens: expected type: Integer, found: String"), wrapped in its "Malformed
+//! input request" message.
 
 use serde_json::{Map, Value};
 
@@ -101,14 +102,16 @@ impl<'a> Doc<'a> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
-    fn type_err(&self, key: &str, expected: &str, found: &Value) -> ServiceError {
+    /// A member of the wrong JSON type.
+    pub fn type_err(&self, key: &str, expected: &str, found: &Value) -> ServiceError {
         self.err(
             key,
             format!("expected type: {expected}, found: {}", type_name(found)),
         )
     }
 
-    fn missing(&self, key: &str) -> ServiceError {
+    /// A required member that is absent (or null).
+    pub fn missing(&self, key: &str) -> ServiceError {
         self.err_here(format!("required key [{key}] not found"))
     }
 
@@ -124,18 +127,42 @@ impl<'a> Doc<'a> {
         self.str(key)?.ok_or_else(|| self.missing(key))
     }
 
-    /// A non-negative integer member no smaller than `min`.
-    pub fn u32(&self, key: &str, min: u32) -> Result<Option<u32>> {
+    /// A required string member of `min` to `max` characters.
+    pub fn text(&self, key: &str, min: usize, max: usize) -> Result<&'a str> {
+        let s = self.req_str(key)?;
+        let n = s.chars().count();
+        if n < min {
+            return Err(self.err(key, format!("expected minLength: {min}, actual: {n}")));
+        }
+        if n > max {
+            return Err(self.err(key, format!("expected maxLength: {max}, actual: {n}")));
+        }
+        Ok(s)
+    }
+
+    /// An integer member within `[lo, hi]`.
+    pub fn int(&self, key: &str, lo: u64, hi: u64) -> Result<Option<u64>> {
         let Some(v) = self.get(key) else {
             return Ok(None);
         };
-        let Some(n) = v.as_i64() else {
+        let Some(n) = v.as_i64().or_else(|| v.as_u64().map(|_| i64::MAX)) else {
             return Err(self.type_err(key, "Integer", v));
         };
-        if n < i64::from(min) {
-            return Err(self.err(key, format!("{n} is not greater or equal to {min}")));
+        if n < 0 || (n as u64) < lo {
+            return Err(self.err(key, format!("{n} is not greater or equal to {lo}")));
         }
-        Ok(Some(u32::try_from(n).unwrap_or(u32::MAX)))
+        if n as u64 > hi {
+            return Err(self.err(key, format!("{n} is not less or equal to {hi}")));
+        }
+        Ok(Some(n as u64))
+    }
+
+    /// A non-negative integer member no smaller than `min`; larger than a `u32` holds
+    /// reads as `u32::MAX`, which the model's limits then refuse.
+    pub fn u32(&self, key: &str, min: u32) -> Result<Option<u32>> {
+        Ok(self
+            .int(key, u64::from(min), u64::MAX)?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
     /// A number member within `[lo, hi]`.

@@ -97,33 +97,7 @@ pub fn nova(doc: &Doc) -> Result<Invocation> {
             "SEGMENTED_EMBEDDING is only supported with StartAsyncInvoke. Use SINGLE_EMBEDDING with InvokeModel.",
         ));
     }
-    let p = doc.req_child("singleEmbeddingParams")?;
-    p.keys(
-        &["embeddingPurpose"],
-        &["embeddingDimension", "text", "image", "audio", "video"],
-    )?;
-    p.one_of("embeddingPurpose", &PURPOSES)?;
-    let dims = match p.u32("embeddingDimension", 0)? {
-        None => 3072,
-        Some(d @ (256 | 384 | 1024 | 3072)) => d,
-        Some(d) => {
-            return Err(p.err(
-                "embeddingDimension",
-                format!("{d} is not a valid enum value"),
-            ));
-        }
-    };
-    let media: Vec<&str> = ["text", "image", "audio", "video"]
-        .into_iter()
-        .filter(|k| p.has(k))
-        .collect();
-    let [kind] = media[..] else {
-        return Err(p.err_here(format!(
-            "exactly one of [text, image, audio, video] is required, found {}",
-            media.len()
-        )));
-    };
-    let item = p.req_child(kind)?;
+    let (dims, kind, item) = nova_params(&doc.req_child("singleEmbeddingParams")?)?;
     let (features, input_tokens) = if kind == "text" {
         item.keys(&["truncationMode", "value"], &[])?;
         item.one_of("truncationMode", &["START", "END", "NONE"])?;
@@ -141,6 +115,38 @@ pub fn nova(doc: &Doc) -> Result<Invocation> {
         response,
         input_tokens,
     })
+}
+
+/// What both Nova embedding tasks take in their params (`singleEmbeddingParams` here,
+/// `segmentedEmbeddingParams` for async jobs): the purpose, the dimension and exactly one
+/// item, returned as its kind (`text`, `image`, `audio` or `video`) and its object.
+pub(crate) fn nova_params<'a>(p: &Doc<'a>) -> Result<(u32, &'static str, Doc<'a>)> {
+    p.keys(
+        &["embeddingPurpose"],
+        &["embeddingDimension", "text", "image", "audio", "video"],
+    )?;
+    p.one_of("embeddingPurpose", &PURPOSES)?;
+    let dims = match p.u32("embeddingDimension", 0)? {
+        None => 3072,
+        Some(d @ (256 | 384 | 1024 | 3072)) => d,
+        Some(d) => {
+            return Err(p.err(
+                "embeddingDimension",
+                format!("{d} is not a valid enum value"),
+            ));
+        }
+    };
+    let media: Vec<&'static str> = ["text", "image", "audio", "video"]
+        .into_iter()
+        .filter(|k| p.has(k))
+        .collect();
+    let [kind] = media[..] else {
+        return Err(p.err_here(format!(
+            "exactly one of [text, image, audio, video] is required, found {}",
+            media.len()
+        )));
+    };
+    Ok((dims, kind, p.req_child(kind)?))
 }
 
 /// Weighted features of a text: its words, word pairs and letter trigrams.

@@ -5,8 +5,8 @@
 mod anthropic;
 mod chat;
 mod cohere;
-mod doc;
-mod embed;
+pub(crate) mod doc;
+pub(crate) mod embed;
 mod jamba;
 mod llama;
 mod mistral;
