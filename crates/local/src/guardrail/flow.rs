@@ -519,6 +519,14 @@ struct Info {
     trace: Trace,
 }
 
+/// The two shapes of a guardrail trace: Converse's `trace.guardrail` and the native
+/// responses' `amazon-bedrock-trace.guardrail`.
+#[derive(Debug, Clone, Copy)]
+enum TraceForm {
+    Converse,
+    Native,
+}
+
 /// What the guardrail did to a call, written into its response. The default is a call
 /// without a guardrail, which gets nothing.
 #[derive(Debug, Clone, Default)]
@@ -559,25 +567,41 @@ impl Verdict {
 
     /// Converse's `trace` member (ConverseTrace / ConverseStreamTrace), when traced.
     pub fn converse_trace(&self) -> Option<Value> {
+        self.trace(TraceForm::Converse)
+    }
+
+    /// The guardrail trace in `form`, when traced: the model output it masked, the
+    /// input's assessment and the outputs', and why it acted.
+    fn trace(&self, form: TraceForm) -> Option<Value> {
         let (info, scope) = self.traced()?;
         let r = &info.resolved;
+        let assess = |e: &Evaluation| assessment(&e.assessment, scope, r);
         let mut g = Map::new();
         if let Some(model_output) = &self.model_output {
             g.insert("modelOutput".into(), json!([model_output]));
         }
         if let Some(input) = &self.input {
-            g.insert(
-                "inputAssessment".into(),
-                json!({ r.id.clone(): assessment(&input.assessment, scope, r) }),
-            );
+            let key = match form {
+                TraceForm::Converse => "inputAssessment",
+                TraceForm::Native => "input",
+            };
+            g.insert(key.into(), json!({ r.id.clone(): assess(input) }));
         }
         if !self.outputs.is_empty() {
-            let list: Vec<Value> = self
-                .outputs
-                .iter()
-                .map(|e| assessment(&e.assessment, scope, r))
-                .collect();
-            g.insert("outputAssessments".into(), json!({ r.id.clone(): list }));
+            let list = self.outputs.iter().map(assess);
+            // Converse lists the assessments under the guardrail's id; the native
+            // trace lists one id-keyed object per assessment.
+            let (key, outputs) = match form {
+                TraceForm::Converse => (
+                    "outputAssessments",
+                    json!({ r.id.clone(): list.collect::<Vec<_>>() }),
+                ),
+                TraceForm::Native => (
+                    "outputs",
+                    list.map(|a| json!({ r.id.clone(): a })).collect(),
+                ),
+            };
+            g.insert(key.into(), outputs);
         }
         g.insert("actionReason".into(), json!(self.action_reason()));
         Some(json!({ "guardrail": g }))
@@ -612,28 +636,7 @@ impl Verdict {
 
     /// The `amazon-bedrock-trace` member of a native response, when traced.
     pub fn native_trace(&self) -> Option<Value> {
-        let (info, scope) = self.traced()?;
-        let r = &info.resolved;
-        let mut g = Map::new();
-        if let Some(model_output) = &self.model_output {
-            g.insert("modelOutput".into(), json!([model_output]));
-        }
-        if let Some(input) = &self.input {
-            g.insert(
-                "input".into(),
-                json!({ r.id.clone(): assessment(&input.assessment, scope, r) }),
-            );
-        }
-        if !self.outputs.is_empty() {
-            let list: Vec<Value> = self
-                .outputs
-                .iter()
-                .map(|e| json!({ r.id.clone(): assessment(&e.assessment, scope, r) }))
-                .collect();
-            g.insert("outputs".into(), Value::Array(list));
-        }
-        g.insert("actionReason".into(), json!(self.action_reason()));
-        Some(json!({ "guardrail": g }))
+        self.trace(TraceForm::Native)
     }
 
     /// Adds the members the service adds to a native InvokeModel response body.
