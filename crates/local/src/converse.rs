@@ -9,6 +9,7 @@ use super::error::ServiceError;
 use super::json::{Obj, Result, objects, root};
 use super::simulator::{Generation, OutBlock};
 use super::stream::StreamItem;
+use super::tokens::{self, InputTokens};
 
 /// Token usage of one invocation, as `usage` reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,6 +40,12 @@ impl Usage {
 pub fn parse(body: &Value) -> Result<Request> {
     let o = root(body)?;
     parse_obj(&o)
+}
+
+/// The input tokens of a Converse body as this endpoint bills them (see
+/// [`tokens::input`]); an error when the endpoint would refuse the body.
+pub fn input_tokens(body: &Value) -> Result<InputTokens> {
+    parse(body).map(|req| tokens::input(&req))
 }
 
 pub fn parse_obj(o: &Obj) -> Result<Request> {
@@ -332,14 +339,14 @@ pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
         match b {
             OutBlock::Text(t) => {
                 items.extend(
-                    super::tokens::pieces(t)
+                    tokens::pieces(t)
                         .into_iter()
                         .map(|(p, n)| delta(json!({"text": p}), n)),
                 );
             }
             OutBlock::Reasoning { text, signature } => {
                 items.extend(
-                    super::tokens::pieces(text)
+                    tokens::pieces(text)
                         .into_iter()
                         .map(|(p, n)| delta(json!({"reasoningContent": {"text": p}}), n)),
                 );
@@ -352,7 +359,7 @@ pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
                 items.push(StreamItem::event(
                     "contentBlockStart",
                     json!({"start": {"toolUse": {"toolUseId": id, "name": name}}, "contentBlockIndex": idx}),
-                    super::tokens::count(name),
+                    tokens::count(name),
                 ));
                 items.extend(
                     json_chunks(&input.to_string())
@@ -377,7 +384,7 @@ pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
 
 /// Splits serialized JSON into token-sized pieces, as models stream tool input.
 pub fn json_chunks(s: &str) -> Vec<(String, u32)> {
-    super::tokens::pieces(s)
+    tokens::pieces(s)
 }
 
 /// The final `metadata` event.
