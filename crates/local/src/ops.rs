@@ -318,31 +318,54 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
         verdict.mark_native(&mut body);
         return Ok(Reply::Json {
             body,
-            headers: vec![
-                ("x-amzn-bedrock-input-token-count", usage.input.to_string()),
-                (
-                    "x-amzn-bedrock-output-token-count",
-                    usage.output.to_string(),
-                ),
-                ("x-amzn-bedrock-invocation-latency", latency.to_string()),
-                (
-                    "x-amzn-bedrock-cache-read-input-token-count",
-                    usage.cache_read.to_string(),
-                ),
-                (
-                    "x-amzn-bedrock-cache-write-input-token-count",
-                    usage.cache_write.to_string(),
-                ),
-                ("x-amzn-bedrock-performanceconfig-latency", perf),
-            ],
+            headers: native_headers(usage, latency, perf),
         });
     }
     tokio::time::sleep(state.settings.pacing.ttft).await;
     let mut items = native::chunks(model, &parsed, &generation, usage);
     verdict.mark_chunks(&mut items);
-    let trace = verdict.native_trace();
+    Ok(native_stream(
+        items,
+        usage,
+        verdict.native_trace(),
+        interrupt,
+        perf,
+    ))
+}
+
+/// The headers of a native InvokeModel response: its usage, latency and performance
+/// configuration.
+fn native_headers(usage: Usage, latency_ms: u64, perf: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-amzn-bedrock-input-token-count", usage.input.to_string()),
+        (
+            "x-amzn-bedrock-output-token-count",
+            usage.output.to_string(),
+        ),
+        ("x-amzn-bedrock-invocation-latency", latency_ms.to_string()),
+        (
+            "x-amzn-bedrock-cache-read-input-token-count",
+            usage.cache_read.to_string(),
+        ),
+        (
+            "x-amzn-bedrock-cache-write-input-token-count",
+            usage.cache_write.to_string(),
+        ),
+        ("x-amzn-bedrock-performanceconfig-latency", perf),
+    ]
+}
+
+/// A native stream of `items`, whose last chunk also carries the invocation metrics
+/// (known only once the stream has run) and the guardrail trace.
+fn native_stream(
+    mut items: Vec<StreamItem>,
+    usage: Usage,
+    trace: Option<Value>,
+    interrupt: Option<Interrupt>,
+    perf: String,
+) -> Reply {
     let last = items.pop();
-    Ok(Reply::Stream {
+    Reply::Stream {
         plan: Plan {
             items,
             tail: Box::new(move |t: Timing| {
@@ -364,7 +387,7 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
             ("x-amzn-bedrock-content-type", "application/json".into()),
             ("x-amzn-bedrock-performanceconfig-latency", perf),
         ],
-    })
+    }
 }
 
 fn count_tokens(state: &State, call: &Call, id: &str) -> Result<Reply> {

@@ -2,13 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::engine::{Source, evaluate};
+use super::config::Resolved;
+use super::engine::{Evaluation, Source, evaluate};
 use super::flow::{check_names, enum_error};
 use super::report::{self, Scope};
 use crate::converse::blob;
 use crate::error::{ErrorKind, ServiceError};
 use crate::faults::{self, Fault};
-use crate::json::{self, objects, root};
+use crate::json::{self, Obj, objects, root};
 use crate::ops::{Call, Reply};
 use crate::state::State;
 
@@ -33,9 +34,46 @@ pub async fn apply(
         Some("FULL") => Scope::Full,
         Some(other) => return Err(enum_error("outputScope", other, "INTERVENTIONS, FULL")),
     };
-    // (text, guarded): text qualified only as a grounding source or query is context
-    // for contextual grounding checks, which the other policies do not evaluate.
-    let mut texts: Vec<(&str, bool)> = Vec::new();
+    let Content { texts, images } = content(&o)?;
+    let resolved = state
+        .guardrails
+        .resolve(id, version, call.region)
+        .ok_or_else(|| {
+            ServiceError::new(
+                ErrorKind::ResourceNotFound,
+                format!("The guardrail {id} with version {version} was not found."),
+            )
+        })?;
+    if let Some(reply) = inject_faults(&texts, call).await? {
+        return Ok(reply);
+    }
+
+    let guarded: Vec<&str> = texts.iter().filter(|(_, g)| *g).map(|(t, _)| *t).collect();
+    let context: u32 = texts
+        .iter()
+        .filter(|(_, g)| !*g)
+        .map(|(t, _)| t.chars().count() as u32)
+        .sum();
+    let mut eval = evaluate(&resolved.guardrail, source, &guarded, true);
+    eval.assessment.total_chars += context;
+    eval.assessment.images_total = images;
+    Ok(Reply::Json {
+        body: response(&eval, source, scope, &resolved),
+        headers: Vec::new(),
+    })
+}
+
+/// What a request's `content` holds.
+struct Content<'a> {
+    /// Each text and whether it is guarded: text qualified only as a grounding source
+    /// or query is context for contextual grounding checks, which the other policies
+    /// do not evaluate.
+    texts: Vec<(&'a str, bool)>,
+    images: u32,
+}
+
+fn content<'a>(o: &Obj<'a>) -> Result<Content<'a>, ServiceError> {
+    let mut texts = Vec::new();
     let mut images = 0u32;
     for block in objects(o.req_arr("content")?, "content")? {
         if let Some(t) = block.child("text")? {
@@ -67,18 +105,17 @@ pub async fn apply(
             )));
         }
     }
-    let resolved = state
-        .guardrails
-        .resolve(id, version, call.region)
-        .ok_or_else(|| {
-            ServiceError::new(
-                ErrorKind::ResourceNotFound,
-                format!("The guardrail {id} with version {version} was not found."),
-            )
-        })?;
+    Ok(Content { texts, images })
+}
 
+/// Acts out the fault directives in the texts and the faults drawn for the call; a
+/// reply when one ends the call before the evaluation.
+async fn inject_faults(
+    texts: &[(&str, bool)],
+    call: &Call<'_>,
+) -> Result<Option<Reply>, ServiceError> {
     let mut all_faults = Vec::new();
-    for (text, _) in &texts {
+    for (text, _) in texts {
         all_faults.extend(faults::directives(text)?);
     }
     all_faults.extend(call.drawn);
@@ -86,22 +123,17 @@ pub async fn apply(
         match f {
             Fault::Error(kind) => return Err(ServiceError::of(kind)),
             Fault::Stall(d) => tokio::time::sleep(d).await,
-            Fault::Drop(_) => return Ok(Reply::Drop),
+            Fault::Drop(_) => return Ok(Some(Reply::Drop)),
             // There is no stream to break: the evaluation itself fails.
             Fault::StreamError(_) => return Err(ServiceError::of(ErrorKind::InternalServer)),
         }
     }
+    Ok(None)
+}
 
-    let guarded: Vec<&str> = texts.iter().filter(|(_, g)| *g).map(|(t, _)| *t).collect();
-    let context: u32 = texts
-        .iter()
-        .filter(|(_, g)| !*g)
-        .map(|(t, _)| t.chars().count() as u32)
-        .sum();
-    let mut eval = evaluate(&resolved.guardrail, source, &guarded, true);
-    eval.assessment.total_chars += context;
-    eval.assessment.images_total = images;
-
+/// The ApplyGuardrail response: the action, the outputs (the blocked message or the
+/// masked texts), the assessment, usage and coverage.
+fn response(eval: &Evaluation, source: Source, scope: Scope, resolved: &Resolved) -> Value {
     let g = &resolved.guardrail;
     let outputs: Vec<Value> = if eval.blocked {
         let message = match source {
@@ -122,15 +154,12 @@ pub async fn apply(
         ("NONE", "No action.")
     };
     let a = &eval.assessment;
-    Ok(Reply::Json {
-        body: json!({
-            "usage": report::usage(&a.units),
-            "action": action,
-            "actionReason": reason,
-            "outputs": outputs,
-            "assessments": [report::assessment(a, scope, &resolved)],
-            "guardrailCoverage": report::coverage(a),
-        }),
-        headers: Vec::new(),
+    json!({
+        "usage": report::usage(&a.units),
+        "action": action,
+        "actionReason": reason,
+        "outputs": outputs,
+        "assessments": [report::assessment(a, scope, resolved)],
+        "guardrailCoverage": report::coverage(a),
     })
 }

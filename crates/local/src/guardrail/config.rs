@@ -452,22 +452,28 @@ struct RawRegex {
     output_enabled: Option<bool>,
 }
 
-fn sides<T: Copy>(
-    default: T,
-    input: Option<T>,
-    output: Option<T>,
-    input_enabled: Option<bool>,
-    output_enabled: Option<bool>,
-) -> Sides<T> {
-    Sides {
-        input: input_enabled
-            .unwrap_or(true)
-            .then(|| input.unwrap_or(default)),
-        output: output_enabled
-            .unwrap_or(true)
-            .then(|| output.unwrap_or(default)),
-    }
+/// Every policy entry may set its action and turn itself off for each side; `default`
+/// is the action where it does not say.
+macro_rules! entry_sides {
+    ($($raw:ty),* $(,)?) => {$(
+        impl $raw {
+            fn sides(&self, default: Act) -> Sides<Act> {
+                Sides {
+                    input: self
+                        .input_enabled
+                        .unwrap_or(true)
+                        .then(|| self.input_action.map_or(default, Act::from)),
+                    output: self
+                        .output_enabled
+                        .unwrap_or(true)
+                        .then(|| self.output_action.map_or(default, Act::from)),
+                }
+            }
+        }
+    )*};
 }
+
+entry_sides!(RawTopic, RawFilter, RawWord, RawManaged, RawPii, RawRegex);
 
 fn length(what: &str, s: &str, min: usize, max: usize) -> Result<(), String> {
     let n = s.chars().count();
@@ -515,207 +521,23 @@ impl TryFrom<RawGuardrail> for Guardrail {
     type Error = String;
 
     fn try_from(raw: RawGuardrail) -> Result<Self, String> {
-        if !ID.is_match(&raw.guardrail_id) {
-            return Err(format!(
-                "guardrailId {:?} must match [a-z0-9]+ (lowercase letters and digits), as the service's guardrail ids do",
-                raw.guardrail_id
-            ));
-        }
-        if raw.versions.is_empty() {
-            return Err(format!(
-                "guardrail {} lists no versions; give at least one of \"DRAFT\", \"1\", \"2\", ...",
-                raw.guardrail_id
-            ));
-        }
-        for v in &raw.versions {
-            if !VERSION.is_match(v) {
-                return Err(format!(
-                    "version {v:?} of guardrail {} must be \"DRAFT\" or a number from 1 to 99999999",
-                    raw.guardrail_id
-                ));
-            }
-        }
-        length("name", &raw.name, 1, 50)?;
-        if !NAME.is_match(&raw.name) {
-            return Err(format!(
-                "name {:?} may only contain letters, digits, '-' and '_'",
-                raw.name
-            ));
-        }
-        length(
-            "blockedInputMessaging",
-            &raw.blocked_input_messaging,
-            1,
-            500,
-        )?;
-        length(
-            "blockedOutputsMessaging",
-            &raw.blocked_outputs_messaging,
-            1,
-            500,
-        )?;
-
-        let mut topics = Vec::new();
-        if let Some(policy) = raw.topic_policy_config {
-            if policy.topics_config.is_empty() || policy.topics_config.len() > 30 {
-                return Err("topicPolicyConfig.topicsConfig must have 1 to 30 topics".into());
-            }
-            for t in policy.topics_config {
-                length("a topic's name", &t.name, 1, 100)?;
-                if !TOPIC_NAME.is_match(&t.name) {
-                    return Err(format!(
-                        "topic name {:?} may only contain letters, digits, spaces and - _ ! ? .",
-                        t.name
-                    ));
-                }
-                length("a topic's definition", &t.definition, 1, 200)?;
-                if t.examples.len() > 5 {
-                    return Err(format!("topic {:?} has more than 5 examples", t.name));
-                }
-                for e in &t.examples {
-                    length("a topic example", e, 1, 100)?;
-                }
-                topics.push(Topic {
-                    matcher: TopicMatcher::new(&t.name, &t.definition, &t.examples),
-                    sides: sides(
-                        Act::Block,
-                        t.input_action.map(Act::from),
-                        t.output_action.map(Act::from),
-                        t.input_enabled,
-                        t.output_enabled,
-                    ),
-                    name: t.name,
-                });
-            }
-        }
-
-        let mut filters: Vec<Filter> = Vec::new();
-        if let Some(policy) = raw.content_policy_config {
-            if policy.filters_config.is_empty() || policy.filters_config.len() > 6 {
-                return Err("contentPolicyConfig.filtersConfig must have 1 to 6 filters".into());
-            }
-            for f in policy.filters_config {
-                if filters.iter().any(|x| x.kind == f.r#type) {
-                    return Err(format!(
-                        "content filter {} is configured twice",
-                        f.r#type.wire()
-                    ));
-                }
-                if f.r#type == FilterType::PromptAttack && f.output_strength != Level::None {
-                    return Err(
-                        "the PROMPT_ATTACK filter applies to prompts only: its outputStrength must be NONE"
-                            .into(),
-                    );
-                }
-                let s = sides(
-                    Act::Block,
-                    f.input_action.map(Act::from),
-                    f.output_action.map(Act::from),
-                    f.input_enabled,
-                    f.output_enabled,
-                );
-                // A strength of NONE filters nothing on that side.
-                filters.push(Filter {
-                    kind: f.r#type,
-                    sides: Sides {
-                        input: s
-                            .input
-                            .filter(|_| f.input_strength != Level::None)
-                            .map(|a| (f.input_strength, a)),
-                        output: s
-                            .output
-                            .filter(|_| f.output_strength != Level::None)
-                            .map(|a| (f.output_strength, a)),
-                    },
-                });
-            }
-        }
-
-        let mut words = Vec::new();
-        let mut profanity = None;
-        if let Some(policy) = raw.word_policy_config {
-            if policy.words_config.is_empty() && policy.managed_word_lists_config.is_empty() {
-                return Err(
-                    "wordPolicyConfig needs wordsConfig or managedWordListsConfig entries".into(),
-                );
-            }
-            if policy.words_config.len() > 10_000 {
-                return Err("wordPolicyConfig.wordsConfig has more than 10000 words".into());
-            }
-            for w in policy.words_config {
-                length("a word filter's text", &w.text, 1, 100)?;
-                words.push(Word {
-                    regex: word_regex(&w.text)?,
-                    sides: sides(
-                        Act::Block,
-                        w.input_action.map(Act::from),
-                        w.output_action.map(Act::from),
-                        w.input_enabled,
-                        w.output_enabled,
-                    ),
-                });
-            }
-            for m in policy.managed_word_lists_config {
-                profanity = Some(sides(
-                    Act::Block,
-                    m.input_action.map(Act::from),
-                    m.output_action.map(Act::from),
-                    m.input_enabled,
-                    m.output_enabled,
-                ));
-            }
-        }
-
-        let mut pii: Vec<PiiRule> = Vec::new();
-        let mut regexes = Vec::new();
-        if let Some(policy) = raw.sensitive_information_policy_config {
-            if policy.pii_entities_config.is_empty() && policy.regexes_config.is_empty() {
-                return Err(
-                    "sensitiveInformationPolicyConfig needs piiEntitiesConfig or regexesConfig entries"
-                        .into(),
-                );
-            }
-            for p in policy.pii_entities_config {
-                if pii.iter().any(|x| x.kind == p.r#type) {
-                    return Err(format!(
-                        "PII entity type {} is configured twice",
-                        p.r#type.wire()
-                    ));
-                }
-                pii.push(PiiRule {
-                    kind: p.r#type,
-                    sides: sides(
-                        p.action.into(),
-                        p.input_action.map(Act::from),
-                        p.output_action.map(Act::from),
-                        p.input_enabled,
-                        p.output_enabled,
-                    ),
-                });
-            }
-            if policy.regexes_config.len() > 30 {
-                return Err(
-                    "sensitiveInformationPolicyConfig.regexesConfig has more than 30 patterns"
-                        .into(),
-                );
-            }
-            for r in policy.regexes_config {
-                length("a regex's name", &r.name, 1, 100)?;
-                regexes.push(RegexRule {
-                    sides: sides(
-                        r.action.into(),
-                        r.input_action.map(Act::from),
-                        r.output_action.map(Act::from),
-                        r.input_enabled,
-                        r.output_enabled,
-                    ),
-                    name: r.name,
-                    pattern: r.pattern.source,
-                    regex: r.pattern.regex,
-                });
-            }
-        }
-
+        check_names(&raw)?;
+        let topics = match raw.topic_policy_config {
+            Some(policy) => topics(policy)?,
+            None => Vec::new(),
+        };
+        let filters = match raw.content_policy_config {
+            Some(policy) => filters(policy)?,
+            None => Vec::new(),
+        };
+        let (words, profanity) = match raw.word_policy_config {
+            Some(policy) => words(policy)?,
+            None => (Vec::new(), None),
+        };
+        let (pii, regexes) = match raw.sensitive_information_policy_config {
+            Some(policy) => sensitive(policy)?,
+            None => (Vec::new(), Vec::new()),
+        };
         if topics.is_empty()
             && filters.is_empty()
             && words.is_empty()
@@ -728,7 +550,6 @@ impl TryFrom<RawGuardrail> for Guardrail {
                 raw.guardrail_id
             ));
         }
-
         Ok(Guardrail {
             id: raw.guardrail_id,
             versions: raw.versions,
@@ -743,6 +564,178 @@ impl TryFrom<RawGuardrail> for Guardrail {
             blocked_output: raw.blocked_outputs_messaging,
         })
     }
+}
+
+/// The id, versions, name and blocked messages, as CreateGuardrail constrains them.
+fn check_names(raw: &RawGuardrail) -> Result<(), String> {
+    if !ID.is_match(&raw.guardrail_id) {
+        return Err(format!(
+            "guardrailId {:?} must match [a-z0-9]+ (lowercase letters and digits), as the service's guardrail ids do",
+            raw.guardrail_id
+        ));
+    }
+    if raw.versions.is_empty() {
+        return Err(format!(
+            "guardrail {} lists no versions; give at least one of \"DRAFT\", \"1\", \"2\", ...",
+            raw.guardrail_id
+        ));
+    }
+    for v in &raw.versions {
+        if !VERSION.is_match(v) {
+            return Err(format!(
+                "version {v:?} of guardrail {} must be \"DRAFT\" or a number from 1 to 99999999",
+                raw.guardrail_id
+            ));
+        }
+    }
+    length("name", &raw.name, 1, 50)?;
+    if !NAME.is_match(&raw.name) {
+        return Err(format!(
+            "name {:?} may only contain letters, digits, '-' and '_'",
+            raw.name
+        ));
+    }
+    length(
+        "blockedInputMessaging",
+        &raw.blocked_input_messaging,
+        1,
+        500,
+    )?;
+    length(
+        "blockedOutputsMessaging",
+        &raw.blocked_outputs_messaging,
+        1,
+        500,
+    )
+}
+
+fn topics(policy: RawTopicPolicy) -> Result<Vec<Topic>, String> {
+    if policy.topics_config.is_empty() || policy.topics_config.len() > 30 {
+        return Err("topicPolicyConfig.topicsConfig must have 1 to 30 topics".into());
+    }
+    let mut topics = Vec::new();
+    for t in policy.topics_config {
+        length("a topic's name", &t.name, 1, 100)?;
+        if !TOPIC_NAME.is_match(&t.name) {
+            return Err(format!(
+                "topic name {:?} may only contain letters, digits, spaces and - _ ! ? .",
+                t.name
+            ));
+        }
+        length("a topic's definition", &t.definition, 1, 200)?;
+        if t.examples.len() > 5 {
+            return Err(format!("topic {:?} has more than 5 examples", t.name));
+        }
+        for e in &t.examples {
+            length("a topic example", e, 1, 100)?;
+        }
+        topics.push(Topic {
+            matcher: TopicMatcher::new(&t.name, &t.definition, &t.examples),
+            sides: t.sides(Act::Block),
+            name: t.name,
+        });
+    }
+    Ok(topics)
+}
+
+fn filters(policy: RawContentPolicy) -> Result<Vec<Filter>, String> {
+    if policy.filters_config.is_empty() || policy.filters_config.len() > 6 {
+        return Err("contentPolicyConfig.filtersConfig must have 1 to 6 filters".into());
+    }
+    let mut filters: Vec<Filter> = Vec::new();
+    for f in policy.filters_config {
+        if filters.iter().any(|x| x.kind == f.r#type) {
+            return Err(format!(
+                "content filter {} is configured twice",
+                f.r#type.wire()
+            ));
+        }
+        if f.r#type == FilterType::PromptAttack && f.output_strength != Level::None {
+            return Err(
+                "the PROMPT_ATTACK filter applies to prompts only: its outputStrength must be NONE"
+                    .into(),
+            );
+        }
+        let s = f.sides(Act::Block);
+        // A strength of NONE filters nothing on that side.
+        filters.push(Filter {
+            kind: f.r#type,
+            sides: Sides {
+                input: s
+                    .input
+                    .filter(|_| f.input_strength != Level::None)
+                    .map(|a| (f.input_strength, a)),
+                output: s
+                    .output
+                    .filter(|_| f.output_strength != Level::None)
+                    .map(|a| (f.output_strength, a)),
+            },
+        });
+    }
+    Ok(filters)
+}
+
+/// The custom words and, when a managed list is configured, the profanity filter's sides.
+fn words(policy: RawWordPolicy) -> Result<(Vec<Word>, Option<Sides<Act>>), String> {
+    if policy.words_config.is_empty() && policy.managed_word_lists_config.is_empty() {
+        return Err("wordPolicyConfig needs wordsConfig or managedWordListsConfig entries".into());
+    }
+    if policy.words_config.len() > 10_000 {
+        return Err("wordPolicyConfig.wordsConfig has more than 10000 words".into());
+    }
+    let mut words = Vec::new();
+    for w in policy.words_config {
+        length("a word filter's text", &w.text, 1, 100)?;
+        words.push(Word {
+            regex: word_regex(&w.text)?,
+            sides: w.sides(Act::Block),
+        });
+    }
+    // PROFANITY is the only managed list: its last entry wins.
+    let profanity = policy
+        .managed_word_lists_config
+        .last()
+        .map(|m| m.sides(Act::Block));
+    Ok((words, profanity))
+}
+
+/// The PII entity rules and the custom regex rules.
+fn sensitive(policy: RawSensitivePolicy) -> Result<(Vec<PiiRule>, Vec<RegexRule>), String> {
+    if policy.pii_entities_config.is_empty() && policy.regexes_config.is_empty() {
+        return Err(
+            "sensitiveInformationPolicyConfig needs piiEntitiesConfig or regexesConfig entries"
+                .into(),
+        );
+    }
+    let mut pii: Vec<PiiRule> = Vec::new();
+    for p in policy.pii_entities_config {
+        if pii.iter().any(|x| x.kind == p.r#type) {
+            return Err(format!(
+                "PII entity type {} is configured twice",
+                p.r#type.wire()
+            ));
+        }
+        pii.push(PiiRule {
+            kind: p.r#type,
+            sides: p.sides(p.action.into()),
+        });
+    }
+    if policy.regexes_config.len() > 30 {
+        return Err(
+            "sensitiveInformationPolicyConfig.regexesConfig has more than 30 patterns".into(),
+        );
+    }
+    let mut regexes = Vec::new();
+    for r in policy.regexes_config {
+        length("a regex's name", &r.name, 1, 100)?;
+        regexes.push(RegexRule {
+            sides: r.sides(r.action.into()),
+            name: r.name,
+            pattern: r.pattern.source,
+            regex: r.pattern.regex,
+        });
+    }
+    Ok((pii, regexes))
 }
 
 #[derive(Deserialize)]

@@ -176,139 +176,25 @@ fn apply_masks(text: &str, mut spans: Vec<(Range<usize>, String)>) -> String {
 /// stream whose text has already been sent.
 pub fn evaluate(g: &Guardrail, source: Source, texts: &[&str], mask: bool) -> Evaluation {
     let started = Instant::now();
+    let pass = Pass::new(g, source, mask);
     let scan: Vec<String> = texts.iter().map(|t| blank_directives(t)).collect();
     let joined = scan.join("\n");
     let chars: u32 = texts.iter().map(|t| t.chars().count() as u32).sum();
-    let units = text_units(chars);
     let mut a = Assessment {
+        topics: pass.topics(&joined),
+        filters: pass.filters(&joined),
+        units: pass.units(text_units(chars)),
         guarded_chars: chars,
         total_chars: chars,
         ..Assessment::default()
     };
-
-    for t in &g.topics {
-        let Some(act) = t.sides.get(source) else {
-            continue;
-        };
-        a.units.topic = units;
-        let detected = t.matcher.matches(&joined);
-        a.topics.push(TopicResult {
-            name: t.name.clone(),
-            detected,
-            action: if detected {
-                taken(act, mask)
-            } else {
-                Taken::None
-            },
-        });
-    }
-
-    for f in &g.filters {
-        let Some((strength, act)) = f.sides.get(source) else {
-            continue;
-        };
-        a.units.content = units;
-        let confidence = lexicon::confidence(f.kind, &joined);
-        let detected = strength.acts_on(confidence);
-        a.filters.push(FilterResult {
-            kind: f.kind,
-            confidence,
-            strength,
-            detected,
-            action: if detected {
-                taken(act, mask)
-            } else {
-                Taken::None
-            },
-        });
-    }
-
-    let pii_kinds: Vec<(PiiType, Act)> = g
-        .pii
+    let masked = texts
         .iter()
-        .filter_map(|p| p.sides.get(source).map(|act| (p.kind, act)))
+        .zip(&scan)
+        .map(|(text, scanned)| pass.scan(text, scanned, &mut a))
         .collect();
-    let kinds: Vec<PiiType> = pii_kinds.iter().map(|(k, _)| *k).collect();
-    if !pii_kinds.is_empty() {
-        a.units.sensitive = units;
-    }
-    let profanity = g.profanity.and_then(|s| s.get(source));
-    if profanity.is_some() || g.words.iter().any(|w| w.sides.get(source).is_some()) {
-        a.units.word = units;
-    }
-    if g.regexes.iter().any(|r| r.sides.get(source).is_some()) {
-        a.units.sensitive_free = units;
-    }
-
-    let mut masked = Vec::with_capacity(texts.len());
-    for (text, scanned) in texts.iter().zip(&scan) {
-        let mut spans: Vec<(Range<usize>, String)> = Vec::new();
-        for w in &g.words {
-            let Some(act) = w.sides.get(source) else {
-                continue;
-            };
-            for m in w.regex.find_iter(scanned) {
-                push_word(&mut a.words, &text[m.range()], false, taken(act, mask));
-            }
-        }
-        if let Some(act) = profanity {
-            for m in lexicon::PROFANITY.find_iter(scanned) {
-                push_word(&mut a.words, &text[m.range()], true, taken(act, mask));
-            }
-        }
-        for f in pii::detect(scanned, &kinds) {
-            let act = pii_kinds
-                .iter()
-                .find(|(k, _)| *k == f.kind)
-                .map_or(Act::Detect, |(_, a)| *a);
-            let action = taken(act, mask);
-            let matched = text[f.range.clone()].to_owned();
-            if action == Taken::Anonymized {
-                spans.push((f.range.clone(), format!("{{{}}}", f.kind.wire())));
-            }
-            if !a
-                .pii
-                .iter()
-                .any(|p| p.kind == f.kind && p.matched == matched)
-            {
-                a.pii.push(PiiResult {
-                    kind: f.kind,
-                    matched,
-                    detected: true,
-                    action,
-                });
-            }
-        }
-        for r in &g.regexes {
-            let Some(act) = r.sides.get(source) else {
-                continue;
-            };
-            let action = taken(act, mask);
-            for m in r.regex.find_iter(scanned) {
-                if m.range().is_empty() {
-                    continue;
-                }
-                let matched = text[m.range()].to_owned();
-                if action == Taken::Anonymized {
-                    spans.push((m.range(), format!("{{{}}}", r.name)));
-                }
-                if !a
-                    .regexes
-                    .iter()
-                    .any(|x| x.name == r.name && x.matched == matched)
-                {
-                    a.regexes.push(RegexResult {
-                        name: r.name.clone(),
-                        regex: r.pattern.clone(),
-                        matched,
-                        action,
-                    });
-                }
-            }
-        }
-        masked.push(apply_masks(text, spans));
-    }
-    for (kind, _) in &pii_kinds {
+    // Every PII type looked for and not found is reported too.
+    for (kind, _) in &pass.pii {
         if !a.pii.iter().any(|p| p.kind == *kind) {
             a.pii.push(PiiResult {
                 kind: *kind,
@@ -318,7 +204,18 @@ pub fn evaluate(g: &Guardrail, source: Source, texts: &[&str], mask: bool) -> Ev
             });
         }
     }
+    let (blocked, anonymized) = outcome(&a);
+    a.latency_ms = started.elapsed().as_millis() as u64;
+    Evaluation {
+        assessment: a,
+        masked,
+        blocked,
+        anonymized: anonymized && !blocked,
+    }
+}
 
+/// Whether any policy blocked, and whether any anonymized.
+fn outcome(a: &Assessment) -> (bool, bool) {
     let actions = a
         .topics
         .iter()
@@ -332,12 +229,195 @@ pub fn evaluate(g: &Guardrail, source: Source, texts: &[&str], mask: bool) -> Ev
         blocked |= action == Taken::Blocked;
         anonymized |= action == Taken::Anonymized;
     }
-    a.latency_ms = started.elapsed().as_millis() as u64;
-    Evaluation {
-        assessment: a,
-        masked,
-        blocked,
-        anonymized: anonymized && !blocked,
+    (blocked, anonymized)
+}
+
+/// One evaluation of a guardrail on one side: the policies configured for it.
+struct Pass<'g> {
+    g: &'g Guardrail,
+    source: Source,
+    mask: bool,
+    /// The PII types looked for on this side, with their actions.
+    pii: Vec<(PiiType, Act)>,
+    /// The managed profanity list's action on this side, when it is on.
+    profanity: Option<Act>,
+}
+
+impl<'g> Pass<'g> {
+    fn new(g: &'g Guardrail, source: Source, mask: bool) -> Self {
+        Pass {
+            g,
+            source,
+            mask,
+            pii: g
+                .pii
+                .iter()
+                .filter_map(|p| p.sides.get(source).map(|act| (p.kind, act)))
+                .collect(),
+            profanity: g.profanity.and_then(|s| s.get(source)),
+        }
+    }
+
+    fn taken(&self, act: Act) -> Taken {
+        taken(act, self.mask)
+    }
+
+    /// What a policy that acts with `act` did: nothing unless it detected something.
+    fn taken_if(&self, detected: bool, act: Act) -> Taken {
+        if detected {
+            self.taken(act)
+        } else {
+            Taken::None
+        }
+    }
+
+    /// `units` for each policy configured on this side, 0 for the others.
+    fn units(&self, units: u32) -> Units {
+        let (g, source) = (self.g, self.source);
+        let on = |configured: bool| if configured { units } else { 0 };
+        Units {
+            topic: on(g.topics.iter().any(|t| t.sides.get(source).is_some())),
+            content: on(g.filters.iter().any(|f| f.sides.get(source).is_some())),
+            word: on(
+                self.profanity.is_some() || g.words.iter().any(|w| w.sides.get(source).is_some())
+            ),
+            sensitive: on(!self.pii.is_empty()),
+            sensitive_free: on(g.regexes.iter().any(|r| r.sides.get(source).is_some())),
+        }
+    }
+
+    /// Every topic on this side, detected or not, over the whole of the guarded text.
+    fn topics(&self, joined: &str) -> Vec<TopicResult> {
+        self.g
+            .topics
+            .iter()
+            .filter_map(|t| {
+                let act = t.sides.get(self.source)?;
+                let detected = t.matcher.matches(joined);
+                Some(TopicResult {
+                    name: t.name.clone(),
+                    detected,
+                    action: self.taken_if(detected, act),
+                })
+            })
+            .collect()
+    }
+
+    /// Every content filter on this side, with the confidence found.
+    fn filters(&self, joined: &str) -> Vec<FilterResult> {
+        self.g
+            .filters
+            .iter()
+            .filter_map(|f| {
+                let (strength, act) = f.sides.get(self.source)?;
+                let confidence = lexicon::confidence(f.kind, joined);
+                let detected = strength.acts_on(confidence);
+                Some(FilterResult {
+                    kind: f.kind,
+                    confidence,
+                    strength,
+                    detected,
+                    action: self.taken_if(detected, act),
+                })
+            })
+            .collect()
+    }
+
+    /// Adds the words, PII and regex matches of one text (`scanned` is it with the
+    /// directives blanked) to `a`, and returns the text with anonymized matches masked.
+    fn scan(&self, text: &str, scanned: &str, a: &mut Assessment) -> String {
+        self.words(text, scanned, &mut a.words);
+        let mut spans = self.pii(text, scanned, &mut a.pii);
+        spans.extend(self.regexes(text, scanned, &mut a.regexes));
+        apply_masks(text, spans)
+    }
+
+    fn words(&self, text: &str, scanned: &str, found: &mut Vec<WordResult>) {
+        for w in &self.g.words {
+            let Some(act) = w.sides.get(self.source) else {
+                continue;
+            };
+            for m in w.regex.find_iter(scanned) {
+                push_word(found, &text[m.range()], false, self.taken(act));
+            }
+        }
+        if let Some(act) = self.profanity {
+            for m in lexicon::PROFANITY.find_iter(scanned) {
+                push_word(found, &text[m.range()], true, self.taken(act));
+            }
+        }
+    }
+
+    /// Adds the entities found (each value once) and returns the spans to mask.
+    fn pii(
+        &self,
+        text: &str,
+        scanned: &str,
+        found: &mut Vec<PiiResult>,
+    ) -> Vec<(Range<usize>, String)> {
+        let kinds: Vec<PiiType> = self.pii.iter().map(|(k, _)| *k).collect();
+        let mut spans = Vec::new();
+        for f in pii::detect(scanned, &kinds) {
+            let act = self
+                .pii
+                .iter()
+                .find(|(k, _)| *k == f.kind)
+                .map_or(Act::Detect, |(_, a)| *a);
+            let action = self.taken(act);
+            let matched = text[f.range.clone()].to_owned();
+            if action == Taken::Anonymized {
+                spans.push((f.range.clone(), format!("{{{}}}", f.kind.wire())));
+            }
+            if !found
+                .iter()
+                .any(|p| p.kind == f.kind && p.matched == matched)
+            {
+                found.push(PiiResult {
+                    kind: f.kind,
+                    matched,
+                    detected: true,
+                    action,
+                });
+            }
+        }
+        spans
+    }
+
+    /// Adds the regex matches (each value once per regex) and returns the spans to mask.
+    fn regexes(
+        &self,
+        text: &str,
+        scanned: &str,
+        found: &mut Vec<RegexResult>,
+    ) -> Vec<(Range<usize>, String)> {
+        let mut spans = Vec::new();
+        for r in &self.g.regexes {
+            let Some(act) = r.sides.get(self.source) else {
+                continue;
+            };
+            let action = self.taken(act);
+            for m in r.regex.find_iter(scanned) {
+                if m.range().is_empty() {
+                    continue;
+                }
+                let matched = text[m.range()].to_owned();
+                if action == Taken::Anonymized {
+                    spans.push((m.range(), format!("{{{}}}", r.name)));
+                }
+                if !found
+                    .iter()
+                    .any(|x| x.name == r.name && x.matched == matched)
+                {
+                    found.push(RegexResult {
+                        name: r.name.clone(),
+                        regex: r.pattern.clone(),
+                        matched,
+                        action,
+                    });
+                }
+            }
+        }
+        spans
     }
 }
 

@@ -196,100 +196,11 @@ fn reel(model: &Model, doc: &Doc) -> Result<Task> {
     };
     doc.keys(&["taskType", params], &["videoGenerationConfig"])?;
     let p = doc.req_child(params)?;
-    let config = doc.child("videoGenerationConfig")?;
-    let duration_key: &[&str] = if kind == "MULTI_SHOT_MANUAL" {
-        &[]
-    } else {
-        &["durationSeconds"]
-    };
-    if let Some(c) = &config {
-        let optional: Vec<&str> = ["fps", "dimension", "seed"]
-            .into_iter()
-            .chain(duration_key.iter().copied())
-            .collect();
-        c.keys(&[], &optional)?;
-        if let Some(fps) = c.int("fps", 0, u64::from(u32::MAX))?
-            && fps != FPS
-        {
-            return Err(c.err("fps", format!("{fps} is not a valid enum value")));
-        }
-        c.one_of("dimension", &[DIMENSION])?;
-    }
-    let seed = match &config {
-        Some(c) => c.int("seed", 0, 2_147_483_646)?.unwrap_or(42),
-        None => 42,
-    };
-    let duration = match &config {
-        Some(c) if !duration_key.is_empty() => c.int("durationSeconds", 0, u64::from(u32::MAX))?,
-        _ => None,
-    };
-    let config_path = "#/videoGenerationConfig";
+    let (seed, duration) = reel_config(doc, kind)?;
     let shots = match kind {
-        "TEXT_VIDEO" => {
-            p.keys(&["text"], &["images"])?;
-            let text = p.text("text", 1, 512)?;
-            let images = p.items("images")?;
-            if images.len() > 1 {
-                return Err(p.err(
-                    "images",
-                    format!("expected maxItems: 1, actual: {}", images.len()),
-                ));
-            }
-            if let Some(d) = duration
-                && d != u64::from(SHOT_SECONDS)
-            {
-                return Err(ServiceError::malformed(format!(
-                    "{config_path}/durationSeconds: {d} is not a valid enum value"
-                )));
-            }
-            vec![Shot {
-                text: text.to_owned(),
-                image: images.first().map(reel_image).transpose()?,
-            }]
-        }
-        "MULTI_SHOT_AUTOMATED" => {
-            p.keys(&["text"], &[])?;
-            let text = p.text("text", 1, 4000)?;
-            let d = duration.ok_or_else(|| {
-                ServiceError::malformed(format!(
-                    "{config_path}: required key [durationSeconds] not found"
-                ))
-            })?;
-            if !(12..=120).contains(&d) || d % u64::from(SHOT_SECONDS) != 0 {
-                return Err(ServiceError::malformed(format!(
-                    "{config_path}/durationSeconds: {d} is not a multiple of 6 between 12 and 120"
-                )));
-            }
-            (0..d / u64::from(SHOT_SECONDS))
-                .map(|i| Shot {
-                    text: format!("{text} (shot {})", i + 1),
-                    image: None,
-                })
-                .collect()
-        }
-        _ => {
-            p.keys(&["shots"], &[])?;
-            if !p.has("shots") {
-                return Err(p.missing("shots"));
-            }
-            let shots = p.items("shots")?;
-            if shots.is_empty() || shots.len() > 20 {
-                return Err(p.err(
-                    "shots",
-                    format!("expected between 1 and 20 items, actual: {}", shots.len()),
-                ));
-            }
-            shots
-                .iter()
-                .map(|s| {
-                    s.keys(&["text"], &["image"])?;
-                    Ok(Shot {
-                        text: s.text("text", 1, 512)?.to_owned(),
-                        image: s.child("image")?.as_ref().map(reel_image).transpose()?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?
-        }
+        "TEXT_VIDEO" => vec![text_video_shot(&p, duration)?],
+        "MULTI_SHOT_AUTOMATED" => automated_shots(&p, duration)?,
+        _ => manual_shots(&p)?,
     };
     Ok(Task::Video {
         multi_shot: kind != "TEXT_VIDEO",
@@ -299,6 +210,106 @@ fn reel(model: &Model, doc: &Doc) -> Result<Task> {
         height: 720,
         seed,
     })
+}
+
+const CONFIG_PATH: &str = "#/videoGenerationConfig";
+
+/// The seed and, for the task types that take one, the duration of a Reel job's
+/// `videoGenerationConfig`; fps and dimension may only be the ones Reel makes.
+fn reel_config(doc: &Doc, kind: &str) -> Result<(u64, Option<u64>)> {
+    let Some(c) = doc.child("videoGenerationConfig")? else {
+        return Ok((42, None));
+    };
+    let takes_duration = kind != "MULTI_SHOT_MANUAL";
+    let mut optional = vec!["fps", "dimension", "seed"];
+    if takes_duration {
+        optional.push("durationSeconds");
+    }
+    c.keys(&[], &optional)?;
+    if let Some(fps) = c.int("fps", 0, u64::from(u32::MAX))?
+        && fps != FPS
+    {
+        return Err(c.err("fps", format!("{fps} is not a valid enum value")));
+    }
+    c.one_of("dimension", &[DIMENSION])?;
+    let seed = c.int("seed", 0, 2_147_483_646)?.unwrap_or(42);
+    let duration = if takes_duration {
+        c.int("durationSeconds", 0, u64::from(u32::MAX))?
+    } else {
+        None
+    };
+    Ok((seed, duration))
+}
+
+/// `TEXT_VIDEO`: one six-second shot, from a text and at most one image.
+fn text_video_shot(p: &Doc, duration: Option<u64>) -> Result<Shot> {
+    p.keys(&["text"], &["images"])?;
+    let text = p.text("text", 1, 512)?;
+    let images = p.items("images")?;
+    if images.len() > 1 {
+        return Err(p.err(
+            "images",
+            format!("expected maxItems: 1, actual: {}", images.len()),
+        ));
+    }
+    if let Some(d) = duration
+        && d != u64::from(SHOT_SECONDS)
+    {
+        return Err(ServiceError::malformed(format!(
+            "{CONFIG_PATH}/durationSeconds: {d} is not a valid enum value"
+        )));
+    }
+    Ok(Shot {
+        text: text.to_owned(),
+        image: images.first().map(reel_image).transpose()?,
+    })
+}
+
+/// `MULTI_SHOT_AUTOMATED`: one text, as many six-second shots as the duration holds.
+fn automated_shots(p: &Doc, duration: Option<u64>) -> Result<Vec<Shot>> {
+    p.keys(&["text"], &[])?;
+    let text = p.text("text", 1, 4000)?;
+    let d = duration.ok_or_else(|| {
+        ServiceError::malformed(format!(
+            "{CONFIG_PATH}: required key [durationSeconds] not found"
+        ))
+    })?;
+    if !(12..=120).contains(&d) || d % u64::from(SHOT_SECONDS) != 0 {
+        return Err(ServiceError::malformed(format!(
+            "{CONFIG_PATH}/durationSeconds: {d} is not a multiple of 6 between 12 and 120"
+        )));
+    }
+    Ok((0..d / u64::from(SHOT_SECONDS))
+        .map(|i| Shot {
+            text: format!("{text} (shot {})", i + 1),
+            image: None,
+        })
+        .collect())
+}
+
+/// `MULTI_SHOT_MANUAL`: 1 to 20 shots, each a text and an optional image.
+fn manual_shots(p: &Doc) -> Result<Vec<Shot>> {
+    p.keys(&["shots"], &[])?;
+    if !p.has("shots") {
+        return Err(p.missing("shots"));
+    }
+    let shots = p.items("shots")?;
+    if shots.is_empty() || shots.len() > 20 {
+        return Err(p.err(
+            "shots",
+            format!("expected between 1 and 20 items, actual: {}", shots.len()),
+        ));
+    }
+    shots
+        .iter()
+        .map(|s| {
+            s.keys(&["text"], &["image"])?;
+            Ok(Shot {
+                text: s.text("text", 1, 512)?.to_owned(),
+                image: s.child("image")?.as_ref().map(reel_image).transpose()?,
+            })
+        })
+        .collect()
 }
 
 fn segment_seconds(item: &Doc) -> Result<f64> {

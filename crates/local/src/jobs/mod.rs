@@ -427,26 +427,14 @@ fn check_tags(o: &Obj) -> Result<Value> {
     Ok(Value::Array(items.clone()))
 }
 
-/// StartAsyncInvoke.
-pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
-    let body = json::parse_body(call.body)?;
-    let o = root(&body)?;
-    let id = o.req_str("modelId")?;
-    let model = resolve(state.catalog, id, call.region)?.model;
-    if !model.capabilities.async_invoke {
-        return Err(ServiceError::validation(format!(
-            "The model {} doesn't support async inference. Use a model that supports async inference and try again.",
-            model.id
-        )));
-    }
-    let token = match o.str("clientRequestToken")? {
-        Some(t) => {
-            check_token(t)?;
-            t.to_owned()
-        }
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let model_input = o.get("modelInput").ok_or_else(|| o.missing("modelInput"))?;
+/// Where a job writes its outputs (`outputDataConfig.s3OutputDataConfig`).
+struct OutputConfig<'a> {
+    s3_uri: &'a str,
+    kms_key_id: Option<&'a str>,
+    bucket_owner: Option<&'a str>,
+}
+
+fn output_config<'a>(o: &Obj<'a>) -> Result<OutputConfig<'a>> {
     let out = o
         .child("outputDataConfig")?
         .ok_or_else(|| o.missing("outputDataConfig"))?;
@@ -478,6 +466,34 @@ pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
             "Member must satisfy regular expression pattern: [0-9]{12}",
         ));
     }
+    Ok(OutputConfig {
+        s3_uri,
+        kms_key_id,
+        bucket_owner,
+    })
+}
+
+/// StartAsyncInvoke.
+pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
+    let body = json::parse_body(call.body)?;
+    let o = root(&body)?;
+    let id = o.req_str("modelId")?;
+    let model = resolve(state.catalog, id, call.region)?.model;
+    if !model.capabilities.async_invoke {
+        return Err(ServiceError::validation(format!(
+            "The model {} doesn't support async inference. Use a model that supports async inference and try again.",
+            model.id
+        )));
+    }
+    let token = match o.str("clientRequestToken")? {
+        Some(t) => {
+            check_token(t)?;
+            t.to_owned()
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let model_input = o.get("modelInput").ok_or_else(|| o.missing("modelInput"))?;
+    let out = output_config(&o)?;
     let tags = check_tags(&o)?;
     input::task(model, model_input)?;
     let (mut faults, fail) = directives(model_input)?;
@@ -491,7 +507,7 @@ pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
         &json!({
             "modelId": model.id,
             "modelInput": model_input,
-            "outputDataConfig": {"s3": s3_uri, "kms": kms_key_id, "owner": bucket_owner},
+            "outputDataConfig": {"s3": out.s3_uri, "kms": out.kms_key_id, "owner": out.bucket_owner},
             "tags": tags,
         }),
         &mut canon,
@@ -521,9 +537,9 @@ pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
             client_request_token: token,
             request_hash,
             model_input: model_input.clone(),
-            s3_uri: s3_uri.to_owned(),
-            kms_key_id: kms_key_id.map(str::to_owned),
-            bucket_owner: bucket_owner.map(str::to_owned),
+            s3_uri: out.s3_uri.to_owned(),
+            kms_key_id: out.kms_key_id.map(str::to_owned),
+            bucket_owner: out.bucket_owner.map(str::to_owned),
             tags,
             status: Status::InProgress,
             failure_message: None,

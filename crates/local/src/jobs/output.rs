@@ -150,6 +150,20 @@ fn text_segments(text: &str, max: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// `manifest.json`: the job, the model's own `details` and the files it wrote.
+fn manifest(job: &Job, details: Value, outputs: Vec<Value>) -> Output {
+    let mut m = json!({
+        "schemaVersion": "1.0",
+        "invocationArn": job.arn(),
+        "modelId": job.model_id,
+    });
+    if let (Value::Object(m), Value::Object(details)) = (&mut m, details) {
+        m.extend(details);
+    }
+    m["outputs"] = Value::Array(outputs);
+    json_file("manifest.json", &m)
+}
+
 /// The outputs of a job that completes.
 pub fn completed(job: &Job, task: &Task, inputs: &Inputs) -> Vec<Output> {
     let base = job.output_uri();
@@ -217,18 +231,12 @@ pub fn completed(job: &Job, task: &Task, inputs: &Inputs) -> Vec<Output> {
                 }
                 files.push(json_file("video-generation-status.json", &status));
             }
-            files.push(json_file(
-                "manifest.json",
-                &json!({
-                    "schemaVersion": "1.0",
-                    "invocationArn": job.arn(),
-                    "modelId": job.model_id,
-                    "durationSeconds": total,
-                    "fps": fps,
-                    "dimension": format!("{width}x{height}"),
-                    "outputs": listing,
-                }),
-            ));
+            let details = json!({
+                "durationSeconds": total,
+                "fps": fps,
+                "dimension": format!("{width}x{height}"),
+            });
+            files.push(manifest(job, details, listing));
             files
         }
         Task::NovaEmbed { dimension, item } => nova_embed(job, *dimension, item, inputs),
@@ -243,24 +251,48 @@ fn nova_embed(job: &Job, dims: usize, item: &NovaItem, inputs: &Inputs) -> Vec<O
     let base = job.output_uri();
     let mut results = Vec::new();
     let mut files = Vec::new();
-    let mut add = |kind: &str, name: String, lines: Vec<Value>, single: bool| {
+    for e in nova_embeddings(dims, item, inputs) {
         results.push(json!({
-            "embeddingType": kind,
+            "embeddingType": e.kind,
             "status": "SUCCESS",
-            "outputFileUri": format!("{base}/{name}"),
+            "outputFileUri": format!("{base}/{}", e.name),
         }));
-        files.push(if single {
-            json_file(&name, &lines[0])
-        } else {
-            jsonl_file(&name, &lines)
+        files.push(match &e.lines[..] {
+            [line] if e.single => json_file(e.name, line),
+            lines => jsonl_file(e.name, lines),
         });
-    };
+    }
     let source_uri = match item {
         NovaItem::Text { source, .. } => source.as_ref().and_then(Source::uri),
         NovaItem::Image { source }
         | NovaItem::Audio { source, .. }
         | NovaItem::Video { source, .. } => source.uri(),
     };
+    let mut result = json!({"embeddingDimension": dims, "embeddingResults": results});
+    if let Some(uri) = source_uri {
+        result["sourceFileUri"] = json!(uri);
+    }
+    let listing: Vec<Value> = files
+        .iter()
+        .map(|f| json!({"uri": format!("{base}/{}", f.name), "size": f.body.len()}))
+        .collect();
+    files.push(json_file("segmented-embedding-result.json", &result));
+    files.push(manifest(job, json!({}), listing));
+    files
+}
+
+/// One embedding file of a Nova job: the embedding type, the file name and its lines
+/// (written as one JSON document when `single`, else as JSON Lines).
+struct Embeddings {
+    kind: &'static str,
+    name: &'static str,
+    lines: Vec<Value>,
+    single: bool,
+}
+
+/// The embedding files of a Nova item: text by character segments, an image whole,
+/// audio and video by time segments (video as one combined or two separate files).
+fn nova_embeddings(dims: usize, item: &NovaItem, inputs: &Inputs) -> Vec<Embeddings> {
     match item {
         NovaItem::Text {
             value,
@@ -272,24 +304,7 @@ fn nova_embed(job: &Job, dims: usize, item: &NovaItem, inputs: &Inputs) -> Vec<O
                 (None, Some(s)) => String::from_utf8_lossy(bytes_of(s, inputs)).into_owned(),
                 (None, None) => String::new(),
             };
-            let chars: Vec<char> = text.chars().collect();
-            let lines = text_segments(&text, *max_chars)
-                .into_iter()
-                .enumerate()
-                .map(|(i, (s, e))| {
-                    let segment: String = chars[s..e].iter().collect();
-                    json!({
-                        "embedding": vector(&faults::strip_directives(&segment), dims),
-                        "segmentMetadata": {
-                            "segmentIndex": i,
-                            "segmentStartCharPosition": s,
-                            "segmentEndCharPosition": e,
-                        },
-                        "status": "SUCCESS",
-                    })
-                })
-                .collect();
-            add("TEXT", "embedding-text.jsonl".into(), lines, false);
+            vec![text_embeddings(&text, *max_chars, dims)]
         }
         NovaItem::Image { source } => {
             let key = media_key(bytes_of(source, inputs));
@@ -298,7 +313,12 @@ fn nova_embed(job: &Job, dims: usize, item: &NovaItem, inputs: &Inputs) -> Vec<O
                 "segmentMetadata": {"segmentIndex": 0},
                 "status": "SUCCESS",
             });
-            add("IMAGE", "embedding-image.json".into(), vec![line], true);
+            vec![Embeddings {
+                kind: "IMAGE",
+                name: "embedding-image.json",
+                lines: vec![line],
+                single: true,
+            }]
         }
         NovaItem::Audio {
             source,
@@ -309,63 +329,88 @@ fn nova_embed(job: &Job, dims: usize, item: &NovaItem, inputs: &Inputs) -> Vec<O
             segment_seconds,
             ..
         } => {
-            let bytes = bytes_of(source, inputs);
-            let key = media_key(bytes);
-            let segments = time_segments(
-                0.0,
-                media_seconds(bytes),
-                *segment_seconds,
-                MAX_MEDIA_SEGMENTS,
-            );
-            let kinds: Vec<(&str, &str)> = match item {
-                NovaItem::Audio { .. } => vec![("AUDIO", "embedding-audio.jsonl")],
+            let kinds: &[(&'static str, &'static str)] = match item {
+                NovaItem::Audio { .. } => &[("AUDIO", "embedding-audio.jsonl")],
                 NovaItem::Video { combined: true, .. } => {
-                    vec![("AUDIO_VIDEO_COMBINED", "embedding-audio-video.jsonl")]
+                    &[("AUDIO_VIDEO_COMBINED", "embedding-audio-video.jsonl")]
                 }
-                _ => vec![
+                _ => &[
                     ("VIDEO", "embedding-video.jsonl"),
                     ("AUDIO", "embedding-audio.jsonl"),
                 ],
             };
-            for (kind, name) in kinds {
-                let lines = segments
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (s, e))| {
-                        json!({
-                            "embedding": vector(&format!("{kind} {key} {i}"), dims),
-                            "segmentMetadata": {
-                                "segmentIndex": i,
-                                "segmentStartSeconds": s,
-                                "segmentEndSeconds": e,
-                            },
-                            "status": "SUCCESS",
-                        })
-                    })
-                    .collect();
-                add(kind, name.into(), lines, false);
-            }
+            let bytes = bytes_of(source, inputs);
+            kinds
+                .iter()
+                .map(|&(kind, name)| media_embeddings(kind, name, bytes, *segment_seconds, dims))
+                .collect()
         }
     }
-    let mut result = json!({"embeddingDimension": dims, "embeddingResults": results});
-    if let Some(uri) = source_uri {
-        result["sourceFileUri"] = json!(uri);
-    }
-    let listing: Vec<Value> = files
-        .iter()
-        .map(|f| json!({"uri": format!("{base}/{}", f.name), "size": f.body.len()}))
+}
+
+/// A text's embeddings, one line per segment of at most `max_chars` characters.
+fn text_embeddings(text: &str, max_chars: usize, dims: usize) -> Embeddings {
+    let chars: Vec<char> = text.chars().collect();
+    let lines = text_segments(text, max_chars)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (s, e))| {
+            let segment: String = chars[s..e].iter().collect();
+            json!({
+                "embedding": vector(&faults::strip_directives(&segment), dims),
+                "segmentMetadata": {
+                    "segmentIndex": i,
+                    "segmentStartCharPosition": s,
+                    "segmentEndCharPosition": e,
+                },
+                "status": "SUCCESS",
+            })
+        })
         .collect();
-    files.push(json_file("segmented-embedding-result.json", &result));
-    files.push(json_file(
-        "manifest.json",
-        &json!({
-            "schemaVersion": "1.0",
-            "invocationArn": job.arn(),
-            "modelId": job.model_id,
-            "outputs": listing,
-        }),
-    ));
-    files
+    Embeddings {
+        kind: "TEXT",
+        name: "embedding-text.jsonl",
+        lines,
+        single: false,
+    }
+}
+
+/// One modality of a medium's embeddings, one line per segment of `segment_seconds`.
+fn media_embeddings(
+    kind: &'static str,
+    name: &'static str,
+    bytes: &[u8],
+    segment_seconds: f64,
+    dims: usize,
+) -> Embeddings {
+    let key = media_key(bytes);
+    let segments = time_segments(
+        0.0,
+        media_seconds(bytes),
+        segment_seconds,
+        MAX_MEDIA_SEGMENTS,
+    );
+    let lines = segments
+        .iter()
+        .enumerate()
+        .map(|(i, (s, e))| {
+            json!({
+                "embedding": vector(&format!("{kind} {key} {i}"), dims),
+                "segmentMetadata": {
+                    "segmentIndex": i,
+                    "segmentStartSeconds": s,
+                    "segmentEndSeconds": e,
+                },
+                "status": "SUCCESS",
+            })
+        })
+        .collect();
+    Embeddings {
+        kind,
+        name,
+        lines,
+        single: false,
+    }
 }
 
 const MARENGO_DIMS: usize = 1024;

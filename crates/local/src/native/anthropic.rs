@@ -54,19 +54,50 @@ pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
             model_name(model)
         )));
     }
+    req.system = system(doc)?;
+    req.messages = messages(doc)?;
+    (req.tools, req.tool_choice) = tools(doc)?;
+    req.reasoning_budget = converse::reasoning_budget(&doc.obj())?;
+    if let Some(budget) = req.reasoning_budget {
+        if budget >= max {
+            return Err(ServiceError::validation(
+                "`max_tokens` must be greater than `thinking.budget_tokens`.",
+            ));
+        }
+        if req.temperature.is_some_and(|t| t != 1.0) {
+            return Err(ServiceError::validation(
+                "`temperature` may only be set to 1 when thinking is enabled.",
+            ));
+        }
+    }
+    Ok(Parsed {
+        request: req,
+        variant: Variant::Default,
+    })
+}
+
+/// The system prompt: a string, or text blocks of which those marked with
+/// `cache_control` end a cacheable prefix.
+fn system(doc: &Doc) -> Result<Vec<Option<String>>> {
+    let mut system = Vec::new();
     match doc.get("system") {
         None => {}
-        Some(Value::String(s)) => req.system.push(Some(s.clone())),
+        Some(Value::String(s)) => system.push(Some(s.clone())),
         Some(_) => {
             for b in doc.items("system")? {
                 b.keys(&["type", "text"], &["cache_control", "citations"])?;
-                req.system.push(Some(b.req_str("text")?.to_owned()));
+                system.push(Some(b.req_str("text")?.to_owned()));
                 if b.has("cache_control") {
-                    req.system.push(None);
+                    system.push(None);
                 }
             }
         }
     }
+    Ok(system)
+}
+
+fn messages(doc: &Doc) -> Result<Vec<Message>> {
+    let mut messages = Vec::new();
     for (i, m) in doc.req_items("messages")?.iter().enumerate() {
         m.keys(&["role", "content"], &[])?;
         let role = match m.req_str("role")? {
@@ -91,48 +122,39 @@ pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
                 blocks
             }
         };
-        check_tool_results(&req.messages, &blocks, i)?;
-        req.messages.push(Message { role, blocks });
+        check_tool_results(&messages, &blocks, i)?;
+        messages.push(Message { role, blocks });
     }
+    Ok(messages)
+}
+
+/// The tools and the tool choice; a choice of `none` offers no tools.
+fn tools(doc: &Doc) -> Result<(Vec<ToolSpec>, Option<ToolChoice>)> {
+    let mut tools = Vec::new();
     for t in doc.items("tools")? {
-        req.tools.push(ToolSpec {
+        tools.push(ToolSpec {
             name: t.req_str("name")?.to_owned(),
             description: t.str("description")?.unwrap_or_default().to_owned(),
             schema: match t.child("input_schema")? {
                 Some(s) => Value::Object(s.map.clone()),
                 None if t.has("type") => json!({"type": "object"}),
-                None => return Err(t.err_here("required key [input_schema] not found")),
+                None => return Err(t.missing("input_schema")),
             },
         });
     }
-    if let Some(tc) = doc.child("tool_choice")? {
-        req.tool_choice = match tc.one_of("type", &["auto", "any", "tool", "none"])? {
-            Some("any") => Some(ToolChoice::Any),
-            Some("tool") => Some(ToolChoice::Tool(tc.req_str("name")?.to_owned())),
-            Some("none") => {
-                req.tools.clear();
-                None
-            }
-            _ => Some(ToolChoice::Auto),
-        };
-    }
-    req.reasoning_budget = converse::reasoning_budget(&doc.obj())?;
-    if let Some(budget) = req.reasoning_budget {
-        if budget >= max {
-            return Err(ServiceError::validation(
-                "`max_tokens` must be greater than `thinking.budget_tokens`.",
-            ));
+    let Some(tc) = doc.child("tool_choice")? else {
+        return Ok((tools, None));
+    };
+    let choice = match tc.one_of("type", &["auto", "any", "tool", "none"])? {
+        Some("any") => Some(ToolChoice::Any),
+        Some("tool") => Some(ToolChoice::Tool(tc.req_str("name")?.to_owned())),
+        Some("none") => {
+            tools.clear();
+            None
         }
-        if req.temperature.is_some_and(|t| t != 1.0) {
-            return Err(ServiceError::validation(
-                "`temperature` may only be set to 1 when thinking is enabled.",
-            ));
-        }
-    }
-    Ok(Parsed {
-        request: req,
-        variant: Variant::Default,
-    })
+        _ => Some(ToolChoice::Auto),
+    };
+    Ok((tools, choice))
 }
 
 fn parse_block(b: &Doc, at: &str) -> Result<Block> {
