@@ -1,5 +1,11 @@
 //! The model catalog: Bedrock models, their capabilities and inference profiles, loaded
-//! from `assets/models.json` and shared by the app and the local endpoint.
+//! from `assets/models.json` and shared by the app and the local endpoint. Pure data
+//! and lookups: it reads no file, environment or network (the app keeps the cache of
+//! the control plane's live list).
+
+// An item is `pub` only where the app or the local endpoint needs it; the rest is
+// `pub(crate)`, and this lint keeps it so.
+#![warn(unreachable_pub)]
 
 pub mod live;
 pub mod merge;
@@ -11,7 +17,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 pub use resolve::{Geo, Resolution, ResolveError, resolve};
-pub use suggest::{check_with, closest};
+pub use suggest::check_with;
 
 /// Checks a model id a user typed against the built-in catalog (see [`check_with`]).
 pub fn check_model_id(name: &str) -> Result<(), String> {

@@ -21,7 +21,7 @@ fn prefix_score(typed: &str, candidate: &str) -> f64 {
 
 /// Up to `n` known ids closest to `name`, best first. Ids are compared without a
 /// geography prefix, so `us.claude-sonet` is close to `anthropic.claude-sonnet-...`.
-pub fn closest(catalog: &Catalog, name: &str, extra: &[String], n: usize) -> Vec<String> {
+fn closest(catalog: &Catalog, name: &str, extra: &[String], n: usize) -> Vec<String> {
     let bare = |s: &str| -> String {
         let s = s.rsplit_once('/').map_or(s, |(_, id)| id);
         Geo::ALL

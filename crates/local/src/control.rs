@@ -18,11 +18,11 @@ const MODALITIES: &[&str] = &["TEXT", "IMAGE", "EMBEDDING", "VIDEO", "AUDIO"];
 const INFERENCE_TYPES: &[&str] = &["ON_DEMAND", "PROVISIONED"];
 const PROFILE_TYPES: &[&str] = &["SYSTEM_DEFINED", "APPLICATION"];
 
-pub fn foundation_model_arn(region: &str, id: &str) -> String {
+pub(crate) fn foundation_model_arn(region: &str, id: &str) -> String {
     format!("arn:aws:bedrock:{region}::foundation-model/{id}")
 }
 
-pub fn profile_arn(region: &str, id: &str) -> String {
+pub(crate) fn profile_arn(region: &str, id: &str) -> String {
     format!("arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{id}")
 }
 
@@ -79,7 +79,11 @@ fn provider_filter(value: &str) -> Result<String> {
 }
 
 /// ListFoundationModels.
-pub fn list_foundation_models(catalog: &Catalog, region: &str, query: &str) -> Result<Value> {
+pub(crate) fn list_foundation_models(
+    catalog: &Catalog,
+    region: &str,
+    query: &str,
+) -> Result<Value> {
     let mut provider = None;
     let mut customization = None;
     let mut output = None;
@@ -131,7 +135,11 @@ fn bad_model_identifier() -> ServiceError {
 }
 
 /// GetFoundationModel.
-pub fn get_foundation_model(catalog: &Catalog, region: &str, identifier: &str) -> Result<Value> {
+pub(crate) fn get_foundation_model(
+    catalog: &Catalog,
+    region: &str,
+    identifier: &str,
+) -> Result<Value> {
     let id = foundation_model_id(identifier)?;
     // Every model id is `provider.name`; anything else fails the identifier pattern.
     if !id.contains('.') {
@@ -199,7 +207,11 @@ fn profiles<'a>(catalog: &'a Catalog, region: &str) -> Vec<Profile<'a>> {
 }
 
 /// ListInferenceProfiles: pages of `maxResults` (default 1000), after the id in `nextToken`.
-pub fn list_inference_profiles(catalog: &Catalog, region: &str, query: &str) -> Result<Value> {
+pub(crate) fn list_inference_profiles(
+    catalog: &Catalog,
+    region: &str,
+    query: &str,
+) -> Result<Value> {
     let mut max = 1000;
     let mut after = None;
     let mut kind = "SYSTEM_DEFINED";
@@ -234,7 +246,11 @@ pub fn list_inference_profiles(catalog: &Catalog, region: &str, query: &str) -> 
 }
 
 /// GetInferenceProfile, by id or ARN, for the profiles the caller's region can use.
-pub fn get_inference_profile(catalog: &Catalog, region: &str, identifier: &str) -> Result<Value> {
+pub(crate) fn get_inference_profile(
+    catalog: &Catalog,
+    region: &str,
+    identifier: &str,
+) -> Result<Value> {
     let id = match identifier.strip_prefix("arn:") {
         Some(_) => match identifier.split_once(":inference-profile/") {
             Some((_, id)) if !id.is_empty() => id,

@@ -4,13 +4,13 @@
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     User,
     Assistant,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Block {
+pub(crate) enum Block {
     Text(String),
     /// Image bytes are not kept; only their size matters to token accounting.
     Image {
@@ -41,20 +41,20 @@ pub enum Block {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Message {
+pub(crate) struct Message {
     pub role: Role,
     pub blocks: Vec<Block>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ToolSpec {
+pub(crate) struct ToolSpec {
     pub name: String,
     pub description: String,
     pub schema: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolChoice {
+pub(crate) enum ToolChoice {
     Auto,
     Any,
     Tool(String),
@@ -62,7 +62,7 @@ pub enum ToolChoice {
 
 /// A request to the simulated model, whatever API it arrived through.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Request {
+pub(crate) struct Request {
     /// System prompt pieces; a `None` piece is a cache point between them.
     pub system: Vec<Option<String>>,
     pub messages: Vec<Message>,
@@ -77,7 +77,7 @@ pub struct Request {
 
 impl Request {
     /// Text of the last user message, the one fault directives are read from.
-    pub fn last_user_text(&self) -> String {
+    pub(crate) fn last_user_text(&self) -> String {
         self.messages
             .iter()
             .rev()
@@ -86,7 +86,7 @@ impl Request {
             .unwrap_or_default()
     }
 
-    pub fn system_text(&self) -> String {
+    pub(crate) fn system_text(&self) -> String {
         self.system
             .iter()
             .flatten()
@@ -96,7 +96,7 @@ impl Request {
     }
 
     /// A stable digest of what the model sees, so equal requests get equal answers.
-    pub fn digest(&self) -> u64 {
+    pub(crate) fn digest(&self) -> u64 {
         let mut h = Fnv::default();
         for s in self.system.iter().flatten() {
             h.write(s.as_bytes());
@@ -115,7 +115,7 @@ impl Request {
 
 impl Message {
     /// The message's text content, tool results and guarded text included.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = String::new();
         for b in &self.blocks {
             let piece = match b {
@@ -132,7 +132,7 @@ impl Message {
         out
     }
 
-    pub fn tool_results(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+    pub(crate) fn tool_results(&self) -> impl Iterator<Item = (&str, &str, bool)> {
         self.blocks.iter().filter_map(|b| match b {
             Block::ToolResult { id, content, error } => {
                 Some((id.as_str(), content.as_str(), *error))
@@ -144,7 +144,7 @@ impl Message {
 
 /// FNV-1a: small, stable across platforms and releases, unlike `DefaultHasher`.
 #[derive(Clone, Copy)]
-pub struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Self {
@@ -153,7 +153,7 @@ impl Default for Fnv {
 }
 
 impl Fnv {
-    pub fn write(&mut self, bytes: &[u8]) {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x100000001b3);
@@ -162,11 +162,11 @@ impl Fnv {
         self.0 = self.0.wrapping_mul(0x100000001b3) ^ 0xff;
     }
 
-    pub fn finish(self) -> u64 {
+    pub(crate) fn finish(self) -> u64 {
         self.0
     }
 
-    pub fn hash(bytes: &[u8]) -> u64 {
+    pub(crate) fn hash(bytes: &[u8]) -> u64 {
         let mut h = Fnv::default();
         h.write(bytes);
         h.finish()

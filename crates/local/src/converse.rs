@@ -1,5 +1,6 @@
 //! The Converse API's shapes: its request JSON parsed into a model-independent
-//! request, and a generation written back as a Converse response or stream events.
+//! request (and counted, which the app's pre-send estimate uses too), and a generation
+//! written back as a Converse response or stream events.
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -13,7 +14,7 @@ use super::tokens::{self, InputTokens};
 
 /// Token usage of one invocation, as `usage` reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub input: u32,
     pub output: u32,
     pub cache_read: u32,
@@ -21,11 +22,11 @@ pub struct Usage {
 }
 
 impl Usage {
-    pub fn total(&self) -> u32 {
+    pub(crate) fn total(&self) -> u32 {
         self.input + self.output + self.cache_read + self.cache_write
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         json!({
             "inputTokens": self.input,
             "outputTokens": self.output,
@@ -37,7 +38,7 @@ impl Usage {
 }
 
 /// Parses a Converse/ConverseStream body (or CountTokens' `converse` input).
-pub fn parse(body: &Value) -> Result<Request> {
+pub(crate) fn parse(body: &Value) -> Result<Request> {
     let o = root(body)?;
     parse_obj(&o)
 }
@@ -48,7 +49,7 @@ pub fn input_tokens(body: &Value) -> Result<InputTokens> {
     parse(body).map(|req| tokens::input(&req))
 }
 
-pub fn parse_obj(o: &Obj) -> Result<Request> {
+pub(crate) fn parse_obj(o: &Obj) -> Result<Request> {
     let mut req = Request::default();
     for item in objects(o.req_arr("messages")?, "messages")? {
         let role = match item.req_str("role")? {
@@ -144,7 +145,7 @@ pub fn parse_obj(o: &Obj) -> Result<Request> {
 
 /// Reads a reasoning request from model-specific fields: Anthropic's `thinking` or
 /// Amazon's `reasoningConfig`.
-pub fn reasoning_budget(extra: &Obj) -> Result<Option<u32>> {
+pub(crate) fn reasoning_budget(extra: &Obj) -> Result<Option<u32>> {
     if let Some(thinking) = extra.child("thinking")? {
         return match thinking.req_str("type")? {
             "enabled" => {
@@ -192,7 +193,7 @@ fn guard_text(g: &Obj) -> Result<String> {
 }
 
 /// Decodes a base64 blob member.
-pub fn blob(o: &Obj, key: &str) -> Result<Vec<u8>> {
+pub(crate) fn blob(o: &Obj, key: &str) -> Result<Vec<u8>> {
     let s = o.req_str(key)?;
     base64::engine::general_purpose::STANDARD
         .decode(s)
@@ -307,7 +308,12 @@ fn block_json(b: &OutBlock) -> Value {
 }
 
 /// The Converse response body.
-pub fn response(g: &Generation, usage: Usage, latency_ms: u64, trace: Option<Value>) -> Value {
+pub(crate) fn response(
+    g: &Generation,
+    usage: Usage,
+    latency_ms: u64,
+    trace: Option<Value>,
+) -> Value {
     let mut body = json!({
         "output": {"message": {"role": "assistant", "content": g.blocks.iter().map(block_json).collect::<Vec<_>>()}},
         "stopReason": g.stop.converse(),
@@ -321,7 +327,7 @@ pub fn response(g: &Generation, usage: Usage, latency_ms: u64, trace: Option<Val
 }
 
 /// The ConverseStream events of a generation, up to and including `messageStop`.
-pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
+pub(crate) fn stream_items(g: &Generation) -> Vec<StreamItem> {
     let mut items = vec![StreamItem::event(
         "messageStart",
         json!({"role": "assistant"}),
@@ -383,12 +389,12 @@ pub fn stream_items(g: &Generation) -> Vec<StreamItem> {
 }
 
 /// Splits serialized JSON into token-sized pieces, as models stream tool input.
-pub fn json_chunks(s: &str) -> Vec<(String, u32)> {
+pub(crate) fn json_chunks(s: &str) -> Vec<(String, u32)> {
     tokens::pieces(s)
 }
 
 /// The final `metadata` event.
-pub fn metadata(usage: Usage, latency_ms: u64, trace: Option<Value>) -> Value {
+pub(crate) fn metadata(usage: Usage, latency_ms: u64, trace: Option<Value>) -> Value {
     let mut m = Map::new();
     m.insert("usage".into(), usage.json());
     m.insert("metrics".into(), json!({"latencyMs": latency_ms}));

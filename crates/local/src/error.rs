@@ -21,7 +21,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             ErrorKind::Validation => "ValidationException",
             ErrorKind::AccessDenied => "AccessDeniedException",
@@ -38,7 +38,7 @@ impl ErrorKind {
         }
     }
 
-    pub fn status(self) -> StatusCode {
+    pub(crate) fn status(self) -> StatusCode {
         let code = match self {
             ErrorKind::Validation | ErrorKind::ServiceQuotaExceeded | ErrorKind::Conflict => 400,
             ErrorKind::AccessDenied => 403,
@@ -53,7 +53,7 @@ impl ErrorKind {
     }
 
     /// The member name of this exception in a streaming output union.
-    pub fn stream_member(self) -> &'static str {
+    pub(crate) fn stream_member(self) -> &'static str {
         match self {
             ErrorKind::Validation => "validationException",
             ErrorKind::Throttling => "throttlingException",
@@ -65,7 +65,7 @@ impl ErrorKind {
     }
 
     /// The message the service gives when nothing more specific applies.
-    pub fn default_message(self) -> &'static str {
+    pub(crate) fn default_message(self) -> &'static str {
         match self {
             ErrorKind::Validation => "The provided request is not valid.",
             ErrorKind::AccessDenied => {
@@ -103,11 +103,11 @@ pub struct ServiceError {
     pub kind: ErrorKind,
     pub message: String,
     /// Extra members of the exception shape (`originalStatusCode`, `resourceName`, ...).
-    pub extra: Vec<(&'static str, Value)>,
+    pub(crate) extra: Vec<(&'static str, Value)>,
 }
 
 impl ServiceError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         ServiceError {
             kind,
             message: message.into(),
@@ -115,7 +115,7 @@ impl ServiceError {
         }
     }
 
-    pub fn of(kind: ErrorKind) -> Self {
+    pub(crate) fn of(kind: ErrorKind) -> Self {
         let mut e = ServiceError::new(kind, kind.default_message());
         match kind {
             ErrorKind::ModelError => {
@@ -135,25 +135,25 @@ impl ServiceError {
         e
     }
 
-    pub fn validation(message: impl Into<String>) -> Self {
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
         ServiceError::new(ErrorKind::Validation, message)
     }
 
     /// The coral-style message of a request member that fails a constraint.
-    pub fn constraint(member: &str, constraint: &str) -> Self {
+    pub(crate) fn constraint(member: &str, constraint: &str) -> Self {
         ServiceError::validation(format!(
             "1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
         ))
     }
 
-    pub fn malformed(detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn malformed(detail: impl std::fmt::Display) -> Self {
         ServiceError::validation(format!(
             "Malformed input request: {detail}, please reformat your input and try again."
         ))
     }
 
     /// The JSON body: `{"message": ...}` plus the shape's extra members.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         let mut body = serde_json::Map::new();
         body.insert("message".into(), Value::String(self.message.clone()));
         for (k, v) in &self.extra {
@@ -163,7 +163,7 @@ impl ServiceError {
     }
 
     /// The `x-amzn-ErrorType` header value, in the form the service sends.
-    pub fn error_type_header(&self) -> String {
+    pub(crate) fn error_type_header(&self) -> String {
         format!(
             "{}:http://internal.amazon.com/coral/com.amazon.bedrock/",
             self.kind.code()

@@ -49,7 +49,7 @@ impl Fault {
 }
 
 /// The faults a request asks for with `[[fault:KIND]]` directives.
-pub fn directives(text: &str) -> Result<Vec<Fault>, ServiceError> {
+pub(crate) fn directives(text: &str) -> Result<Vec<Fault>, ServiceError> {
     let mut out = Vec::new();
     for kind in directive_values(text, "fault") {
         match Fault::parse(kind) {
@@ -65,7 +65,7 @@ pub fn directives(text: &str) -> Result<Vec<Fault>, ServiceError> {
 }
 
 /// Values of every `[[NAME:VALUE]]` directive in `text`.
-pub fn directive_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+pub(crate) fn directive_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
     let open = format!("[[{name}:");
     let mut out = Vec::new();
     let mut rest = text;
@@ -79,7 +79,7 @@ pub fn directive_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
 }
 
 /// Removes every `[[...:...]]` directive, so the model's answer does not echo them.
-pub fn strip_directives(text: &str) -> String {
+pub(crate) fn strip_directives(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("[[") {
@@ -119,7 +119,7 @@ impl FaultRate {
     }
 
     /// The fault for the next request, if the draw picks one.
-    pub fn draw(&self) -> Option<Fault> {
+    pub(crate) fn draw(&self) -> Option<Fault> {
         if self.rate <= 0.0 || self.kinds.is_empty() {
             return None;
         }

@@ -5,16 +5,16 @@ use serde_json::{Map, Value};
 
 use super::error::ServiceError;
 
-pub type Result<T> = std::result::Result<T, ServiceError>;
+pub(crate) type Result<T> = std::result::Result<T, ServiceError>;
 
 /// A JSON object and the path of the member it came from (`messages.1.member`).
 #[derive(Clone)]
-pub struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     pub map: &'a Map<String, Value>,
     path: String,
 }
 
-pub fn parse_body(body: &[u8]) -> Result<Value> {
+pub(crate) fn parse_body(body: &[u8]) -> Result<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
@@ -27,7 +27,7 @@ pub fn parse_body(body: &[u8]) -> Result<Value> {
     })
 }
 
-pub fn root(v: &Value) -> Result<Obj<'_>> {
+pub(crate) fn root(v: &Value) -> Result<Obj<'_>> {
     match v {
         Value::Object(map) => Ok(Obj {
             map,
@@ -44,7 +44,7 @@ fn type_error(path: &str, ty: &str) -> ServiceError {
 }
 
 impl<'a> Obj<'a> {
-    pub fn at(map: &'a Map<String, Value>, path: impl Into<String>) -> Self {
+    pub(crate) fn at(map: &'a Map<String, Value>, path: impl Into<String>) -> Self {
         Obj {
             map,
             path: path.into(),
@@ -52,11 +52,11 @@ impl<'a> Obj<'a> {
     }
 
     /// A nested object member, if present.
-    pub fn child(&self, key: &str) -> Result<Option<Obj<'a>>> {
+    pub(crate) fn child(&self, key: &str) -> Result<Option<Obj<'a>>> {
         Ok(self.obj(key)?.map(|m| Obj::at(m, self.path(key))))
     }
 
-    pub fn path(&self, key: &str) -> String {
+    pub(crate) fn path(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_owned()
         } else {
@@ -64,19 +64,19 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.map.get(key).is_some_and(|v| !v.is_null())
     }
 
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn missing(&self, key: &str) -> ServiceError {
+    pub(crate) fn missing(&self, key: &str) -> ServiceError {
         ServiceError::constraint(&self.path(key), "Member must not be null")
     }
 
-    pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
+    pub(crate) fn str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -84,11 +84,11 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn req_str(&self, key: &str) -> Result<&'a str> {
+    pub(crate) fn req_str(&self, key: &str) -> Result<&'a str> {
         self.str(key)?.ok_or_else(|| self.missing(key))
     }
 
-    pub fn arr(&self, key: &str) -> Result<Option<&'a Vec<Value>>> {
+    pub(crate) fn arr(&self, key: &str) -> Result<Option<&'a Vec<Value>>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Array(a)) => Ok(Some(a)),
@@ -96,11 +96,11 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn req_arr(&self, key: &str) -> Result<&'a Vec<Value>> {
+    pub(crate) fn req_arr(&self, key: &str) -> Result<&'a Vec<Value>> {
         self.arr(key)?.ok_or_else(|| self.missing(key))
     }
 
-    pub fn obj(&self, key: &str) -> Result<Option<&'a Map<String, Value>>> {
+    pub(crate) fn obj(&self, key: &str) -> Result<Option<&'a Map<String, Value>>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(m)),
@@ -108,7 +108,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn u32(&self, key: &str) -> Result<Option<u32>> {
+    pub(crate) fn u32(&self, key: &str) -> Result<Option<u32>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -124,7 +124,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn f64(&self, key: &str) -> Result<Option<f64>> {
+    pub(crate) fn f64(&self, key: &str) -> Result<Option<f64>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -134,7 +134,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn strings(&self, key: &str) -> Result<Vec<String>> {
+    pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>> {
         let Some(items) = self.arr(key)? else {
             return Ok(Vec::new());
         };
@@ -150,7 +150,7 @@ impl<'a> Obj<'a> {
 }
 
 /// Each element of a list member as an object that knows its path.
-pub fn objects<'a>(items: &'a [Value], path: &str) -> Result<Vec<Obj<'a>>> {
+pub(crate) fn objects<'a>(items: &'a [Value], path: &str) -> Result<Vec<Obj<'a>>> {
     items
         .iter()
         .enumerate()

@@ -1,25 +1,30 @@
 //! The local Bedrock endpoint: a wire-faithful stand-in for the Bedrock Runtime API
 //! (restJson1 over HTTP/1.1 and cleartext HTTP/2 on one port) backed by a deterministic
 //! simulated model. Used by `serve-local`, by the app's local mode and by the tests.
+//! It depends on the model catalog (`bedrock-catalog`) and nothing of the app.
 
-pub mod control;
-pub mod conversation;
+// An item is `pub` only where the app, its tests or another user of the endpoint
+// needs it; the rest is `pub(crate)`, and this lint keeps it so.
+#![warn(unreachable_pub)]
+
+mod control;
+mod conversation;
 pub mod converse;
 pub mod error;
 pub mod faults;
 pub mod guardrail;
 pub mod jobs;
 mod json;
-pub mod native;
+mod native;
 mod ops;
 mod query;
-pub mod router;
-pub mod s3;
+mod router;
+mod s3;
 mod schema;
 mod service;
-pub mod simulator;
-pub mod state;
-pub mod stream;
+mod simulator;
+mod state;
+mod stream;
 pub mod tokens;
 mod validate;
 pub mod wire_shape;

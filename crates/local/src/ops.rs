@@ -24,7 +24,7 @@ use super::tokens;
 use super::validate::{check_conversation, input_usage, max_tokens};
 
 /// A request as the operations see it.
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     pub route: &'a Route,
     pub region: &'a str,
     pub headers: &'a http::HeaderMap,
@@ -36,7 +36,7 @@ pub struct Call<'a> {
     pub drawn: Option<Fault>,
 }
 
-pub enum Reply {
+pub(crate) enum Reply {
     Json {
         body: Value,
         headers: Vec<(&'static str, String)>,
@@ -53,7 +53,7 @@ type Result<T> = std::result::Result<T, ServiceError>;
 
 impl Reply {
     /// A JSON body without extra headers.
-    pub fn json(body: Value) -> Reply {
+    pub(crate) fn json(body: Value) -> Reply {
         Reply::Json {
             body,
             headers: Vec::new(),
@@ -61,7 +61,7 @@ impl Reply {
     }
 }
 
-pub async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
+pub(crate) async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
     match call.route {
         Route::Converse(id) => converse_op(state, &call, id, false).await,
         Route::ConverseStream(id) => converse_op(state, &call, id, true).await,

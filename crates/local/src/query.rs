@@ -6,7 +6,7 @@ use base64::Engine;
 use super::error::ServiceError;
 
 /// The decoded `name=value` pairs of a query string (without its `?`).
-pub fn pairs(query: &str) -> Vec<(String, String)> {
+pub(crate) fn pairs(query: &str) -> Vec<(String, String)> {
     let dec = |s: &str| {
         percent_encoding::percent_decode_str(&s.replace('+', " "))
             .decode_utf8_lossy()
@@ -23,7 +23,7 @@ pub fn pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// `maxResults`: an integer from 1 to 1000.
-pub fn max_results(value: &str) -> Result<usize, ServiceError> {
+pub(crate) fn max_results(value: &str) -> Result<usize, ServiceError> {
     let n: i64 = value
         .parse()
         .map_err(|_| ServiceError::constraint("maxResults", "Member must be an integer"))?;
@@ -42,19 +42,19 @@ pub fn max_results(value: &str) -> Result<usize, ServiceError> {
     Ok(n as usize)
 }
 
-pub fn invalid_token() -> ServiceError {
+pub(crate) fn invalid_token() -> ServiceError {
     ServiceError::validation(
         "The pagination token is invalid. Retry without it or with a token from a previous response.",
     )
 }
 
 /// An opaque page token carrying `text`.
-pub fn encode_token(text: &str) -> String {
+pub(crate) fn encode_token(text: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
 
 /// The text of a token made by [`encode_token`].
-pub fn decode_token(token: &str) -> Option<String> {
+pub(crate) fn decode_token(token: &str) -> Option<String> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .ok()?;
@@ -62,7 +62,11 @@ pub fn decode_token(token: &str) -> Option<String> {
 }
 
 /// `value` if it is one of `allowed`, else the service's enum constraint error.
-pub fn one_of<'a>(member: &str, value: &str, allowed: &[&'a str]) -> Result<&'a str, ServiceError> {
+pub(crate) fn one_of<'a>(
+    member: &str,
+    value: &str,
+    allowed: &[&'a str],
+) -> Result<&'a str, ServiceError> {
     allowed.iter().copied().find(|a| *a == value).ok_or_else(|| {
         ServiceError::validation(format!(
             "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",

@@ -5,7 +5,7 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     Converse(String),
     ConverseStream(String),
     InvokeModel(String),
@@ -32,7 +32,7 @@ pub enum Route {
 
 impl Route {
     /// The operation name, as logged and as the service's documentation spells it.
-    pub fn operation(&self) -> &'static str {
+    pub(crate) fn operation(&self) -> &'static str {
         match self {
             Route::Converse(_) => "Converse",
             Route::ConverseStream(_) => "ConverseStream",
@@ -55,7 +55,7 @@ impl Route {
         }
     }
 
-    pub fn model_id(&self) -> Option<&str> {
+    pub(crate) fn model_id(&self) -> Option<&str> {
         match self {
             Route::Converse(m)
             | Route::ConverseStream(m)
@@ -80,7 +80,7 @@ fn label(segs: &[&str]) -> Option<String> {
     (!joined.is_empty()).then_some(joined)
 }
 
-pub fn route(method: &Method, path: &str) -> Route {
+pub(crate) fn route(method: &Method, path: &str) -> Route {
     let path = path.split('?').next().unwrap_or("");
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let post = method == Method::POST;

@@ -105,7 +105,7 @@ fn is_sigv2(headers: &HeaderMap, uri: &http::Uri) -> bool {
 /// Whether a request is meant for S3: signed (in its headers or, presigned, in its
 /// query) with a SigV4 credential scope whose service is `s3`, or with SigV2, which only
 /// S3 uses.
-pub fn is_s3_request(headers: &HeaderMap, uri: &http::Uri) -> bool {
+pub(crate) fn is_s3_request(headers: &HeaderMap, uri: &http::Uri) -> bool {
     if let Some(scope) = header_credential(headers) {
         return credential_scope(scope).is_some_and(|(_, _, _, svc)| svc == "s3");
     }
@@ -114,7 +114,7 @@ pub fn is_s3_request(headers: &HeaderMap, uri: &http::Uri) -> bool {
             .is_some_and(|c| credential_scope(&c).is_some_and(|(_, _, _, svc)| svc == "s3"))
 }
 
-pub struct S3Store {
+pub(crate) struct S3Store {
     service: S3Service,
     /// The temporary root when there is no data folder; removed when the store is dropped.
     _temp: Option<tempfile::TempDir>,
@@ -122,7 +122,7 @@ pub struct S3Store {
 
 impl S3Store {
     /// Serves the folder `root`, or a new temporary folder.
-    pub fn open(root: Option<&Path>) -> std::io::Result<S3Store> {
+    pub(crate) fn open(root: Option<&Path>) -> std::io::Result<S3Store> {
         let (temp, root) = match root {
             Some(r) => {
                 std::fs::create_dir_all(r)?;
@@ -148,7 +148,7 @@ impl S3Store {
     }
 
     /// Answers an S3 request from a client.
-    pub async fn serve(&self, req: http::Request<Incoming>) -> Response<Body> {
+    pub(crate) async fn serve(&self, req: http::Request<Incoming>) -> Response<Body> {
         let (mut parts, body) = req.into_parts();
         let body = if is_aws_chunked(&parts.headers) {
             if let Err(e) = unchunk_headers(&mut parts.headers) {
@@ -207,7 +207,7 @@ impl S3Store {
     }
 
     /// Creates a bucket unless it exists.
-    pub async fn ensure_bucket(&self, bucket: &str) -> Result<(), String> {
+    pub(crate) async fn ensure_bucket(&self, bucket: &str) -> Result<(), String> {
         let path = format!("/{}", utf8_percent_encode(bucket, KEY_SET));
         let (status, body) = self
             .internal(http::Method::PUT, path, None, Bytes::new())
@@ -222,7 +222,7 @@ impl S3Store {
         }
     }
 
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         bucket: &str,
         key: &str,
@@ -248,7 +248,7 @@ impl S3Store {
     }
 
     /// An object's bytes, or None when the bucket or key does not exist.
-    pub async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>, String> {
+    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>, String> {
         let (status, body) = self
             .internal(
                 http::Method::GET,

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 /// A value for `schema`, drawn from `text` where possible.
-pub fn fill(schema: &Value, text: &str, key: &str) -> Value {
+pub(crate) fn fill(schema: &Value, text: &str, key: &str) -> Value {
     let Some(obj) = schema.as_object() else {
         return Value::Null;
     };

@@ -19,7 +19,7 @@ use super::stream::{self, Body, Pacing};
 
 /// The connection is closed without a response (a `drop` fault, or the client left).
 #[derive(Debug)]
-pub struct Dropped;
+pub(crate) struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,7 +110,7 @@ fn with_headers(mut r: Response<Body>, headers: Vec<(&'static str, String)>) -> 
     r
 }
 
-pub async fn handle(
+pub(crate) async fn handle(
     state: Arc<State>,
     req: http::Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {

@@ -11,7 +11,7 @@ use super::schema;
 use super::tokens;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum OutBlock {
+pub(crate) enum OutBlock {
     Reasoning {
         text: String,
         signature: String,
@@ -25,20 +25,21 @@ pub enum OutBlock {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     EndTurn,
     MaxTokens,
-    StopSequence(String),
+    /// Stopped at the stop sequence it holds.
+    Sequence(String),
     ToolUse,
 }
 
 impl Stop {
     /// The Converse API's `stopReason`.
-    pub fn converse(&self) -> &'static str {
+    pub(crate) fn converse(&self) -> &'static str {
         match self {
             Stop::EndTurn => "end_turn",
             Stop::MaxTokens => "max_tokens",
-            Stop::StopSequence(_) => "stop_sequence",
+            Stop::Sequence(_) => "stop_sequence",
             Stop::ToolUse => "tool_use",
         }
     }
@@ -46,14 +47,14 @@ impl Stop {
 
 /// What the model produced for a request, after output limits were applied.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Generation {
+pub(crate) struct Generation {
     pub blocks: Vec<OutBlock>,
     pub stop: Stop,
     pub output_tokens: u32,
 }
 
 impl Generation {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.blocks
             .iter()
             .filter_map(|b| match b {
@@ -62,17 +63,10 @@ impl Generation {
             })
             .collect()
     }
-
-    pub fn reasoning(&self) -> Option<(&str, &str)> {
-        self.blocks.iter().find_map(|b| match b {
-            OutBlock::Reasoning { text, signature } => Some((text.as_str(), signature.as_str())),
-            _ => None,
-        })
-    }
 }
 
 /// Runs the simulated model. `max_tokens` is the effective output limit.
-pub fn generate(req: &Request, max_tokens: u32) -> Generation {
+pub(crate) fn generate(req: &Request, max_tokens: u32) -> Generation {
     let seed = req.digest();
     let question = strip_directives(&req.last_user_text());
     let mut blocks = Vec::new();
@@ -142,7 +136,7 @@ fn limit(blocks: Vec<OutBlock>, stop: Stop, max_tokens: u32, stops: &[String]) -
                 .min_by_key(|(p, _)| *p)
         {
             text.truncate(pos);
-            stop = Stop::StopSequence(seq.clone());
+            stop = Stop::Sequence(seq.clone());
             cut = true;
         }
         let cost = block_tokens(&block);
@@ -175,7 +169,7 @@ fn limit(blocks: Vec<OutBlock>, stop: Stop, max_tokens: u32, stops: &[String]) -
     }
 }
 
-pub fn block_tokens(block: &OutBlock) -> u32 {
+pub(crate) fn block_tokens(block: &OutBlock) -> u32 {
     match block {
         OutBlock::Text(t) | OutBlock::Reasoning { text: t, .. } => tokens::count(t),
         OutBlock::ToolUse { name, input, .. } => {

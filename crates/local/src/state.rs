@@ -45,7 +45,7 @@ impl Default for Settings {
 /// One handled request, as the log keeps it. Never holds headers or credentials.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     pub time_ms: u64,
     pub request_id: String,
     pub operation: String,
@@ -58,7 +58,7 @@ pub struct LogEntry {
 
 const LOG_CAPACITY: usize = 10_000;
 
-pub struct State {
+pub(crate) struct State {
     pub catalog: &'static Catalog,
     pub settings: Settings,
     /// The guardrails requests can name: the built-in ones and those of `guardrails_file`.
@@ -73,10 +73,10 @@ pub struct State {
 /// default cache TTL does.
 const CACHE_TTL: Duration = Duration::from_secs(300);
 /// The smallest prefix the service caches.
-pub const CACHE_MIN_TOKENS: u32 = 1024;
+pub(crate) const CACHE_MIN_TOKENS: u32 = 1024;
 
 impl State {
-    pub fn new(catalog: &'static Catalog, settings: Settings) -> Self {
+    pub(crate) fn new(catalog: &'static Catalog, settings: Settings) -> Self {
         State {
             catalog,
             settings,
@@ -87,7 +87,7 @@ impl State {
         }
     }
 
-    pub fn record(&self, entry: LogEntry) {
+    pub(crate) fn record(&self, entry: LogEntry) {
         if let Some(dir) = &self.settings.data_dir
             && let Err(e) = append_line(&dir.join("requests.jsonl"), &entry)
         {
@@ -100,13 +100,13 @@ impl State {
         log.push_back(entry);
     }
 
-    pub fn log(&self) -> Vec<LogEntry> {
+    pub(crate) fn log(&self) -> Vec<LogEntry> {
         let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         log.iter().cloned().collect()
     }
 
     /// Looks a prefix up in the prompt cache and refreshes it: true on a hit.
-    pub fn cache_hit(&self, key: u64) -> bool {
+    pub(crate) fn cache_hit(&self, key: u64) -> bool {
         let now = Instant::now();
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.retain(|_, used| now.duration_since(*used) < CACHE_TTL);
@@ -127,7 +127,7 @@ fn append_line(path: &std::path::Path, entry: &LogEntry) -> std::io::Result<()> 
     writeln!(f, "{line}")
 }
 
-pub fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

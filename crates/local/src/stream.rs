@@ -15,16 +15,16 @@ use tokio::sync::mpsc;
 
 use super::error::{ErrorKind, ServiceError};
 
-pub type Body = BoxBody<Bytes, std::io::Error>;
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
-pub fn full(bytes: impl Into<Bytes>) -> Body {
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     http_body_util::Full::new(bytes.into())
         .map_err(|e: Infallible| match e {})
         .boxed()
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum ItemKind {
+pub(crate) enum ItemKind {
     /// A named event of a Converse stream (`messageStart`, `contentBlockDelta`, ...).
     Event(&'static str),
     /// A `chunk` of InvokeModelWithResponseStream: native JSON sent base64 in `bytes`.
@@ -32,7 +32,7 @@ pub enum ItemKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct StreamItem {
+pub(crate) struct StreamItem {
     pub kind: ItemKind,
     pub payload: Value,
     /// Output tokens this item carries, for pacing and for faults after N tokens.
@@ -40,7 +40,7 @@ pub struct StreamItem {
 }
 
 impl StreamItem {
-    pub fn event(name: &'static str, payload: Value, tokens: u32) -> Self {
+    pub(crate) fn event(name: &'static str, payload: Value, tokens: u32) -> Self {
         StreamItem {
             kind: ItemKind::Event(name),
             payload,
@@ -48,7 +48,7 @@ impl StreamItem {
         }
     }
 
-    pub fn chunk(payload: Value, tokens: u32) -> Self {
+    pub(crate) fn chunk(payload: Value, tokens: u32) -> Self {
         StreamItem {
             kind: ItemKind::Chunk,
             payload,
@@ -57,7 +57,7 @@ impl StreamItem {
     }
 
     /// The item as one event-stream frame.
-    pub fn frame(&self) -> Bytes {
+    pub(crate) fn frame(&self) -> Bytes {
         let (event_type, payload) = match &self.kind {
             ItemKind::Event(name) => (*name, padded(self.payload.clone())),
             ItemKind::Chunk => {
@@ -92,7 +92,7 @@ fn padded(mut payload: Value) -> Value {
 }
 
 /// A modeled exception as an event-stream frame (`:message-type` exception).
-pub fn exception_frame(err: &ServiceError) -> Bytes {
+pub(crate) fn exception_frame(err: &ServiceError) -> Bytes {
     encode(
         vec![
             Header::new(
@@ -136,22 +136,22 @@ impl Pacing {
 
 /// Latencies measured while streaming, for the final metadata or metrics chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timing {
+pub(crate) struct Timing {
     pub first_byte_ms: u64,
     pub total_ms: u64,
 }
 
 /// Builds the items sent last, once the stream's latency is known.
-pub type Tail = Box<dyn FnOnce(Timing) -> Vec<StreamItem> + Send>;
+pub(crate) type Tail = Box<dyn FnOnce(Timing) -> Vec<StreamItem> + Send>;
 
 /// A fault that interrupts a stream after a number of output tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interrupt {
+pub(crate) enum Interrupt {
     Exception(u32),
     Drop(u32),
 }
 
-pub struct Plan {
+pub(crate) struct Plan {
     pub items: Vec<StreamItem>,
     pub tail: Tail,
     pub interrupt: Option<Interrupt>,
@@ -159,7 +159,7 @@ pub struct Plan {
 
 /// Starts sending `plan` and returns the response body it is sent through.
 /// `started` is when the request arrived; time to first token has already passed.
-pub fn spawn(plan: Plan, pacing: Pacing, started: Instant) -> Body {
+pub(crate) fn spawn(plan: Plan, pacing: Pacing, started: Instant) -> Body {
     let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(64);
     tokio::spawn(async move {
         let first_byte_ms = started.elapsed().as_millis() as u64;

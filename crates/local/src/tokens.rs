@@ -19,7 +19,7 @@ pub fn count(text: &str) -> u32 {
 
 /// Splits text into pieces of whole tokens, each a valid UTF-8 string, with the
 /// number of tokens in each piece (more than one where a character spans tokens).
-pub fn pieces(text: &str) -> Vec<(String, u32)> {
+pub(crate) fn pieces(text: &str) -> Vec<(String, u32)> {
     let bpe = bpe();
     let mut out = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
@@ -56,7 +56,7 @@ pub struct InputTokens {
     pub prefix: u32,
     pub rest: u32,
     /// Identifies the prefix's content, for looking it up in a prompt cache.
-    pub prefix_key: u64,
+    pub(crate) prefix_key: u64,
 }
 
 impl InputTokens {
@@ -91,7 +91,7 @@ impl Tally {
     }
 }
 
-pub fn input(req: &Request) -> InputTokens {
+pub(crate) fn input(req: &Request) -> InputTokens {
     let mut t = Tally::default();
     for piece in &req.system {
         match piece {

@@ -15,7 +15,7 @@ use crate::state::State;
 
 const QUALIFIERS: &str = "grounding_source, query, guard_content";
 
-pub async fn apply(
+pub(crate) async fn apply(
     state: &State,
     call: &Call<'_>,
     id: &str,

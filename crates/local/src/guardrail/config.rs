@@ -13,7 +13,7 @@ use super::lexicon::TopicMatcher;
 
 /// What a filter does on one side (prompt or response) when it detects something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Act {
+pub(crate) enum Act {
     Block,
     Anonymize,
     /// Detect mode: the finding is reported, nothing is changed.
@@ -23,7 +23,7 @@ pub enum Act {
 /// A content filter's strength, and the confidence of a finding (same four levels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Level {
+pub(crate) enum Level {
     None,
     Low,
     Medium,
@@ -31,7 +31,7 @@ pub enum Level {
 }
 
 impl Level {
-    pub fn wire(self) -> &'static str {
+    pub(crate) fn wire(self) -> &'static str {
         match self {
             Level::None => "NONE",
             Level::Low => "LOW",
@@ -42,7 +42,7 @@ impl Level {
 
     /// Whether a filter of this strength acts on a finding of `confidence`: a HIGH
     /// filter acts on anything it finds, a LOW one only on high-confidence findings.
-    pub fn acts_on(self, confidence: Level) -> bool {
+    pub(crate) fn acts_on(self, confidence: Level) -> bool {
         match self {
             Level::None => false,
             Level::Low => confidence >= Level::High,
@@ -54,7 +54,7 @@ impl Level {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum FilterType {
+pub(crate) enum FilterType {
     Sexual,
     Violence,
     Hate,
@@ -64,7 +64,7 @@ pub enum FilterType {
 }
 
 impl FilterType {
-    pub fn wire(self) -> &'static str {
+    pub(crate) fn wire(self) -> &'static str {
         match self {
             FilterType::Sexual => "SEXUAL",
             FilterType::Violence => "VIOLENCE",
@@ -80,12 +80,12 @@ macro_rules! pii_types {
     ($($variant:ident => $wire:literal,)*) => {
         /// The PII entity types of the service's sensitive information filters.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-        pub enum PiiType {
+        pub(crate) enum PiiType {
             $(#[serde(rename = $wire)] $variant,)*
         }
 
         impl PiiType {
-            pub fn wire(self) -> &'static str {
+            pub(crate) fn wire(self) -> &'static str {
                 match self {
                     $(PiiType::$variant => $wire,)*
                 }
@@ -130,13 +130,13 @@ pii_types! {
 
 /// What a policy entry does on each side; `None` is a side it is disabled on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sides<T> {
+pub(crate) struct Sides<T> {
     pub input: Option<T>,
     pub output: Option<T>,
 }
 
 impl<T: Copy> Sides<T> {
-    pub fn get(&self, source: super::engine::Source) -> Option<T> {
+    pub(crate) fn get(&self, source: super::engine::Source) -> Option<T> {
         match source {
             super::engine::Source::Input => self.input,
             super::engine::Source::Output => self.output,
@@ -145,32 +145,32 @@ impl<T: Copy> Sides<T> {
 }
 
 #[derive(Debug)]
-pub struct Topic {
+pub(crate) struct Topic {
     pub name: String,
     pub matcher: TopicMatcher,
     pub sides: Sides<Act>,
 }
 
 #[derive(Debug)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub kind: FilterType,
     pub sides: Sides<(Level, Act)>,
 }
 
 #[derive(Debug)]
-pub struct Word {
+pub(crate) struct Word {
     pub regex: Regex,
     pub sides: Sides<Act>,
 }
 
 #[derive(Debug)]
-pub struct PiiRule {
+pub(crate) struct PiiRule {
     pub kind: PiiType,
     pub sides: Sides<Act>,
 }
 
 #[derive(Debug)]
-pub struct RegexRule {
+pub(crate) struct RegexRule {
     pub name: String,
     pub pattern: String,
     pub regex: Regex,
@@ -180,10 +180,9 @@ pub struct RegexRule {
 /// A guardrail, validated and ready to evaluate.
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "RawGuardrail")]
-pub struct Guardrail {
+pub(crate) struct Guardrail {
     pub id: String,
     pub versions: Vec<String>,
-    pub name: String,
     pub topics: Vec<Topic>,
     pub filters: Vec<Filter>,
     pub words: Vec<Word>,
@@ -553,7 +552,6 @@ impl TryFrom<RawGuardrail> for Guardrail {
         Ok(Guardrail {
             id: raw.guardrail_id,
             versions: raw.versions,
-            name: raw.name,
             topics,
             filters,
             words,
@@ -753,7 +751,7 @@ const LOCAL_ACCOUNT: &str = "123456789012";
 
 /// A guardrail as a request named it.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub guardrail: Arc<Guardrail>,
     pub id: String,
     pub version: String,
@@ -773,7 +771,7 @@ static BUILTIN: LazyLock<Registry> = LazyLock::new(|| {
 
 impl Registry {
     /// The built-in guardrails of `assets/guardrails.json`.
-    pub fn builtin() -> Registry {
+    pub(crate) fn builtin() -> Registry {
         BUILTIN.clone()
     }
 
@@ -793,7 +791,7 @@ impl Registry {
     }
 
     /// Parses a guardrails document; errors name the line and column.
-    pub fn parse(text: &str) -> Result<Registry, String> {
+    pub(crate) fn parse(text: &str) -> Result<Registry, String> {
         let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let mut entries = BTreeMap::new();
         let mut seen = HashSet::new();
@@ -813,7 +811,12 @@ impl Registry {
     }
 
     /// Finds the guardrail an identifier (an id or a guardrail ARN) and version name.
-    pub fn resolve(&self, identifier: &str, version: &str, region: &str) -> Option<Resolved> {
+    pub(crate) fn resolve(
+        &self,
+        identifier: &str,
+        version: &str,
+        region: &str,
+    ) -> Option<Resolved> {
         let id = identifier.rsplit('/').next().unwrap_or(identifier);
         let guardrail = self.entries.get(&(id.to_owned(), version.to_owned()))?;
         let arn = if identifier.starts_with("arn:") {
@@ -831,9 +834,9 @@ impl Registry {
 }
 
 /// The service's patterns for guardrail identifiers and versions in requests.
-pub const IDENTIFIER_PATTERN: &str =
+pub(super) const IDENTIFIER_PATTERN: &str =
     "(|([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))";
-pub const VERSION_PATTERN: &str = "(|([1-9][0-9]{0,7})|(DRAFT))";
+pub(super) const VERSION_PATTERN: &str = "(|([1-9][0-9]{0,7})|(DRAFT))";
 
 static IDENTIFIER_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^{IDENTIFIER_PATTERN}$")).expect("valid"));

@@ -9,21 +9,21 @@ use super::{lexicon, pii};
 
 /// Whether text is a prompt or a model response; policies are configured per side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Input,
     Output,
 }
 
 /// What a policy did, as assessments report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Taken {
+pub(super) enum Taken {
     Blocked,
     Anonymized,
     None,
 }
 
 impl Taken {
-    pub fn wire(self) -> &'static str {
+    pub(super) fn wire(self) -> &'static str {
         match self {
             Taken::Blocked => "BLOCKED",
             Taken::Anonymized => "ANONYMIZED",
@@ -33,14 +33,14 @@ impl Taken {
 }
 
 #[derive(Debug, Clone)]
-pub struct TopicResult {
+pub(super) struct TopicResult {
     pub name: String,
     pub detected: bool,
     pub action: Taken,
 }
 
 #[derive(Debug, Clone)]
-pub struct FilterResult {
+pub(super) struct FilterResult {
     pub kind: FilterType,
     pub confidence: Level,
     pub strength: Level,
@@ -49,7 +49,7 @@ pub struct FilterResult {
 }
 
 #[derive(Debug, Clone)]
-pub struct WordResult {
+pub(super) struct WordResult {
     pub matched: String,
     /// From the managed PROFANITY list rather than the custom words.
     pub managed: bool,
@@ -57,7 +57,7 @@ pub struct WordResult {
 }
 
 #[derive(Debug, Clone)]
-pub struct PiiResult {
+pub(super) struct PiiResult {
     pub kind: PiiType,
     pub matched: String,
     pub detected: bool,
@@ -65,7 +65,7 @@ pub struct PiiResult {
 }
 
 #[derive(Debug, Clone)]
-pub struct RegexResult {
+pub(super) struct RegexResult {
     pub name: String,
     pub regex: String,
     pub matched: String,
@@ -75,7 +75,7 @@ pub struct RegexResult {
 /// Text units processed per policy. A text unit is up to 1,000 characters; a policy
 /// counts units only when it is configured for the side evaluated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Units {
+pub(super) struct Units {
     pub topic: u32,
     pub content: u32,
     pub word: u32,
@@ -85,7 +85,7 @@ pub struct Units {
 
 /// One evaluation, in the terms of the service's GuardrailAssessment.
 #[derive(Debug, Clone, Default)]
-pub struct Assessment {
+pub(super) struct Assessment {
     /// Every topic configured for the side, detected or not.
     pub topics: Vec<TopicResult>,
     /// Every content filter active on the side, with the confidence found.
@@ -104,7 +104,7 @@ pub struct Assessment {
 }
 
 #[derive(Debug, Clone)]
-pub struct Evaluation {
+pub(super) struct Evaluation {
     pub assessment: Assessment,
     /// Each evaluated text with anonymized matches replaced by `{TYPE}` or `{regex name}`.
     pub masked: Vec<String>,
@@ -113,25 +113,25 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    pub fn intervened(&self) -> bool {
+    pub(super) fn intervened(&self) -> bool {
         self.blocked || self.anonymized
     }
 }
 
 /// Builds the detectors and lexicons now, so that the first request does not wait.
-pub fn warm_up() {
+pub(super) fn warm_up() {
     pii::detect("warm up", &[PiiType::Email]);
     lexicon::confidence(FilterType::Hate, "warm up");
     lexicon::PROFANITY.is_match("warm up");
 }
 
-pub fn text_units(chars: u32) -> u32 {
+pub(super) fn text_units(chars: u32) -> u32 {
     chars.div_ceil(1000)
 }
 
 /// Replaces `[[name:value]]` directives (instructions to the simulated endpoint, not
 /// content) with spaces, keeping every other byte where it was.
-pub fn blank_directives(text: &str) -> String {
+pub(super) fn blank_directives(text: &str) -> String {
     let mut bytes = text.as_bytes().to_vec();
     let mut from = 0;
     while let Some(start) = text[from..].find("[[").map(|i| i + from) {
@@ -174,7 +174,7 @@ fn apply_masks(text: &str, mut spans: Vec<(Range<usize>, String)>) -> String {
 /// Evaluates `texts` (the pieces a request asks to guard) as one `source`.
 /// With `mask` false, ANONYMIZE findings are reported but nothing is masked, as in a
 /// stream whose text has already been sent.
-pub fn evaluate(g: &Guardrail, source: Source, texts: &[&str], mask: bool) -> Evaluation {
+pub(super) fn evaluate(g: &Guardrail, source: Source, texts: &[&str], mask: bool) -> Evaluation {
     let started = Instant::now();
     let pass = Pass::new(g, source, mask);
     let scan: Vec<String> = texts.iter().map(|t| blank_directives(t)).collect();

@@ -34,7 +34,7 @@ enum Trace {
 
 /// A guardrail a request asked for, found and configured.
 #[derive(Debug, Clone)]
-pub struct Guard {
+pub(crate) struct Guard {
     resolved: Resolved,
     trace: Trace,
     /// A stream's answer is sent at once and screened alongside (`async` mode).
@@ -43,7 +43,7 @@ pub struct Guard {
     tag_suffix: Option<String>,
 }
 
-pub fn unknown_guardrail(identifier: &str) -> ServiceError {
+pub(super) fn unknown_guardrail(identifier: &str) -> ServiceError {
     ServiceError::validation(format!(
         "The guardrail identifier or version provided in the request does not exist: {identifier}"
     ))
@@ -55,14 +55,19 @@ fn pattern_error(member: &str, value: &str, pattern: &str) -> ServiceError {
     ))
 }
 
-pub fn enum_error(member: &str, value: &str, allowed: &str) -> ServiceError {
+pub(super) fn enum_error(member: &str, value: &str, allowed: &str) -> ServiceError {
     ServiceError::validation(format!(
         "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
     ))
 }
 
 /// Checks an identifier and version against the service's patterns.
-pub fn check_names(id: &str, version: &str, id_member: &str, version_member: &str) -> Result<()> {
+pub(super) fn check_names(
+    id: &str,
+    version: &str,
+    id_member: &str,
+    version_member: &str,
+) -> Result<()> {
     if !valid_identifier(id) {
         return Err(pattern_error(id_member, id, IDENTIFIER_PATTERN));
     }
@@ -84,7 +89,7 @@ fn lookup(state: &State, region: &str, id: &str, version: &str) -> Result<Resolv
 
 impl Guard {
     /// The guardrail of a Converse or ConverseStream request, if it names one.
-    pub fn converse(
+    pub(crate) fn converse(
         state: &State,
         region: &str,
         body: &Value,
@@ -143,7 +148,7 @@ impl Guard {
     /// The guardrail of an InvokeModel request (its `X-Amzn-Bedrock-Guardrail*` headers),
     /// and the body without the `amazon-bedrock-guardrailConfig` member the service
     /// reads and does not pass to the model.
-    pub fn invoke(
+    pub(crate) fn invoke(
         state: &State,
         region: &str,
         headers: &HeaderMap,
@@ -221,7 +226,7 @@ impl Guard {
     /// Screens a Converse prompt: the `guardContent` blocks when the request has any
     /// (in messages or the system prompt), otherwise the text of every message. The
     /// request is masked in place where the guardrail anonymizes.
-    pub fn screen_converse_input(&self, req: &mut Request, body: &Value) -> InputScreen {
+    pub(crate) fn screen_converse_input(&self, req: &mut Request, body: &Value) -> InputScreen {
         let guarded_system: Vec<usize> = body
             .get("system")
             .and_then(Value::as_array)
@@ -262,7 +267,7 @@ impl Guard {
 
     /// Screens a native InvokeModel prompt: its system prompt and messages, or only
     /// the text inside input tags when the body names a `tagSuffix` and uses the tags.
-    pub fn screen_native_input(&self, req: &mut Request) -> InputScreen {
+    pub(crate) fn screen_native_input(&self, req: &mut Request) -> InputScreen {
         let mut whole = Vec::new();
         for (i, s) in req.system.iter().enumerate() {
             if let Some(t) = s {
@@ -320,7 +325,7 @@ impl Guard {
 
     /// The answer to a prompt the guardrail blocked: its blocked-input message, from a
     /// model that was never invoked.
-    pub fn blocked_input(&self, input: InputScreen) -> (Generation, Verdict) {
+    pub(crate) fn blocked_input(&self, input: InputScreen) -> (Generation, Verdict) {
         let generation = Generation {
             blocks: vec![OutBlock::Text(
                 self.resolved.guardrail.blocked_input.clone(),
@@ -342,7 +347,7 @@ impl Guard {
     /// it is sent and a blocking window is replaced by the blocked-output message; in
     /// async mode windows are sent as they are (no masking) and the stream stops after
     /// the window the guardrail blocks, with the blocked-output message.
-    pub fn screen_output(
+    pub(crate) fn screen_output(
         &self,
         input: InputScreen,
         generation: Generation,
@@ -503,12 +508,12 @@ fn set_text(req: &mut Request, loc: Loc, text: String) {
 }
 
 /// The guardrail's verdict on a prompt.
-pub struct InputScreen {
+pub(crate) struct InputScreen {
     eval: Evaluation,
 }
 
 impl InputScreen {
-    pub fn blocked(&self) -> bool {
+    pub(crate) fn blocked(&self) -> bool {
         self.eval.blocked
     }
 }
@@ -530,7 +535,7 @@ enum TraceForm {
 /// What the guardrail did to a call, written into its response. The default is a call
 /// without a guardrail, which gets nothing.
 #[derive(Debug, Clone, Default)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     info: Option<Info>,
     input: Option<Evaluation>,
     outputs: Vec<Evaluation>,
@@ -542,7 +547,7 @@ impl Verdict {
         self.input.iter().chain(&self.outputs)
     }
 
-    pub fn intervened(&self) -> bool {
+    pub(crate) fn intervened(&self) -> bool {
         self.evaluations().any(Evaluation::intervened)
     }
 
@@ -566,7 +571,7 @@ impl Verdict {
     }
 
     /// Converse's `trace` member (ConverseTrace / ConverseStreamTrace), when traced.
-    pub fn converse_trace(&self) -> Option<Value> {
+    pub(crate) fn converse_trace(&self) -> Option<Value> {
         self.trace(TraceForm::Converse)
     }
 
@@ -608,14 +613,14 @@ impl Verdict {
     }
 
     /// Sets Converse's stopReason when the guardrail intervened.
-    pub fn mark_response(&self, body: &mut Value) {
+    pub(crate) fn mark_response(&self, body: &mut Value) {
         if self.intervened() {
             body["stopReason"] = json!("guardrail_intervened");
         }
     }
 
     /// Sets the stopReason of a ConverseStream's `messageStop` event.
-    pub fn mark_events(&self, items: &mut [StreamItem]) {
+    pub(crate) fn mark_events(&self, items: &mut [StreamItem]) {
         if !self.intervened() {
             return;
         }
@@ -635,12 +640,12 @@ impl Verdict {
     }
 
     /// The `amazon-bedrock-trace` member of a native response, when traced.
-    pub fn native_trace(&self) -> Option<Value> {
+    pub(crate) fn native_trace(&self) -> Option<Value> {
         self.trace(TraceForm::Native)
     }
 
     /// Adds the members the service adds to a native InvokeModel response body.
-    pub fn mark_native(&self, body: &mut Value) {
+    pub(crate) fn mark_native(&self, body: &mut Value) {
         if self.info.is_none() {
             return;
         }
@@ -657,7 +662,7 @@ impl Verdict {
 
     /// Adds `amazon-bedrock-guardrailAction` to every chunk of a native stream; the
     /// trace goes into the last chunk, see [`Verdict::native_trace`].
-    pub fn mark_chunks(&self, items: &mut [StreamItem]) {
+    pub(crate) fn mark_chunks(&self, items: &mut [StreamItem]) {
         if self.info.is_none() {
             return;
         }

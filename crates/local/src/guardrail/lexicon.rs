@@ -72,7 +72,7 @@ fn stem(word: &str) -> String {
 }
 
 /// The distinctive words of a text, lowercased and stemmed.
-pub fn content_words(text: &str) -> impl Iterator<Item = String> + '_ {
+pub(super) fn content_words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
         .filter(|w| w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str()))
@@ -83,13 +83,13 @@ pub fn content_words(text: &str) -> impl Iterator<Item = String> + '_ {
 /// distinct words with the topic's name, definition and examples, or contains every
 /// distinctive word of one example.
 #[derive(Debug)]
-pub struct TopicMatcher {
+pub(crate) struct TopicMatcher {
     terms: BTreeSet<String>,
     examples: Vec<BTreeSet<String>>,
 }
 
 impl TopicMatcher {
-    pub fn new(name: &str, definition: &str, examples: &[String]) -> Self {
+    pub(crate) fn new(name: &str, definition: &str, examples: &[String]) -> Self {
         let mut terms: BTreeSet<String> = content_words(name).collect();
         terms.extend(content_words(definition));
         let examples: Vec<BTreeSet<String>> = examples
@@ -103,7 +103,7 @@ impl TopicMatcher {
         TopicMatcher { terms, examples }
     }
 
-    pub fn matches(&self, text: &str) -> bool {
+    pub(crate) fn matches(&self, text: &str) -> bool {
         let words: HashSet<String> = content_words(text).collect();
         let shared = self.terms.iter().filter(|t| words.contains(*t)).count();
         shared >= 2
@@ -296,7 +296,7 @@ static CLASSIFIERS: LazyLock<Vec<(FilterType, Level, Regex)>> = LazyLock::new(||
 });
 
 /// How confident the stand-in classifier is that `text` belongs to `kind`.
-pub fn confidence(kind: FilterType, text: &str) -> Level {
+pub(super) fn confidence(kind: FilterType, text: &str) -> Level {
     CLASSIFIERS
         .iter()
         .filter(|(k, _, re)| *k == kind && re.is_match(text))
@@ -306,7 +306,7 @@ pub fn confidence(kind: FilterType, text: &str) -> Level {
 }
 
 /// The managed PROFANITY word list.
-pub static PROFANITY: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static PROFANITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)\b(?:fuck(?:s|ed|er|ers|ing|in)?|motherfuck(?:er|ers|ing)?|shit(?:s|ty|ting|head|heads)?|bullshit|bitch(?:es|y)?|bastards?|assholes?|arseholes?|dickheads?|dicks?|cunts?|twats?|wankers?|bollocks|pricks?|piss(?:ed)?|crap(?:py)?|damn(?:ed|it)?|goddamn(?:ed|it)?|douche(?:bags?)?|sluts?|whores?|cocks?|jackass(?:es)?|dumbass(?:es)?)\b",
     )

@@ -11,6 +11,6 @@ mod lexicon;
 mod pii;
 mod report;
 
-pub use apply::apply;
-pub use config::{Guardrail, Registry, Resolved, valid_identifier, valid_version};
-pub use flow::{Guard, InputScreen, Verdict};
+pub(crate) use apply::apply;
+pub use config::{Registry, valid_identifier, valid_version};
+pub(crate) use flow::{Guard, Verdict};

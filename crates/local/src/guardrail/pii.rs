@@ -13,7 +13,7 @@ use super::config::PiiType;
 
 /// One detected entity: its type and byte range in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(super) struct Found {
     pub kind: PiiType,
     pub range: Range<usize>,
 }
@@ -452,7 +452,7 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
 });
 
 /// The entities of the given types in `text`, in order, none overlapping.
-pub fn detect(text: &str, kinds: &[PiiType]) -> Vec<Found> {
+pub(super) fn detect(text: &str, kinds: &[PiiType]) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     for d in DETECTORS.iter().filter(|d| kinds.contains(&d.kind)) {
         for caps in d.re.captures_iter(text) {

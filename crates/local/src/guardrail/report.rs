@@ -10,12 +10,12 @@ use super::engine::{Assessment, Units};
 /// outputScope INTERVENTIONS) or every configured entry (`enabled_full`, FULL). As on
 /// the service, the full scope does not add undetected words or regexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub(super) enum Scope {
     Interventions,
     Full,
 }
 
-pub fn usage(u: &Units) -> Value {
+pub(super) fn usage(u: &Units) -> Value {
     json!({
         "topicPolicyUnits": u.topic,
         "contentPolicyUnits": u.content,
@@ -27,7 +27,7 @@ pub fn usage(u: &Units) -> Value {
     })
 }
 
-pub fn coverage(a: &Assessment) -> Value {
+pub(super) fn coverage(a: &Assessment) -> Value {
     let mut c = json!({
         "textCharacters": {"guarded": a.guarded_chars, "total": a.total_chars},
     });
@@ -37,7 +37,7 @@ pub fn coverage(a: &Assessment) -> Value {
     c
 }
 
-pub fn applied(r: &Resolved) -> Value {
+pub(super) fn applied(r: &Resolved) -> Value {
     json!({
         "guardrailId": r.id,
         "guardrailVersion": r.version,
@@ -48,7 +48,7 @@ pub fn applied(r: &Resolved) -> Value {
 }
 
 /// A GuardrailAssessment.
-pub fn assessment(a: &Assessment, scope: Scope, resolved: &Resolved) -> Value {
+pub(super) fn assessment(a: &Assessment, scope: Scope, resolved: &Resolved) -> Value {
     let full = scope == Scope::Full;
     let mut out = Map::new();
 

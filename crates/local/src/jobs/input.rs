@@ -14,13 +14,13 @@ use crate::tokens;
 
 /// Where a media input comes from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Source {
+pub(super) enum Source {
     Bytes(Vec<u8>),
     S3 { bucket: String, key: String },
 }
 
 impl Source {
-    pub fn uri(&self) -> Option<String> {
+    pub(super) fn uri(&self) -> Option<String> {
         match self {
             Source::S3 { bucket, key } => Some(format!("s3://{bucket}/{key}")),
             Source::Bytes(_) => None,
@@ -29,13 +29,13 @@ impl Source {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Shot {
+pub(super) struct Shot {
     pub text: String,
     pub image: Option<Source>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Task {
+pub(super) enum Task {
     /// Nova Reel: one six-second shot (`TEXT_VIDEO`) or several (`MULTI_SHOT_*`).
     Video {
         multi_shot: bool,
@@ -52,7 +52,7 @@ pub enum Task {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum NovaItem {
+pub(super) enum NovaItem {
     Text {
         value: Option<String>,
         source: Option<Source>,
@@ -73,7 +73,7 @@ pub enum NovaItem {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum MarengoItem {
+pub(super) enum MarengoItem {
     Text(String),
     Image(Source),
     Media {
@@ -88,7 +88,7 @@ pub enum MarengoItem {
 
 impl Task {
     /// The S3 objects the job reads when it runs.
-    pub fn inputs(&self) -> Vec<&Source> {
+    pub(super) fn inputs(&self) -> Vec<&Source> {
         let mut out = Vec::new();
         match self {
             Task::Video { shots, .. } => out.extend(shots.iter().filter_map(|s| s.image.as_ref())),
@@ -109,7 +109,7 @@ impl Task {
 }
 
 /// Parses `s3://bucket/key` as the models' `s3Location.uri` takes it.
-pub fn s3_object(uri: &str) -> Option<(String, String)> {
+pub(super) fn s3_object(uri: &str) -> Option<(String, String)> {
     let rest = uri.strip_prefix("s3://")?;
     let (bucket, key) = rest.split_once('/')?;
     (!bucket.is_empty() && !key.is_empty()).then(|| (bucket.to_owned(), key.to_owned()))
@@ -156,7 +156,7 @@ fn source(doc: &Doc, bytes_key: &str, allow_bytes: bool) -> Result<Source> {
 }
 
 /// Parses and checks a model input for `model`.
-pub fn task(model: &Model, input: &Value) -> Result<Task> {
+pub(super) fn task(model: &Model, input: &Value) -> Result<Task> {
     let doc = Doc::root(input)?;
     match model.family {
         Family::NovaReel => reel(model, &doc),
@@ -500,7 +500,7 @@ fn marengo(doc: &Doc) -> Result<Task> {
 }
 
 /// Every string in a model input: where `[[fault:...]]` directives are looked for.
-pub fn strings(v: &Value, out: &mut Vec<String>) {
+pub(super) fn strings(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) => out.push(s.clone()),
         Value::Array(a) => a.iter().for_each(|x| strings(x, out)),

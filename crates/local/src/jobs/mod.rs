@@ -10,7 +10,7 @@ mod mp4;
 mod output;
 mod store;
 
-pub use store::ACCOUNT;
+pub(crate) use store::ACCOUNT;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,13 +34,13 @@ use store::{Disk, Job, Status};
 type Result<T> = std::result::Result<T, ServiceError>;
 
 /// The directive that makes a job end Failed.
-pub const JOB_FAIL: &str = "job-fail";
+pub(crate) const JOB_FAIL: &str = "job-fail";
 /// The failure message of a job asked to fail with `[[fault:job-fail]]`.
 pub const JOB_FAIL_MESSAGE: &str = "The model could not process the input and the invocation failed. (Simulated by [[fault:job-fail]].)";
 
 /// The endpoint's async jobs and S3 store, opened when the endpoint starts.
 #[derive(Default)]
-pub struct Jobs {
+pub(crate) struct Jobs {
     engine: OnceLock<Arc<Engine>>,
 }
 
@@ -64,7 +64,7 @@ struct Engine {
 impl Jobs {
     /// Opens the job store and the S3 store (in `settings.data_dir` if set), and starts
     /// the runner, which stops when `stop` turns true.
-    pub fn open(
+    pub(crate) fn open(
         &self,
         settings: &Settings,
         catalog: &'static Catalog,
@@ -107,7 +107,7 @@ impl Jobs {
     }
 
     /// The S3 store, once the endpoint has started.
-    pub fn s3(&self) -> Option<&S3Store> {
+    pub(crate) fn s3(&self) -> Option<&S3Store> {
         self.engine.get().map(|e| &e.s3)
     }
 }
@@ -474,7 +474,7 @@ fn output_config<'a>(o: &Obj<'a>) -> Result<OutputConfig<'a>> {
 }
 
 /// StartAsyncInvoke.
-pub async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
+pub(crate) async fn start(state: &State, call: &Call<'_>) -> Result<Reply> {
     let body = json::parse_body(call.body)?;
     let o = root(&body)?;
     let id = o.req_str("modelId")?;
@@ -583,7 +583,7 @@ fn arn_id(arn: &str) -> Option<&str> {
 }
 
 /// GetAsyncInvoke.
-pub async fn get(state: &State, call: &Call<'_>, arn: &str) -> Result<Reply> {
+pub(crate) async fn get(state: &State, call: &Call<'_>, arn: &str) -> Result<Reply> {
     if let Some(r) = apply(call.drawn.as_slice()).await? {
         return Ok(r);
     }
@@ -625,7 +625,7 @@ fn timestamp_param(name: &str, value: &str) -> Result<u64> {
 }
 
 /// ListAsyncInvokes.
-pub async fn list(state: &State, call: &Call<'_>) -> Result<Reply> {
+pub(crate) async fn list(state: &State, call: &Call<'_>) -> Result<Reply> {
     if let Some(r) = apply(call.drawn.as_slice()).await? {
         return Ok(r);
     }

@@ -21,7 +21,7 @@ use super::store::Job;
 use crate::conversation::Fnv;
 use crate::faults;
 
-pub struct Output {
+pub(super) struct Output {
     /// The file name under the invocation folder.
     pub name: String,
     pub content_type: &'static str,
@@ -29,7 +29,7 @@ pub struct Output {
 }
 
 /// Inputs read from S3 before rendering, by `s3://bucket/key`.
-pub type Inputs = HashMap<String, Bytes>;
+pub(super) type Inputs = HashMap<String, Bytes>;
 
 /// How long a medium is assumed to last when its file does not say (only MP4 and MOV
 /// headers are read).
@@ -165,7 +165,7 @@ fn manifest(job: &Job, details: Value, outputs: Vec<Value>) -> Output {
 }
 
 /// The outputs of a job that completes.
-pub fn completed(job: &Job, task: &Task, inputs: &Inputs) -> Vec<Output> {
+pub(super) fn completed(job: &Job, task: &Task, inputs: &Inputs) -> Vec<Output> {
     let base = job.output_uri();
     match task {
         Task::Video {
@@ -472,7 +472,7 @@ fn marengo(item: &MarengoItem, inputs: &Inputs) -> Vec<Value> {
 
 /// What a failed job leaves behind: Nova Reel 1.1 reports the failure in its status file;
 /// the other models write nothing.
-pub fn failed(job: &Job, task: Option<&Task>, message: &str) -> Vec<Output> {
+pub(super) fn failed(job: &Job, task: Option<&Task>, message: &str) -> Vec<Output> {
     let Some(Task::Video {
         multi_shot, shots, ..
     }) = task

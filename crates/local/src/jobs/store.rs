@@ -12,17 +12,17 @@ use serde_json::{Value, json};
 use super::clock::iso8601;
 
 /// The account the endpoint pretends to be in its ARNs (the one AWS documentation uses).
-pub const ACCOUNT: &str = "123456789012";
+pub(crate) const ACCOUNT: &str = "123456789012";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Status {
+pub(super) enum Status {
     InProgress,
     Completed,
     Failed,
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Status::InProgress => "InProgress",
             Status::Completed => "Completed",
@@ -30,7 +30,7 @@ impl Status {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
+    pub(super) fn parse(s: &str) -> Option<Status> {
         [Status::InProgress, Status::Completed, Status::Failed]
             .into_iter()
             .find(|st| st.as_str() == s)
@@ -39,7 +39,7 @@ impl Status {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Job {
+pub(super) struct Job {
     /// The 12-character id at the end of the invocation ARN.
     pub id: String,
     /// Submission order, which breaks ties between jobs submitted in the same millisecond.
@@ -74,14 +74,14 @@ pub struct Job {
 }
 
 impl Job {
-    pub fn arn(&self) -> String {
+    pub(super) fn arn(&self) -> String {
         format!(
             "arn:aws:bedrock:{}:{ACCOUNT}:async-invoke/{}",
             self.region, self.id
         )
     }
 
-    pub fn model_arn(&self) -> String {
+    pub(super) fn model_arn(&self) -> String {
         format!(
             "arn:aws:bedrock:{}::foundation-model/{}",
             self.region, self.model_id
@@ -90,12 +90,12 @@ impl Job {
 
     /// Where the outputs of this invocation are, as GetAsyncInvoke reports it: the
     /// requested URI with the invocation id appended.
-    pub fn output_uri(&self) -> String {
+    pub(super) fn output_uri(&self) -> String {
         format!("{}/{}", self.s3_uri.trim_end_matches('/'), self.id)
     }
 
     /// The summary / GetAsyncInvoke shape.
-    pub fn to_wire(&self) -> Value {
+    pub(super) fn to_wire(&self) -> Value {
         let mut s3 = json!({ "s3Uri": self.output_uri() });
         if let Some(k) = &self.kms_key_id {
             s3["kmsKeyId"] = json!(k);
@@ -123,12 +123,12 @@ impl Job {
 }
 
 /// Where jobs are persisted, if anywhere.
-pub struct Disk {
+pub(super) struct Disk {
     dir: PathBuf,
 }
 
 impl Disk {
-    pub fn open(dir: &Path) -> std::io::Result<Disk> {
+    pub(super) fn open(dir: &Path) -> std::io::Result<Disk> {
         std::fs::create_dir_all(dir)?;
         Ok(Disk {
             dir: dir.to_path_buf(),
@@ -136,7 +136,7 @@ impl Disk {
     }
 
     /// Every job saved in the folder; files that do not parse are reported and skipped.
-    pub fn load(&self) -> std::io::Result<BTreeMap<String, Job>> {
+    pub(super) fn load(&self) -> std::io::Result<BTreeMap<String, Job>> {
         let mut jobs = BTreeMap::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
@@ -157,7 +157,7 @@ impl Disk {
     }
 
     /// Replaces the job's file in one step: a crash leaves the old or the new version.
-    pub fn save(&self, job: &Job) -> std::io::Result<()> {
+    pub(super) fn save(&self, job: &Job) -> std::io::Result<()> {
         let path = self.dir.join(format!("{}.json", job.id));
         let tmp = self.dir.join(format!(".{}.json.tmp", job.id));
         let bytes = serde_json::to_vec_pretty(job).map_err(std::io::Error::other)?;
@@ -180,7 +180,7 @@ impl Disk {
 mod tests {
     use super::*;
 
-    pub fn job(id: &str) -> Job {
+    pub(super) fn job(id: &str) -> Job {
         Job {
             id: id.into(),
             seq: 1,

@@ -29,7 +29,7 @@ const KEYS: [&str; 10] = [
 
 const MEDIA_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     let optional: Vec<&str> = KEYS
         .iter()
         .copied()
@@ -269,7 +269,7 @@ fn message_id(req: &Request) -> String {
 
 fn stop_sequence(g: &Generation) -> Value {
     match &g.stop {
-        Stop::StopSequence(s) => json!(s),
+        Stop::Sequence(s) => json!(s),
         _ => Value::Null,
     }
 }
@@ -295,7 +295,7 @@ fn usage_json(u: Usage, output: u32) -> Value {
     })
 }
 
-pub fn response(model: &Model, req: &Request, g: &Generation, u: Usage) -> Value {
+pub(super) fn response(model: &Model, req: &Request, g: &Generation, u: Usage) -> Value {
     json!({
         "id": message_id(req),
         "type": "message",
@@ -308,7 +308,7 @@ pub fn response(model: &Model, req: &Request, g: &Generation, u: Usage) -> Value
     })
 }
 
-pub fn chunks(model: &Model, req: &Request, g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(model: &Model, req: &Request, g: &Generation, u: Usage) -> Vec<StreamItem> {
     let mut out = vec![StreamItem::chunk(
         json!({"type": "message_start", "message": {
             "id": message_id(req), "type": "message", "role": "assistant", "model": model_name(model),

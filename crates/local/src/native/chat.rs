@@ -11,7 +11,7 @@ use super::doc::{Doc, Result};
 use super::{input_tokens, push_block};
 
 /// Reads `messages` into the request's system prompt and turns.
-pub fn parse_messages(doc: &Doc, req: &mut Request) -> Result<()> {
+pub(super) fn parse_messages(doc: &Doc, req: &mut Request) -> Result<()> {
     for m in doc.req_items("messages")? {
         m.keys(
             &["role"],
@@ -76,7 +76,7 @@ fn content_text(m: &Doc) -> Result<String> {
 
 /// Reads `tools` (`{type: function, function: {name, description, parameters}}`) and
 /// `tool_choice` (`auto|any|required|none` or a named function).
-pub fn parse_tools(doc: &Doc, req: &mut Request) -> Result<()> {
+pub(super) fn parse_tools(doc: &Doc, req: &mut Request) -> Result<()> {
     for t in doc.items("tools")? {
         t.keys(&["function"], &["type"])?;
         let f = t.req_child("function")?;
@@ -108,7 +108,7 @@ pub fn parse_tools(doc: &Doc, req: &mut Request) -> Result<()> {
 }
 
 /// The generation's tool calls; `typed` adds `"type": "function"` as OpenAI-style APIs do.
-pub fn tool_calls(g: &Generation, typed: bool) -> Vec<Value> {
+pub(super) fn tool_calls(g: &Generation, typed: bool) -> Vec<Value> {
     g.blocks
         .iter()
         .filter_map(|b| match b {
@@ -126,7 +126,7 @@ pub fn tool_calls(g: &Generation, typed: bool) -> Vec<Value> {
 }
 
 /// Output tokens of the generation's tool calls.
-pub fn tool_tokens(g: &Generation) -> u32 {
+pub(super) fn tool_tokens(g: &Generation) -> u32 {
     g.blocks
         .iter()
         .filter(|b| matches!(b, OutBlock::ToolUse { .. }))
@@ -135,7 +135,7 @@ pub fn tool_tokens(g: &Generation) -> u32 {
 }
 
 /// OpenAI-style `usage`.
-pub fn usage(u: &Usage) -> Value {
+pub(super) fn usage(u: &Usage) -> Value {
     let prompt = input_tokens(u);
     json!({"prompt_tokens": prompt, "completion_tokens": u.output, "total_tokens": prompt + u.output})
 }

@@ -40,7 +40,7 @@ const OPTIONAL: [&str; 17] = [
     "raw_prompting",
 ];
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     doc.keys(&["message"], &OPTIONAL)?;
     let mut req = Request::default();
     if let Some(p) = doc.str("preamble")? {
@@ -185,7 +185,7 @@ fn turn_text(blocks: &[Block]) -> String {
     texts.join("\n")
 }
 
-pub fn response(req: &Request, g: &Generation, u: Usage) -> Value {
+pub(super) fn response(req: &Request, g: &Generation, u: Usage) -> Value {
     let seed = req.digest();
     let text = g.text();
     let calls = tool_calls(g);
@@ -222,7 +222,7 @@ pub fn response(req: &Request, g: &Generation, u: Usage) -> Value {
     body
 }
 
-pub fn chunks(req: &Request, g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(req: &Request, g: &Generation, u: Usage) -> Vec<StreamItem> {
     let generation_id = uuid(req.digest(), "cohere-generation");
     let mut items = vec![StreamItem::chunk(
         json!({"is_finished": false, "event_type": "stream-start", "generation_id": generation_id}),

@@ -8,11 +8,11 @@ use serde_json::{Map, Value};
 use crate::error::ServiceError;
 use crate::json;
 
-pub type Result<T> = std::result::Result<T, ServiceError>;
+pub(crate) type Result<T> = std::result::Result<T, ServiceError>;
 
 /// A JSON object of a native body and its JSON-pointer path (`#/messages/0`).
 #[derive(Debug, Clone)]
-pub struct Doc<'a> {
+pub(crate) struct Doc<'a> {
     pub map: &'a Map<String, Value>,
     path: String,
 }
@@ -31,7 +31,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// A number as the schema check prints it: integral values without a fraction.
-pub fn num_text(n: f64) -> String {
+pub(crate) fn num_text(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
@@ -41,7 +41,7 @@ pub fn num_text(n: f64) -> String {
 
 impl<'a> Doc<'a> {
     /// The body's top-level object.
-    pub fn root(v: &'a Value) -> Result<Doc<'a>> {
+    pub(crate) fn root(v: &'a Value) -> Result<Doc<'a>> {
         match v {
             Value::Object(map) => Ok(Doc {
                 map,
@@ -54,29 +54,29 @@ impl<'a> Doc<'a> {
         }
     }
 
-    pub fn path(&self, key: &str) -> String {
+    pub(crate) fn path(&self, key: &str) -> String {
         format!("{}/{key}", self.path)
     }
 
     /// This object as the Converse-style accessor, for helpers shared with Converse.
-    pub fn obj(&self) -> json::Obj<'a> {
+    pub(crate) fn obj(&self) -> json::Obj<'a> {
         let path = self.path.trim_start_matches('#').trim_start_matches('/');
         json::Obj::at(self.map, path.replace('/', "."))
     }
 
     /// A schema violation at `key`.
-    pub fn err(&self, key: &str, detail: impl std::fmt::Display) -> ServiceError {
+    pub(crate) fn err(&self, key: &str, detail: impl std::fmt::Display) -> ServiceError {
         ServiceError::malformed(format!("{}: {detail}", self.path(key)))
     }
 
     /// A schema violation of this object itself.
-    pub fn err_here(&self, detail: impl std::fmt::Display) -> ServiceError {
+    pub(crate) fn err_here(&self, detail: impl std::fmt::Display) -> ServiceError {
         ServiceError::malformed(format!("{}: {detail}", self.path))
     }
 
     /// Checks required members are present and no others than `required` and
     /// `optional` are; every violation of the object is reported, one after the other.
-    pub fn keys(&self, required: &[&str], optional: &[&str]) -> Result<()> {
+    pub(crate) fn keys(&self, required: &[&str], optional: &[&str]) -> Result<()> {
         let missing = required
             .iter()
             .filter(|k| !self.map.contains_key(**k))
@@ -94,16 +94,16 @@ impl<'a> Doc<'a> {
         }
     }
 
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.map.get(key).is_some_and(|v| !v.is_null())
     }
 
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
     /// A member of the wrong JSON type.
-    pub fn type_err(&self, key: &str, expected: &str, found: &Value) -> ServiceError {
+    pub(crate) fn type_err(&self, key: &str, expected: &str, found: &Value) -> ServiceError {
         self.err(
             key,
             format!("expected type: {expected}, found: {}", type_name(found)),
@@ -111,11 +111,11 @@ impl<'a> Doc<'a> {
     }
 
     /// A required member that is absent (or null).
-    pub fn missing(&self, key: &str) -> ServiceError {
+    pub(crate) fn missing(&self, key: &str) -> ServiceError {
         self.err_here(format!("required key [{key}] not found"))
     }
 
-    pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
+    pub(crate) fn str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -123,12 +123,12 @@ impl<'a> Doc<'a> {
         }
     }
 
-    pub fn req_str(&self, key: &str) -> Result<&'a str> {
+    pub(crate) fn req_str(&self, key: &str) -> Result<&'a str> {
         self.str(key)?.ok_or_else(|| self.missing(key))
     }
 
     /// A required string member of `min` to `max` characters.
-    pub fn text(&self, key: &str, min: usize, max: usize) -> Result<&'a str> {
+    pub(crate) fn text(&self, key: &str, min: usize, max: usize) -> Result<&'a str> {
         let s = self.req_str(key)?;
         let n = s.chars().count();
         if n < min {
@@ -141,7 +141,7 @@ impl<'a> Doc<'a> {
     }
 
     /// An integer member within `[lo, hi]`.
-    pub fn int(&self, key: &str, lo: u64, hi: u64) -> Result<Option<u64>> {
+    pub(crate) fn int(&self, key: &str, lo: u64, hi: u64) -> Result<Option<u64>> {
         let Some(v) = self.get(key) else {
             return Ok(None);
         };
@@ -159,14 +159,14 @@ impl<'a> Doc<'a> {
 
     /// A non-negative integer member no smaller than `min`; larger than a `u32` holds
     /// reads as `u32::MAX`, which the model's limits then refuse.
-    pub fn u32(&self, key: &str, min: u32) -> Result<Option<u32>> {
+    pub(crate) fn u32(&self, key: &str, min: u32) -> Result<Option<u32>> {
         Ok(self
             .int(key, u64::from(min), u64::MAX)?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
     /// A number member within `[lo, hi]`.
-    pub fn num(&self, key: &str, lo: f64, hi: f64) -> Result<Option<f64>> {
+    pub(crate) fn num(&self, key: &str, lo: f64, hi: f64) -> Result<Option<f64>> {
         let Some(v) = self.get(key) else {
             return Ok(None);
         };
@@ -185,7 +185,7 @@ impl<'a> Doc<'a> {
         Ok(Some(n))
     }
 
-    pub fn bool(&self, key: &str) -> Result<Option<bool>> {
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -193,7 +193,7 @@ impl<'a> Doc<'a> {
         }
     }
 
-    pub fn arr(&self, key: &str) -> Result<Option<&'a Vec<Value>>> {
+    pub(crate) fn arr(&self, key: &str) -> Result<Option<&'a Vec<Value>>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Array(a)) => Ok(Some(a)),
@@ -201,7 +201,7 @@ impl<'a> Doc<'a> {
         }
     }
 
-    pub fn child(&self, key: &str) -> Result<Option<Doc<'a>>> {
+    pub(crate) fn child(&self, key: &str) -> Result<Option<Doc<'a>>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Object(map)) => Ok(Some(Doc {
@@ -212,12 +212,12 @@ impl<'a> Doc<'a> {
         }
     }
 
-    pub fn req_child(&self, key: &str) -> Result<Doc<'a>> {
+    pub(crate) fn req_child(&self, key: &str) -> Result<Doc<'a>> {
         self.child(key)?.ok_or_else(|| self.missing(key))
     }
 
     /// Each element of an array member as an object.
-    pub fn items(&self, key: &str) -> Result<Vec<Doc<'a>>> {
+    pub(crate) fn items(&self, key: &str) -> Result<Vec<Doc<'a>>> {
         let Some(items) = self.arr(key)? else {
             return Ok(Vec::new());
         };
@@ -239,7 +239,7 @@ impl<'a> Doc<'a> {
     }
 
     /// A required, non-empty array of objects.
-    pub fn req_items(&self, key: &str) -> Result<Vec<Doc<'a>>> {
+    pub(crate) fn req_items(&self, key: &str) -> Result<Vec<Doc<'a>>> {
         if !self.has(key) {
             return Err(self.missing(key));
         }
@@ -251,7 +251,7 @@ impl<'a> Doc<'a> {
     }
 
     /// An array of strings; a single string is accepted where `lenient` says so.
-    pub fn strings(&self, key: &str, lenient: bool) -> Result<Vec<String>> {
+    pub(crate) fn strings(&self, key: &str, lenient: bool) -> Result<Vec<String>> {
         let Some(v) = self.get(key) else {
             return Ok(Vec::new());
         };
@@ -275,7 +275,7 @@ impl<'a> Doc<'a> {
     }
 
     /// A string member that must be one of `allowed`.
-    pub fn one_of(&self, key: &str, allowed: &[&str]) -> Result<Option<&'a str>> {
+    pub(crate) fn one_of(&self, key: &str, allowed: &[&str]) -> Result<Option<&'a str>> {
         match self.str(key)? {
             Some(s) if !allowed.contains(&s) => {
                 Err(self.err(key, format!("{s} is not a valid enum value")))
@@ -285,7 +285,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Rejects an integer member above `max` (the model's output limit).
-    pub fn at_most(&self, key: &str, value: Option<u32>, max: u32) -> Result<()> {
+    pub(crate) fn at_most(&self, key: &str, value: Option<u32>, max: u32) -> Result<()> {
         match value {
             Some(n) if n > max => Err(self.err(key, format!("{n} is not less or equal to {max}"))),
             _ => Ok(()),

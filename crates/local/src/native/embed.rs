@@ -14,7 +14,7 @@ use super::Invocation;
 use super::doc::{Doc, Result};
 
 /// Titan Text Embeddings V2 (and V1, which takes only `inputText`).
-pub fn titan(model: &Model, doc: &Doc) -> Result<Invocation> {
+pub(crate) fn titan(model: &Model, doc: &Doc) -> Result<Invocation> {
     let v1 = model.id.contains("embed-text-v1");
     let optional: &[&str] = if v1 {
         &[]
@@ -81,7 +81,7 @@ const PURPOSES: [&str; 9] = [
 ];
 
 /// Nova multimodal embeddings, synchronous `SINGLE_EMBEDDING` of one text or media item.
-pub fn nova(doc: &Doc) -> Result<Invocation> {
+pub(crate) fn nova(doc: &Doc) -> Result<Invocation> {
     doc.keys(
         &["taskType"],
         &[

@@ -13,7 +13,7 @@ use crate::stream::StreamItem;
 use super::doc::{Doc, Result};
 use super::{COMPLETION_STOPS, Parsed, Variant, chat, default_max, model_name, text_chunks, uuid};
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     doc.keys(
         &["messages"],
         &[
@@ -55,7 +55,7 @@ fn id(req: &Request) -> String {
     format!("chatcmpl-{}", uuid(req.digest(), "jamba"))
 }
 
-pub fn response(model: &Model, req: &Request, g: &Generation, u: Usage) -> Value {
+pub(super) fn response(model: &Model, req: &Request, g: &Generation, u: Usage) -> Value {
     let calls = chat::tool_calls(g, true);
     json!({
         "id": id(req),
@@ -76,7 +76,7 @@ pub fn response(model: &Model, req: &Request, g: &Generation, u: Usage) -> Value
 }
 
 /// A role chunk, content deltas, tool-call deltas, then the finish reason and usage.
-pub fn chunks(req: &Request, g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(req: &Request, g: &Generation, u: Usage) -> Vec<StreamItem> {
     let id = id(req);
     let chunk = |delta: Value, finish: Value| json!({"id": id, "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]});
     let mut items = vec![StreamItem::chunk(

@@ -15,7 +15,7 @@ use super::{
     COMPLETION_STOPS, Parsed, Variant, default_max, input_tokens, prompt, set_turns, text_chunks,
 };
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     let vision = model.input_modalities.iter().any(|m| m == "image");
     let optional: &[&str] = if vision {
         &["max_gen_len", "temperature", "top_p", "images"]
@@ -52,7 +52,7 @@ pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     })
 }
 
-pub fn response(g: &Generation, u: Usage) -> Value {
+pub(super) fn response(g: &Generation, u: Usage) -> Value {
     json!({
         "generation": g.text(),
         "prompt_token_count": input_tokens(&u),
@@ -62,7 +62,7 @@ pub fn response(g: &Generation, u: Usage) -> Value {
 }
 
 /// Text chunks with running counts, then an empty chunk with the stop reason.
-pub fn chunks(g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(g: &Generation, u: Usage) -> Vec<StreamItem> {
     let mut first = true;
     let mut items = text_chunks(&g.text(), |piece, so_far, _| {
         let prompt_tokens = if first {

@@ -15,7 +15,7 @@ use super::{
     text_chunks, uuid,
 };
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     let variant = if doc.has("messages") {
         Variant::Chat
     } else {
@@ -80,7 +80,7 @@ fn envelope(model: &Model, req: &Request, object: &str, choice: Value) -> Value 
     })
 }
 
-pub fn response(model: &Model, parsed: &Parsed, g: &Generation, u: Usage) -> Value {
+pub(super) fn response(model: &Model, parsed: &Parsed, g: &Generation, u: Usage) -> Value {
     if parsed.variant == Variant::Default {
         return json!({"outputs": [{"text": g.text(), "stop_reason": stop(g)}]});
     }
@@ -93,7 +93,7 @@ pub fn response(model: &Model, parsed: &Parsed, g: &Generation, u: Usage) -> Val
 
 /// Text chunks (then tool calls, in chat); the last carries the stop reason, and in
 /// chat the usage.
-pub fn chunks(model: &Model, parsed: &Parsed, g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(model: &Model, parsed: &Parsed, g: &Generation, u: Usage) -> Vec<StreamItem> {
     if parsed.variant == Variant::Default {
         return text_chunks(&g.text(), |piece, _, last| {
             let reason = if last { json!(stop(g)) } else { Value::Null };

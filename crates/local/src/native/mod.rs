@@ -29,20 +29,20 @@ use doc::Doc;
 /// Which request form of a family was used, where a family accepts more than one
 /// (Mistral's prompt completion and chat messages); the response follows the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
+pub(crate) enum Variant {
     Default,
     Chat,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub request: Request,
     pub variant: Variant,
 }
 
 /// What an InvokeModel body asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Invocation {
+pub(crate) enum Invocation {
     /// Text generation by the simulated model.
     Generate(Parsed),
     /// An embedding, computed at once.
@@ -50,7 +50,7 @@ pub enum Invocation {
 }
 
 /// Parses an InvokeModel body for `model`'s family.
-pub fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
+pub(crate) fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
     if matches!(
         model.family,
         Family::NovaReel | Family::MarengoEmbed | Family::Unknown
@@ -80,7 +80,7 @@ pub fn parse(model: &Model, body: &[u8]) -> Result<Invocation, ServiceError> {
 
 /// Whether InvokeModelWithResponseStream works for the model; the service answers the
 /// others with [`streaming_unsupported`].
-pub fn supports_streaming(model: &Model) -> bool {
+pub(crate) fn supports_streaming(model: &Model) -> bool {
     !matches!(
         model.family,
         Family::TitanEmbed
@@ -92,12 +92,17 @@ pub fn supports_streaming(model: &Model) -> bool {
 }
 
 /// The error of InvokeModelWithResponseStream on a model that cannot stream.
-pub fn streaming_unsupported() -> ServiceError {
+pub(crate) fn streaming_unsupported() -> ServiceError {
     ServiceError::validation("The model is unsupported for streaming.")
 }
 
 /// The InvokeModel response body.
-pub fn response(model: &Model, parsed: &Parsed, generation: &Generation, usage: Usage) -> Value {
+pub(crate) fn response(
+    model: &Model,
+    parsed: &Parsed,
+    generation: &Generation,
+    usage: Usage,
+) -> Value {
     let (r, g) = (&parsed.request, generation);
     match model.family {
         Family::Anthropic => anthropic::response(model, r, g, usage),
@@ -117,7 +122,7 @@ pub fn response(model: &Model, parsed: &Parsed, generation: &Generation, usage: 
 
 /// The InvokeModelWithResponseStream chunks; the caller adds
 /// `amazon-bedrock-invocationMetrics` to the last one.
-pub fn chunks(
+pub(crate) fn chunks(
     model: &Model,
     parsed: &Parsed,
     generation: &Generation,
@@ -149,11 +154,11 @@ pub(crate) struct StopNames {
 }
 
 impl StopNames {
-    pub fn of(&self, stop: &Stop) -> &'static str {
+    pub(crate) fn of(&self, stop: &Stop) -> &'static str {
         match stop {
             Stop::EndTurn => self.end,
             Stop::MaxTokens => self.max,
-            Stop::StopSequence(_) => self.sequence,
+            Stop::Sequence(_) => self.sequence,
             Stop::ToolUse => self.tool,
         }
     }

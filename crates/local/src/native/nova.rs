@@ -12,7 +12,7 @@ use crate::stream::{ItemKind, StreamItem};
 use super::doc::{Doc, Result};
 use super::{Parsed, Variant};
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     doc.keys(
         &["messages"],
         &[
@@ -95,7 +95,7 @@ fn block_json(b: &OutBlock) -> Value {
     }
 }
 
-pub fn response(g: &Generation, u: Usage) -> Value {
+pub(super) fn response(g: &Generation, u: Usage) -> Value {
     json!({
         "output": {"message": {"role": "assistant", "content": g.blocks.iter().map(block_json).collect::<Vec<_>>()}},
         "stopReason": g.stop.converse(),
@@ -103,7 +103,7 @@ pub fn response(g: &Generation, u: Usage) -> Value {
     })
 }
 
-pub fn chunks(g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(g: &Generation, u: Usage) -> Vec<StreamItem> {
     let mut out: Vec<StreamItem> = converse::stream_items(g)
         .into_iter()
         .filter_map(|item| {

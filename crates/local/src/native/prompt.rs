@@ -8,7 +8,7 @@ use super::push_block;
 
 /// A conversation recovered from a prompt.
 #[derive(Debug, Default, PartialEq)]
-pub struct Turns {
+pub(crate) struct Turns {
     pub system: Option<String>,
     pub messages: Vec<Message>,
 }
@@ -38,7 +38,7 @@ impl Turns {
 
 /// Llama 3 (`<|start_header_id|>role<|end_header_id|> ... <|eot_id|>`) and Llama 4
 /// (`<|header_start|>role<|header_end|> ... <|eot|>`) chat templates.
-pub fn llama(prompt: &str) -> Option<Turns> {
+pub(super) fn llama(prompt: &str) -> Option<Turns> {
     const TEMPLATES: [(&str, &str, [&str; 2]); 2] = [
         (
             "<|start_header_id|>",
@@ -69,7 +69,7 @@ pub fn llama(prompt: &str) -> Option<Turns> {
 
 /// `<s>[INST] question [/INST] answer</s>[INST] ...` with an optional Llama 2
 /// `<<SYS>> ... <</SYS>>` system prompt in the first instruction.
-pub fn inst(prompt: &str) -> Option<Turns> {
+pub(super) fn inst(prompt: &str) -> Option<Turns> {
     if !prompt.contains("[INST]") {
         return None;
     }
@@ -95,7 +95,7 @@ pub fn inst(prompt: &str) -> Option<Turns> {
 
 /// Titan's transcript convention: lines starting `User:` and `Bot:`; text before the
 /// first turn is the system prompt, and a trailing empty `Bot:` is where the answer goes.
-pub fn transcript(text: &str) -> Option<Turns> {
+pub(super) fn transcript(text: &str) -> Option<Turns> {
     let mut turns = Turns::default();
     let mut role: Option<Role> = None;
     let mut buf = String::new();

@@ -10,7 +10,7 @@ use crate::stream::{ItemKind, StreamItem};
 
 use super::{Invocation, Parsed};
 
-pub fn model(id: &str, family: Family, max_output_tokens: u32) -> Model {
+pub(crate) fn model(id: &str, family: Family, max_output_tokens: u32) -> Model {
     Model {
         id: id.into(),
         name: id.into(),
@@ -36,14 +36,14 @@ pub fn model(id: &str, family: Family, max_output_tokens: u32) -> Model {
     }
 }
 
-pub fn parse_ok(m: &Model, body: &str) -> Parsed {
+pub(crate) fn parse_ok(m: &Model, body: &str) -> Parsed {
     match super::parse(m, body.as_bytes()) {
         Ok(Invocation::Generate(p)) => p,
         other => panic!("expected a generation request, got {other:?}"),
     }
 }
 
-pub fn parse_err(m: &Model, body: &str) -> String {
+pub(crate) fn parse_err(m: &Model, body: &str) -> String {
     match super::parse(m, body.as_bytes()) {
         Err(e) => e.message,
         Ok(other) => panic!("expected an error, got {other:?}"),
@@ -51,7 +51,7 @@ pub fn parse_err(m: &Model, body: &str) -> String {
 }
 
 /// Everything one invocation produces.
-pub struct Run {
+pub(crate) struct Run {
     pub parsed: Parsed,
     pub generation: Generation,
     pub response: Value,
@@ -60,7 +60,7 @@ pub struct Run {
 
 impl Run {
     /// The chunk payloads.
-    pub fn payloads(&self) -> Vec<&Value> {
+    pub(crate) fn payloads(&self) -> Vec<&Value> {
         self.chunks
             .iter()
             .map(|c| {
@@ -71,12 +71,12 @@ impl Run {
     }
 
     /// Output tokens carried by all chunks.
-    pub fn chunk_tokens(&self) -> u32 {
+    pub(crate) fn chunk_tokens(&self) -> u32 {
         self.chunks.iter().map(|c| c.tokens).sum()
     }
 
     /// The last chunk, where the invocation metrics go; it must be a JSON object.
-    pub fn last(&self) -> &serde_json::Map<String, Value> {
+    pub(crate) fn last(&self) -> &serde_json::Map<String, Value> {
         self.chunks
             .last()
             .and_then(|c| c.payload.as_object())
@@ -84,7 +84,7 @@ impl Run {
     }
 }
 
-pub fn run(m: &Model, body: &str) -> Run {
+pub(crate) fn run(m: &Model, body: &str) -> Run {
     let parsed = parse_ok(m, body);
     let max = parsed.request.max_tokens.unwrap_or(m.max_output_tokens);
     let generation = simulator::generate(&parsed.request, max);
@@ -114,6 +114,6 @@ pub fn run(m: &Model, body: &str) -> Run {
 }
 
 /// The text of the generation's text blocks, as the non-streaming response carries it.
-pub fn text_of(g: &Generation) -> String {
+pub(crate) fn text_of(g: &Generation) -> String {
     g.text()
 }

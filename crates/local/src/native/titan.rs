@@ -21,7 +21,7 @@ const STOPS: StopNames = StopNames {
     tool: "FINISH",
 };
 
-pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
+pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     doc.keys(&["inputText"], &["textGenerationConfig"])?;
     let text = doc.req_str("inputText")?;
     let mut req = Request {
@@ -57,7 +57,7 @@ pub fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
     })
 }
 
-pub fn response(g: &Generation, u: Usage) -> Value {
+pub(super) fn response(g: &Generation, u: Usage) -> Value {
     json!({
         "inputTextTokenCount": input_tokens(&u),
         "results": [{
@@ -68,7 +68,7 @@ pub fn response(g: &Generation, u: Usage) -> Value {
     })
 }
 
-pub fn chunks(g: &Generation, u: Usage) -> Vec<StreamItem> {
+pub(super) fn chunks(g: &Generation, u: Usage) -> Vec<StreamItem> {
     let mut first = true;
     text_chunks(&g.text(), |piece, so_far, last| {
         let chunk = json!({

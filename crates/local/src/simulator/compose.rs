@@ -18,7 +18,7 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Up to five distinctive words of the question, in order of appearance.
-pub fn keywords(question: &str) -> Vec<String> {
+pub(super) fn keywords(question: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for w in question.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
         let w = w.trim_matches('-').to_lowercase();
@@ -36,7 +36,7 @@ pub fn keywords(question: &str) -> Vec<String> {
 }
 
 /// The question shortened to a phrase that reads well inside a sentence.
-pub fn topic(question: &str) -> String {
+pub(super) fn topic(question: &str) -> String {
     let first = question
         .split(['\n', '?', '!'])
         .map(str::trim)
@@ -120,7 +120,7 @@ fn wants_brevity(system: &str) -> bool {
 }
 
 /// The answer to the last user message.
-pub fn answer(req: &Request, question: &str, seed: u64) -> String {
+pub(super) fn answer(req: &Request, question: &str, seed: u64) -> String {
     let system = req.system_text();
     let topic = topic(question);
     let keys = keywords(question);
@@ -218,7 +218,7 @@ pub fn answer(req: &Request, question: &str, seed: u64) -> String {
 }
 
 /// Extends an answer with numbered sections until it has exactly `n` tokens.
-pub fn to_length(mut text: String, n: u32, seed: u64) -> String {
+pub(super) fn to_length(mut text: String, n: u32, seed: u64) -> String {
     let mut i = 0u64;
     loop {
         // Counting each section on its own keeps this linear; the margin covers
@@ -250,7 +250,7 @@ pub fn to_length(mut text: String, n: u32, seed: u64) -> String {
 }
 
 /// The model's visible reasoning before it answers.
-pub fn reasoning(req: &Request, question: &str, budget: u32) -> String {
+pub(super) fn reasoning(req: &Request, question: &str, budget: u32) -> String {
     let mut t = format!(
         "The user is asking about \"{}\". The key terms are {}.",
         topic(question),
