@@ -3,7 +3,6 @@
 
 pub mod app;
 pub mod bedrock;
-pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -11,7 +10,6 @@ pub mod conversation;
 pub mod guardrail;
 pub mod jobs;
 pub mod keymap;
-pub mod local;
 pub mod logging;
 pub mod paths;
 pub mod pricing;
@@ -19,6 +17,11 @@ pub mod sanitize;
 pub mod store;
 pub mod tui;
 pub mod ui;
+
+// The model catalog and the local endpoint are crates of the workspace, mounted
+// under their old names so the app, tests and benches keep one path to them.
+pub use bedrock_catalog as catalog;
+pub use bedrock_local as local;
 
 #[cfg(test)]
 mod architecture_tests;

@@ -4,7 +4,9 @@
 use aws_sdk_bedrock::types::{FoundationModelSummary, InferenceProfileSummary};
 
 use super::{BedrockError, Connection, Endpoint, error};
-use crate::catalog::live::{LiveModel, LiveModels, LiveProfile, now_ms};
+use crate::catalog::live::{LiveModel, LiveModels, LiveProfile};
+use crate::clock::now_ms;
+use crate::store::live_cache;
 
 /// The cache key of a connection: what it talks to, its region and profile.
 pub fn cache_key(conn: &Connection) -> String {
@@ -13,14 +15,13 @@ pub fn cache_key(conn: &Connection) -> String {
         Endpoint::Local { .. } => "local".to_owned(),
         Endpoint::Custom(url) => format!("custom-{url}"),
     };
-    crate::catalog::live::cache_key(&kind, &conn.region, conn.profile.as_deref())
+    live_cache::cache_key(&kind, &conn.region, conn.profile.as_deref())
 }
 
 /// The live list from the cache when it is fresh, else fetched now.
 pub async fn cached_or_fetch(conn: &Connection) -> Result<LiveModels, BedrockError> {
-    use crate::catalog::live;
-    let cached = live::cache_dir()
-        .and_then(|dir| live::load_cached(&dir, &cache_key(conn), live::CACHE_MAX_AGE));
+    let cached = live_cache::cache_dir()
+        .and_then(|dir| live_cache::load_cached(&dir, &cache_key(conn), live_cache::CACHE_MAX_AGE));
     match cached {
         Some(l) => Ok(l),
         None => fetch_and_cache(conn).await,
@@ -30,8 +31,8 @@ pub async fn cached_or_fetch(conn: &Connection) -> Result<LiveModels, BedrockErr
 /// The live list, fetched now; the cache is refreshed for the next reader.
 pub async fn fetch_and_cache(conn: &Connection) -> Result<LiveModels, BedrockError> {
     let list = list_live(conn).await?;
-    if let Some(dir) = crate::catalog::live::cache_dir()
-        && let Err(e) = crate::catalog::live::store_cached(&dir, &cache_key(conn), &list)
+    if let Some(dir) = live_cache::cache_dir()
+        && let Err(e) = live_cache::store_cached(&dir, &cache_key(conn), &list)
     {
         tracing::warn!(
             "could not cache the live model list in {}: {e}",

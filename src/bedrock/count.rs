@@ -2,11 +2,12 @@
 //! else a local estimate, labelled as one.
 
 use aws_sdk_bedrockruntime::types::{ConverseTokensRequest, CountTokensInput};
+use serde_json::{Value, json};
 
 use super::{BedrockError, Connection, TurnRequest, converse_parts, error};
 use crate::catalog::Catalog;
-use crate::conversation::{Block, Role};
-use crate::local::conversation as local;
+use crate::conversation::{Block, Message};
+use crate::store::converse_json::to_converse;
 
 /// How many input tokens a request sends, and whether the service counted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,59 +62,48 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
     }
 }
 
-/// The local estimate: cl100k BPE (`crate::local::tokens`) over what the request would send, plus a small per-message overhead; documented as an estimate.
+/// The local estimate: cl100k BPE over what the request would send, plus a small
+/// per-message overhead; documented as an estimate.
 ///
-/// It is the accounting of the local endpoint's simulated model, so against that
+/// The request is written as the Converse JSON the wire carries (the store's
+/// converter) and counted by the local endpoint's own accounting, so against that
 /// endpoint it equals the usage reported; a real model's tokenizer differs from cl100k.
 pub fn estimate(req: &TurnRequest) -> u32 {
-    let messages = req
-        .messages
-        .iter()
-        .map(|m| local::Message {
-            role: match m.role {
-                Role::User => local::Role::User,
-                Role::Assistant => local::Role::Assistant,
-            },
-            blocks: m.blocks.iter().filter_map(local_block).collect(),
-        })
-        // As the Converse conversion drops messages with nothing to send.
-        .filter(|m| !m.blocks.is_empty())
-        .collect();
-    let request = local::Request {
-        system: req
-            .system
-            .iter()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| Some(s.clone()))
-            .collect(),
-        messages,
-        ..local::Request::default()
-    };
-    crate::local::tokens::input(&request).total()
+    let messages: Vec<Value> = req.messages.iter().filter_map(sent_message).collect();
+    let mut body = json!({ "messages": messages });
+    if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        body["system"] = json!([{ "text": system }]);
+    }
+    // A body the endpoint would refuse (a tool call whose input is null) is still
+    // given a size: the tokens of its JSON text.
+    crate::local::converse::input_tokens(&body).map_or_else(
+        |_| crate::local::tokens::count(&body.to_string()),
+        |t| t.total(),
+    )
 }
 
-fn local_block(b: &Block) -> Option<local::Block> {
-    Some(match b {
-        Block::Text(t) if t.is_empty() => return None,
-        Block::Text(t) => local::Block::Text(t.clone()),
-        Block::Reasoning { text, .. } => local::Block::Reasoning { text: text.clone() },
-        Block::ToolUse { id, name, input } => local::Block::ToolUse {
-            id: id.clone(),
-            name: name.clone(),
-            input: input.clone(),
-        },
-        Block::ToolResult { id, content, error } => local::Block::ToolResult {
-            id: id.clone(),
-            content: content.clone(),
-            error: *error,
-        },
+/// A message's Converse JSON without the empty text blocks the Bedrock layer does not
+/// send; `None`, like that conversion, when nothing is left to send.
+fn sent_message(m: &Message) -> Option<Value> {
+    let blocks: Vec<Block> = m
+        .blocks
+        .iter()
+        .filter(|b| !matches!(b, Block::Text(t) if t.is_empty()))
+        .cloned()
+        .collect();
+    (!blocks.is_empty()).then(|| {
+        to_converse(&Message {
+            role: m.role,
+            blocks,
+            model: None,
+        })
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::{Inference, Message};
+    use crate::conversation::{Inference, Role};
 
     fn request(system: Option<&str>, messages: Vec<Message>) -> TurnRequest {
         TurnRequest {
@@ -138,5 +128,23 @@ mod tests {
             vec![Message::user(text), Message::user("")],
         ));
         assert_eq!(blank, one);
+    }
+
+    #[test]
+    fn the_estimate_counts_tool_calls_as_the_wire_carries_them() {
+        let call = Message {
+            role: Role::Assistant,
+            blocks: vec![Block::ToolUse {
+                id: "t1".into(),
+                name: "get_weather".into(),
+                input: json!({"city": "Paris"}),
+            }],
+            model: None,
+        };
+        let count = crate::local::tokens::count;
+        assert_eq!(
+            estimate(&request(None, vec![call])),
+            4 + count("get_weather") + count(r#"{"city":"Paris"}"#)
+        );
     }
 }

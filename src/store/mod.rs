@@ -15,11 +15,15 @@
 //! `Sync`. Keep it on one thread (or behind a `Mutex`, or in `spawn_blocking`); calls
 //! block on disk IO. Two processes may open the same file: writes take SQLite's lock
 //! and wait up to [`BUSY_TIMEOUT`] for each other.
+//!
+//! Beside the history, [`live_cache`] keeps the control plane's live model list
+//! between runs.
 
 pub mod converse_json;
 mod export;
 mod files;
 pub mod library;
+pub mod live_cache;
 mod messages;
 mod schema;
 mod search;

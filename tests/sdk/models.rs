@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use bedrock_tui::catalog::live;
+use bedrock_tui::store::live_cache;
 use serde_json::Value;
 
 use super::*;
@@ -200,17 +200,20 @@ async fn with_credentials_the_sdk_endpoint_variable_applies_and_the_cache_is_ref
 
     // Each run asks again and refreshes the cache, which the library reads back.
     let dir = home.path().join("cache/bedrock-tui");
-    let key = live::cache_key("aws", "eu-west-1", None);
-    let before = live::load_cached(&dir, &key, live::CACHE_MAX_AGE).unwrap();
+    let key = live_cache::cache_key("aws", "eu-west-1", None);
+    let before = live_cache::load_cached(&dir, &key, live_cache::CACHE_MAX_AGE).unwrap();
     std::fs::write(&file, "{not json").unwrap();
-    assert_eq!(live::load_cached(&dir, &key, live::CACHE_MAX_AGE), None);
+    assert_eq!(
+        live_cache::load_cached(&dir, &key, live_cache::CACHE_MAX_AGE),
+        None
+    );
     let live_args = ["--json", "--live", "--region", "eu-west-1"];
     assert_eq!(
         rows(&models_with(home.path(), &live_args, &env).await),
         first
     );
     assert_eq!(operations(&super::jobs::request_log(&ep).await).len(), 4);
-    let after = live::load_cached(&dir, &key, live::CACHE_MAX_AGE).unwrap();
+    let after = live_cache::load_cached(&dir, &key, live_cache::CACHE_MAX_AGE).unwrap();
     assert_eq!(after.models, before.models);
     assert!(after.fetched_ms >= before.fetched_ms);
 }

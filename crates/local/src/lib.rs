@@ -1,0 +1,156 @@
+//! The local Bedrock endpoint: a wire-faithful stand-in for the Bedrock Runtime API
+//! (restJson1 over HTTP/1.1 and cleartext HTTP/2 on one port) backed by a deterministic
+//! simulated model. Used by `serve-local`, by the app's local mode and by the tests.
+//! It depends on the model catalog (`bedrock-catalog`) and nothing of the app.
+
+// An item is `pub` only where the app, its tests or another user of the endpoint
+// needs it; the rest is `pub(crate)`, and this lint keeps it so.
+#![warn(unreachable_pub)]
+
+mod control;
+mod conversation;
+pub mod converse;
+pub mod error;
+pub mod faults;
+pub mod guardrail;
+pub mod jobs;
+mod json;
+mod native;
+mod ops;
+mod query;
+mod router;
+mod s3;
+mod schema;
+mod service;
+mod simulator;
+mod state;
+mod stream;
+pub mod tokens;
+mod validate;
+pub mod wire_shape;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bedrock_catalog::Catalog;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, FaultRate};
+pub use state::Settings;
+pub use stream::Pacing;
+
+use state::State;
+
+/// How long a stopping endpoint lets responses in flight finish.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// A running local endpoint. Dropping it stops the server.
+pub struct LocalEndpoint {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    /// Completes async invocations in the background.
+    runner: Option<JoinHandle<()>>,
+}
+
+impl LocalEndpoint {
+    /// Binds `addr` (port 0 picks a free port) and starts serving in the background.
+    pub async fn start(addr: SocketAddr, settings: Settings) -> std::io::Result<LocalEndpoint> {
+        if let Some(dir) = &settings.data_dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        // Loading the tokenizer takes a moment; do it now rather than in the first request.
+        tokio::task::spawn_blocking(|| tokens::count("warm up"))
+            .await
+            .ok();
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        // Loading guardrails compiles their patterns: off the async threads, like the tokenizer.
+        let file = settings.guardrails_file.clone();
+        let guardrails =
+            tokio::task::spawn_blocking(move || guardrail::Registry::load(file.as_deref()))
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut state = State::new(Catalog::builtin(), settings);
+        state.guardrails = guardrails;
+        let state = Arc::new(state);
+        let (stop, stopped) = watch::channel(false);
+        let runner = state
+            .jobs
+            .open(&state.settings, state.catalog, stopped.clone())?;
+        let task = tokio::spawn(serve(listener, state, stopped));
+        Ok(LocalEndpoint {
+            addr,
+            stop,
+            task: Some(task),
+            runner: Some(runner),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give an SDK as its endpoint.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for responses in flight (at most a few seconds).
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(runner) = self.runner.take() {
+            let _ = runner.await;
+        }
+    }
+}
+
+impl Drop for LocalEndpoint {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and similar: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let svc = service_fn(move |req| service::handle(state.clone(), req));
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                });
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}

@@ -1,0 +1,135 @@
+//! Shared state of a running endpoint: its settings, the request log that tests and
+//! users read back, and the simulated prompt cache.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bedrock_catalog::Catalog;
+use serde::Serialize;
+
+use super::faults::FaultRate;
+use super::stream::Pacing;
+
+/// Settings of a local endpoint.
+#[derive(Debug)]
+pub struct Settings {
+    pub pacing: Pacing,
+    /// Region assumed for requests whose signature does not name one.
+    pub region: String,
+    pub fault_rate: Option<FaultRate>,
+    pub max_body_bytes: usize,
+    pub data_dir: Option<PathBuf>,
+    /// Guardrail definitions merged over the built-in ones (`--guardrails FILE`).
+    pub guardrails_file: Option<PathBuf>,
+    /// How long an async invocation runs before it ends.
+    pub async_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            pacing: Pacing::OFF,
+            region: "us-east-1".into(),
+            fault_rate: None,
+            max_body_bytes: 25 * 1024 * 1024,
+            data_dir: None,
+            guardrails_file: None,
+            async_seconds: 20,
+        }
+    }
+}
+
+/// One handled request, as the log keeps it. Never holds headers or credentials.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogEntry {
+    pub time_ms: u64,
+    pub request_id: String,
+    pub operation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<String>,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+const LOG_CAPACITY: usize = 10_000;
+
+pub(crate) struct State {
+    pub catalog: &'static Catalog,
+    pub settings: Settings,
+    /// The guardrails requests can name: the built-in ones and those of `guardrails_file`.
+    pub guardrails: super::guardrail::Registry,
+    /// Async invocations and the S3 store they write to; opened when the endpoint starts.
+    pub jobs: super::jobs::Jobs,
+    log: Mutex<VecDeque<LogEntry>>,
+    cache: Mutex<HashMap<u64, Instant>>,
+}
+
+/// Prompt-cache entries live five minutes from their last use, as the service's
+/// default cache TTL does.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+/// The smallest prefix the service caches.
+pub(crate) const CACHE_MIN_TOKENS: u32 = 1024;
+
+impl State {
+    pub(crate) fn new(catalog: &'static Catalog, settings: Settings) -> Self {
+        State {
+            catalog,
+            settings,
+            guardrails: super::guardrail::Registry::builtin(),
+            jobs: super::jobs::Jobs::default(),
+            log: Mutex::new(VecDeque::new()),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn record(&self, entry: LogEntry) {
+        if let Some(dir) = &self.settings.data_dir
+            && let Err(e) = append_line(&dir.join("requests.jsonl"), &entry)
+        {
+            tracing::warn!("could not append to the request log: {e}");
+        }
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    pub(crate) fn log(&self) -> Vec<LogEntry> {
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.iter().cloned().collect()
+    }
+
+    /// Looks a prefix up in the prompt cache and refreshes it: true on a hit.
+    pub(crate) fn cache_hit(&self, key: u64) -> bool {
+        let now = Instant::now();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, used| now.duration_since(*used) < CACHE_TTL);
+        cache.insert(key, now).is_some()
+    }
+}
+
+fn append_line(path: &std::path::Path, entry: &LogEntry) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+    writeln!(f, "{line}")
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
