@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::bedrock::auth::ApiKeySource;
 use crate::conversation::Inference;
 use crate::guardrail::{ChoiceError, DRAFT, GuardrailChoice, StreamMode, TraceMode};
 use crate::keymap::{Action, Chord, Keymap};
@@ -59,6 +60,10 @@ pub struct Config {
     pub jobs_output: Option<crate::jobs::S3Uri>,
     /// `download_dir`: where job outputs are downloaded unless told otherwise.
     pub download_dir: Option<PathBuf>,
+    /// `api_key`: the command or file a Bedrock API key is read from.
+    pub api_key: Option<ApiKeySource>,
+    /// `auth_refresh`: the command that signs in again when the session expires.
+    pub auth_refresh: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +87,22 @@ struct Raw {
     guardrail: Option<Spanned<String>>,
     jobs_output: Option<Spanned<String>>,
     download_dir: Option<PathBuf>,
+    #[serde(alias = "bearer_token")]
+    api_key: Option<Spanned<RawKey>>,
+    auth_refresh: Option<Spanned<String>>,
+}
+
+/// `api_key`: where the key is read from. A key written in clear is read only to be
+/// refused with a message.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawKey {
+    // Matched to be refused; the key itself is never looked at.
+    Clear(#[allow(dead_code)] String),
+    Source {
+        command: Option<String>,
+        file: Option<PathBuf>,
+    },
 }
 
 /// A `[[guardrails]]` entry.
@@ -134,6 +155,7 @@ impl Config {
     ) -> crate::bedrock::ConnectOptions {
         opts.profile = opts.profile.or(self.profile.clone());
         opts.region = opts.region.or(self.region.clone());
+        opts.api_key = opts.api_key.or(self.api_key.clone());
         if !opts.local {
             opts.endpoint_url = opts.endpoint_url.or(self.endpoint_url.clone());
         }
@@ -281,6 +303,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         })
         .transpose()?;
 
+    let api_key = raw
+        .api_key
+        .as_ref()
+        .map(|k| api_key(k.get_ref()).map_err(|m| invalid(Some(k.span()), m)))
+        .transpose()?;
+    let auth_refresh = match &raw.auth_refresh {
+        Some(c) if c.get_ref().trim().is_empty() => {
+            return Err(invalid(
+                Some(c.span()),
+                "auth_refresh: an empty command".into(),
+            ));
+        }
+        Some(c) => Some(crate::sanitize::text(c.get_ref())),
+        None => None,
+    };
+
     Ok(Config {
         path: Some(path.to_owned()),
         model: raw.model.map(Spanned::into_inner),
@@ -297,10 +335,32 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         guardrail: raw.guardrail.map(Spanned::into_inner),
         jobs_output,
         download_dir: raw.download_dir,
+        api_key,
+        auth_refresh,
     })
 }
 
 /// The `[[guardrails]]` entries, each id and version checked as the service checks them.
+fn api_key(raw: &RawKey) -> Result<ApiKeySource, String> {
+    const FORMS: &str = "api_key = { command = \"pass show bedrock\" } or api_key = { file = \"~/.config/bedrock-key\" }";
+    match raw {
+        RawKey::Clear(_) => Err(format!(
+            "api_key: a key is not kept in clear in the config; name where it is read from: {FORMS}, or set AWS_BEARER_TOKEN_BEDROCK"
+        )),
+        RawKey::Source {
+            command: Some(c),
+            file: None,
+        } if !c.trim().is_empty() => Ok(ApiKeySource::Command(c.clone())),
+        RawKey::Source {
+            command: None,
+            file: Some(f),
+        } => Ok(ApiKeySource::File(f.clone())),
+        RawKey::Source { .. } => Err(format!(
+            "api_key takes one non-empty command or one file: {FORMS}"
+        )),
+    }
+}
+
 fn guardrails(raw: &[RawGuardrail]) -> Result<Vec<GuardrailChoice>, (Range<usize>, String)> {
     raw.iter()
         .map(|g| {
@@ -427,6 +487,11 @@ pub fn example() -> String {
          # and the folder they are downloaded to (a folder per job inside it).\n\
          # jobs_output = \"s3://my-bedrock-outputs/jobs\"\n\
          # download_dir = \"~/bedrock-jobs\"\n\
+         # A Bedrock API key, read from a command's output or a file (AWS_BEARER_TOKEN_BEDROCK\n\
+         # wins over it); never written here in clear.\n\
+         # api_key = { command = \"pass show bedrock/api-key\" }\n\
+         # The command that signs in again when the AWS session expires, offered in the app.\n\
+         # auth_refresh = \"aws sso login --profile my-sso-profile\"\n\
          \n\
          [inference]\n\
          # max_tokens = 2048\n\
@@ -482,6 +547,8 @@ export_dir = "/tmp/exports"
 guardrail = "strict"
 jobs_output = "s3://my-videos/runs/"
 download_dir = "/tmp/jobs"
+api_key = { command = "pass show bedrock" }
+auth_refresh = "aws sso login --profile dev"
 
 [inference]
 max_tokens = 512
@@ -572,6 +639,35 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
         );
         assert_eq!(c.guardrail.as_deref(), Some("strict"));
         assert_eq!(c.default_guardrail(), c.guardrails.first());
+        assert_eq!(
+            c.api_key,
+            Some(ApiKeySource::Command("pass show bedrock".into()))
+        );
+        assert_eq!(
+            c.auth_refresh.as_deref(),
+            Some("aws sso login --profile dev")
+        );
+    }
+
+    #[test]
+    fn an_api_key_is_read_from_somewhere_never_written_in_clear() {
+        let c = parse("bearer_token = { file = \"~/k\" }\n", Path::new("/c")).unwrap();
+        assert_eq!(c.api_key, Some(ApiKeySource::File("~/k".into())));
+        let e = err("\napi_key = \"ABSKQmVkcm9ja0FQSUtleS1zZWNyZXQ=\"\n");
+        assert!(
+            e.starts_with("/cfg/config.toml:2:11: api_key: a key is not kept in clear"),
+            "{e}"
+        );
+        assert!(!e.contains("ABSK"), "the key is not repeated: {e}");
+        let e = err("api_key = { command = \"a\", file = \"b\" }\n");
+        assert!(
+            e.contains("api_key takes one non-empty command or one file"),
+            "{e}"
+        );
+        let e = err("api_key = { command = \" \" }\n");
+        assert!(e.contains("api_key takes one"), "{e}");
+        let e = err("auth_refresh = \"\"\n");
+        assert!(e.contains("auth_refresh: an empty command"), "{e}");
     }
 
     #[test]
@@ -611,7 +707,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`"
         );
         assert_eq!(
             err("region = \"us-east-1\"\njobs_output = \"s3://My_Bucket/x\"\n"),

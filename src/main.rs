@@ -3,14 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use bedrock_tui::cli::{self, Cli};
+use bedrock_tui::cli;
 
 fn main() -> ExitCode {
     // Read while the process has one thread (see `clock::init_local_offset`).
     bedrock_tui::clock::init_local_offset();
-    let cli = Cli::parse();
+    let cli = cli::parse();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(cli::run(cli)),
         Err(e) => {

@@ -78,6 +78,9 @@ pub enum Effect {
         text: String,
         target: EditorTarget,
     },
+    /// Suspend the screen and run the config's `auth_refresh` command on the terminal;
+    /// the result comes back as `Msg::SignedIn`. Run after the next frame is drawn.
+    SignIn(String),
     /// Capture the mouse (wheel scrolling) or leave it to the terminal (selection).
     MouseCapture(bool),
     /// The app is quitting: the executor finishes its writes and the loop ends.

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod meter;
 pub mod msg;
 pub mod picker;
+mod sign_in;
 pub mod state;
 pub mod theme;
 pub mod turn;

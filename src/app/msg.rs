@@ -111,6 +111,10 @@ pub enum Msg {
         target: EditorTarget,
         result: Result<String, String>,
     },
+    /// The answer to the offer to sign in again: run `auth_refresh` or not.
+    SignIn(bool),
+    /// How the `auth_refresh` command of `Effect::SignIn` ended.
+    SignedIn(Result<(), String>),
     /// A paste that would have made the draft longer than the composer can show.
     PasteRefused {
         lines: usize,

@@ -115,6 +115,8 @@ pub enum Overlay {
     Jobs,
     /// The notice log, scrolled up this many rows from its newest line.
     Log(u16),
+    /// The offer to run `auth_refresh` after the session expired.
+    SignIn,
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -125,10 +127,13 @@ pub enum Link {
     Aws {
         region: String,
         profile: Option<String>,
+        /// How requests authenticate, named for the status bar.
+        auth: String,
     },
     Custom {
         url: String,
         region: String,
+        auth: String,
     },
     Local {
         url: String,
@@ -182,6 +187,8 @@ pub struct App {
     /// How the user asks a question again, for messages that say so: the regenerate
     /// key, or `/retry` when it has none.
     pub retry_key: String,
+    /// The config's command that signs in again, offered when the session expires.
+    pub auth_refresh: Option<String>,
     /// The code-highlighting theme, one of `theme::THEMES`.
     pub theme: &'static str,
     /// Rows the help overlay is scrolled down.
@@ -213,6 +220,7 @@ impl App {
             model: model.into(),
             theme: super::theme::DEFAULT,
             retry_key: "/retry".into(),
+            auth_refresh: None,
             ..App::default()
         }
     }

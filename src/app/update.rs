@@ -11,6 +11,7 @@ use super::jobs;
 use super::meter;
 use super::msg::{Msg, PickerKey};
 use super::picker::{self, Picker};
+use super::sign_in;
 use super::state::{App, Link, Notice, Overlay};
 use super::turn::{self, End};
 
@@ -19,7 +20,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Submit(text) => submit(app, text),
         Msg::Turn { id, event } => turn::event(app, id, event),
         Msg::TurnDone { id } => turn::finished(app, id, End::Done),
-        Msg::TurnFailed { id, error } => turn::finished(app, id, End::Failed(error)),
+        Msg::TurnFailed { id, error } => {
+            let effects = turn::finished(app, id, End::Failed(error));
+            sign_in::offer(app);
+            effects
+        }
+        Msg::SignIn(yes) => sign_in::answer(app, yes),
+        Msg::SignedIn(result) => sign_in::finished(app, result),
         Msg::Cancel if app.streaming() => {
             let mut effects = turn::stop(app, End::Cancelled);
             effects.push(meter::schedule(app));

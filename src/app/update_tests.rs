@@ -288,6 +288,7 @@ fn picker_filters_picks_a_profile_and_switches() {
         Msg::Connected(Link::Aws {
             region: "eu-west-1".into(),
             profile: None,
+            auth: "SSO".into(),
         }),
     );
     update(&mut app, Msg::Submit("/model".into()));
@@ -331,6 +332,7 @@ fn connecting_resolves_a_bare_id_that_needs_a_profile() {
         Msg::Connected(Link::Aws {
             region: "ap-northeast-1".into(),
             profile: Some("dev".into()),
+            auth: "SSO".into(),
         }),
     );
     assert_eq!(app.model, "jp.anthropic.claude-sonnet-4-5-20250929-v1:0");
@@ -371,6 +373,7 @@ fn the_live_list_adds_models_to_the_picker_and_to_what_is_accepted() {
     app.link = Link::Aws {
         region: "us-east-1".into(),
         profile: None,
+        auth: "SSO".into(),
     };
     update(&mut app, Msg::Submit("/model acme.chat-v2:0".into()));
     assert_eq!(app.model, HAIKU, "unknown before the live list");

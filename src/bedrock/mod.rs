@@ -1,7 +1,8 @@
 //! The only code that talks to AWS: builds the Bedrock Runtime and control-plane
-//! clients from the standard credential chain (or a custom or in-process local
-//! endpoint) and streams turns.
+//! clients from a Bedrock API key or the standard credential chain (or for a custom
+//! or in-process local endpoint) and streams turns.
 
+pub mod auth;
 pub mod control;
 mod convert;
 pub mod count;
@@ -11,6 +12,8 @@ pub mod jobs;
 pub mod s3;
 
 use std::sync::Arc;
+
+use anyhow::Context;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
@@ -25,6 +28,8 @@ pub use crate::app::turn::{TurnEvent, TurnRequest};
 pub use convert::{document, value};
 pub use count::{TokenCount, count_input, estimate};
 pub use error::BedrockError;
+
+use auth::{ApiKeySource, Auth};
 
 use crate::local::{LocalEndpoint, Pacing, Settings};
 use crate::sanitize::{self, Tabs};
@@ -52,6 +57,9 @@ pub struct ConnectOptions {
     /// chat, which says so on screen) instead of failing with [`NoCredentials`] (a
     /// command a script runs, which must not get simulated answers unasked).
     pub fallback_local: bool,
+    /// Where the config says a Bedrock API key is read from, when
+    /// `AWS_BEARER_TOKEN_BEDROCK` does not give one.
+    pub api_key: Option<ApiKeySource>,
 }
 
 /// No credentials were found and no endpoint was given, with `fallback_local` off.
@@ -76,6 +84,8 @@ pub struct Connection {
     pub region: String,
     pub endpoint: Endpoint,
     pub profile: Option<String>,
+    /// How requests authenticate.
+    pub auth: Auth,
     /// Keeps an in-process endpoint alive as long as the connection.
     _local: Option<Arc<LocalEndpoint>>,
 }
@@ -86,6 +96,7 @@ impl std::fmt::Debug for Connection {
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
             .field("profile", &self.profile)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -94,18 +105,44 @@ fn static_credentials() -> Credentials {
     Credentials::new("local", "local", None, None, "bedrock-tui-local")
 }
 
-/// Whether the standard chain (environment, profile, SSO, instance role) yields
-/// credentials: the one test of whether Amazon Bedrock can be called as it is.
-async fn has_credentials(sdk_config: &SdkConfig) -> bool {
-    match sdk_config.credentials_provider() {
-        Some(p) => p.provide_credentials().await.is_ok(),
-        None => false,
-    }
+/// What the standard chain (environment, profile, SSO, instance role) yields, if
+/// anything: the one test of whether Amazon Bedrock can be called with SigV4 as it is.
+async fn chain_credentials(sdk_config: &SdkConfig) -> Option<auth::Chain> {
+    let provider = sdk_config.credentials_provider()?;
+    let creds = provider.provide_credentials().await.ok()?;
+    Some(auth::chain_of(&creds))
 }
 
-/// Resolves region and credentials and builds the clients. Without credentials and
-/// without an endpoint it starts the local endpoint and says why when
-/// `opts.fallback_local` is set, and fails with [`NoCredentials`] otherwise.
+/// An HTTP client that also trusts the certificates of `AWS_CA_BUNDLE`, as the AWS CLI
+/// and boto3 do (a local endpoint started with `--tls`, a corporate proxy).
+fn ca_bundle_client()
+-> anyhow::Result<Option<aws_smithy_runtime_api::client::http::SharedHttpClient>> {
+    use aws_smithy_http_client::tls;
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let path = std::path::PathBuf::from(path);
+    let shown = crate::paths::display_path(&path);
+    let pem = std::fs::read(&path).with_context(|| format!("AWS_CA_BUNDLE {shown}"))?;
+    let context = tls::TlsContext::builder()
+        .with_trust_store(tls::TrustStore::default().with_pem_certificate(pem))
+        .build()
+        .with_context(|| format!("AWS_CA_BUNDLE {shown}"))?;
+    Ok(Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    ))
+}
+
+/// Resolves region and credentials and builds the clients. A Bedrock API key
+/// (`AWS_BEARER_TOKEN_BEDROCK`, else the config's `api_key`) comes first, then the
+/// standard chain. Without either and without an endpoint it starts the local
+/// endpoint and says why when `opts.fallback_local` is set, and fails with
+/// [`NoCredentials`] otherwise.
 pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &opts.profile {
@@ -113,6 +150,9 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     }
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(client) = ca_bundle_client()? {
+        loader = loader.http_client(client);
     }
     let sdk_config = loader.load().await;
     let region = sdk_config
@@ -131,7 +171,12 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
         };
         let ep = LocalEndpoint::start("127.0.0.1:0".parse()?, settings).await?;
         let url = ep.url();
-        let (client, control, s3) = clients(&sdk_config, &region, Some(&url), true);
+        let setup = Setup {
+            url: Some(&url),
+            key: None,
+            placeholder: true,
+        };
+        let (client, control, s3) = clients(&sdk_config, &region, &setup);
         anyhow::Ok(Connection {
             client,
             control,
@@ -139,6 +184,7 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
             region: region.clone(),
             endpoint: Endpoint::Local { url, reason },
             profile: None,
+            auth: Auth::None,
             _local: Some(Arc::new(ep)),
         })
     };
@@ -146,49 +192,78 @@ pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Connection> {
     if opts.local {
         return local(None).await;
     }
-    let has_credentials = has_credentials(&sdk_config).await;
-    if let Some(url) = &opts.endpoint_url {
-        let (client, control, s3) = clients(&sdk_config, &region, Some(url), !has_credentials);
-        return Ok(Connection {
-            client,
-            control,
-            s3,
-            region,
-            endpoint: Endpoint::Custom(url.clone()),
-            profile: opts.profile.clone(),
-            _local: None,
-        });
-    }
-    if !has_credentials {
+    let key = auth::api_key(opts.api_key.as_ref()).await?;
+    let chain = if key.is_some() {
+        None
+    } else {
+        chain_credentials(&sdk_config).await
+    };
+    let auth = match (&key, chain) {
+        (Some((_, origin)), _) => Auth::ApiKey(*origin),
+        (None, Some(chain)) => Auth::Credentials(chain),
+        (None, None) => Auth::None,
+    };
+    let url = opts.endpoint_url.as_deref();
+    if key.is_none() && chain.is_none() && url.is_none() {
         if !opts.fallback_local {
             return Err(NoCredentials { region }.into());
         }
         return local(Some(
-            "no AWS credentials found; configure a profile (aws configure / aws sso login) or pass --profile to use Amazon Bedrock".into(),
+            "no AWS credentials found; configure a profile (aws configure / aws sso login), set AWS_BEARER_TOKEN_BEDROCK or pass --profile to use Amazon Bedrock".into(),
         ))
         .await;
     }
+    if key.is_some() {
+        let url = url.map(str::to_owned).or_else(|| {
+            sdk_config
+                .endpoint_url()
+                .map(str::to_owned)
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL_BEDROCK_RUNTIME").ok())
+        });
+        if let Some(url) = url {
+            auth::check_transport(&url)?;
+        }
+    }
     // Without an explicit URL each client finds its own endpoint, so
     // AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL_BEDROCK apply separately.
-    let (client, control, s3) = clients(&sdk_config, &region, None, false);
+    let setup = Setup {
+        url,
+        key: key.as_ref().map(|(k, _)| k.as_str()),
+        // An endpoint of one's own may serve S3 without checking signatures.
+        placeholder: chain.is_none() && (key.is_none() || url.is_some()),
+    };
+    let (client, control, s3) = clients(&sdk_config, &region, &setup);
     Ok(Connection {
         client,
         control,
         s3,
         region,
-        endpoint: Endpoint::Aws,
+        endpoint: match url {
+            Some(url) => Endpoint::Custom(url.to_owned()),
+            None => Endpoint::Aws,
+        },
         profile: opts.profile.clone(),
+        auth,
         _local: None,
     })
 }
 
-/// The runtime, control-plane and S3 clients of one configuration, sent to `url` when
-/// given, and signing with placeholder credentials when `placeholder_credentials` is set.
+/// How the clients of a connection are set up.
+struct Setup<'a> {
+    /// Where requests go, when not to AWS itself.
+    url: Option<&'a str>,
+    /// A Bedrock API key, sent as a bearer token instead of signing.
+    key: Option<&'a str>,
+    /// Sign with placeholder credentials: an endpoint that does not check them.
+    placeholder: bool,
+}
+
+/// The runtime, control-plane and S3 clients of one configuration, set up as `setup`
+/// says. S3 takes no API key: it signs with the chain's credentials.
 fn clients(
     sdk_config: &SdkConfig,
     region: &str,
-    url: Option<&str>,
-    placeholder_credentials: bool,
+    setup: &Setup<'_>,
 ) -> (Client, aws_sdk_bedrock::Client, aws_sdk_s3::Client) {
     let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(sdk_config)
         .region(Region::new(region.to_owned()));
@@ -196,7 +271,7 @@ fn clients(
         aws_sdk_bedrock::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
     let mut s3 =
         aws_sdk_s3::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
-    if let Some(url) = url {
+    if let Some(url) = setup.url {
         runtime = runtime.endpoint_url(url);
         control = control.endpoint_url(url);
         // Bucket names in the host only resolve on AWS itself.
@@ -204,7 +279,17 @@ fn clients(
     } else if sdk_config.endpoint_url().is_some() {
         s3 = s3.force_path_style(true);
     }
-    if placeholder_credentials {
+    if let Some(key) = setup.key {
+        // Set here whatever its origin, so the key the status bar names is the one sent.
+        let bearer = aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID;
+        runtime = runtime
+            .bearer_token(aws_sdk_bedrockruntime::config::Token::new(key, None))
+            .auth_scheme_preference([bearer.clone()]);
+        control = control
+            .bearer_token(aws_sdk_bedrock::config::Token::new(key, None))
+            .auth_scheme_preference([bearer]);
+    }
+    if setup.placeholder {
         runtime = runtime.credentials_provider(static_credentials());
         control = control.credentials_provider(static_credentials());
         s3 = s3.credentials_provider(static_credentials());

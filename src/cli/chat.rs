@@ -96,5 +96,6 @@ fn options(cli: Cli, config: Config) -> anyhow::Result<crate::tui::Options> {
         guardrails: config.guardrails,
         download_dir,
         jobs_output: config.jobs_output,
+        auth_refresh: config.auth_refresh,
     })
 }

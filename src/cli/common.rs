@@ -38,6 +38,7 @@ impl ConnectArgs {
             local: self.local,
             local_pacing,
             fallback_local: false,
+            api_key: None,
         }
     }
 }

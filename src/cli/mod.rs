@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod ask;
 mod chat;
@@ -77,6 +77,50 @@ pub enum Command {
 /// Runs the parsed command line to its end; the exit code says how it went. An error
 /// is one plain line on stderr; a reader that closed standard output early (`| head`)
 /// is not an error.
+/// How requests authenticate, in the order the first one found is used.
+const AUTH_HELP: &str = "Authentication, the first found is used:
+  API key       AWS_BEARER_TOKEN_BEDROCK, else the config's api_key (a command or file)
+  access keys   AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)
+  profile       --profile, the config's profile or AWS_PROFILE: keys, SSO, roles, processes
+  instance      an instance, container or web-identity role
+AWS_CA_BUNDLE adds certificates to trust (serve-local --tls prints the line to set).";
+
+/// What the environment says will be used, without resolving anything.
+fn auth_in_use() -> String {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+    let what = if set(crate::bedrock::auth::API_KEY_VAR) {
+        "a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)".to_owned()
+    } else if set("AWS_ACCESS_KEY_ID") {
+        "access keys from the environment".to_owned()
+    } else if let Some(p) = std::env::var_os("AWS_PROFILE").filter(|p| !p.is_empty()) {
+        format!(
+            "profile {} (AWS_PROFILE) unless --profile or the config's api_key or profile says otherwise",
+            crate::sanitize::text(&p.to_string_lossy())
+        )
+    } else {
+        "the config's api_key or profile, else the default profile; \
+         the chat's status bar names what was found"
+            .to_owned()
+    };
+    format!("{AUTH_HELP}\nIn use here: {what}.")
+}
+
+/// The command line, with `--help` saying how requests would authenticate here.
+pub fn parse() -> Cli {
+    let help = auth_in_use();
+    let command = Cli::command()
+        .after_help(help.clone())
+        .mut_subcommands(|c| {
+            if c.get_name() == "serve-local" {
+                c
+            } else {
+                c.after_help(help.clone())
+            }
+        });
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 pub async fn run(cli: Cli) -> ExitCode {
     match dispatch(cli).await {
         Ok(code) => code,

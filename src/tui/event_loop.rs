@@ -1,7 +1,8 @@
 //! The event loop: terminal input, signals and the executor's answers become messages;
 //! every message already queued is applied before a frame is drawn, and a frame is drawn
-//! only when something changed, at most once every `FRAME`. The editor runs after a
-//! frame, so the screen shows what led to it before it is suspended.
+//! only when something changed, at most once every `FRAME`. The editor and the sign-in
+//! command run after a frame, so the screen shows what led to them before it is
+//! suspended.
 
 use std::time::Duration;
 
@@ -28,6 +29,14 @@ pub(crate) trait Screen {
     /// Suspends the screen while `text` is edited in the user's editor; the edited
     /// text, or why there is none.
     fn edit(&mut self, text: &str) -> std::io::Result<Result<String, String>>;
+    /// Suspends the screen while `command` runs on the terminal; whether it succeeded.
+    fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>>;
+}
+
+/// What takes the terminal once the next frame is drawn.
+enum Foreground {
+    Editor(String, EditorTarget),
+    SignIn(String),
 }
 
 pub(crate) struct EventLoop<S: Screen> {
@@ -41,8 +50,8 @@ pub(crate) struct EventLoop<S: Screen> {
     dirty: bool,
     /// No frame is drawn before this.
     next_frame: Instant,
-    /// The editor to run once the next frame is drawn.
-    editor: Option<(String, EditorTarget)>,
+    /// What runs on the terminal once the next frame is drawn.
+    foreground: Option<Foreground>,
     /// Frames drawn so far.
     pub frames: u64,
     pub stats: Option<FrameStats>,
@@ -68,7 +77,7 @@ impl<S: Screen> EventLoop<S> {
             tx,
             dirty: true,
             next_frame: Instant::now(),
-            editor: None,
+            foreground: None,
             frames: 0,
             stats: None,
             clock: crate::clock::now_ms,
@@ -86,10 +95,18 @@ impl<S: Screen> EventLoop<S> {
             if self.dirty && Instant::now() >= self.next_frame {
                 self.draw()?;
             }
-            if let Some((text, target)) = self.editor.take() {
+            if let Some(job) = self.foreground.take() {
                 self.draw()?;
-                let result = self.screen.edit(&text)?;
-                self.apply(vec![Msg::Edited { target, result }])?;
+                let msg = match job {
+                    Foreground::Editor(text, target) => Msg::Edited {
+                        target,
+                        result: self.screen.edit(&text)?,
+                    },
+                    Foreground::SignIn(command) => {
+                        Msg::SignedIn(self.screen.run_command(&command)?)
+                    }
+                };
+                self.apply(vec![msg])?;
                 continue;
             }
             let batch = self.next_batch(&mut input, &mut stop).await?;
@@ -158,7 +175,12 @@ impl<S: Screen> EventLoop<S> {
                         self.view.composer.set_text(&text);
                         let _ = self.tx.send(Msg::DraftChanged(text));
                     }
-                    Effect::Editor { text, target } => self.editor = Some((text, target)),
+                    Effect::Editor { text, target } => {
+                        self.foreground = Some(Foreground::Editor(text, target));
+                    }
+                    Effect::SignIn(command) => {
+                        self.foreground = Some(Foreground::SignIn(command));
+                    }
                     Effect::MouseCapture(on) => self.screen.set_mouse(on)?,
                     other => self.executor.run(other, &self.app),
                 }

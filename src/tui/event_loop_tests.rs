@@ -41,6 +41,23 @@ impl Screen for TestScreen {
         self.edits.lock().unwrap().push(text.to_owned());
         Ok(self.answer.clone())
     }
+
+    fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>> {
+        // What the screen showed when the command took the terminal.
+        let shown: String = self
+            .terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        self.edits
+            .lock()
+            .unwrap()
+            .push(format!("run {command} over: {shown}"));
+        Ok(Ok(()))
+    }
 }
 
 fn event_loop() -> (EventLoop<TestScreen>, mpsc::UnboundedSender<Msg>) {
@@ -182,4 +199,34 @@ async fn a_signal_quits_with_the_answer_marked_interrupted() {
     assert!(lp.app.quitting);
     assert_eq!(lp.app.entries[1].state, crate::app::EntryState::Interrupted);
     assert_eq!(lp.app.entries[1].message.text(), "Once upon a time");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sign_in_command_runs_after_a_frame_then_the_question_is_asked_again() {
+    let (mut lp, tx) = event_loop();
+    lp.app.auth_refresh = Some("aws sso login".into());
+    let runs = lp.screen.edits.clone();
+    tx.send(Msg::TurnFailed {
+        id: TurnId(0),
+        error: crate::app::error::BedrockError::Expired {
+            message: "the SSO token has expired.".into(),
+            profile: String::new(),
+        },
+    })
+    .unwrap();
+    tx.send(Msg::SignIn(true)).unwrap();
+    lp.run(stream::pending(), stop_after(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    let runs = runs.lock().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(runs[0].starts_with("run aws sso login over: "), "{runs:?}");
+    assert!(
+        runs[0].contains("session has expired"),
+        "the reason was on screen: {runs:?}"
+    );
+    // Asked again: the question and a new answer, streaming until the signal.
+    assert_eq!(lp.app.entries.len(), 2);
+    assert_eq!(lp.app.entries[0].message.text(), "Tell me a story");
+    assert_eq!(lp.app.entries[1].state, crate::app::EntryState::Interrupted);
 }

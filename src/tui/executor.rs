@@ -191,6 +191,7 @@ impl Executor {
             // The event loop's own: they act on the terminal and the composer.
             Effect::SetComposer(_)
             | Effect::Editor { .. }
+            | Effect::SignIn(_)
             | Effect::MouseCapture(_)
             | Effect::Quit => {}
         }

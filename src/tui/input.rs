@@ -57,6 +57,7 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::History(_) => return history_key(key),
         Overlay::Guardrails(_) => return guardrails_key(key),
         Overlay::Jobs => return jobs_key(key, action, app, view),
+        Overlay::SignIn => return sign_in_key(key),
         Overlay::Help | Overlay::Log(_) | Overlay::None => {}
     }
     let Some(action) = action else {
@@ -100,6 +101,15 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
 
 fn ctrl(key: &KeyEvent) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// The offer to sign in again: only a plain `y` runs the command.
+fn sign_in_key(key: KeyEvent) -> Option<Msg> {
+    match key.code {
+        KeyCode::Char('y' | 'Y') if !ctrl(&key) => Some(Msg::SignIn(true)),
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::SignIn(false)),
+        _ => None,
+    }
 }
 
 fn picker_key(key: KeyEvent) -> Option<Msg> {

@@ -53,17 +53,25 @@ pub struct Options {
     pub download_dir: std::path::PathBuf,
     /// The start form's default output location.
     pub jobs_output: Option<crate::jobs::S3Uri>,
+    /// The command that signs in again when the session expires.
+    pub auth_refresh: Option<String>,
 }
 
 fn link_of(conn: &Connection) -> Link {
+    let auth = match conn.auth {
+        bedrock::auth::Auth::None => String::new(),
+        a => a.label().to_owned(),
+    };
     match &conn.endpoint {
         Endpoint::Aws => Link::Aws {
             region: conn.region.clone(),
             profile: conn.profile.clone(),
+            auth: auth.clone(),
         },
         Endpoint::Custom(url) => Link::Custom {
             url: url.clone(),
             region: conn.region.clone(),
+            auth,
         },
         Endpoint::Local { url, reason } => Link::Local {
             url: url.clone(),
@@ -81,6 +89,7 @@ fn initial_state(opts: &Options) -> App {
     app.guardrails = opts.guardrails.clone();
     app.jobs.download_dir = opts.download_dir.clone();
     app.jobs.output = opts.jobs_output.clone();
+    app.auth_refresh = opts.auth_refresh.clone();
     app.jobs.session = uuid::Uuid::new_v4().simple().to_string();
     app.utc_offset_s = crate::clock::local_offset_s();
     if let Some(k) = opts.keys.first(crate::keymap::Action::Regenerate) {

@@ -102,4 +102,20 @@ impl Screen for Terminal {
         self.resume()?;
         Ok(edited)
     }
+
+    fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>> {
+        restore();
+        println!("bedrock-tui: running `{command}`");
+        // Through the shell, as the config gives one command line with its arguments.
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .status();
+        self.resume()?;
+        Ok(match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(format!("`{command}` ended with {s}")),
+            Err(e) => Err(format!("cannot run `{command}`: {e}")),
+        })
+    }
 }

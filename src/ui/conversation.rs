@@ -11,7 +11,9 @@ use crate::app::{App, Entry, EntryState};
 use crate::conversation::{Block, Role, StopReason};
 use crate::sanitize;
 
+use super::text::ellipsize;
 use super::{markdown, wrap::wrap};
+use unicode_width::UnicodeWidthStr;
 
 struct Cached {
     width: u16,
@@ -114,7 +116,7 @@ pub struct ConversationView {
 
 fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'static>> {
     let w = usize::from(width);
-    let mut lines = vec![header(entry)];
+    let mut lines = vec![header(entry, w)];
     for block in &entry.message.blocks {
         block_lines(&mut lines, block, entry.message.role, width, theme);
     }
@@ -149,7 +151,10 @@ fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'stat
 }
 
 /// The entry's first line: who wrote it, how it ended, and what it used.
-fn header(entry: &Entry) -> Line<'static> {
+/// The first line of an entry: who speaks, what became of the answer, and its tokens,
+/// in `width` columns. What does not fit goes in this order: the token counts, then
+/// the end of a long model label (an ARN); the answer's state always shows.
+fn header(entry: &Entry, width: usize) -> Line<'static> {
     let (label, style) = match entry.message.role {
         Role::User => (
             "You".to_owned(),
@@ -167,42 +172,33 @@ fn header(entry: &Entry) -> Line<'static> {
                 .add_modifier(Modifier::BOLD),
         ),
     };
-    let mut header = vec![Span::styled(label, style)];
+    let mut marks = Vec::new();
+    let mut mark = |text: &'static str, color: Color| {
+        marks.push(Span::styled(text, Style::default().fg(color)));
+    };
     match &entry.state {
-        EntryState::Streaming => header.push(Span::styled(
-            "  streaming…",
-            Style::default().fg(Color::DarkGray),
-        )),
-        EntryState::Cancelled => header.push(Span::styled(
-            "  [stopped]",
-            Style::default().fg(Color::Yellow),
-        )),
-        EntryState::Failed(_) => {
-            header.push(Span::styled("  [failed]", Style::default().fg(Color::Red)))
-        }
-        EntryState::Interrupted => header.push(Span::styled(
-            "  [interrupted]",
-            Style::default().fg(Color::Yellow),
-        )),
+        EntryState::Streaming => mark("  streaming…", Color::DarkGray),
+        EntryState::Cancelled => mark("  [stopped]", Color::Yellow),
+        EntryState::Failed(_) => mark("  [failed]", Color::Red),
+        EntryState::Interrupted => mark("  [interrupted]", Color::Yellow),
         EntryState::Done => {}
     }
-    if let Some(StopReason::GuardrailIntervened) = entry.stop {
-        header.push(Span::styled(
-            "  [guardrail intervened]",
-            Style::default().fg(Color::LightRed),
-        ));
+    match entry.stop {
+        Some(StopReason::GuardrailIntervened) => mark("  [guardrail intervened]", Color::LightRed),
+        Some(StopReason::MaxTokens) => mark("  [cut at max tokens]", Color::Yellow),
+        _ => {}
     }
-    if let Some(StopReason::MaxTokens) = entry.stop {
-        header.push(Span::styled(
-            "  [cut at max tokens]",
-            Style::default().fg(Color::Yellow),
-        ));
-    }
-    if let Some(u) = entry.usage {
-        header.push(Span::styled(
-            format!("  {} in · {} out", u.input, u.output),
-            Style::default().fg(Color::DarkGray),
-        ));
+    let marks_width: usize = marks.iter().map(|s| s.width()).sum();
+    let usage = entry
+        .usage
+        .map(|u| format!("  {} in · {} out", u.input, u.output))
+        .filter(|u| label.width() + marks_width + u.width() <= width);
+    // The label keeps at least a few columns even when the marks alone fill the line.
+    let room = width.saturating_sub(marks_width).max(8);
+    let mut header = vec![Span::styled(ellipsize(&label, room), style)];
+    header.extend(marks);
+    if let Some(u) = usage {
+        header.push(Span::styled(u, Style::default().fg(Color::DarkGray)));
     }
     Line::from(header)
 }

@@ -32,19 +32,71 @@ fn status_span(s: &Status) -> Span<'static> {
     )
 }
 
-fn row(job: &Job, now_ms: i64, selected: bool) -> Line<'static> {
+/// The widths of the table's columns in a pane `width` columns wide: the model and
+/// output columns share what the fixed ones leave, and the submit time is left out
+/// when it would squeeze them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    model: usize,
+    submitted: bool,
+    output: usize,
+}
+
+impl Columns {
+    /// Marker, status, id and time.
+    const FIXED: usize = 2 + 13 + 16 + 10;
+    const SUBMITTED: usize = 21;
+
+    fn of(width: usize) -> Columns {
+        let mut rest = width.saturating_sub(Self::FIXED);
+        let submitted = rest >= Self::SUBMITTED + 31 + 20;
+        if submitted {
+            rest -= Self::SUBMITTED;
+        }
+        let model = (rest * 6 / 10).clamp(12, 30);
+        Columns {
+            model,
+            submitted,
+            output: rest.saturating_sub(model + 1),
+        }
+    }
+
+    fn header(self) -> String {
+        let mut s = format!(
+            "  {:<13} {:<14} {} ",
+            "STATUS",
+            "ID",
+            fit("MODEL", self.model)
+        );
+        if self.submitted {
+            s.push_str(&format!("{:<20} ", "SUBMITTED (UTC)"));
+        }
+        s.push_str(&format!("{:>8}  {}", "TIME", fit("OUTPUT", self.output)));
+        s
+    }
+}
+
+fn row(job: &Job, now_ms: i64, selected: bool, cols: Columns) -> Line<'static> {
     let style = super::row_style(selected);
     let time = human_duration(job.duration_ms(now_ms));
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(if selected { "▶ " } else { "  " }, style),
         status_span(&job.status),
         Span::styled(format!(" {} ", fit(job.id(), 14)), style),
-        Span::styled(format!("{} ", fit(job.model_id(), 30)), style),
-        Span::styled(format!("{} ", human_time(job.submit_time)), dim()),
-        Span::styled(format!("{:>8}  ", time), style),
-        Span::styled(sanitize::text(job.output_uri()), dim()),
-    ])
-    .style(style)
+        Span::styled(format!("{} ", fit(job.model_id(), cols.model)), style),
+    ];
+    if cols.submitted {
+        spans.push(Span::styled(
+            format!("{} ", human_time(job.submit_time)),
+            dim(),
+        ));
+    }
+    spans.push(Span::styled(format!("{:>8}  ", time), style));
+    spans.push(Span::styled(
+        fit(&sanitize::text(job.output_uri()), cols.output),
+        dim(),
+    ));
+    Line::from(spans).style(style)
 }
 
 fn bytes(n: u64) -> String {
@@ -167,11 +219,9 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
     let j = &app.jobs;
     let shown = j.shown();
     let filter = j.filter.as_ref().map_or("all", Status::as_str);
+    let cols = Columns::of(usize::from(w.saturating_sub(2)));
     let mut lines = vec![Line::styled(
-        format!(
-            "  {:<13} {:<14} {:<30} {:<20} {:>8}  OUTPUT",
-            "STATUS", "ID", "MODEL", "SUBMITTED (UTC)", "TIME"
-        ),
+        cols.header(),
         dim().add_modifier(Modifier::BOLD),
     )];
     if !j.listed && j.error.is_none() {
@@ -190,7 +240,7 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
     let room = usize::from(h.saturating_sub(4)).saturating_sub(detail_rows + 1);
     let first = j.selected.saturating_sub(room.saturating_sub(1));
     for (i, job) in shown.iter().enumerate().skip(first).take(room.max(1)) {
-        lines.push(row(job, now_ms, i == j.selected));
+        lines.push(row(job, now_ms, i == j.selected, cols));
     }
     if let Some(e) = &j.error {
         lines.push(Line::styled(

@@ -66,6 +66,9 @@ fn empty_and_listing() {
 fn mixed_statuses_and_a_filter() {
     let mut app = mixed();
     insta::assert_snapshot!("jobs_mixed_120x30", screen(&app, 120, 30));
+    // Narrower: the submit time goes, model and output share the rest, nothing is cut
+    // at the pane's edge without an ellipsis.
+    insta::assert_snapshot!("jobs_mixed_80x24", screen(&app, 80, 24));
     app.jobs.filter = Some(Status::Failed);
     let s = format!("{:?}", screen(&app, 120, 30));
     assert!(s.contains("filter: Failed · 1 jobs"), "{s}");

@@ -180,7 +180,9 @@ impl MeterView {
         let mut lines = next_turn(app, prices.lookup(&app.model, &region));
         lines.extend(last_turn(app, prices, &region));
         let totals = self.totals(app, prices).clone();
-        lines.extend(session(&totals, usize::from(area.width.saturating_sub(2))));
+        let width = usize::from(area.width.saturating_sub(1));
+        lines.extend(session(&totals, width));
+        let lines: Vec<Line<'static>> = lines.into_iter().flat_map(|l| fold(l, width)).collect();
         Paragraph::new(lines)
             .block(
                 Block::default()
@@ -204,6 +206,53 @@ fn row(label: &str, value: Vec<Span<'static>>) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("{label:<11}"), LABEL)];
     spans.extend(value);
     Line::from(spans)
+}
+
+/// `line` in `width` columns: a line too long is broken after its " · " separators
+/// and goes on under the value column; a piece longer than a line is ellipsized.
+fn fold(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    if line.width() <= width {
+        return vec![line];
+    }
+    let mut pieces: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    for span in line.spans {
+        for (i, part) in span.content.split(" · ").enumerate() {
+            if i > 0 {
+                pieces.push(Vec::new());
+            }
+            if !part.is_empty()
+                && let Some(piece) = pieces.last_mut()
+            {
+                piece.push(Span::styled(part.to_owned(), span.style));
+            }
+        }
+    }
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut current: Vec<Span<'static>> = Vec::new();
+    for mut piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+        let piece_w: usize = piece.iter().map(Span::width).sum();
+        let used: usize = current.iter().map(Span::width).sum();
+        if !current.is_empty() && used + 3 + piece_w <= width {
+            current.push(Span::styled(" · ", LABEL));
+            current.extend(piece);
+            continue;
+        }
+        if !current.is_empty() {
+            out.push(Line::from(std::mem::take(&mut current)));
+            current.push(Span::raw(INDENT));
+        }
+        let room = width.saturating_sub(current.iter().map(Span::width).sum());
+        if piece_w > room
+            && let Some(last) = piece.last_mut()
+        {
+            let before = piece_w - last.width();
+            last.content =
+                super::text::ellipsize(&last.content, room.saturating_sub(before)).into();
+        }
+        current.extend(piece);
+    }
+    out.push(Line::from(current));
+    out
 }
 
 /// A line of the row above, under its value.
@@ -301,7 +350,11 @@ fn last_turn(app: &App, prices: &Prices, region: &str) -> Vec<Line<'static>> {
     ];
     if u.cache_read > 0 || u.cache_write > 0 {
         lines.push(more(Span::styled(
-            format!("cache read {} · write {}", u.cache_read, u.cache_write),
+            format!(
+                "cache read {} · write {}",
+                thousands(u64::from(u.cache_read)),
+                thousands(u64::from(u.cache_write))
+            ),
             LABEL,
         )));
     }
@@ -401,6 +454,7 @@ mod tests {
         app.link = Link::Aws {
             region: "us-east-1".into(),
             profile: None,
+            auth: "SSO".into(),
         };
         let u = Usage {
             input: 1_000,

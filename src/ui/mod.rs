@@ -12,6 +12,7 @@ pub mod markdown;
 mod meter;
 mod picker;
 mod session;
+mod sign_in;
 pub mod status;
 mod table;
 pub mod text;
@@ -139,6 +140,7 @@ impl View {
             Overlay::Guardrails(sel) => guardrails::render(app, *sel, area, frame.buffer_mut()),
             Overlay::Jobs => jobs::render(app, self.now_ms, area, frame.buffer_mut()),
             Overlay::Log(scroll) => log::render(app, *scroll, area, frame.buffer_mut()),
+            Overlay::SignIn => sign_in::render(app, area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }

@@ -16,13 +16,27 @@ use unicode_width::UnicodeWidthStr;
 pub fn link_label(link: &Link) -> String {
     match link {
         Link::Connecting => "connecting…".into(),
-        Link::Aws { region, profile } => match profile {
-            Some(p) => format!("AWS {region} ({p})"),
-            None => format!("AWS {region}"),
+        Link::Aws {
+            region,
+            profile,
+            auth,
+        } => match profile {
+            Some(p) => format!("AWS {region} ({p}){}", auth_suffix(auth)),
+            None => format!("AWS {region}{}", auth_suffix(auth)),
         },
-        Link::Custom { url, region } => format!("{url} ({region})"),
+        Link::Custom { url, region, auth } => format!("{url} ({region}){}", auth_suffix(auth)),
         Link::Local { .. } => "local endpoint".into(),
         Link::Failed(_) => "not connected".into(),
+    }
+}
+
+/// How requests authenticate, after the endpoint; nothing for an endpoint that is
+/// sent placeholder credentials.
+fn auth_suffix(auth: &str) -> String {
+    if auth.is_empty() {
+        String::new()
+    } else {
+        format!(" \u{b7} {auth}")
     }
 }
 

@@ -367,6 +367,7 @@ fn metered(tokens: u32, exact: bool) -> App {
     app.link = Link::Aws {
         region: "us-east-1".into(),
         profile: None,
+        auth: "SSO".into(),
     };
     app.entries[1].usage = Some(Usage {
         input: 1_840,
@@ -459,4 +460,75 @@ fn the_notice_log_keeps_every_notice_in_full_with_its_time() {
     insta::assert_snapshot!("log_80x24", draw(&app, 80, 24));
     app.overlay = Overlay::Log(3);
     insta::assert_snapshot!("log_scrolled_80x24", draw(&app, 80, 24));
+}
+
+#[test]
+fn an_expired_session_offers_to_sign_in_and_the_status_bar_names_the_auth() {
+    let mut app = answered();
+    app.link = Link::Aws {
+        region: "eu-west-1".into(),
+        profile: Some("dev".into()),
+        auth: "SSO".into(),
+    };
+    app.auth_refresh = Some("aws sso login --profile dev".into());
+    app.entries[1].state = EntryState::Failed(BedrockError::Expired {
+        message: "the SSO token has expired.".into(),
+        profile: " --profile dev".into(),
+    });
+    app.overlay = Overlay::SignIn;
+    insta::assert_snapshot!("sign_in_80x24", draw(&app, 80, 24));
+    app.overlay = Overlay::None;
+    app.link = Link::Custom {
+        url: "https://127.0.0.1:8787".into(),
+        region: "us-east-1".into(),
+        auth: "API key".into(),
+    };
+    insta::assert_snapshot!("api_key_status_120x40", draw(&app, 120, 40));
+}
+
+#[test]
+fn long_labels_and_figures_fit_their_columns() {
+    let mut app = answered();
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6";
+    app.entries[1].message.model = Some(arn.into());
+    app.entries[1].message.blocks = vec![crate::conversation::Block::Text("Use `sort`.".into())];
+    app.entries[1].state = EntryState::Interrupted;
+    app.entries[1].usage = Some(Usage {
+        input: 123_456,
+        output: 65_432,
+        cache_read: 1_048_576,
+        cache_write: 524_288,
+    });
+    app.link = Link::Aws {
+        region: "us-east-1".into(),
+        profile: None,
+        auth: "SSO".into(),
+    };
+    for _ in 0..11 {
+        app.entries.push(app.entries[0].clone());
+        app.entries.push(app.entries[1].clone());
+    }
+    let s80 = format!("{:?}", draw(&app, 80, 24));
+    // The answer's state shows even when its model label is an ARN.
+    assert!(s80.contains("[interrupted]"), "{s80}");
+    assert!(
+        s80.contains("application-inference-…  [interrupted]"),
+        "{s80}"
+    );
+    insta::assert_snapshot!("long_labels_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("long_labels_120x40", draw(&app, 120, 40));
+}
+
+#[test]
+fn the_picker_opens_on_the_current_model() {
+    let mut app = answered();
+    app.model = "us.amazon.nova-pro-v1:0".into();
+    app.overlay = Overlay::Picker(crate::app::picker::Picker::on(
+        app.catalog(),
+        &app.model,
+        app.link.region(),
+    ));
+    let s = format!("{:?}", draw(&app, 120, 40));
+    assert!(s.contains("▶ Nova Pro"), "{s}");
+    insta::assert_snapshot!("picker_on_current_120x40", draw(&app, 120, 40));
 }

@@ -26,18 +26,7 @@ fn last_word(screen: &str) -> Option<(String, u32)> {
 async fn killed_mid_answer(signal: Signal) {
     let ep = endpoint(40.0).await;
     let url = ep.url();
-    let mut tui = Tui::start(
-        &[
-            "--endpoint-url",
-            &url,
-            "--region",
-            "us-east-1",
-            "--model",
-            HAIKU3,
-        ],
-        None,
-    );
-    tui.wait_for("F1 help").await;
+    let mut tui = Tui::chat(&url, HAIKU3).await;
     let words: Vec<String> = (1..=200).map(|i| format!("w{i:03}")).collect();
     // The question holds every word too; the answer, below it, says them one by one.
     tui.send(&format!("[[say:{}]] Count", words.join(" ")))

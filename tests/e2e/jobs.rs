@@ -24,21 +24,11 @@ async fn start_watch_chat_complete_and_download() {
         "endpoint_url = \"{url}\"\nregion = \"us-east-1\"\njobs_output = \"s3://e2e-videos/fox\"\ndownload_dir = \"HOME/downloads\"\n"
     ));
     // The "editor" adds to the prompt of the template a directive that fails the job.
-    let editor = home.join("editor.sh");
-    std::fs::write(
-        &editor,
-        "#!/bin/sh\nsed -i 's/fresh snow\"/fresh snow [[fault:job-fail]]\"/' \"$1\"\n",
-    )
-    .unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(&editor).unwrap().permissions(),
-        0o755,
+    let env = editor_env(
+        &home,
+        "sed -i 's/fresh snow\"/fresh snow [[fault:job-fail]]\"/' \"$1\"",
     );
-    let editor_cmd = format!("sh {}", editor.display());
-    let env = [
-        ("EDITOR", std::ffi::OsStr::new(&editor_cmd)),
-        ("VISUAL", std::ffi::OsStr::new(&editor_cmd)),
-    ];
+    let env: Vec<_> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
     let mut tui = Tui::start_env(&[], home.clone(), &env);
     tui.wait_for("F1 help").await;
 

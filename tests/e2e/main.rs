@@ -1,8 +1,10 @@
 //! End-to-end tests: the real binary in a pseudo-terminal against a local endpoint,
 //! typed at like a person would, read back through a vt100 screen.
 
+mod cancel;
 mod chat;
 mod cli;
+mod escapes;
 mod exit;
 mod guardrail;
 mod history;
@@ -77,6 +79,24 @@ impl Tui {
         Tui { pty, home }
     }
 
+    /// Starts the chat with `model` against the endpoint at `url` and waits until it
+    /// is up.
+    pub async fn chat(url: &str, model: &str) -> Tui {
+        let tui = Tui::start(
+            &[
+                "--endpoint-url",
+                url,
+                "--region",
+                "us-east-1",
+                "--model",
+                model,
+            ],
+            None,
+        );
+        tui.wait_for("F1 help").await;
+        tui
+    }
+
     pub fn screen(&self) -> String {
         self.pty.screen()
     }
@@ -136,6 +156,16 @@ impl Tui {
     pub fn terminal(&self) -> (vt100::Screen, Option<nix::sys::termios::Termios>) {
         let screen = self.pty.parser.lock().unwrap().screen().clone();
         (screen, self.pty.master.get_termios())
+    }
+
+    /// Every byte the app has written to the terminal so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.pty.raw.lock().unwrap().clone()
+    }
+
+    /// Pastes `text` as a terminal with bracketed paste does.
+    pub fn paste(&mut self, text: &str) {
+        self.keys(&format!("\x1b[200~{text}\x1b[201~"));
     }
 
     pub fn keys(&mut self, bytes: &str) {
@@ -206,4 +236,56 @@ fn rand_suffix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// The local endpoint's request log: one JSON object per request, oldest first.
+pub async fn request_log(url: &str) -> Vec<serde_json::Value> {
+    let body = http_get(&format!("{url}/_local/requests")).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["requests"].as_array().cloned().unwrap_or_default()
+}
+
+/// The body of a plain-HTTP GET of `url` (a loopback endpoint).
+pub async fn http_get(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("a plain-HTTP URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// An `$EDITOR` (and `$VISUAL`) running a shell script of `body` on the file, written
+/// into `home`; the environment to start the app with.
+pub fn editor_env(home: &std::path::Path, body: &str) -> Vec<(&'static str, std::ffi::OsString)> {
+    let editor = home.join("editor.sh");
+    std::fs::write(&editor, format!("#!/bin/sh\n{body}\n")).unwrap();
+    let command = std::ffi::OsString::from(format!("sh {}", editor.display()));
+    vec![("EDITOR", command.clone()), ("VISUAL", command)]
 }

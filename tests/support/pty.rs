@@ -13,6 +13,8 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 pub struct Pty {
     pub parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote to the terminal.
+    pub raw: Arc<Mutex<Vec<u8>>>,
     pub writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     /// The master side; dropping it hangs up on the child.
@@ -53,6 +55,10 @@ pub fn spawn_env(
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_CA_BUNDLE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
         "BEDROCK_TUI_CONFIG",
     ] {
         cmd.env_remove(var);
@@ -65,6 +71,8 @@ pub fn spawn_env(
     let child = pty.slave.spawn_command(cmd)?;
     drop(pty.slave);
     let p = parser.clone();
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let r = raw.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 16384];
         while let Ok(n) = reader.read(&mut buf) {
@@ -74,11 +82,15 @@ pub fn spawn_env(
             if let Ok(mut p) = p.lock() {
                 p.process(&buf[..n]);
             }
+            if let Ok(mut r) = r.lock() {
+                r.extend_from_slice(&buf[..n]);
+            }
         }
     });
     let writer = pty.master.take_writer()?;
     Ok(Pty {
         parser,
+        raw,
         writer,
         child,
         master: pty.master,
