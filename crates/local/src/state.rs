@@ -26,6 +26,8 @@ pub struct Settings {
     pub guardrails_file: Option<PathBuf>,
     /// How long an async invocation runs before it ends.
     pub async_seconds: u64,
+    /// Serve HTTPS with a self-signed certificate instead of plain HTTP.
+    pub tls: Option<super::tls::Tls>,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             data_dir: None,
             guardrails_file: None,
             async_seconds: 20,
+            tls: None,
         }
     }
 }
