@@ -3,14 +3,14 @@
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 
 use super::output;
-use crate::local::{Fault, FaultRate, LocalEndpoint, Pacing, Settings};
+use crate::local::{Fault, FaultRate, LocalEndpoint, Pacing, Settings, Tls};
 
 #[derive(Debug, Args)]
 pub struct ServeLocal {
@@ -51,6 +51,10 @@ pub struct ServeLocal {
     /// `versions`), merged over the built-in ones such as `demo`.
     #[arg(long, value_name = "FILE")]
     pub guardrails: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate, kept in tls/ under --data-dir (or the
+    /// app's data folder) and reused across restarts; clients trust it with AWS_CA_BUNDLE.
+    #[arg(long)]
+    pub tls: bool,
 }
 
 impl ServeLocal {
@@ -80,6 +84,18 @@ impl ServeLocal {
             .collect::<Result<Vec<_>, _>>()?;
         // A bad guardrails file is reported before anything starts.
         crate::local::guardrail::Registry::load(self.guardrails.as_deref())?;
+        let tls = if self.tls {
+            let data = match &self.data_dir {
+                Some(dir) => dir.clone(),
+                None => app_data_dir().ok_or(
+                    "--tls keeps its certificate in the data folder, and this system has \
+                     none; give one with --data-dir DIR",
+                )?,
+            };
+            Some(Tls::new(data.join("tls")))
+        } else {
+            None
+        };
         let pacing = if self.no_pacing {
             Pacing::OFF
         } else {
@@ -97,6 +113,7 @@ impl ServeLocal {
             data_dir: self.data_dir.clone(),
             async_seconds: self.async_seconds,
             guardrails_file: self.guardrails.clone(),
+            tls,
         })
     }
 }
@@ -123,10 +140,9 @@ pub async fn run(opts: ServeLocal) -> anyhow::Result<()> {
              (it accepts any credentials); --addr 127.0.0.1:PORT keeps it local"
         ));
     }
-    let banner = format!(
-        "local Bedrock endpoint listening on {url}\n\
-         point an SDK at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url} (any credentials are accepted)\n",
-        url = client_url(addr)
+    let banner = banner(
+        &client_url(addr, endpoint.certificate().is_some()),
+        endpoint.certificate(),
     );
     // A reader that stops reading after the first line must not stop the server.
     let mut out = std::io::stdout().lock();
@@ -139,15 +155,47 @@ pub async fn run(opts: ServeLocal) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `serve-local` prints when it is ready. The first line ends with the URL:
+/// scripts and tests read it there.
+fn banner(url: &str, certificate: Option<&Path>) -> String {
+    let mut banner = format!(
+        "local Bedrock endpoint listening on {url}\n\
+         point an SDK at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url} (any credentials are accepted)\n"
+    );
+    if let Some(cert) = certificate {
+        banner.push_str(&format!(
+            "trust its self-signed certificate: export AWS_CA_BUNDLE={}\n",
+            shell_word(&cert.to_string_lossy())
+        ));
+    }
+    banner
+}
+
+/// `text` as one shell word, quoted only when it has to be, so the line can be pasted.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// The app's data folder (e.g. `~/.local/share/bedrock-tui`), as the history uses.
+fn app_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "bedrock-tui").map(|d| d.data_dir().to_path_buf())
+}
+
 /// The URL a client on this machine uses: an unspecified address (0.0.0.0, ::) listens
 /// on every interface but cannot be connected to, so loopback stands for it.
-fn client_url(addr: SocketAddr) -> String {
+fn client_url(addr: SocketAddr, tls: bool) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
@@ -169,10 +217,62 @@ mod tests {
 
     #[test]
     fn the_url_of_an_unspecified_address_is_loopback() {
-        let url = |a: &str| client_url(a.parse().unwrap());
+        let url = |a: &str| client_url(a.parse().unwrap(), false);
         assert_eq!(url("0.0.0.0:8787"), "http://127.0.0.1:8787");
         assert_eq!(url("[::]:8787"), "http://[::1]:8787");
         assert_eq!(url("127.0.0.1:1"), "http://127.0.0.1:1");
         assert_eq!(url("192.168.1.5:80"), "http://192.168.1.5:80");
+        assert_eq!(
+            client_url("0.0.0.0:8787".parse().unwrap(), true),
+            "https://127.0.0.1:8787"
+        );
+    }
+
+    #[test]
+    fn the_banner_tells_how_to_trust_the_certificate() {
+        let plain = banner("http://127.0.0.1:1", None);
+        assert_eq!(plain.lines().count(), 2);
+        assert!(
+            plain
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with("http://127.0.0.1:1")
+        );
+        let tls = banner("https://127.0.0.1:1", Some(Path::new("/d/tls/cert.pem")));
+        let lines: Vec<_> = tls.lines().collect();
+        assert!(lines[0].ends_with(" https://127.0.0.1:1"), "{tls}");
+        assert!(
+            lines[2].ends_with(": export AWS_CA_BUNDLE=/d/tls/cert.pem"),
+            "{tls}"
+        );
+        let spaced = banner("https://x", Some(Path::new("/my data/it's/cert.pem")));
+        assert!(
+            spaced.ends_with("export AWS_CA_BUNDLE='/my data/it'\\''s/cert.pem'\n"),
+            "{spaced}"
+        );
+    }
+
+    #[test]
+    fn tls_keeps_its_certificate_under_the_data_dir() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeLocal,
+        }
+        let settings = |args: &[&str]| {
+            let cli =
+                Cli::try_parse_from(std::iter::once("serve-local").chain(args.iter().copied()))
+                    .unwrap();
+            cli.serve.settings().unwrap()
+        };
+        assert_eq!(settings(&[]).tls, None);
+        assert_eq!(
+            settings(&["--tls", "--data-dir", "/d"]).tls,
+            Some(Tls::new("/d/tls"))
+        );
+        let default = settings(&["--tls"]).tls.map(|t| t.dir);
+        assert_eq!(default, app_data_dir().map(|d| d.join("tls")));
     }
 }

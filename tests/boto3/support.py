@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import threading
 import urllib.request
@@ -59,17 +60,37 @@ def isolated_env(config_home) -> dict:
 class Server:
     """A running `serve-local` process."""
 
-    def __init__(self, url: str, proc: subprocess.Popen, data_dir: Path):
+    def __init__(self, url: str, proc: subprocess.Popen, data_dir: Path, banner: str):
         self.url = url
         self.proc = proc
         self.data_dir = data_dir
+        # The first stdout line, then (once the server has stopped) the rest of
+        # stdout and stderr, filled in by the threads that drain them.
+        self.banner = banner
+        self.rest = {"stdout": [], "stderr": []}
+        self.readers = []
+
+    @property
+    def cert(self) -> Path:
+        """The certificate of a server started with --tls."""
+        return self.data_dir / "tls" / "cert.pem"
 
     def request_log(self) -> list:
-        with urllib.request.urlopen(self.url + "/_local/requests", timeout=30) as r:
+        context = None
+        if self.url.startswith("https://"):
+            context = ssl.create_default_context(cafile=str(self.cert))
+        with urllib.request.urlopen(self.url + "/_local/requests", timeout=30,
+                                    context=context) as r:
             return json.loads(r.read())["requests"]
 
+    def output(self) -> str:
+        """Everything the server printed on stdout and stderr; call after stop_server."""
+        for reader in self.readers:
+            reader.join(timeout=10)
+        return self.banner + "".join(self.rest["stdout"]) + "".join(self.rest["stderr"])
 
-def start_server(data_dir: Path, *extra: str) -> Server:
+
+def start_server(data_dir: Path, *extra: str, env=None) -> Server:
     exe = binary()
     if not exe.exists():
         pytest.exit(f"bedrock-tui binary not found at {exe}; run `cargo build` "
@@ -81,6 +102,7 @@ def start_server(data_dir: Path, *extra: str) -> Server:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     first = []
 
@@ -91,16 +113,20 @@ def start_server(data_dir: Path, *extra: str) -> Server:
     reader.start()
     reader.join(timeout=30)
     line = first[0] if first else ""
-    m = re.search(r"(http://127\.0\.0\.1:\d+)\s*$", line)
+    m = re.search(r"(https?://127\.0\.0\.1:\d+)\s*$", line)
     if not m:
         proc.kill()
         _, err = proc.communicate(timeout=10)
         raise AssertionError(
             f"no URL on the first stdout line: {line!r}; stderr: {err[-2000:]}")
+    server = Server(m.group(1), proc, data_dir, line)
     # Keep draining stdout/stderr so the server never blocks on a full pipe.
-    for stream in (proc.stdout, proc.stderr):
-        threading.Thread(target=lambda s=stream: s.read(), daemon=True).start()
-    return Server(m.group(1), proc, data_dir)
+    for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        reader = threading.Thread(
+            target=lambda s=stream, out=server.rest[name]: out.append(s.read()), daemon=True)
+        reader.start()
+        server.readers.append(reader)
+    return server
 
 
 def stop_server(server: Server) -> int:

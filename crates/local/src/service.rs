@@ -14,7 +14,7 @@ use super::error::ServiceError;
 use super::ops::{self, Call, Reply};
 use super::router::{self, Route};
 use super::s3;
-use super::state::{LogEntry, State, now_ms};
+use super::state::{Auth, LogEntry, State, now_ms};
 use super::stream::{self, Body, Pacing};
 
 /// The connection is closed without a response (a `drop` fault, or the client left).
@@ -36,6 +36,27 @@ fn region_of(headers: &http::HeaderMap) -> Option<String> {
     let scope = cred.split([',', ' ']).next()?;
     let region = scope.split('/').nth(2)?;
     (!region.is_empty()).then(|| region.to_owned())
+}
+
+/// What the log tells of a request besides its outcome.
+struct Seen {
+    auth: Auth,
+    roles: Option<Vec<String>>,
+}
+
+/// The message roles of a Converse body, in order; `None` when the body has no
+/// readable `messages` list (the operation reports what is wrong with it).
+fn converse_roles(body: &[u8]) -> Option<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        messages: Vec<Message>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Message {
+        role: String,
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    Some(body.messages.into_iter().map(|m| m.role).collect())
 }
 
 enum BodyError {
@@ -125,6 +146,13 @@ pub(crate) async fn handle(
     let (parts, body) = req.into_parts();
     let query = parts.uri.query().unwrap_or("");
     let body = read_body(body, state.settings.max_body_bytes).await;
+    let seen = Seen {
+        auth: Auth::of(&parts.headers, query),
+        roles: match (&route, &body) {
+            (Route::Converse(_) | Route::ConverseStream(_), Ok(bytes)) => converse_roles(bytes),
+            _ => None,
+        },
+    };
 
     let outcome = match (&route, body) {
         (_, Err(BodyError::Broken)) => return Err(Dropped),
@@ -142,6 +170,7 @@ pub(crate) async fn handle(
                 &state,
                 &route,
                 &request_id,
+                seen,
                 &mut r,
                 Some("UnknownOperationException"),
             );
@@ -181,7 +210,13 @@ pub(crate) async fn handle(
             (with_headers(r, headers), None)
         }
         Ok(Reply::Drop) => {
-            state.record(entry(&route, &request_id, 0, Some("ConnectionDropped")));
+            state.record(entry(
+                &route,
+                &request_id,
+                seen,
+                0,
+                Some("ConnectionDropped"),
+            ));
             return Err(Dropped);
         }
         Err(e) => {
@@ -189,11 +224,12 @@ pub(crate) async fn handle(
             (error_response(&e), Some(e.kind.code()))
         }
     };
-    finish(&state, &route, &request_id, &mut response, error);
+    finish(&state, &route, &request_id, seen, &mut response, error);
     Ok(response)
 }
 
 async fn serve_s3(state: &State, req: http::Request<Incoming>, request_id: &str) -> Response<Body> {
+    let auth = Auth::of(req.headers(), req.uri().query().unwrap_or(""));
     let mut r = match state.jobs.s3() {
         Some(store) => store.serve(req).await,
         None => {
@@ -213,11 +249,19 @@ async fn serve_s3(state: &State, req: http::Request<Incoming>, request_id: &str)
         model_id: None,
         status,
         error: (status >= 400).then(|| format!("HTTP {status}")),
+        auth,
+        roles: None,
     });
     r
 }
 
-fn entry(route: &Route, request_id: &str, status: u16, error: Option<&str>) -> LogEntry {
+fn entry(
+    route: &Route,
+    request_id: &str,
+    seen: Seen,
+    status: u16,
+    error: Option<&str>,
+) -> LogEntry {
     LogEntry {
         time_ms: now_ms(),
         request_id: request_id.to_owned(),
@@ -225,6 +269,8 @@ fn entry(route: &Route, request_id: &str, status: u16, error: Option<&str>) -> L
         model_id: route.model_id().map(str::to_owned),
         status,
         error: error.map(str::to_owned),
+        auth: seen.auth,
+        roles: seen.roles,
     }
 }
 
@@ -232,6 +278,7 @@ fn finish(
     state: &State,
     route: &Route,
     request_id: &str,
+    seen: Seen,
     response: &mut Response<Body>,
     error: Option<&str>,
 ) {
@@ -239,6 +286,173 @@ fn finish(
         response.headers_mut().insert("x-amzn-requestid", v);
     }
     if !matches!(route, Route::LocalRequests | Route::LocalHealth) {
-        state.record(entry(route, request_id, response.status().as_u16(), error));
+        state.record(entry(
+            route,
+            request_id,
+            seen,
+            response.status().as_u16(),
+            error,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LocalEndpoint;
+    use crate::state::Settings;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const TOKEN: &str = "bedrock-api-key-c2VjcmV0IHRva2Vu";
+    const SIGNATURE: &str = "0123456789abcdef0123456789abcdef";
+
+    fn headers(auth: Option<&str>) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        if let Some(v) = auth {
+            h.insert(
+                http::header::AUTHORIZATION,
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn tells_the_kind_of_credential() {
+        let sigv4 = format!(
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/bedrock/aws4_request, \
+             SignedHeaders=host, Signature={SIGNATURE}"
+        );
+        assert_eq!(Auth::of(&headers(Some(&sigv4)), ""), Auth::Sigv4);
+        assert_eq!(
+            Auth::of(&headers(Some(&format!("Bearer {TOKEN}"))), ""),
+            Auth::Bearer
+        );
+        assert_eq!(
+            Auth::of(&headers(Some(&format!("bearer {TOKEN}"))), ""),
+            Auth::Bearer
+        );
+        assert_eq!(
+            Auth::of(&headers(Some("Basic dXNlcjpwdw==")), ""),
+            Auth::Other
+        );
+        assert_eq!(Auth::of(&headers(None), ""), Auth::None);
+        assert_eq!(
+            Auth::of(
+                &headers(None),
+                "x-id=GetObject&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=ab"
+            ),
+            Auth::Sigv4
+        );
+    }
+
+    #[test]
+    fn reads_the_roles_of_a_converse_body() {
+        let body = serde_json::json!({"messages": [
+            {"role": "user", "content": [{"text": "a"}]},
+            {"role": "assistant", "content": [{"text": "b"}]},
+            {"role": "user", "content": [{"text": "c"}]},
+        ], "system": [{"text": "s"}]});
+        assert_eq!(
+            converse_roles(body.to_string().as_bytes()),
+            Some(vec!["user".into(), "assistant".into(), "user".into()])
+        );
+        assert_eq!(converse_roles(br#"{"messages": []}"#), Some(vec![]));
+        assert_eq!(converse_roles(b"{\"messages\": 3}"), None);
+        assert_eq!(converse_roles(b"not json"), None);
+    }
+
+    /// One HTTP/1.1 exchange on a fresh connection: the status and the body.
+    async fn exchange(ep: &LocalEndpoint, head: &str, body: &str) -> (u16, String) {
+        let mut conn = tokio::net::TcpStream::connect(ep.addr()).await.unwrap();
+        let req = format!(
+            "{head}\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        conn.read_to_end(&mut out).await.unwrap();
+        let out = String::from_utf8_lossy(&out).into_owned();
+        let status = out
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status, body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn the_log_tells_the_credential_kind_and_converse_roles_but_not_the_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Settings::default()
+        };
+        let ep = LocalEndpoint::start("127.0.0.1:0".parse().unwrap(), settings)
+            .await
+            .unwrap();
+        let model = "anthropic.claude-3-haiku-20240307-v1%3A0";
+        let conversation = serde_json::json!({"messages": [
+            {"role": "user", "content": [{"text": "hello"}]},
+            {"role": "assistant", "content": [{"text": "hi"}]},
+            {"role": "user", "content": [{"text": "again"}]},
+        ]})
+        .to_string();
+        let sigv4 = format!(
+            "authorization: AWS4-HMAC-SHA256 Credential=AKIDLOGTEST/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature={SIGNATURE}"
+        );
+        let calls = [
+            (
+                format!("POST /model/{model}/converse HTTP/1.1\r\nauthorization: Bearer {TOKEN}"),
+                conversation.clone(),
+            ),
+            (
+                format!("POST /model/{model}/converse-stream HTTP/1.1\r\n{sigv4}"),
+                conversation.clone(),
+            ),
+            (
+                "POST /model/anthropic.claude-haiku-4-5-20251001-v1%3A0/count-tokens HTTP/1.1"
+                    .to_owned(),
+                serde_json::json!({"input": {"converse": {"messages": [
+                    {"role": "user", "content": [{"text": "x"}]}
+                ]}}})
+                .to_string(),
+            ),
+        ];
+        for (head, body) in &calls {
+            let (status, answer) = exchange(&ep, head, body).await;
+            assert_eq!(status, 200, "{head}: {answer}");
+        }
+        let (status, listed) = exchange(&ep, "GET /_local/requests HTTP/1.1", "").await;
+        assert_eq!(status, 200);
+        let on_disk = std::fs::read_to_string(dir.path().join("requests.jsonl")).unwrap();
+        let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+        let from_disk: Vec<serde_json::Value> = on_disk
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for log in [listed["requests"].as_array().unwrap(), &from_disk] {
+            let seen: Vec<_> = log
+                .iter()
+                .map(|e| (e["operation"].clone(), e["auth"].clone(), e.get("roles")))
+                .collect();
+            let roles = serde_json::json!(["user", "assistant", "user"]);
+            assert_eq!(
+                seen,
+                [
+                    ("Converse".into(), "bearer".into(), Some(&roles)),
+                    ("ConverseStream".into(), "sigv4".into(), Some(&roles)),
+                    ("CountTokens".into(), "none".into(), None),
+                ]
+            );
+        }
+        for text in [&on_disk, &listed.to_string()] {
+            assert!(!text.contains(TOKEN));
+            assert!(!text.contains(SIGNATURE));
+            assert!(!text.contains("AKIDLOGTEST"));
+        }
+        ep.shutdown().await;
     }
 }

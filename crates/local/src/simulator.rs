@@ -102,9 +102,10 @@ pub(crate) fn generate(req: &Request, max_tokens: u32) -> Generation {
         None => {
             let mut text = compose::answer(req, &question, seed);
             // `[[say:TEXT]]` opens the answer with TEXT: a way to make the model say
-            // something, for testing what guards or parses model output.
+            // something, for testing what guards or parses model output. JSON-style
+            // escapes in TEXT let a test make it say control and escape sequences.
             if let Some(say) = directive_values(&req.last_user_text(), "say").first() {
-                text = format!("{say}\n\n{text}");
+                text = format!("{}\n\n{text}", unescape(say));
             }
             if let Some(n) = directive_values(&req.last_user_text(), "tokens")
                 .first()
@@ -117,6 +118,63 @@ pub(crate) fn generate(req: &Request, max_tokens: u32) -> Generation {
         }
     };
     limit(blocks, stop, max_tokens, &req.stop_sequences)
+}
+
+/// Decodes JSON-style escapes (`\n`, `\t`, `\r`, `\b`, `\f`, `\\`, `\"`, `\/`,
+/// `\uXXXX` and surrogate pairs); a backslash that starts none of them stays as it is.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let (decoded, used) = escape(rest).unwrap_or(('\\', 1));
+        out.push(decoded);
+        rest = &rest[used..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character of the escape `s` starts with, and its length in bytes.
+fn escape(s: &str) -> Option<(char, usize)> {
+    let simple = match s.as_bytes().get(1)? {
+        b'n' => '\n',
+        b't' => '\t',
+        b'r' => '\r',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'\\' => '\\',
+        b'"' => '"',
+        b'/' => '/',
+        b'u' => {
+            let unit = hex4(s, 2)?;
+            if let Some(c) = char::from_u32(unit) {
+                return Some((c, 6));
+            }
+            // A high surrogate is half a character: the pair decodes together.
+            let low = s
+                .get(6..8)
+                .filter(|p| *p == "\\u")
+                .and_then(|_| hex4(s, 8))?;
+            if !(0xD800..0xDC00).contains(&unit) || !(0xDC00..0xE000).contains(&low) {
+                return None;
+            }
+            let c = char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?;
+            return Some((c, 12));
+        }
+        _ => return None,
+    };
+    Some((simple, 2))
+}
+
+/// The four hex digits at `at`, as a number.
+fn hex4(s: &str, at: usize) -> Option<u32> {
+    let digits = s.get(at..at + 4)?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(digits, 16).ok()
 }
 
 /// Applies stop sequences, then the output token limit, as a model would while
@@ -278,4 +336,68 @@ pub(crate) fn tool_name_for<'a>(req: &'a Request, id: &str) -> Option<&'a str> {
             } if use_id == id => Some(name.as_str()),
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::converse;
+
+    #[test]
+    fn unescape_decodes_json_escapes_and_keeps_the_rest() {
+        assert_eq!(
+            unescape(r#"\u001b]0;t\u0007 \u009b2J \n\t\r \\ \" \/ \b\f"#),
+            "\u{1b}]0;t\u{7} \u{9b}2J \n\t\r \\ \" / \u{8}\u{c}"
+        );
+        assert_eq!(unescape(r"\ud83d\ude00 \u00e9"), "\u{1f600} \u{e9}");
+        // What is not an escape stays as written, backslash included.
+        for literal in [
+            r"C:\path\x",
+            r"\u12",
+            r"\u12g4",
+            r"\u+123",
+            r"\ud83d alone",
+            r"\ude00",
+            "end\\",
+            "\\é",
+        ] {
+            assert_eq!(unescape(literal), literal);
+        }
+        assert_eq!(unescape(r"\\u001b"), r"\u001b");
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    /// The text deltas a client decodes from the ConverseStream frames of `g`.
+    fn streamed_text(g: &Generation) -> Vec<String> {
+        converse::stream_items(g)
+            .iter()
+            .map(|item| {
+                let msg = aws_smithy_eventstream::frame::read_message_from(item.frame()).unwrap();
+                serde_json::from_slice::<Value>(msg.payload()).unwrap()
+            })
+            .filter_map(|p| p["delta"]["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn say_sends_escape_sequences_to_the_client_intact_and_split_across_deltas() {
+        // As the user would type it: backslash escapes inside a JSON string on the wire.
+        let said = r"\u001b]0;pwned\u0007 hi \u001b[2J \u009b31m red";
+        let body = serde_json::json!({"messages": [{
+            "role": "user",
+            "content": [{"text": format!("[[say:{said}]] hello")}],
+        }]});
+        let req = converse::parse(&body).unwrap();
+        let g = generate(&req, 4096);
+        let expected = "\u{1b}]0;pwned\u{7} hi \u{1b}[2J \u{9b}31m red\n\n";
+        assert!(g.text().starts_with(expected), "{:?}", g.text());
+        let deltas = streamed_text(&g);
+        assert_eq!(deltas.concat(), g.text());
+        // The title sequence is cut between deltas: a client that cleans each delta
+        // on its own would let it through.
+        let opening = deltas.iter().position(|d| d.contains('\u{1b}')).unwrap();
+        assert!(!deltas[opening].contains('\u{7}'), "{:?}", deltas[opening]);
+        let closing = deltas.iter().position(|d| d.contains('\u{7}')).unwrap();
+        assert!(closing > opening, "{deltas:?}");
+    }
 }

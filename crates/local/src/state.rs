@@ -26,6 +26,8 @@ pub struct Settings {
     pub guardrails_file: Option<PathBuf>,
     /// How long an async invocation runs before it ends.
     pub async_seconds: u64,
+    /// Serve HTTPS with a self-signed certificate instead of plain HTTP.
+    pub tls: Option<super::tls::Tls>,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             data_dir: None,
             guardrails_file: None,
             async_seconds: 20,
+            tls: None,
         }
     }
 }
@@ -54,6 +57,51 @@ pub(crate) struct LogEntry {
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    pub auth: Auth,
+    /// The roles of a Converse or ConverseStream request's messages, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+/// The kind of credential a request carried: what a test of a client's
+/// authentication needs to see, without the credential itself.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Auth {
+    /// Signed with SigV4, in the `Authorization` header or a presigned URL.
+    Sigv4,
+    /// `Authorization: Bearer ...`, as a Bedrock API key is sent.
+    Bearer,
+    /// An `Authorization` header of another scheme.
+    Other,
+    None,
+}
+
+impl Auth {
+    pub(crate) fn of(headers: &http::HeaderMap, query: &str) -> Auth {
+        match headers.get(http::header::AUTHORIZATION) {
+            Some(value) => {
+                let value = value.as_bytes();
+                let scheme = value.split(|b| *b == b' ').next().unwrap_or_default();
+                if value.starts_with(b"AWS4-HMAC-SHA256") {
+                    Auth::Sigv4
+                } else if scheme.eq_ignore_ascii_case(b"bearer") {
+                    Auth::Bearer
+                } else {
+                    Auth::Other
+                }
+            }
+            None if presigned(query) => Auth::Sigv4,
+            None => Auth::None,
+        }
+    }
+}
+
+/// A SigV4 presigned URL names its algorithm in the query string.
+fn presigned(query: &str) -> bool {
+    query
+        .split('&')
+        .any(|pair| pair.eq_ignore_ascii_case("X-Amz-Algorithm=AWS4-HMAC-SHA256"))
 }
 
 const LOG_CAPACITY: usize = 10_000;
