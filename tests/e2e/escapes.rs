@@ -85,9 +85,9 @@ async fn no_escape_sequence_reaches_the_terminal_or_a_file() {
 
     // A paste, and an answer whose escapes come split across stream chunks.
     tui.paste(&format!("Tell me about {EVIL} escapes {SAY}"));
-    let s = tui.wait_for("Tell me about <> escapes").await;
+    // The composer shows the end of the long line it holds.
+    tui.wait_for("about <> escapes [[say:").await;
     assert_clean(&tui, "paste");
-    assert!(s.contains("Tell me about <> escapes"), "{s}");
     tui.keys("\r");
     let s = tui.wait_for("Let me know if you want more detail").await;
     assert!(s.contains("Hi there red end"), "{s}");
@@ -110,8 +110,7 @@ async fn no_escape_sequence_reaches_the_terminal_or_a_file() {
     tui.wait_for("new title").await;
     tui.paste(&format!(" {EVIL} renamed"));
     tui.keys("\r");
-    let s = tui.wait_for("Renamed to").await;
-    assert!(s.contains("<> renamed"), "{s}");
+    tui.wait_for("Renamed to").await;
     assert_clean(&tui, "rename");
     tui.keys("\x05"); // Ctrl+E
     tui.wait_for("Exported to").await;
@@ -145,9 +144,10 @@ async fn no_escape_sequence_reaches_the_terminal_or_a_file() {
             .join("history.sqlite3"),
     )
     .unwrap();
-    for row in store.list(10, 0).unwrap() {
-        assert!(!row.title.chars().any(char::is_control), "{:?}", row.title);
-    }
+    let rows = store.list(10, 0).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].title.ends_with("… <> renamed"), "{:?}", rows[0].title);
+    assert!(!rows[0].title.chars().any(char::is_control), "{:?}", rows[0].title);
 }
 
 /// A stand-in for Bedrock that answers every request with a validation error whose
