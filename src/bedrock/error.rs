@@ -1,7 +1,7 @@
 //! Turns SDK errors into errors a user can act on: what went wrong in their terms and
 //! what to do about it.
 
-pub use crate::app::error::BedrockError;
+use crate::app::error::BedrockError;
 use aws_sdk_bedrockruntime::config::http::HttpResponse;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 

@@ -24,10 +24,10 @@ use aws_sdk_bedrockruntime::types::{
     ContentBlockDelta, ContentBlockStart, ConverseStreamOutput, SystemContentBlock,
 };
 
-pub use crate::app::turn::{TurnEvent, TurnRequest};
+use crate::app::error::BedrockError;
+use crate::app::turn::{TurnEvent, TurnRequest};
 pub use convert::{document, value};
 pub use count::{TokenCount, count_input, estimate};
-pub use error::BedrockError;
 
 use auth::{ApiKeySource, Auth};
 

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::common::{ConnectArgs, OneShot, PromptArgs};
 use super::output;
-use crate::bedrock::{self, TurnEvent, TurnRequest};
+use crate::app::turn::{TurnEvent, TurnRequest};
+use crate::bedrock;
 use crate::conversation::{Inference, StopReason, Usage};
 
 #[derive(Debug, Args)]

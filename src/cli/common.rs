@@ -5,7 +5,8 @@ use std::io::Read;
 
 use clap::Args;
 
-use crate::bedrock::{self, ConnectOptions, NoCredentials, TurnRequest};
+use crate::app::turn::TurnRequest;
+use crate::bedrock::{self, ConnectOptions, NoCredentials};
 use crate::catalog::{Catalog, invocation_id};
 use crate::config::DEFAULT_MODEL;
 use crate::conversation::{Inference, Message};

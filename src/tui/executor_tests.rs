@@ -8,8 +8,9 @@ use pretty_assertions::assert_eq;
 use tokio::sync::{mpsc, watch};
 
 use super::*;
+use crate::app::turn::TurnRequest;
 use crate::app::{EntryState, update};
-use crate::bedrock::{ConnectOptions, TurnRequest};
+use crate::bedrock::ConnectOptions;
 use crate::conversation::{Inference, Message};
 use crate::local::Pacing;
 use crate::store::{MessageState, Store};

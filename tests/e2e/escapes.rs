@@ -146,8 +146,16 @@ async fn no_escape_sequence_reaches_the_terminal_or_a_file() {
     .unwrap();
     let rows = store.list(10, 0).unwrap();
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].title.ends_with("… <> renamed"), "{:?}", rows[0].title);
-    assert!(!rows[0].title.chars().any(char::is_control), "{:?}", rows[0].title);
+    assert!(
+        rows[0].title.ends_with("… <> renamed"),
+        "{:?}",
+        rows[0].title
+    );
+    assert!(
+        !rows[0].title.chars().any(char::is_control),
+        "{:?}",
+        rows[0].title
+    );
 }
 
 /// A stand-in for Bedrock that answers every request with a validation error whose

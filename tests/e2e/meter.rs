@@ -2,7 +2,8 @@
 //! metadata said and its cost is those tokens at the pricing file's price of the model
 //! or profile that answered; the totals per model survive a model switch and a restart.
 
-use bedrock_tui::bedrock::{self, ConnectOptions, TurnEvent, TurnRequest};
+use bedrock_tui::app::turn::{TurnEvent, TurnRequest};
+use bedrock_tui::bedrock::{self, ConnectOptions};
 use bedrock_tui::conversation::{Inference, Message, Usage};
 use bedrock_tui::pricing::{Prices, cost, format_usd};
 

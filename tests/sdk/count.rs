@@ -3,7 +3,8 @@
 //! estimate, marked as one; `bedrock-tui count` prints both with the turn's cost.
 
 use aws_sdk_bedrockruntime::types::{ConverseTokensRequest, CountTokensInput, SystemContentBlock};
-use bedrock_tui::bedrock::{self, ConnectOptions, TurnRequest, count_input, estimate};
+use bedrock_tui::app::turn::TurnRequest;
+use bedrock_tui::bedrock::{self, ConnectOptions, count_input, estimate};
 use bedrock_tui::conversation::{Block, Inference, Message, Role};
 use bedrock_tui::pricing::{Prices, turn_range};
 

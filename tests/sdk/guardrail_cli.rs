@@ -2,7 +2,9 @@
 //! through `bedrock::guardrail::apply`, a guarded streamed turn and its trace, and
 //! `bedrock-tui guardrail apply` with its exit codes and JSON.
 
-use bedrock_tui::bedrock::{self, BedrockError, TurnEvent, TurnRequest};
+use bedrock_tui::app::error::BedrockError;
+use bedrock_tui::app::turn::{TurnEvent, TurnRequest};
+use bedrock_tui::bedrock;
 use bedrock_tui::conversation::{Inference, Message, StopReason};
 use bedrock_tui::guardrail::{GuardrailChoice, Source, StreamMode, TraceMode};
 
