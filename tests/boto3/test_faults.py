@@ -132,9 +132,9 @@ def test_stall_delays_the_answer(client):
     assert resp["stopReason"] == "end_turn"
     assert "fault" not in text_of(resp), "the directive is not echoed"
 
-    start = time.monotonic()
+    # Without the directive there is no stall; the endpoint's own latency says so,
+    # where a wall clock on a loaded machine could not.
     fast = client.converse(modelId=HAIKU3, messages=[user("slow please")])
-    assert time.monotonic() - start < 0.4
     assert fast["metrics"]["latencyMs"] < 400
     assert "slow please" in text_of(resp) and "slow please" in text_of(fast)
 

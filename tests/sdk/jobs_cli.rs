@@ -401,8 +401,10 @@ async fn polling_backs_off_when_throttled() {
             }
         }
     }
-    // The endpoint saw the waits: after each throttled poll, the next one came at
-    // least 0.4 s later.
+    // The endpoint saw the waits: after each throttled poll, the next one came about
+    // 0.4 s later or more (an unthrottled pause is 0.1 s). The log stamps each request
+    // when it is answered while the client counts from when it sent it, so the gap
+    // it sees can be a few milliseconds short of the client's pause.
     let polls = served(&ep, "GetAsyncInvoke").await;
     let throttled = polls
         .iter()
@@ -410,7 +412,7 @@ async fn polling_backs_off_when_throttled() {
     assert!(throttled.count() >= 1, "{polls:?}");
     for pair in polls.windows(2) {
         if pair[0].1.is_some() {
-            assert!(pair[1].0 - pair[0].0 >= 400, "{polls:?}");
+            assert!(pair[1].0 - pair[0].0 >= 350, "{polls:?}");
         }
     }
 }
