@@ -64,6 +64,8 @@ pub struct Config {
     pub api_key: Option<ApiKeySource>,
     /// `auth_refresh`: the command that signs in again when the session expires.
     pub auth_refresh: Option<String>,
+    /// `[[tools]]`, `[[mcp_servers]]`, `max_tool_rounds` and `max_result_bytes`.
+    pub tools: crate::tools::Settings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +92,12 @@ struct Raw {
     #[serde(alias = "bearer_token")]
     api_key: Option<Spanned<RawKey>>,
     auth_refresh: Option<Spanned<String>>,
+    #[serde(default)]
+    tools: Vec<crate::tools::config::RawTool>,
+    #[serde(default)]
+    mcp_servers: Vec<crate::tools::config::RawServer>,
+    max_tool_rounds: Option<Spanned<u32>>,
+    max_result_bytes: Option<Spanned<usize>>,
 }
 
 /// `api_key`: where the key is read from. A key written in clear is read only to be
@@ -319,6 +327,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         None => None,
     };
 
+    let tools = crate::tools::config::settings(
+        &raw.tools,
+        &raw.mcp_servers,
+        raw.max_tool_rounds.as_ref(),
+        raw.max_result_bytes.as_ref(),
+        path.parent().unwrap_or(Path::new(".")),
+        &|name| std::env::var(name).ok(),
+    )
+    .map_err(|(span, m)| invalid(Some(span), m))?;
+
     Ok(Config {
         path: Some(path.to_owned()),
         model: raw.model.map(Spanned::into_inner),
@@ -337,6 +355,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         download_dir: raw.download_dir,
         api_key,
         auth_refresh,
+        tools,
     })
 }
 

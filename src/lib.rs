@@ -15,6 +15,7 @@ pub mod paths;
 pub mod pricing;
 pub mod sanitize;
 pub mod store;
+pub mod tools;
 pub mod tui;
 pub mod ui;
 
