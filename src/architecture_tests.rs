@@ -35,8 +35,9 @@ const IO: [&str; 14] = [
 ];
 
 /// Edges that must not exist: (from, to). The pure core does not know the executor,
-/// the screen or the AWS room; the panes do not call AWS; the store knows only data.
-const FORBIDDEN: [(&str, &str); 12] = [
+/// the screen, the AWS room or the tool runner; the panes do not call AWS; the store
+/// knows only data; the runner knows tools, not the app that uses them.
+const FORBIDDEN: [(&str, &str); 17] = [
     ("app", "bedrock"),
     ("app", "tui"),
     ("app", "ui"),
@@ -49,6 +50,11 @@ const FORBIDDEN: [(&str, &str); 12] = [
     ("store", "app"),
     ("store", "bedrock"),
     ("store", "tui"),
+    ("app", "runner"),
+    ("ui", "runner"),
+    ("runner", "tui"),
+    ("runner", "ui"),
+    ("runner", "app"),
 ];
 
 fn src() -> PathBuf {

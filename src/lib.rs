@@ -13,6 +13,7 @@ pub mod keymap;
 pub mod logging;
 pub mod paths;
 pub mod pricing;
+pub mod runner;
 pub mod sanitize;
 pub mod store;
 pub mod tools;
