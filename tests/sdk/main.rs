@@ -14,6 +14,7 @@ mod guardrails;
 mod jobs;
 mod jobs_cli;
 mod jobs_client;
+mod mcp;
 mod models;
 mod native;
 
