@@ -5,6 +5,7 @@
 mod command;
 mod mcp;
 mod process;
+mod result;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -119,10 +120,14 @@ impl Runner {
         for s in &servers {
             s.stop();
         }
-        let tasks: Vec<_> = servers.iter().filter_map(|s| s.take_task()).collect();
-        let all = futures_util::future::join_all(tasks);
+        let mut tasks: Vec<_> = servers.iter().filter_map(|s| s.take_task()).collect();
+        let all = futures_util::future::join_all(tasks.iter_mut());
         if tokio::time::timeout(SHUTDOWN_WAIT, all).await.is_err() {
-            tracing::info!("MCP servers slow to stop: killed");
+            tracing::info!("MCP servers slow to stop: stopped");
+            // A server still starting (an HTTP one cannot be killed) stops waiting.
+            for t in &tasks {
+                t.abort();
+            }
         }
         // Whatever is left of a stdio server's process group (or a server that would
         // not close its stdin) goes now.

@@ -47,10 +47,10 @@ pub fn kill_group(pgid: u32) {
         // 0 and 1 would name our own group or init's; never a child of ours.
         return;
     }
-    if let Err(e) = killpg(Pid::from_raw(raw), Signal::SIGKILL) {
-        if e != nix::errno::Errno::ESRCH {
-            tracing::warn!(pgid, "cannot kill the process group: {e}");
-        }
+    if let Err(e) = killpg(Pid::from_raw(raw), Signal::SIGKILL)
+        && e != nix::errno::Errno::ESRCH
+    {
+        tracing::warn!(pgid, "cannot kill the process group: {e}");
     }
 }
 
