@@ -359,6 +359,58 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     })
 }
 
+/// Writes `auto_approve` for `tool` into the config file at `path`, keeping the rest of
+/// the file as it is: `auto_approve = true` in the tool's `[[tools]]` entry, or the tool's
+/// name added to its server's `auto_approve` list. Says what it did, or why it could not.
+pub fn approve(path: &Path, tool: &str, source: &crate::tools::Source) -> Result<String, String> {
+    use crate::tools::Source;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("cannot edit {}: {e}", path.display()))?;
+    let (table, name, remote) = match source {
+        Source::Command => ("tools", tool, None),
+        Source::Mcp { server, remote } => ("mcp_servers", server.as_str(), Some(remote.as_str())),
+    };
+    let entry = doc
+        .get_mut(table)
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .and_then(|a| {
+            a.iter_mut()
+                .find(|t| t.get("name").and_then(toml_edit::Item::as_str) == Some(name))
+        })
+        .ok_or_else(|| format!("{} has no [[{table}]] entry named {name}", path.display()))?;
+    match remote {
+        None => {
+            entry.insert("auto_approve", toml_edit::value(true));
+        }
+        Some(remote) => {
+            let list = entry
+                .entry("auto_approve")
+                .or_insert(toml_edit::value(toml_edit::Array::new()))
+                .as_array_mut()
+                .ok_or_else(|| format!("auto_approve of [[mcp_servers]] {name} is not a list"))?;
+            if !list.iter().any(|v| v.as_str() == Some(remote)) {
+                list.push(remote);
+            }
+        }
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
+    std::io::Write::write_all(&mut tmp, doc.to_string().as_bytes())
+        .and_then(|()| tmp.persist(path).map(|_| ()).map_err(|e| e.error))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(format!(
+        "{tool} runs without asking from now on (auto_approve written to {}).",
+        path.display()
+    ))
+}
+
 /// The `[[guardrails]]` entries, each id and version checked as the service checks them.
 fn api_key(raw: &RawKey) -> Result<ApiKeySource, String> {
     const FORMS: &str = "api_key = { command = \"pass show bedrock\" } or api_key = { file = \"~/.config/bedrock-key\" }";
@@ -726,7 +778,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`, `tools`, `mcp_servers`, `max_tool_rounds`, `max_result_bytes`"
         );
         assert_eq!(
             err("region = \"us-east-1\"\njobs_output = \"s3://My_Bucket/x\"\n"),

@@ -26,9 +26,20 @@ pub enum Block {
     },
     ToolResult {
         id: String,
-        content: String,
+        content: Vec<crate::tools::Content>,
         error: bool,
     },
+}
+
+impl Block {
+    /// A tool result of one text part.
+    pub fn tool_text(id: impl Into<String>, text: impl Into<String>, error: bool) -> Block {
+        Block::ToolResult {
+            id: id.into(),
+            content: vec![crate::tools::Content::Text(text.into())],
+            error,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,11 +94,16 @@ impl Message {
                 Block::ToolUse { id, name, input } => {
                     *id = clean(id);
                     *name = clean(name);
-                    sanitize_value(input);
+                    crate::tools::sanitize_json(input);
                 }
                 Block::ToolResult { id, content, .. } => {
                     *id = clean(id);
-                    *content = clean(content);
+                    for part in content {
+                        match part {
+                            crate::tools::Content::Text(t) => *t = clean(t),
+                            crate::tools::Content::Json(v) => crate::tools::sanitize_json(v),
+                        }
+                    }
                 }
             }
         }
@@ -104,22 +120,6 @@ impl Message {
                 _ => None,
             })
             .collect()
-    }
-}
-
-/// Sanitizes every string in a JSON value, keys included.
-fn sanitize_value(v: &mut Value) {
-    match v {
-        Value::String(s) => *s = crate::sanitize::keeping_tabs(s),
-        Value::Array(a) => a.iter_mut().for_each(sanitize_value),
-        Value::Object(o) => {
-            let entries = std::mem::take(o);
-            for (k, mut v) in entries {
-                sanitize_value(&mut v);
-                o.insert(crate::sanitize::keeping_tabs(&k), v);
-            }
-        }
-        _ => {}
     }
 }
 

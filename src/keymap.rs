@@ -31,12 +31,14 @@ pub enum Action {
     CheckAnswer,
     Jobs,
     Log,
+    Tools,
+    ToolCells,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -59,6 +61,8 @@ impl Action {
         Action::CheckAnswer,
         Action::Jobs,
         Action::Log,
+        Action::Tools,
+        Action::ToolCells,
         Action::Help,
         Action::Quit,
     ];
@@ -88,6 +92,8 @@ impl Action {
             Action::CheckAnswer => "check_answer",
             Action::Jobs => "jobs",
             Action::Log => "log",
+            Action::Tools => "tools",
+            Action::ToolCells => "tool_cells",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -129,6 +135,8 @@ impl Action {
             Action::Log => {
                 "notice log: every message of the status bar this session, in full, with its time"
             }
+            Action::Tools => "tools: servers, tools, on/off and which the model must use",
+            Action::ToolCells => "tool calls: input and results in full, or folded",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -158,6 +166,8 @@ impl Action {
             Action::CheckAnswer => &["alt+k"],
             Action::Jobs => &["f5"],
             Action::Log => &["f9"],
+            Action::Tools => &["f10"],
+            Action::ToolCells => &["alt+t"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],
         }

@@ -35,19 +35,10 @@ pub fn adapt(entries: &mut [Entry], system: &mut Option<String>, target: &str) -
                     reasoning += 1;
                     changed = true;
                 }
-                Block::ToolUse { name, input, .. } if !caps.tools => {
+                b @ (Block::ToolUse { .. } | Block::ToolResult { .. }) if !caps.tools => {
                     tools += 1;
                     changed = true;
-                    e.message
-                        .blocks
-                        .push(Block::Text(format!("[called tool {name} with {input}]")));
-                }
-                Block::ToolResult { content, .. } if !caps.tools => {
-                    tools += 1;
-                    changed = true;
-                    e.message
-                        .blocks
-                        .push(Block::Text(format!("[tool result: {content}]")));
+                    e.message.blocks.push(tool_as_text(&b));
                 }
                 other => e.message.blocks.push(other),
             }
@@ -71,6 +62,24 @@ pub fn adapt(entries: &mut [Entry], system: &mut Option<String>, target: &str) -
         );
     }
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// A tool block as the text a model without tools is sent in its place; other blocks
+/// as they are.
+pub fn tool_as_text(b: &Block) -> Block {
+    match b {
+        Block::ToolUse { name, input, .. } => {
+            Block::Text(format!("[called tool {name} with {input}]"))
+        }
+        Block::ToolResult { content, .. } => Block::Text(format!(
+            "[tool result: {}]",
+            content
+                .iter()
+                .map(crate::tools::Content::text)
+                .collect::<String>()
+        )),
+        other => other.clone(),
+    }
 }
 
 /// The system prompt placed in front of the first user message, for models without one.

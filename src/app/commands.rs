@@ -1,5 +1,5 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
-//! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/help`, `/quit`.
+//! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/tools`, `/help`, `/quit`.
 
 use super::effect::{Effect, Save};
 use super::history::{self, Format};
@@ -41,6 +41,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "theme" => theme(app, arg, original),
         "guardrail" | "guard" => super::guardrail::command(app, arg, original),
         "jobs" => super::jobs::open(app),
+        "tools" => super::tools::command(app, arg),
         "log" => {
             app.overlay = Overlay::Log(0);
             Vec::new()
@@ -49,7 +50,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "edit" => edit_last(app),
         _ => {
             app.tell(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /log, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }

@@ -81,6 +81,20 @@ pub enum Effect {
     /// Suspend the screen and run the config's `auth_refresh` command on the terminal;
     /// the result comes back as `Msg::SignedIn`. Run after the next frame is drawn.
     SignIn(String),
+    /// Run tool `name` with `input`; the result comes back as `Msg::ToolDone { call }`.
+    RunTool {
+        call: crate::app::tools::CallId,
+        name: String,
+        input: serde_json::Value,
+    },
+    /// Stop a running call (its process killed, its MCP request cancelled).
+    CancelTool(crate::app::tools::CallId),
+    /// Write `auto_approve` for `tool` to the config file; the outcome comes back as
+    /// `Msg::Stored`.
+    ApproveAlways {
+        tool: String,
+        source: crate::tools::Source,
+    },
     /// Capture the mouse (wheel scrolling) or leave it to the terminal (selection).
     MouseCapture(bool),
     /// The app is quitting: the executor finishes its writes and the loop ends.

@@ -100,12 +100,23 @@ pub fn request(app: &App, draft: Option<&str>) -> TurnRequest {
         }
         other => other.clone(),
     };
+    let tools = super::tools::config(app);
+    if tools.is_none() {
+        // Converse takes tool blocks only with a toolConfig: without one (tools off)
+        // the calls and results of earlier turns are sent as text.
+        for m in &mut messages {
+            for b in &mut m.blocks {
+                *b = super::adapt::tool_as_text(b);
+            }
+        }
+    }
     TurnRequest {
         model_id: app.model.clone(),
         system,
         messages,
         inference: app.inference.clone(),
         guardrail: app.guardrail.clone(),
+        tools,
     }
 }
 

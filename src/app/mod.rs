@@ -14,6 +14,7 @@ pub mod picker;
 mod sign_in;
 pub mod state;
 pub mod theme;
+pub mod tools;
 pub mod turn;
 pub mod update;
 

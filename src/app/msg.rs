@@ -125,6 +125,26 @@ pub enum Msg {
     },
     /// Mouse-wheel scrolling on or off.
     ToggleMouse,
+    /// The answer to the consent prompt of a tool call.
+    Consent(super::tools::Consent),
+    /// Tool call `call` finished after `ms` milliseconds.
+    ToolDone {
+        call: super::tools::CallId,
+        output: crate::tools::Output,
+        ms: u64,
+    },
+    /// An MCP server's state, and its tools when it is ready.
+    ToolServer {
+        name: String,
+        state: crate::tools::ServerState,
+        tools: Vec<crate::tools::Tool>,
+    },
+    /// Go on with the tool loop after `max_tool_rounds` rounds, or stop it.
+    MoreRounds(bool),
+    /// A key of the tools list.
+    Tools(super::tools::ToolsKey),
+    /// Show tool cells' input and results in full, or folded.
+    ExpandTools,
     /// The answer to `Effect::ListJobs`, made at `at`.
     JobsListed {
         request: u64,

@@ -30,6 +30,8 @@ pub struct Entry {
     pub guardrail: Option<String>,
     /// What the guardrail found, from the stream's metadata.
     pub trace: Option<crate::guardrail::Trace>,
+    /// The answer's tool calls as they run (in the order of its `toolUse` blocks).
+    pub calls: Vec<super::tools::Call>,
     /// Bumped on every change, so renderers know when their cached lines are stale.
     pub revision: u64,
 }
@@ -44,6 +46,7 @@ impl Entry {
             timing: None,
             guardrail: None,
             trace: None,
+            calls: Vec::new(),
             revision: 0,
         }
     }
@@ -117,6 +120,12 @@ pub enum Overlay {
     Log(u16),
     /// The offer to run `auth_refresh` after the session expired.
     SignIn,
+    /// The question whether a tool call may run (the first call waiting for it).
+    Consent,
+    /// The question whether the tool loop goes on after `max_tool_rounds` rounds.
+    MoreRounds,
+    /// The tools list (`/tools`), on this row.
+    Tools(usize),
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -212,6 +221,8 @@ pub struct App {
     pub check: Option<super::guardrail::Check>,
     /// The region's async invocations and what the app does with them.
     pub jobs: super::jobs::Jobs,
+    /// The tools the model can call, and the tool loop in progress.
+    pub tools: super::tools::Tools,
 }
 
 impl App {
@@ -229,6 +240,9 @@ impl App {
     /// last answer.
     pub fn show_conversation(&mut self, conv: &crate::store::StoredConversation) {
         self.entries = super::history::entries(conv);
+        super::tools::restore(&mut self.entries);
+        // "Always for this conversation" was said of the one on screen before.
+        self.tools.approved.clear();
         self.system = conv.system.clone();
         self.model = self
             .entries
@@ -263,6 +277,12 @@ impl App {
         self.turn.is_some()
     }
 
+    /// Whether the question is still being answered: an answer streams or its tool
+    /// calls run.
+    pub fn busy(&self) -> bool {
+        self.turn.is_some() || self.tools.round.is_some()
+    }
+
     /// The messages a turn sends: every question with the answer it got, in order. A
     /// question whose answer failed, was blocked by the guardrail or ended before any
     /// content (stopped, interrupted) stays on screen but is not sent again (Ctrl+R asks
@@ -291,6 +311,7 @@ impl App {
                 _ => out.push(e.message.clone()),
             }
         }
+        super::tools::pair(&mut out);
         out
     }
 }

@@ -25,6 +25,8 @@ pub struct TurnRequest {
     pub inference: Inference,
     /// The guardrail the turn is screened by, if any.
     pub guardrail: Option<crate::guardrail::GuardrailChoice>,
+    /// The tools the model may call, and which it must.
+    pub tools: Option<crate::tools::ToolConfig>,
 }
 
 /// What a streaming turn reports, in order.
@@ -73,12 +75,15 @@ pub enum End {
 
 /// A question typed in the composer: added to the conversation and sent.
 pub(super) fn submit(app: &mut App, text: String) -> Vec<Effect> {
-    if app.streaming() {
-        app.tell(Notice::Error(
-            "An answer is still streaming: press Esc to stop it first.".into(),
-        ));
+    if app.busy() {
+        app.tell(Notice::Error(if app.streaming() {
+            "An answer is still streaming: press Esc to stop it first.".into()
+        } else {
+            "Tool calls are running: press Esc to stop them first.".into()
+        }));
         return vec![Effect::SetComposer(text)];
     }
+    app.tools.rounds = 0;
     app.entries
         .push(Entry::new(Message::user(text), EntryState::Done));
     let mut effects = vec![Effect::Save(Save::Entry(app.entries.len() - 1))];
@@ -87,7 +92,7 @@ pub(super) fn submit(app: &mut App, text: String) -> Vec<Effect> {
 }
 
 /// Sends the conversation as it stands and adds the answer that will stream in.
-fn start(app: &mut App) -> Vec<Effect> {
+pub(super) fn start(app: &mut App) -> Vec<Effect> {
     let id = TurnId(app.next_turn);
     app.next_turn += 1;
     let request = meter::request(app, None);
@@ -127,10 +132,14 @@ pub(super) fn event(app: &mut App, id: TurnId, event: TurnEvent) -> Vec<Effect> 
 
 /// Turn `id`'s task finished, with or without an error.
 pub(super) fn finished(app: &mut App, id: TurnId, end: End) -> Vec<Effect> {
-    if live(app, id).is_none() {
+    let Some(idx) = live(app, id) else {
         return Vec::new();
-    }
+    };
+    let done = end == End::Done;
     let mut effects = stop(app, end);
+    if done {
+        effects.extend(super::tools::begin(app, idx));
+    }
     // The conversation grew: the next turn's count changes.
     effects.push(meter::schedule(app));
     effects
@@ -141,7 +150,18 @@ pub(super) fn finished(app: &mut App, id: TurnId, end: End) -> Vec<Effect> {
 /// caller recounts the next turn if it stays on this conversation.
 pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
     let Some((id, idx)) = app.turn.take() else {
-        return Vec::new();
+        // Between turns of a tool loop, the loop is what stops.
+        let why = match end {
+            End::Interrupted => "The call did not finish: the app exited first.",
+            _ => "The user stopped the call before it finished.",
+        };
+        let effects = super::tools::stop(app, why);
+        if matches!(end, End::Cancelled) && !effects.is_empty() {
+            app.tell(Notice::Info(
+                "Tool calls stopped; the model is told which did not run.".into(),
+            ));
+        }
+        return effects;
     };
     let empty = !app.entries[idx].has_content();
     let mut effects = Vec::new();
@@ -253,7 +273,7 @@ fn last_user(app: &App) -> Option<usize> {
 
 /// Asks the last question again, in place of its answer.
 pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
-    if app.streaming() {
+    if app.busy() {
         return Vec::new();
     }
     let Some(u) = last_user(app) else {
@@ -268,7 +288,7 @@ pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
 
 /// Puts the last question back in the composer and removes it and its answer.
 pub(super) fn edit_last(app: &mut App) -> Vec<Effect> {
-    if app.streaming() {
+    if app.busy() {
         return Vec::new();
     }
     let Some(u) = last_user(app) else {

@@ -13,6 +13,7 @@ use super::msg::{Msg, PickerKey};
 use super::picker::{self, Picker};
 use super::sign_in;
 use super::state::{App, Link, Notice, Overlay};
+use super::tools;
 use super::turn::{self, End};
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -27,7 +28,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::SignIn(yes) => sign_in::answer(app, yes),
         Msg::SignedIn(result) => sign_in::finished(app, result),
-        Msg::Cancel if app.streaming() => {
+        Msg::Cancel if app.busy() => {
             let mut effects = turn::stop(app, End::Cancelled);
             effects.push(meter::schedule(app));
             effects
@@ -191,6 +192,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.mouse = !app.mouse;
             vec![Effect::MouseCapture(app.mouse)]
         }
+        Msg::Consent(answer) => tools::consent(app, answer),
+        Msg::ToolDone { call, output, ms } => tools::finished(app, call, output, ms),
+        Msg::ToolServer {
+            name,
+            state,
+            tools: list,
+        } => {
+            tools::server(app, name, state, list);
+            vec![meter::schedule(app)]
+        }
+        Msg::MoreRounds(yes) => tools::more_rounds(app, yes),
+        Msg::Tools(key) => tools::key(app, key),
+        Msg::ExpandTools => {
+            app.tools.expanded = !app.tools.expanded;
+            app.epoch += 1;
+            Vec::new()
+        }
         Msg::JobsListed {
             request,
             at,
@@ -241,6 +259,7 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
 pub(super) fn new_conversation(app: &mut App, notice: &str) -> Vec<Effect> {
     let mut effects = turn::stop(app, End::Cancelled);
     app.entries.clear();
+    app.tools.approved.clear();
     app.epoch += 1;
     app.scroll = 0;
     app.tell(Notice::Info(notice.into()));
@@ -299,20 +318,30 @@ fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
     if model == app.model {
         return Vec::new();
     }
+    app.model = model.clone();
+    // A model without tools: the loop in progress stops first, so the conversation
+    // adapts with every call answered.
+    let off = tools::switched(app);
+    let tools_off = off.is_some();
+    let mut effects = off.unwrap_or_default();
     let before: Vec<u64> = app.entries.iter().map(|e| e.revision).collect();
     let report = adapt::adapt(&mut app.entries, &mut app.system, &model);
-    app.tell(Notice::Info(match report {
+    let mut said = match report {
         Some(r) => format!("Switched to {model}; {r}."),
         None => format!("Switched to {model}; the conversation carries over as it is."),
-    }));
-    app.model = model;
+    };
+    if tools_off {
+        said.push_str(" It takes no tools, so tools are off (/tools on turns them on again).");
+    }
+    app.tell(Notice::Info(said));
     app.overlay = Overlay::None;
     // Blocks converted for the new model are what later turns send: the history keeps them.
-    let mut effects: Vec<Effect> = (app.entries.iter().zip(&before))
-        .enumerate()
-        .filter(|(_, (e, rev))| e.revision != **rev)
-        .map(|(i, _)| Effect::Save(Save::Entry(i)))
-        .collect();
+    effects.extend(
+        (app.entries.iter().zip(&before))
+            .enumerate()
+            .filter(|(_, (e, rev))| e.revision != **rev)
+            .map(|(i, _)| Effect::Save(Save::Entry(i))),
+    );
     // Another model counts differently, and may not count at all.
     effects.push(meter::schedule(app));
     effects

@@ -63,7 +63,19 @@ fn block(b: &Block) -> Option<sdk::ContentBlock> {
         Block::ToolResult { id, content, error } => sdk::ContentBlock::ToolResult(
             sdk::ToolResultBlock::builder()
                 .tool_use_id(id)
-                .content(sdk::ToolResultContentBlock::Text(content.clone()))
+                .set_content(Some(
+                    content
+                        .iter()
+                        .map(|c| match c {
+                            crate::tools::Content::Text(t) => {
+                                sdk::ToolResultContentBlock::Text(t.clone())
+                            }
+                            crate::tools::Content::Json(v) => {
+                                sdk::ToolResultContentBlock::Json(document(v))
+                            }
+                        })
+                        .collect(),
+                ))
                 .set_status(error.then_some(sdk::ToolResultStatus::Error))
                 .build()
                 .ok()?,
@@ -132,6 +144,61 @@ pub fn inference(i: &Inference) -> Option<sdk::InferenceConfiguration> {
             .set_stop_sequences((!i.stop_sequences.is_empty()).then(|| i.stop_sequences.clone()))
             .build(),
     )
+}
+
+/// The turn's tools as Converse's `toolConfig`.
+pub fn tool_config(t: &crate::tools::ToolConfig) -> Option<sdk::ToolConfiguration> {
+    use crate::tools::Choice;
+    let tools = t
+        .tools
+        .iter()
+        .filter_map(|spec| {
+            sdk::ToolSpecification::builder()
+                .name(&spec.name)
+                .set_description((!spec.description.is_empty()).then(|| spec.description.clone()))
+                .input_schema(sdk::ToolInputSchema::Json(document(&spec.input_schema)))
+                .build()
+                .ok()
+                .map(sdk::Tool::ToolSpec)
+        })
+        .collect();
+    let choice = match &t.choice {
+        Choice::Auto => sdk::ToolChoice::Auto(sdk::AutoToolChoice::builder().build()),
+        Choice::Any => sdk::ToolChoice::Any(sdk::AnyToolChoice::builder().build()),
+        Choice::Tool(name) => {
+            sdk::ToolChoice::Tool(sdk::SpecificToolChoice::builder().name(name).build().ok()?)
+        }
+    };
+    sdk::ToolConfiguration::builder()
+        .set_tools(Some(tools))
+        .tool_choice(choice)
+        .build()
+        .ok()
+}
+
+/// The turn's tools as the `toolConfig` JSON the wire carries.
+pub fn tool_config_json(t: &crate::tools::ToolConfig) -> Value {
+    use crate::tools::Choice;
+    let tools: Vec<Value> = t
+        .tools
+        .iter()
+        .map(|s| {
+            let mut spec = serde_json::json!({
+                "name": s.name,
+                "inputSchema": { "json": s.input_schema },
+            });
+            if !s.description.is_empty() {
+                spec["description"] = Value::String(s.description.clone());
+            }
+            serde_json::json!({ "toolSpec": spec })
+        })
+        .collect();
+    let choice = match &t.choice {
+        Choice::Auto => serde_json::json!({ "auto": {} }),
+        Choice::Any => serde_json::json!({ "any": {} }),
+        Choice::Tool(name) => serde_json::json!({ "tool": { "name": name } }),
+    };
+    serde_json::json!({ "tools": tools, "toolChoice": choice })
 }
 
 pub fn stop_reason(s: &sdk::StopReason) -> StopReason {

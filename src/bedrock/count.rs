@@ -38,6 +38,7 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
     let input = ConverseTokensRequest::builder()
         .set_messages(Some(messages))
         .set_system(system)
+        .set_tool_config(req.tools.as_ref().and_then(super::convert::tool_config))
         .build();
     let sent = conn
         .client
@@ -73,6 +74,9 @@ pub fn estimate(req: &TurnRequest) -> u32 {
     let mut body = json!({ "messages": messages });
     if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
         body["system"] = json!([{ "text": system }]);
+    }
+    if let Some(tools) = &req.tools {
+        body["toolConfig"] = super::convert::tool_config_json(tools);
     }
     // A body the endpoint would refuse (a tool call whose input is null) is still
     // given a size: the tokens of its JSON text.
@@ -112,6 +116,7 @@ mod tests {
             messages,
             inference: Inference::default(),
             guardrail: None,
+            tools: None,
         }
     }
 

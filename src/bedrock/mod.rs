@@ -26,7 +26,7 @@ use aws_sdk_bedrockruntime::types::{
 
 use crate::app::error::BedrockError;
 use crate::app::turn::{TurnEvent, TurnRequest};
-pub use convert::{document, value};
+pub use convert::{document, tool_config_json, value};
 pub use count::{TokenCount, count_input, estimate};
 
 use auth::{ApiKeySource, Auth};
@@ -341,7 +341,8 @@ pub async fn stream_turn(
         .set_messages(Some(messages))
         .set_system(system)
         .set_inference_config(convert::inference(&req.inference))
-        .set_guardrail_config(req.guardrail.as_ref().map(guardrail::stream_config));
+        .set_guardrail_config(req.guardrail.as_ref().map(guardrail::stream_config))
+        .set_tool_config(req.tools.as_ref().and_then(convert::tool_config));
     let mut out = call
         .send()
         .await

@@ -22,6 +22,14 @@ pub struct Ask {
     /// Print the whole response as JSON at the end instead of streaming text.
     #[arg(long)]
     pub json: bool,
+    /// Offer the config's tools ([[tools]], [[mcp_servers]]) and run the tool loop:
+    /// calls of tools marked auto_approve run, any other is declined (see --yes). Each
+    /// call is said on standard error.
+    #[arg(long)]
+    pub tools: bool,
+    /// With --tools: run every call the model makes without asking.
+    #[arg(long, requires = "tools")]
+    pub yes: bool,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -33,10 +41,13 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
         inference: Inference {
             max_tokens: args.max_tokens.or(config.inference.max_tokens),
             temperature: args.temperature.or(config.inference.temperature),
-            ..config.inference
+            ..config.inference.clone()
         },
         ..turn
     };
+    if args.tools {
+        return with_tools(&args, &conn, req, &config).await;
+    }
     let mut text = String::new();
     let mut stop: Option<StopReason> = None;
     let mut usage = Usage::default();
@@ -93,6 +104,54 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
         });
         output::json(&mut out, &body)?;
     } else if !ends_line {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// `ask --tools`: the tool loop, the answers' text streamed unless `--json`.
+async fn with_tools(
+    args: &Ask,
+    conn: &crate::bedrock::Connection,
+    req: TurnRequest,
+    config: &crate::config::Config,
+) -> anyhow::Result<()> {
+    if config.tools.commands.is_empty() && config.tools.servers.is_empty() {
+        anyhow::bail!(
+            "--tools: the config has no [[tools]] or [[mcp_servers]] (see the README's \"Tools\" section)"
+        );
+    }
+    let mut app = crate::app::App::new(req.model_id.clone());
+    app.system = req.system.clone();
+    app.inference = req.inference.clone();
+    let question = req.messages.first().map(|m| m.text()).unwrap_or_default();
+    let mut out = output::stdout();
+    let streaming = !args.json;
+    let answer = super::ask_tools::run(conn, app, &config.tools, args.yes, question, |t| {
+        if streaming {
+            super::ask_tools::write_to(&mut out, t)
+        } else {
+            Ok(())
+        }
+    })
+    .await?;
+    if args.json {
+        let last = answer.last.as_ref();
+        let usage = last.and_then(|e| e.usage).unwrap_or_default();
+        let body = json!({
+            "model": req.model_id,
+            "text": answer.text,
+            "stopReason": last.and_then(|e| e.stop.clone()),
+            "toolCalls": answer.calls,
+            "usage": {
+                "inputTokens": usage.input,
+                "outputTokens": usage.output,
+                "cacheReadInputTokens": usage.cache_read,
+                "cacheWriteInputTokens": usage.cache_write,
+            },
+        });
+        output::json(&mut out, &body)?;
+    } else if !answer.text.ends_with('\n') {
         writeln!(out)?;
     }
     Ok(())

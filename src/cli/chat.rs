@@ -97,5 +97,7 @@ fn options(cli: Cli, config: Config) -> anyhow::Result<crate::tui::Options> {
         download_dir,
         jobs_output: config.jobs_output,
         auth_refresh: config.auth_refresh,
+        tools: config.tools,
+        config_path: config.path,
     })
 }

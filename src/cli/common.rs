@@ -87,6 +87,7 @@ impl OneShot {
             messages: vec![Message::user(prompt)],
             inference: Inference::default(),
             guardrail: None,
+            tools: None,
         };
         Ok(OneShot { conn, turn })
     }

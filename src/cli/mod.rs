@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod ask;
+mod ask_tools;
 mod chat;
 mod common;
 mod count;

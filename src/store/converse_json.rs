@@ -10,6 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::conversation::{Block, Message, Role, StopReason};
+use crate::tools::Content;
 
 /// Why a stored Converse message could not be turned back into a `Message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,7 +112,14 @@ fn block_to_converse(block: &Block) -> Value {
         Block::ToolResult { id, content, error } => {
             let mut tr = Map::new();
             tr.insert("toolUseId".into(), Value::String(id.clone()));
-            tr.insert("content".into(), json!([{ "text": content }]));
+            let parts: Vec<Value> = content
+                .iter()
+                .map(|c| match c {
+                    Content::Text(t) => json!({ "text": t }),
+                    Content::Json(v) => json!({ "json": v }),
+                })
+                .collect();
+            tr.insert("content".into(), Value::Array(parts));
             // Converse's default status is success; only errors are marked, as the
             // Bedrock layer does when it sends the block.
             if *error {
@@ -171,15 +179,12 @@ fn block_from_converse(index: usize, value: &Value) -> Result<Block, ConverseErr
                 .get("content")
                 .and_then(Value::as_array)
                 .ok_or_else(|| bad("toolResult content is not an array"))?;
-            // The app keeps a tool result as one string. Text items are what it writes;
-            // a `json` item (written by another Converse client) is kept as its JSON
-            // text rather than dropped.
-            let mut content = String::new();
+            let mut content = Vec::new();
             for item in items {
                 if let Some(t) = item.get("text").and_then(Value::as_str) {
-                    content.push_str(t);
+                    content.push(Content::Text(t.to_owned()));
                 } else if let Some(j) = item.get("json") {
-                    content.push_str(&j.to_string());
+                    content.push(Content::Json(j.clone()));
                 } else {
                     return Err(bad("toolResult content item is neither text nor json"));
                 }
@@ -218,7 +223,9 @@ pub fn search_text(message: &Message) -> String {
                 out.push(' ');
                 out.push_str(&input.to_string());
             }
-            Block::ToolResult { content, .. } => out.push_str(content),
+            Block::ToolResult { content, .. } => {
+                out.push_str(&content.iter().map(Content::text).collect::<String>())
+            }
         }
     }
     out
@@ -244,15 +251,15 @@ pub(crate) fn every_block() -> Vec<Block> {
             name: "get_weather".into(),
             input: json!({"city": "Paris", "days": [1, 2], "nested": {"x": null}}),
         },
+        Block::tool_text("tooluse_1", "sunny, 21°C", false),
+        Block::tool_text("tooluse_2", "city not found", true),
         Block::ToolResult {
-            id: "tooluse_1".into(),
-            content: "sunny, 21°C".into(),
+            id: "tooluse_3".into(),
+            content: vec![
+                Content::Json(json!({"temp": 21})),
+                Content::Text("!".into()),
+            ],
             error: false,
-        },
-        Block::ToolResult {
-            id: "tooluse_2".into(),
-            content: "city not found".into(),
-            error: true,
         },
     ]
 }
@@ -316,7 +323,7 @@ mod tests {
             m.blocks,
             vec![Block::ToolResult {
                 id: "t".into(),
-                content: "{\"a\":1}!".into(),
+                content: vec![Content::Json(json!({"a": 1})), Content::Text("!".into())],
                 error: false
             }]
         );

@@ -137,7 +137,12 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
             Block::ToolResult { id, content, error } => {
                 let status = if *error { ", error" } else { "" };
                 out.push_str(&format!("**Tool result** (`{id}`{status})\n\n"));
-                fenced(out, "text", content);
+                for part in content {
+                    match part {
+                        crate::tools::Content::Json(_) => fenced(out, "json", &part.text()),
+                        crate::tools::Content::Text(t) => fenced(out, "text", t),
+                    }
+                }
             }
         }
     }

@@ -575,11 +575,7 @@ fn sample(s: &mut Store) -> ConversationId {
     s.put_message(c, &a).unwrap();
     let result = Message {
         role: Role::User,
-        blocks: vec![Block::ToolResult {
-            id: "tu1".into(),
-            content: "```sunny```".into(),
-            error: true,
-        }],
+        blocks: vec![Block::tool_text("tu1", "```sunny```", true)],
         model: None,
     };
     s.put_message(c, &StoredMessage::new(2, result, 3)).unwrap();

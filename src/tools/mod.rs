@@ -393,7 +393,7 @@ mod tests {
     #[test]
     fn stdout_becomes_json_or_text_made_safe_and_capped() {
         let j = Output::from_stdout(br#"{"t": "sunny \u001b[2J"}"#, 1000);
-        assert_eq!(j.content, vec![Content::Json(json!({"t": "sunny [2J"}))]);
+        assert_eq!(j.content, vec![Content::Json(json!({"t": "sunny "}))]);
         let t = Output::from_stdout(b"plain \x1b]0;title\x07text\xff", 1000);
         assert_eq!(t.joined(), "plain text\u{fffd}");
         let big = Output::from_stdout(&vec![b'a'; 5000], 100);

@@ -71,6 +71,10 @@ pub(super) struct Executor {
     /// Job starts and downloads: they run to their end, and stop with the app.
     others: Vec<AbortHandle>,
     history: Option<History>,
+    /// What runs the tools, and the config file `auto_approve` is written to.
+    tools: Option<(crate::runner::Runner, Option<std::path::PathBuf>)>,
+    /// Tool calls in flight; aborting one drops its future, which cancels the call.
+    calls: HashMap<crate::app::tools::CallId, AbortHandle>,
 }
 
 impl Executor {
@@ -86,7 +90,19 @@ impl Executor {
             jobs_poll: Latest::default(),
             others: Vec::new(),
             history,
+            tools: None,
+            calls: HashMap::new(),
         }
+    }
+
+    /// Runs tools with `runner`; "always" approvals are written to `config`.
+    pub fn with_tools(
+        mut self,
+        runner: crate::runner::Runner,
+        config: Option<std::path::PathBuf>,
+    ) -> Self {
+        self.tools = Some((runner, config));
+        self
     }
 
     fn spawn_other(&mut self, task: impl Future<Output = ()> + Send + 'static) {
@@ -188,6 +204,31 @@ impl Executor {
                     )));
                 }
             },
+            Effect::RunTool { call, name, input } => {
+                self.calls.retain(|_, h| !h.is_finished());
+                let runner = self.tools.as_ref().map(|(r, _)| r.clone());
+                let task = tokio::spawn(run_tool(call, name, input, runner, tx));
+                self.calls.insert(call, task.abort_handle());
+            }
+            Effect::CancelTool(call) => {
+                if let Some(h) = self.calls.remove(&call) {
+                    h.abort();
+                }
+            }
+            Effect::ApproveAlways { tool, source } => {
+                let path = self.tools.as_ref().and_then(|(_, p)| p.clone());
+                self.spawn_other(async move {
+                    let result = tokio::task::spawn_blocking(move || match path {
+                        Some(p) => crate::config::approve(&p, &tool, &source),
+                        None => Err(format!(
+                            "{tool} runs without asking in this session; there is no config file to keep it in."
+                        )),
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(Msg::Stored(result));
+                });
+            }
             // The event loop's own: they act on the terminal and the composer.
             Effect::SetComposer(_)
             | Effect::Editor { .. }
@@ -217,7 +258,12 @@ impl Executor {
     /// Stops every task and writes what the history still has to write; returns once
     /// it is on disk.
     pub fn shutdown(mut self, app: &App) {
-        for h in self.turns.values().chain(&self.others) {
+        for h in self
+            .turns
+            .values()
+            .chain(&self.others)
+            .chain(self.calls.values())
+        {
             h.abort();
         }
         for l in [
@@ -268,6 +314,23 @@ async fn check(
         .await
         .map_err(|e| e.to_string());
     let _ = tx.send(Msg::Checked { request, result });
+}
+
+/// Runs tool call `call` and reports its result and how long it took.
+async fn run_tool(
+    call: crate::app::tools::CallId,
+    name: String,
+    input: serde_json::Value,
+    runner: Option<crate::runner::Runner>,
+    tx: Tx,
+) {
+    let started = std::time::Instant::now();
+    let output = match runner {
+        Some(r) => r.call(&name, input).await,
+        None => crate::tools::Output::error("Tools are not available in this session."),
+    };
+    let ms = started.elapsed().as_millis() as u64;
+    let _ = tx.send(Msg::ToolDone { call, output, ms });
 }
 
 /// Streams turn `id` and reports its events, its timing and how it ended.

@@ -35,6 +35,7 @@ fn request(prompt: &str) -> TurnRequest {
         messages: vec![Message::user(prompt)],
         inference: Inference::default(),
         guardrail: None,
+        tools: None,
     }
 }
 

@@ -58,6 +58,9 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::Guardrails(_) => return guardrails_key(key),
         Overlay::Jobs => return jobs_key(key, action, app, view),
         Overlay::SignIn => return sign_in_key(key),
+        Overlay::Consent => return consent_key(key),
+        Overlay::MoreRounds => return more_rounds_key(key),
+        Overlay::Tools(_) => return tools_key(key),
         Overlay::Help | Overlay::Log(_) | Overlay::None => {}
     }
     let Some(action) = action else {
@@ -92,6 +95,8 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Guardrails => Some(Msg::OpenGuardrails),
         Action::Jobs => Some(Msg::OpenJobs),
         Action::Log => Some(Msg::ToggleLog),
+        Action::Tools => Some(Msg::Submit("/tools".into())),
+        Action::ToolCells => Some(Msg::ExpandTools),
         Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
         Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),
@@ -110,6 +115,46 @@ fn sign_in_key(key: KeyEvent) -> Option<Msg> {
         KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::SignIn(false)),
         _ => None,
     }
+}
+
+/// The consent prompt of a tool call: nothing runs but on a plain `y`, `c` or `a`; Esc
+/// stops the whole loop.
+fn consent_key(key: KeyEvent) -> Option<Msg> {
+    use crate::app::tools::Consent;
+    if ctrl(&key) {
+        return None;
+    }
+    match key.code {
+        KeyCode::Char('y') => Some(Msg::Consent(Consent::Yes)),
+        KeyCode::Char('n') => Some(Msg::Consent(Consent::No)),
+        KeyCode::Char('c') => Some(Msg::Consent(Consent::Conversation)),
+        KeyCode::Char('a') => Some(Msg::Consent(Consent::Always)),
+        KeyCode::Esc => Some(Msg::Cancel),
+        _ => None,
+    }
+}
+
+fn more_rounds_key(key: KeyEvent) -> Option<Msg> {
+    match key.code {
+        KeyCode::Char('y') if !ctrl(&key) => Some(Msg::MoreRounds(true)),
+        KeyCode::Char('n') | KeyCode::Esc => Some(Msg::MoreRounds(false)),
+        _ => None,
+    }
+}
+
+fn tools_key(key: KeyEvent) -> Option<Msg> {
+    use crate::app::tools::ToolsKey;
+    let k = match key.code {
+        KeyCode::Esc => return Some(Msg::CloseOverlay),
+        KeyCode::Up => ToolsKey::Up,
+        KeyCode::Down => ToolsKey::Down,
+        KeyCode::Enter => ToolsKey::Enter,
+        KeyCode::Char('a') => ToolsKey::Auto,
+        KeyCode::Char('y') => ToolsKey::Any,
+        KeyCode::Char('o') => ToolsKey::Toggle,
+        _ => return None,
+    };
+    Some(Msg::Tools(k))
 }
 
 fn picker_key(key: KeyEvent) -> Option<Msg> {

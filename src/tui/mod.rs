@@ -55,6 +55,10 @@ pub struct Options {
     pub jobs_output: Option<crate::jobs::S3Uri>,
     /// The command that signs in again when the session expires.
     pub auth_refresh: Option<String>,
+    /// The config's tools and MCP servers.
+    pub tools: crate::tools::Settings,
+    /// The config file, where "always" approvals of tools are written.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 fn link_of(conn: &Connection) -> Link {
@@ -90,6 +94,7 @@ fn initial_state(opts: &Options) -> App {
     app.jobs.download_dir = opts.download_dir.clone();
     app.jobs.output = opts.jobs_output.clone();
     app.auth_refresh = opts.auth_refresh.clone();
+    app.tools = crate::app::tools::Tools::configured(&opts.tools);
     app.jobs.session = uuid::Uuid::new_v4().simple().to_string();
     app.utc_offset_s = crate::clock::local_offset_s();
     if let Some(k) = opts.keys.first(crate::keymap::Action::Regenerate) {
@@ -196,12 +201,33 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut app = initial_state(&opts);
     let history = open_history(&mut app, opts.continue_last, opts.export_dir, &tx);
     let conn = connect(opts.connect, tx.clone());
-    let executor = Executor::new(tx.clone(), conn, history);
+    let runner = start_tools(&opts.tools, tx.clone());
+    let executor =
+        Executor::new(tx.clone(), conn, history).with_tools(runner.clone(), opts.config_path);
     let view = View::new(opts.keys, opts.prices);
     let mut event_loop = EventLoop::new(app, view, screen, executor, tx, rx);
     event_loop.stats = frames::FrameStats::from_env();
     let result = event_loop.run(EventStream::new(), stop).await;
     // Whatever ended the loop, the answer on screen is written before the app exits.
     event_loop.finish();
+    runner.shutdown().await;
     result
+}
+
+/// Starts the MCP servers in the background; their states reach the reducer as
+/// `Msg::ToolServer`.
+fn start_tools(
+    settings: &crate::tools::Settings,
+    tx: mpsc::UnboundedSender<Msg>,
+) -> crate::runner::Runner {
+    let (events, mut rx) = mpsc::unbounded_channel();
+    let runner = crate::runner::Runner::start(settings, events);
+    tokio::spawn(async move {
+        while let Some(crate::runner::Event::Server { name, state, tools }) = rx.recv().await {
+            if tx.send(Msg::ToolServer { name, state, tools }).is_err() {
+                break;
+            }
+        }
+    });
+    runner
 }

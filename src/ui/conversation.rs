@@ -53,6 +53,7 @@ fn stream_lines(
     entry: &Entry,
     width: u16,
     theme: &'static str,
+    expanded: bool,
     cached: Option<&mut Cached>,
 ) -> Option<(Vec<Line<'static>>, Cut)> {
     let Some(Block::Text(text)) = entry.message.blocks.last() else {
@@ -73,7 +74,7 @@ fn stream_lines(
         _ => {
             let mut head = entry.clone();
             head.message.blocks.pop();
-            let mut lines = entry_lines(&head, width, theme);
+            let mut lines = entry_lines(&head, width, theme, expanded);
             lines.pop();
             let rows = lines.len();
             (
@@ -112,12 +113,35 @@ pub struct ConversationView {
     /// The answer being read in the last frame: the newest one on screen when the view
     /// is at the bottom, else the highest one on screen.
     pub focus: Option<usize>,
+    /// Tool cells show input and results in full.
+    expanded: bool,
 }
 
-fn entry_lines(entry: &Entry, width: u16, theme: &'static str) -> Vec<Line<'static>> {
+fn entry_lines(
+    entry: &Entry,
+    width: u16,
+    theme: &'static str,
+    expanded: bool,
+) -> Vec<Line<'static>> {
     let w = usize::from(width);
+    // The results of an answer's calls are shown in its cells.
+    if entry.message.role == Role::User
+        && !entry.message.blocks.is_empty()
+        && entry
+            .message
+            .blocks
+            .iter()
+            .all(|b| matches!(b, Block::ToolResult { .. }))
+    {
+        return Vec::new();
+    }
     let mut lines = vec![header(entry, w)];
     for block in &entry.message.blocks {
+        if let Block::ToolUse { id, name, input } = block {
+            let call = entry.calls.iter().find(|c| &c.id == id);
+            super::tool_cell::lines(&mut lines, name, input, call, w, expanded);
+            continue;
+        }
         block_lines(&mut lines, block, entry.message.role, width, theme);
     }
     if let Some((note, blocked)) = entry
@@ -231,30 +255,8 @@ fn block_lines(
                 false,
             ));
         }
-        Block::ToolUse { name, input, .. } => {
-            let shown = match input {
-                serde_json::Value::String(s) => s.clone(),
-                v => v.to_string(),
-            };
-            lines.extend(wrap(
-                vec![Span::styled("⚙ ", Style::default().fg(Color::Cyan))],
-                vec![Span::styled(
-                    format!("{name} {}", sanitize::text(&shown)),
-                    Style::default().fg(Color::Cyan),
-                )],
-                w,
-                false,
-            ));
-        }
-        Block::ToolResult { content, error, .. } => {
-            let mark = if *error { "✗ " } else { "↳ " };
-            lines.extend(wrap(
-                vec![Span::styled(mark, dim)],
-                vec![Span::styled(sanitize::text(content), dim)],
-                w,
-                false,
-            ));
-        }
+        // A call is drawn as a cell by `entry_lines`, its result in that cell.
+        Block::ToolUse { .. } | Block::ToolResult { .. } => {}
     }
 }
 
@@ -276,7 +278,7 @@ impl ConversationView {
             let streaming =
                 entry.state == EntryState::Streaming && entry.message.role == Role::Assistant;
             let incremental = if streaming {
-                stream_lines(entry, width, theme, self.cache[idx].as_mut())
+                stream_lines(entry, width, theme, self.expanded, self.cache[idx].as_mut())
             } else {
                 None
             };
@@ -290,7 +292,7 @@ impl ConversationView {
                 None => Cached {
                     width,
                     revision: entry.revision,
-                    lines: entry_lines(entry, width, theme),
+                    lines: entry_lines(entry, width, theme, self.expanded),
                     cut: None,
                 },
             });
@@ -316,6 +318,10 @@ impl ConversationView {
     pub fn render(&mut self, app: &App, area: Rect, buf: &mut Buffer) -> u16 {
         self.trim(app.entries.len());
         self.focus = None;
+        if self.expanded != app.tools.expanded {
+            self.expanded = app.tools.expanded;
+            self.reset();
+        }
         if app.entries.is_empty() {
             Paragraph::new(Line::from(Span::styled(
                 "Ask anything. Enter sends; Alt+Enter adds a line; F1 shows every key.",

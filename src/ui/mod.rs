@@ -17,6 +17,8 @@ pub mod status;
 mod table;
 pub mod text;
 mod theme;
+mod tool_cell;
+mod tools;
 mod trace;
 mod wrap;
 
@@ -141,6 +143,9 @@ impl View {
             Overlay::Jobs => jobs::render(app, self.now_ms, area, frame.buffer_mut()),
             Overlay::Log(scroll) => log::render(app, *scroll, area, frame.buffer_mut()),
             Overlay::SignIn => sign_in::render(app, area, frame.buffer_mut()),
+            Overlay::Consent => tools::consent(app, area, frame.buffer_mut()),
+            Overlay::MoreRounds => tools::more_rounds(app, area, frame.buffer_mut()),
+            Overlay::Tools(sel) => tools::list(app, *sel, area, frame.buffer_mut()),
             Overlay::None => {}
         }
     }
@@ -181,5 +186,7 @@ fn overlay_area(area: Rect, w: u16, h: u16, buf: &mut ratatui::buffer::Buffer) -
 mod jobs_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tools_tests;
 #[cfg(test)]
 mod trace_tests;

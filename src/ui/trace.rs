@@ -246,6 +246,13 @@ pub fn content(app: &App, width: u16) -> Option<(String, Vec<Line<'static>>)> {
     let focused = guardrail::focused_answer(app).map(|i| (i, &app.entries[i]));
     let on = app.guardrail.as_ref().map(|g| g.name());
     let title = |n: usize, g: &str| format!("guardrail trace · answer {n} · {g}");
+    if app.tools.enabled && on.is_some() {
+        // Converse screens the conversation's text, never a tool's input or result.
+        out.push(Line::styled(
+            "tools are on: their inputs and results are not evaluated by the guardrail",
+            Style::default().fg(Color::Yellow),
+        ));
+    }
     match focused {
         Some((i, e)) if e.guardrail.is_some() || e.trace.is_some() => {
             let name = e

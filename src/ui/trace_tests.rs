@@ -337,3 +337,16 @@ fn the_guardrail_picker() {
     crate::app::guardrail::open_picker(&mut app);
     insta::assert_snapshot!("guardrail_picker_100x24", screen(&app, 100, 24));
 }
+
+#[test]
+fn with_tools_on_the_pane_says_tools_are_not_screened() {
+    let mut app = app_with(
+        Some(trace(Assessment::default(), false)),
+        StopReason::EndTurn,
+        "Paris.",
+    );
+    app.tools.enabled = true;
+    insta::assert_snapshot!("trace_with_tools", pane(&app, 90));
+    app.tools.enabled = false;
+    assert!(!pane(&app, 90).contains("tools are on"));
+}

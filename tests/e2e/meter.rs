@@ -28,6 +28,7 @@ async fn metadata_usage(url: &str, model: &str, messages: Vec<Message>) -> Usage
         messages,
         inference: Inference::default(),
         guardrail: None,
+        tools: None,
     };
     let mut usage = None;
     bedrock::stream_turn(&conn, &req, |e| {

@@ -33,6 +33,7 @@ fn turn(model_id: &str) -> TurnRequest {
         messages: history(),
         inference: Inference::default(),
         guardrail: None,
+        tools: None,
     }
 }
 

@@ -92,6 +92,7 @@ async fn a_guarded_turn_reports_its_trace() {
             messages: vec![Message::user(STOCKS)],
             inference: Inference::default(),
             guardrail: Some(choice),
+            tools: None,
         };
         let mut events = Vec::new();
         bedrock::stream_turn(&conn, &req, |e| events.push(e))
@@ -126,6 +127,7 @@ async fn a_guarded_turn_reports_its_trace() {
         messages: vec![Message::user(STOCKS)],
         inference: Inference::default(),
         guardrail: None,
+        tools: None,
     };
     let mut events = Vec::new();
     bedrock::stream_turn(&conn, &req, |e| events.push(e))
@@ -142,6 +144,7 @@ async fn prompt_fired(conn: &bedrock::Connection, question: &str) -> Vec<&'stati
         messages: vec![Message::user(question)],
         inference: Inference::default(),
         guardrail: Some(demo()),
+        tools: None,
     };
     let mut trace = None;
     bedrock::stream_turn(conn, &req, |e| {
@@ -172,6 +175,7 @@ async fn only_the_guarded_part_of_a_question_is_screened() {
         messages: vec![Message::user(&outside)],
         inference: Inference::default(),
         guardrail: None,
+        tools: None,
     };
     let mut answer = String::new();
     bedrock::stream_turn(&conn, &req, |e| {
@@ -207,6 +211,7 @@ async fn a_guarded_turn_with_an_unknown_guardrail_names_it() {
         messages: vec![Message::user(CLEAN)],
         inference: Inference::default(),
         guardrail: Some(GuardrailChoice::parse("nosuchguardrail").unwrap()),
+        tools: None,
     };
     let err = bedrock::stream_turn(&conn, &req, |_| {}).await.unwrap_err();
     assert!(
