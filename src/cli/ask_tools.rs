@@ -37,14 +37,15 @@ pub async fn run(
     let runner = crate::runner::Runner::start(settings, events);
     app.tools = Tools::configured(settings);
     // The MCP servers' tools are offered once every server has said whether it runs.
-    let mut waiting = settings.servers.len();
-    while waiting > 0 {
+    let mut waiting: std::collections::BTreeSet<&str> =
+        settings.servers.iter().map(|s| s.name.as_str()).collect();
+    while !waiting.is_empty() {
         let Some(crate::runner::Event::Server { name, state, tools }) = server_rx.recv().await
         else {
             break;
         };
         if state != crate::tools::ServerState::Starting {
-            waiting -= 1;
+            waiting.remove(name.as_str());
         }
         if let crate::tools::ServerState::Failed(why) = &state {
             crate::cli::output::note(format!("MCP server {name} did not start: {why}"));
@@ -64,6 +65,12 @@ pub async fn run(
         for effect in std::mem::take(&mut pending) {
             match effect {
                 Effect::StartTurn { id, request } => {
+                    // Each answer of the loop starts a paragraph of its own.
+                    if !text.is_empty() && !text.ends_with("\n\n") {
+                        let gap = if text.ends_with('\n') { "\n" } else { "\n\n" };
+                        text.push_str(gap);
+                        write(gap)?;
+                    }
                     let (conn, tx) = (conn.clone(), tx.clone());
                     tokio::spawn(async move {
                         let result = crate::bedrock::stream_turn(&conn, &request, |event| {
@@ -118,7 +125,14 @@ pub async fn run(
                 text.push_str(t);
                 write(t)?;
             }
-            Msg::ToolDone { call, ms, .. } => say_call(&app, *call, *ms),
+            Msg::ToolDone { call, ms, .. } => {
+                // The answer's line ends before the call is said on stderr.
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                    write("\n")?;
+                }
+                say_call(&app, *call, *ms)
+            }
             Msg::TurnFailed { error, .. } => failure = Some(error.clone()),
             _ => {}
         }

@@ -38,7 +38,7 @@ pub async fn run_command(
 /// `bedrock-tui SUBCOMMAND --endpoint-url URL --region us-east-1`, its standard streams
 /// piped, in an environment of its own: no AWS profile or credentials files, no
 /// instance metadata, no user config.
-fn isolated(url: &str, subcommand: &str) -> Command {
+pub fn isolated(url: &str, subcommand: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-tui"));
     cmd.args(subcommand.split_whitespace())
         .args(["--endpoint-url", url, "--region", "us-east-1"])

@@ -29,14 +29,14 @@ fn installed(path: PathBuf, what: &str) -> String {
 }
 
 /// The server-everything script, run with `node`.
-fn everything_js() -> String {
+pub fn everything_js() -> String {
     installed(
         root().join("tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js"),
         "@modelcontextprotocol/server-everything (npm, tests/mcp)",
     )
 }
 
-fn time_server() -> String {
+pub fn time_server() -> String {
     installed(
         root().join("target/test-venv/bin/mcp-server-time"),
         "mcp-server-time (PyPI, tests/mcp/requirements.txt)",
