@@ -11,6 +11,7 @@ mod guardrail;
 mod history;
 mod jobs;
 mod meter;
+mod tools;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
