@@ -240,7 +240,7 @@ impl App {
     /// last answer.
     pub fn show_conversation(&mut self, conv: &crate::store::StoredConversation) {
         self.entries = super::history::entries(conv);
-        super::tools::restore(&mut self.entries);
+        super::tools::restore(&mut self.entries, &self.tools);
         // "Always for this conversation" was said of the one on screen before.
         self.tools.approved.clear();
         self.system = conv.system.clone();

@@ -464,8 +464,8 @@ fn results(e: &Entry) -> Vec<Block> {
 }
 
 /// Rebuilds the calls of answers read from the history, from the results that follow
-/// them, so their cells show what the calls answered.
-pub fn restore(entries: &mut [Entry]) {
+/// them, so their cells show what the calls answered and where the tools come from.
+pub fn restore(entries: &mut [Entry], tools: &Tools) {
     for i in 0..entries.len() {
         let uses = tool_uses(&entries[i].message);
         if uses.is_empty() || entries[i].message.role != Role::Assistant {
@@ -487,7 +487,7 @@ pub fn restore(entries: &mut [Entry]) {
         };
         entries[i].calls = uses
             .into_iter()
-            .map(|(id, _, _)| {
+            .map(|(id, name, _)| {
                 let output = found(&id);
                 Call {
                     status: if output.is_some() {
@@ -496,7 +496,7 @@ pub fn restore(entries: &mut [Entry]) {
                         CallStatus::Cancelled
                     },
                     id,
-                    source: String::new(),
+                    source: tools.find(&name).map_or_else(String::new, |t| t.source.label()),
                     output,
                     ms: None,
                 }
