@@ -496,7 +496,9 @@ pub fn restore(entries: &mut [Entry], tools: &Tools) {
                         CallStatus::Cancelled
                     },
                     id,
-                    source: tools.find(&name).map_or_else(String::new, |t| t.source.label()),
+                    source: tools
+                        .find(&name)
+                        .map_or_else(String::new, |t| t.source.label()),
                     output,
                     ms: None,
                 }

@@ -152,4 +152,27 @@ mod tests {
             4 + count("get_weather") + count(r#"{"city":"Paris"}"#)
         );
     }
+
+    #[test]
+    fn the_estimate_counts_the_tool_specs() {
+        use crate::tools::{Choice, ToolConfig, ToolSpec};
+        let plain = request(None, vec![Message::user("Weather in Paris?")]);
+        let tools = TurnRequest {
+            tools: Some(ToolConfig {
+                tools: vec![ToolSpec {
+                    name: "get_weather".into(),
+                    description: "The current weather in a city, in degrees".into(),
+                    input_schema: json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+                }],
+                choice: Choice::Auto,
+            }),
+            ..plain.clone()
+        };
+        let (without, with) = (estimate(&plain), estimate(&tools));
+        let count = crate::local::tokens::count;
+        assert!(
+            with >= without + count("The current weather in a city, in degrees"),
+            "{without} {with}"
+        );
+    }
 }

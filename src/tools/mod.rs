@@ -420,3 +420,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod config_tests;
