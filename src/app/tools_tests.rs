@@ -117,6 +117,19 @@ fn answer_with_calls(
     update(app, Msg::TurnDone { id })
 }
 
+/// Asks about the weather in Paris and says yes to the call: the id of the run.
+fn weather_running(app: &mut App) -> CallId {
+    ask_with_calls(
+        app,
+        "Weather?",
+        &[("get_weather", json!({"city": "Paris"}))],
+    );
+    let [(call, ..)] = runs(&update(app, Msg::Consent(Consent::Yes)))
+        .try_into()
+        .unwrap();
+    call
+}
+
 fn results(m: &Message) -> Vec<(String, String, bool)> {
     m.blocks
         .iter()
@@ -307,14 +320,7 @@ fn esc_during_a_call_cancels_it_and_no_turn_follows() {
 #[test]
 fn a_failed_call_goes_back_as_an_error_result() {
     let mut app = app();
-    ask_with_calls(
-        &mut app,
-        "Weather?",
-        &[("get_weather", json!({"city": "Paris"}))],
-    );
-    let [(call, ..)] = runs(&update(&mut app, Msg::Consent(Consent::Yes)))
-        .try_into()
-        .unwrap();
+    let call = weather_running(&mut app);
     let effects = update(
         &mut app,
         Msg::ToolDone {
@@ -438,14 +444,7 @@ fn the_tools_list_sets_the_choice_and_turns_tools_off() {
 #[test]
 fn switching_to_a_model_without_tools_mid_loop_stops_it_and_turns_tools_off() {
     let mut app = app();
-    ask_with_calls(
-        &mut app,
-        "Weather?",
-        &[("get_weather", json!({"city": "Paris"}))],
-    );
-    let [(call, ..)] = runs(&update(&mut app, Msg::Consent(Consent::Yes)))
-        .try_into()
-        .unwrap();
+    let call = weather_running(&mut app);
     let effects = update(&mut app, Msg::SwitchModel(LLAMA.into()));
     assert!(effects.contains(&Effect::CancelTool(call)));
     assert!(!app.busy() && !app.tools.enabled);
@@ -467,14 +466,7 @@ fn switching_to_a_model_without_tools_mid_loop_stops_it_and_turns_tools_off() {
 #[test]
 fn a_switch_to_a_model_with_tools_keeps_the_loop() {
     let mut app = app();
-    ask_with_calls(
-        &mut app,
-        "Weather?",
-        &[("get_weather", json!({"city": "Paris"}))],
-    );
-    let [(call, ..)] = runs(&update(&mut app, Msg::Consent(Consent::Yes)))
-        .try_into()
-        .unwrap();
+    let call = weather_running(&mut app);
     update(
         &mut app,
         Msg::SwitchModel("anthropic.claude-3-haiku-20240307-v1:0".into()),
@@ -538,14 +530,7 @@ fn a_conversation_resumed_mid_loop_answers_every_call() {
 #[test]
 fn quitting_mid_loop_keeps_every_call_answered() {
     let mut app = app();
-    ask_with_calls(
-        &mut app,
-        "Weather?",
-        &[("get_weather", json!({"city": "Paris"}))],
-    );
-    let [(call, ..)] = runs(&update(&mut app, Msg::Consent(Consent::Yes)))
-        .try_into()
-        .unwrap();
+    let call = weather_running(&mut app);
     let effects = update(&mut app, Msg::Quit);
     assert!(effects.contains(&Effect::CancelTool(call)));
     let last = &app.entries.last().unwrap().message;

@@ -40,7 +40,7 @@ fn answered() -> App {
     app
 }
 
-fn draw(app: &App, w: u16, h: u16) -> TestBackend {
+pub(super) fn draw(app: &App, w: u16, h: u16) -> TestBackend {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut view = View::default();
     terminal.draw(|f| view.draw(f, app)).unwrap();

@@ -1,8 +1,6 @@
 //! Snapshots of the tool loop on screen: the consent prompt, a call running, failed,
 //! done with a long result folded and expanded, and the tools list.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 
 use crate::app::state::Link;
@@ -12,7 +10,7 @@ use crate::app::{App, Effect, Msg, update};
 use crate::conversation::StopReason;
 use crate::tools::{Output, ServerState, Settings, Source, Tool, ToolSpec};
 
-use super::View;
+use super::tests::draw;
 
 const HAIKU: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 
@@ -110,13 +108,6 @@ fn run(app: &mut App, consent: Consent) -> crate::app::tools::CallId {
             _ => None,
         })
         .unwrap()
-}
-
-fn draw(app: &App, w: u16, h: u16) -> TestBackend {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut view = View::default();
-    terminal.draw(|f| view.draw(f, app)).unwrap();
-    terminal.backend().clone()
 }
 
 #[test]
