@@ -537,3 +537,27 @@ fn quitting_mid_loop_keeps_every_call_answered() {
     assert!(results(last)[0].1.contains("app exited"));
     assert!(effects.contains(&Effect::Save(Save::Entry(2))));
 }
+
+#[test]
+fn edit_and_regenerate_after_a_loop_go_back_to_the_question() {
+    let mut app = app();
+    let call = weather_running(&mut app);
+    let (id, _) = request(&update(
+        &mut app,
+        Msg::ToolDone {
+            call,
+            output: Output::text("sunny"),
+            ms: 1,
+        },
+    ))
+    .unwrap();
+    update(&mut app, Msg::TurnDone { id });
+    assert_eq!(app.entries.len(), 4, "question, call, results, answer");
+    let effects = update(&mut app, Msg::Regenerate);
+    let (_, req) = request(&effects).unwrap();
+    assert_eq!(req.messages.len(), 1, "asked again from the question");
+    update(&mut app, Msg::Cancel);
+    let effects = update(&mut app, Msg::EditLast);
+    assert!(effects.contains(&Effect::SetComposer("Weather?".into())));
+    assert!(app.entries.is_empty());
+}

@@ -264,11 +264,16 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
     }
 }
 
-/// Index of the last user message.
+/// Index of the last question: the last user message that is not the results of tool
+/// calls.
 fn last_user(app: &App) -> Option<usize> {
-    app.entries
-        .iter()
-        .rposition(|e| e.message.role == Role::User)
+    app.entries.iter().rposition(|e| {
+        e.message.role == Role::User
+            && e.message
+                .blocks
+                .iter()
+                .any(|b| !matches!(b, Block::ToolResult { .. }))
+    })
 }
 
 /// Asks the last question again, in place of its answer.
