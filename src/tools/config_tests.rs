@@ -152,3 +152,42 @@ fn mistakes_are_refused_with_their_place() {
         assert!(got.starts_with(want), "{text}\ngot:  {got}\nwant: {want}");
     }
 }
+
+#[test]
+fn always_approving_writes_auto_approve_and_keeps_the_rest_of_the_file() {
+    use crate::tools::Source;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = format!(
+        "# my settings\nregion = \"eu-west-1\"  # Ireland\n{WEATHER}\n[[mcp_servers]]\nname = \"time\"\ncommand = \"mcp-server-time\"\n"
+    );
+    std::fs::write(&path, &text).unwrap();
+    let said = crate::config::approve(&path, "get_weather", &Source::Command).unwrap();
+    assert!(said.contains("get_weather runs without asking"), "{said}");
+    let mcp = Source::Mcp {
+        server: "time".into(),
+        remote: "get_current_time".into(),
+    };
+    crate::config::approve(&path, "time__get_current_time", &mcp).unwrap();
+    crate::config::approve(&path, "time__get_current_time", &mcp).unwrap();
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.starts_with("# my settings\nregion = \"eu-west-1\"  # Ireland\n"),
+        "{after}"
+    );
+    let c = parse(&after, &path).unwrap();
+    assert!(c.tools.commands[0].auto_approve);
+    assert_eq!(c.tools.servers[0].auto_approve, ["get_current_time"]);
+
+    let gone = Source::Mcp {
+        server: "nope".into(),
+        remote: "x".into(),
+    };
+    let e = crate::config::approve(&path, "nope__x", &gone).unwrap_err();
+    assert!(e.contains("no [[mcp_servers]] entry named nope"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        after,
+        "a failure changes nothing"
+    );
+}
