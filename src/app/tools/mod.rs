@@ -11,10 +11,18 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::conversation::{Block, Message, Role, StopReason};
-use crate::tools::{Choice, Output, ServerState, Source, Tool, ToolConfig};
+use crate::tools::{Choice, Output, ServerState, Tool};
 
-use super::effect::{Effect, Save};
-use super::state::{App, Entry, EntryState, Notice, Overlay};
+use crate::app::effect::{Effect, Save};
+use crate::app::state::{App, Entry, EntryState, Overlay};
+
+mod list;
+mod pairing;
+
+pub use list::config;
+use list::model_takes_tools;
+pub(super) use list::{command, key, server};
+pub use pairing::{pair, restore};
 
 /// Identifies one run of a tool; results of any other are stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -165,50 +173,6 @@ impl Tools {
     }
 }
 
-/// Whether the model of the next turn takes tools (a model outside the catalog is
-/// given them; the service says if it cannot).
-fn model_takes_tools(app: &App) -> bool {
-    super::adapt::model_of(&app.model).is_none_or(|m| m.capabilities.tools)
-}
-
-/// What the next turn sends in `toolConfig`, if anything. A forced choice (`any`, a
-/// named tool) applies to the question, not to the turns that carry results back, or
-/// the model could never end its answer.
-pub fn config(app: &App) -> Option<ToolConfig> {
-    if !app.tools.enabled || !model_takes_tools(app) {
-        return None;
-    }
-    let tools: Vec<_> = app.tools.available().map(|t| t.spec.clone()).collect();
-    if tools.is_empty() {
-        return None;
-    }
-    let choice = match &app.tools.choice {
-        _ if app.tools.rounds > 0 => Choice::Auto,
-        Choice::Tool(name) if !tools.iter().any(|t| &t.name == name) => Choice::Auto,
-        c => c.clone(),
-    };
-    Some(ToolConfig { tools, choice })
-}
-
-/// An MCP server reported its state (and its tools, when ready).
-pub(super) fn server(app: &mut App, name: String, state: ServerState, tools: Vec<Tool>) {
-    app.tools
-        .mcp
-        .retain(|t| !matches!(&t.source, Source::Mcp { server, .. } if *server == name));
-    if state == ServerState::Ready {
-        app.tools.mcp.extend(tools);
-    }
-    if let ServerState::Failed(why) = &state {
-        app.tell(Notice::Error(format!(
-            "MCP server {name} is not available: {why}"
-        )));
-    }
-    match app.tools.servers.iter_mut().find(|s| s.name == name) {
-        Some(s) => s.state = state,
-        None => app.tools.servers.push(Server { name, state }),
-    }
-}
-
 /// After an answer ended: when it stopped to call tools, its calls start.
 pub(super) fn begin(app: &mut App, idx: usize) -> Vec<Effect> {
     let e = &app.entries[idx];
@@ -265,7 +229,7 @@ fn check(app: &App, name: &str, input: &Value) -> Result<(), String> {
 }
 
 /// The `toolUse` blocks of a message: id, name and input.
-fn tool_uses(m: &Message) -> Vec<(String, String, Value)> {
+pub(super) fn tool_uses(m: &Message) -> Vec<(String, String, Value)> {
     m.blocks
         .iter()
         .filter_map(|b| match b {
@@ -440,7 +404,7 @@ fn complete(app: &mut App, go_on: bool) -> Vec<Effect> {
     ];
     if go_on {
         app.tools.rounds += 1;
-        effects.extend(super::turn::start(app));
+        effects.extend(crate::app::turn::start(app));
     }
     effects
 }
@@ -463,164 +427,6 @@ fn results(e: &Entry) -> Vec<Block> {
         .collect()
 }
 
-/// Rebuilds the calls of answers read from the history, from the results that follow
-/// them, so their cells show what the calls answered and where the tools come from.
-pub fn restore(entries: &mut [Entry], tools: &Tools) {
-    for i in 0..entries.len() {
-        let uses = tool_uses(&entries[i].message);
-        if uses.is_empty() || entries[i].message.role != Role::Assistant {
-            continue;
-        }
-        let next = entries.get(i + 1).map(|n| n.message.blocks.clone());
-        let found = |id: &str| {
-            next.iter().flatten().find_map(|b| match b {
-                Block::ToolResult {
-                    id: r,
-                    content,
-                    error,
-                } if r == id => Some(Output {
-                    content: content.clone(),
-                    error: *error,
-                }),
-                _ => None,
-            })
-        };
-        entries[i].calls = uses
-            .into_iter()
-            .map(|(id, name, _)| {
-                let output = found(&id);
-                Call {
-                    status: if output.is_some() {
-                        CallStatus::Done
-                    } else {
-                        CallStatus::Cancelled
-                    },
-                    id,
-                    source: tools
-                        .find(&name)
-                        .map_or_else(String::new, |t| t.source.label()),
-                    output,
-                    ms: None,
-                }
-            })
-            .collect();
-    }
-}
-
-/// Makes the messages a turn sends pair every `toolUse` with a `toolResult` in the
-/// next message, as the API requires: a call left without a result (the app exited
-/// while it ran, a history from elsewhere) gets one saying it did not run; a result
-/// whose call is not in the message before it, and a call whose input never became a
-/// JSON object (an answer stopped while the input streamed), are left out.
-pub fn pair(messages: &mut Vec<Message>) {
-    for m in messages.iter_mut().filter(|m| m.role == Role::Assistant) {
-        m.blocks
-            .retain(|b| !matches!(b, Block::ToolUse { input, .. } if !input.is_object()));
-    }
-    for i in 0..messages.len() {
-        if messages[i].role != Role::User {
-            continue;
-        }
-        let calls: Vec<String> = match i.checked_sub(1).map(|p| &messages[p]) {
-            Some(p) if p.role == Role::Assistant => {
-                tool_uses(p).into_iter().map(|(id, _, _)| id).collect()
-            }
-            _ => Vec::new(),
-        };
-        let m = &mut messages[i];
-        m.blocks
-            .retain(|b| !matches!(b, Block::ToolResult { id, .. } if !calls.contains(id)));
-        let answered = |id: &str| {
-            m.blocks
-                .iter()
-                .any(|b| matches!(b, Block::ToolResult { id: r, .. } if r == id))
-        };
-        let missing: Vec<Block> = calls
-            .iter()
-            .filter(|id| !answered(id))
-            .map(|id| Block::tool_text(id.clone(), NOT_RUN, true))
-            .collect();
-        m.blocks.splice(0..0, missing);
-    }
-    // What was left out may leave a message empty, and two of one role in a row.
-    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
-    for m in messages.drain(..).filter(|m| !m.blocks.is_empty()) {
-        match out.last_mut() {
-            Some(last) if last.role == m.role => last.blocks.extend(m.blocks),
-            _ => out.push(m),
-        }
-    }
-    *messages = out;
-}
-
-/// The result of a call that never ran, as the model is told.
-const NOT_RUN: &str = "The call did not run: the conversation was stopped first.";
-
-/// `/tools` and its arguments: `on`, `off`, `auto`, `any`, or a tool's name.
-pub(super) fn command(app: &mut App, args: &str) -> Vec<Effect> {
-    let arg = args.trim();
-    match arg {
-        "" => {
-            app.overlay = Overlay::Tools(0);
-            return Vec::new();
-        }
-        "on" | "off" => set_enabled(app, arg == "on"),
-        "auto" => set_choice(app, Choice::Auto),
-        "any" => set_choice(app, Choice::Any),
-        name if app.tools.find(name).is_some() => set_choice(app, Choice::Tool(name.to_owned())),
-        other => app.tell(Notice::Error(format!(
-            "/tools takes on, off, auto, any or a tool's name; '{other}' is none of them (/tools lists the tools)."
-        ))),
-    }
-    vec![super::meter::schedule(app)]
-}
-
-fn set_enabled(app: &mut App, on: bool) {
-    if on && !app.tools.any() {
-        app.tell(Notice::Error(
-            "No tools are configured: add [[tools]] or [[mcp_servers]] to the config.".into(),
-        ));
-        return;
-    }
-    app.tools.enabled = on;
-    app.tell(Notice::Info(if on {
-        format!("Tools are on (choice: {}).", app.tools.choice)
-    } else {
-        "Tools are off: turns offer the model no tools.".into()
-    }));
-}
-
-fn set_choice(app: &mut App, choice: Choice) {
-    app.tools.choice = choice;
-    app.tools.enabled = app.tools.any();
-    app.tell(Notice::Info(format!(
-        "Tool choice: {} (for each question; the turns that carry results back use auto).",
-        app.tools.choice
-    )));
-}
-
-/// A key in the tools list.
-pub(super) fn key(app: &mut App, key: ToolsKey) -> Vec<Effect> {
-    let Overlay::Tools(row) = app.overlay else {
-        return Vec::new();
-    };
-    let count = app.tools.available().count();
-    match key {
-        ToolsKey::Up => app.overlay = Overlay::Tools(row.saturating_sub(1)),
-        ToolsKey::Down => app.overlay = Overlay::Tools((row + 1).min(count.saturating_sub(1))),
-        ToolsKey::Enter => {
-            let name = app.tools.available().nth(row).map(|t| t.spec.name.clone());
-            if let Some(name) = name {
-                set_choice(app, Choice::Tool(name));
-            }
-        }
-        ToolsKey::Auto => set_choice(app, Choice::Auto),
-        ToolsKey::Any => set_choice(app, Choice::Any),
-        ToolsKey::Toggle => set_enabled(app, !app.tools.enabled),
-    }
-    vec![super::meter::schedule(app)]
-}
-
 /// After a switch of model: a model without tools stops the round in progress (so the
 /// conversation adapts with every call answered) and turns the tools off; `None` when
 /// nothing changed.
@@ -637,5 +443,5 @@ pub(super) fn switched(app: &mut App) -> Option<Vec<Effect>> {
 }
 
 #[cfg(test)]
-#[path = "tools_tests.rs"]
+#[path = "tests.rs"]
 mod tests;
