@@ -11,6 +11,7 @@ use super::json::{Obj, Result, objects, root};
 use super::simulator::{Generation, OutBlock};
 use super::stream::StreamItem;
 use super::tokens::{self, InputTokens};
+use super::validate::check_tool_blocks;
 
 /// Token usage of one invocation, as `usage` reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -140,6 +141,9 @@ pub(crate) fn parse_obj(o: &Obj) -> Result<Request> {
     if let Some(extra) = o.child("additionalModelRequestFields")? {
         req.reasoning_budget = reasoning_budget(&extra)?;
     }
+    // Checked here rather than with the model's checks, which CountTokens skips: the
+    // service refuses these conversations whatever the operation.
+    check_tool_blocks(&req, o.has("toolConfig"))?;
     Ok(req)
 }
 
