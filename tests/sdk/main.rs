@@ -17,6 +17,7 @@ mod jobs_client;
 mod mcp;
 mod models;
 mod native;
+mod tool_turns;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
