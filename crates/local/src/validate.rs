@@ -321,12 +321,13 @@ mod tests {
     }
 
     #[test]
-    fn count_tokens_input_is_checked_too() {
-        let input = json!({"messages": [user_text("weather?"), calls(&["t1"]), results(&["t1"])]});
-        let err = converse::input_tokens(&input).unwrap_err();
-        assert_eq!(
-            err.message,
-            "The toolConfig field must be defined when using toolUse and toolResult content blocks."
-        );
+    fn the_estimate_still_counts_a_conversation_the_rules_refuse() {
+        let body = json!({"messages": [user_text("weather?"), calls(&["t1"]), results(&["t1"])]});
+        assert!(converse::parse(&body).is_err());
+        let counted = converse::input_tokens(&body).unwrap().total();
+        let mut with_config = body.clone();
+        with_config["toolConfig"] = json!({"tools": []});
+        let without_tools = converse::input_tokens(&with_config).unwrap().total();
+        assert_eq!(counted, without_tools);
     }
 }
