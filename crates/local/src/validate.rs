@@ -83,11 +83,12 @@ pub(super) fn check_conversation(req: &Request, model: &Model, streaming: bool) 
 /// The pairing rules of tool blocks, checked as the service checks a Converse request:
 /// tool blocks need a `toolConfig`, and each user message must answer, with one
 /// `toolResult` per id, every `toolUse` of the assistant message before it. The
-/// messages are the service's as clients quote them (langgenius/dify#16421,
-/// Just-Curieous/Curie#16, genkit-ai/aws-bedrock-js-plugin#664); the service checks
-/// them before the roles alternate, so a result sent in a message of its own is
-/// reported as missing from the message before it. An assistant message that ends the
-/// conversation has nothing to answer it yet, like any prefill, and passes.
+/// messages are the service's as clients quote them in GitHub issues
+/// (langgenius/dify#16421, Just-Curieous/Curie#16,
+/// genkit-ai/aws-bedrock-js-plugin#664); the service checks them before the roles
+/// alternate, so a result sent in a message of its own is reported as missing from the
+/// message before it. An assistant message that ends the conversation has nothing to
+/// answer it yet, like any prefill, and passes.
 pub(crate) fn check_tool_blocks(req: &Request, tool_config: bool) -> Result<()> {
     let has_tool_blocks = req
         .messages
