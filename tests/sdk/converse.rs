@@ -127,7 +127,7 @@ async fn max_tokens_and_stop_sequences_cut_the_answer() {
     assert!(text.ends_with("A small example in rust:\n\n"), "{text:?}");
 }
 
-fn weather_tool() -> Tool {
+pub fn weather_tool() -> Tool {
     let schema: Document = serde_json_to_document(serde_json::json!({
         "type": "object",
         "properties": {

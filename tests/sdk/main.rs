@@ -18,6 +18,7 @@ mod mcp;
 mod models;
 mod native;
 mod tool_loop;
+mod tool_turns;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;

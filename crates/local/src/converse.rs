@@ -11,6 +11,7 @@ use super::json::{Obj, Result, objects, root};
 use super::simulator::{Generation, OutBlock};
 use super::stream::StreamItem;
 use super::tokens::{self, InputTokens};
+use super::validate::check_tool_blocks;
 
 /// Token usage of one invocation, as `usage` reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,12 +45,24 @@ pub(crate) fn parse(body: &Value) -> Result<Request> {
 }
 
 /// The input tokens of a Converse body as this endpoint bills them (see
-/// [`tokens::input`]); an error when the endpoint would refuse the body.
+/// [`tokens::input`]); an error when the endpoint cannot read the body. A body whose
+/// messages only break the tool-use rules is still counted: its size is known, and an
+/// estimate made before sending wants it.
 pub fn input_tokens(body: &Value) -> Result<InputTokens> {
-    parse(body).map(|req| tokens::input(&req))
+    read(&root(body)?).map(|req| tokens::input(&req))
 }
 
+/// Parses a Converse body's members and checks its tool blocks, as every operation
+/// that takes Converse messages does.
 pub(crate) fn parse_obj(o: &Obj) -> Result<Request> {
+    let req = read(o)?;
+    // Checked here rather than with the model's checks, which CountTokens skips: the
+    // service refuses these conversations whatever the operation.
+    check_tool_blocks(&req, o.has("toolConfig"))?;
+    Ok(req)
+}
+
+fn read(o: &Obj) -> Result<Request> {
     let mut req = Request::default();
     for item in objects(o.req_arr("messages")?, "messages")? {
         let role = match item.req_str("role")? {

@@ -42,6 +42,7 @@ fn region_of(headers: &http::HeaderMap) -> Option<String> {
 struct Seen {
     auth: Auth,
     roles: Option<Vec<String>>,
+    blocks: Option<Vec<Vec<String>>>,
 }
 
 /// The message roles of a Converse body, in order; `None` when the body has no
@@ -57,6 +58,59 @@ fn converse_roles(body: &[u8]) -> Option<Vec<String>> {
     }
     let body: Body = serde_json::from_slice(body).ok()?;
     Some(body.messages.into_iter().map(|m| m.role).collect())
+}
+
+/// The kinds of each message's content blocks (the key of each block: `text`,
+/// `toolUse`, ...), in order; `None` unless every message has a list of block objects.
+fn converse_blocks(body: &[u8]) -> Option<Vec<Vec<String>>> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        messages: Vec<Message>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Message {
+        content: Vec<BlockKind>,
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    Some(
+        body.messages
+            .into_iter()
+            .map(|m| m.content.into_iter().map(|k| k.0).collect())
+            .collect(),
+    )
+}
+
+/// The first non-null member's name of a content block object. Member values are
+/// skipped unread, so an image's bytes are never copied for the log.
+struct BlockKind(String);
+
+impl<'de> serde::Deserialize<'de> for BlockKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = BlockKind;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a content block object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BlockKind, A::Error> {
+                let mut kind = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<Option<serde::de::IgnoredAny>>()?;
+                    if value.is_some() && kind.is_none() {
+                        kind = Some(key);
+                    }
+                }
+                kind.map(BlockKind)
+                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 enum BodyError {
@@ -146,13 +200,15 @@ pub(crate) async fn handle(
     let (parts, body) = req.into_parts();
     let query = parts.uri.query().unwrap_or("");
     let body = read_body(body, state.settings.max_body_bytes).await;
-    let seen = Seen {
+    let mut seen = Seen {
         auth: Auth::of(&parts.headers, query),
-        roles: match (&route, &body) {
-            (Route::Converse(_) | Route::ConverseStream(_), Ok(bytes)) => converse_roles(bytes),
-            _ => None,
-        },
+        roles: None,
+        blocks: None,
     };
+    if let (Route::Converse(_) | Route::ConverseStream(_), Ok(bytes)) = (&route, &body) {
+        seen.roles = converse_roles(bytes);
+        seen.blocks = converse_blocks(bytes);
+    }
 
     let outcome = match (&route, body) {
         (_, Err(BodyError::Broken)) => return Err(Dropped),
@@ -251,6 +307,7 @@ async fn serve_s3(state: &State, req: http::Request<Incoming>, request_id: &str)
         error: (status >= 400).then(|| format!("HTTP {status}")),
         auth,
         roles: None,
+        blocks: None,
     });
     r
 }
@@ -271,6 +328,7 @@ fn entry(
         error: error.map(str::to_owned),
         auth: seen.auth,
         roles: seen.roles,
+        blocks: seen.blocks,
     }
 }
 
@@ -362,6 +420,50 @@ mod tests {
         assert_eq!(converse_roles(b"not json"), None);
     }
 
+    #[test]
+    fn reads_the_block_kinds_of_a_converse_body() {
+        let body = serde_json::json!({"messages": [
+            {"role": "user", "content": [
+                {"text": "a"},
+                {"image": {"format": "png", "source": {"bytes": "AAAA"}}},
+                {"cachePoint": {"type": "default"}},
+            ]},
+            {"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "r", "signature": "s"}}},
+                {"toolUse": {"toolUseId": "t1", "name": "n", "input": {}}},
+            ]},
+            {"role": "user", "content": [
+                {"toolResult": {"toolUseId": "t1", "content": [{"text": "ok"}]}},
+                {"text": null, "document": {"name": "d", "format": "txt", "source": {"bytes": "AA=="}}},
+                {"guardContent": {"text": {"text": "g"}}},
+            ]},
+        ]});
+        let kinds = |v: &[&str]| v.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            converse_blocks(body.to_string().as_bytes()),
+            Some(vec![
+                kinds(&["text", "image", "cachePoint"]),
+                kinds(&["reasoningContent", "toolUse"]),
+                kinds(&["toolResult", "document", "guardContent"]),
+            ])
+        );
+        assert_eq!(converse_blocks(br#"{"messages": []}"#), Some(vec![]));
+        for unreadable in [
+            r#"{"messages": [{"role": "user"}]}"#,
+            r#"{"messages": [{"role": "user", "content": "text"}]}"#,
+            r#"{"messages": [{"role": "user", "content": ["text"]}]}"#,
+            r#"{"messages": [{"role": "user", "content": [{}]}]}"#,
+            "not json",
+        ] {
+            assert_eq!(converse_blocks(unreadable.as_bytes()), None, "{unreadable}");
+        }
+        // The roles are still told when the blocks cannot be.
+        assert_eq!(
+            converse_roles(br#"{"messages": [{"role": "user", "content": 3}]}"#),
+            Some(vec!["user".to_owned()])
+        );
+    }
+
     /// One HTTP/1.1 exchange on a fresh connection: the status and the body.
     async fn exchange(ep: &LocalEndpoint, head: &str, body: &str) -> (u16, String) {
         let mut conn = tokio::net::TcpStream::connect(ep.addr()).await.unwrap();
@@ -384,7 +486,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_log_tells_the_credential_kind_and_converse_roles_but_not_the_credential() {
+    async fn the_log_tells_the_credential_kind_and_converse_shape_but_not_the_credential() {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings {
             data_dir: Some(dir.path().to_path_buf()),
@@ -436,15 +538,33 @@ mod tests {
         for log in [listed["requests"].as_array().unwrap(), &from_disk] {
             let seen: Vec<_> = log
                 .iter()
-                .map(|e| (e["operation"].clone(), e["auth"].clone(), e.get("roles")))
+                .map(|e| {
+                    (
+                        e["operation"].clone(),
+                        e["auth"].clone(),
+                        e.get("roles"),
+                        e.get("blocks"),
+                    )
+                })
                 .collect();
             let roles = serde_json::json!(["user", "assistant", "user"]);
+            let blocks = serde_json::json!([["text"], ["text"], ["text"]]);
             assert_eq!(
                 seen,
                 [
-                    ("Converse".into(), "bearer".into(), Some(&roles)),
-                    ("ConverseStream".into(), "sigv4".into(), Some(&roles)),
-                    ("CountTokens".into(), "none".into(), None),
+                    (
+                        "Converse".into(),
+                        "bearer".into(),
+                        Some(&roles),
+                        Some(&blocks)
+                    ),
+                    (
+                        "ConverseStream".into(),
+                        "sigv4".into(),
+                        Some(&roles),
+                        Some(&blocks)
+                    ),
+                    ("CountTokens".into(), "none".into(), None, None),
                 ]
             );
         }

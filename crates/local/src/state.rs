@@ -61,6 +61,10 @@ pub(crate) struct LogEntry {
     /// The roles of a Converse or ConverseStream request's messages, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// The kinds of each of those messages' content blocks (`text`, `toolUse`, ...),
+    /// in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<Vec<Vec<String>>>,
 }
 
 /// The kind of credential a request carried: what a test of a client's
