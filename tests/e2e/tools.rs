@@ -78,6 +78,23 @@ command = ["python3", "-c", "open('HOME/stock-ran', 'w').write('ran')"]
             "user"
         ])
     );
+    let blocks: Vec<&serde_json::Value> = log
+        .iter()
+        .filter(|r| r["operation"] == "ConverseStream")
+        .map(|r| &r["blocks"])
+        .collect();
+    assert_eq!(
+        *blocks[3],
+        serde_json::json!([
+            ["text"],
+            ["text", "toolUse"],
+            ["toolResult"],
+            ["text"],
+            ["text"],
+            ["text", "toolUse"],
+            ["toolResult"]
+        ])
+    );
     tui.keys("\x03");
     assert!(tui.exit_status().await.success());
 }

@@ -131,6 +131,11 @@ async fn each_tool_is_called_and_the_answer_quotes_its_result() {
         assert_eq!(sent.len(), 2, "{sent:?}");
         assert_eq!(roles(&sent[0]), ["user"]);
         assert_eq!(roles(&sent[1]), ["user", "assistant", "user"]);
+        // The call, then its result alone in the next message.
+        assert_eq!(
+            sent[1]["blocks"],
+            serde_json::json!([["text"], ["text", "toolUse"], ["toolResult"]])
+        );
         assert!(sent.iter().all(|t| t["status"] == 200), "{sent:?}");
     }
 }
