@@ -169,6 +169,37 @@ pub enum Msg {
     Quit,
 }
 
+/// `batch` with the streamed text of a turn merged where pieces follow one another
+/// (text after text, reasoning after reasoning, tool input after tool input, of the
+/// same turn): a batch drained from a fast stream is applied as a few messages instead
+/// of one per token. Order is kept; nothing else is merged.
+pub fn coalesce(batch: Vec<Msg>) -> Vec<Msg> {
+    let mut out: Vec<Msg> = Vec::with_capacity(batch.len());
+    for msg in batch {
+        if let (
+            Some(Msg::Turn {
+                id: last_id,
+                event: last,
+            }),
+            Msg::Turn { id, event },
+        ) = (out.last_mut(), &msg)
+            && last_id == id
+        {
+            match (last, event) {
+                (TurnEvent::Text(a), TurnEvent::Text(b))
+                | (TurnEvent::Reasoning(a), TurnEvent::Reasoning(b))
+                | (TurnEvent::ToolUseInput(a), TurnEvent::ToolUseInput(b)) => {
+                    a.push_str(b);
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(msg);
+    }
+    out
+}
+
 /// Keys the model picker understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PickerKey {
@@ -179,4 +210,78 @@ pub enum PickerKey {
     /// Cycle through the ways to invoke the selected model (bare id, geo, global).
     Tab,
     Enter,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::TurnId;
+
+    fn turn(id: u64, event: TurnEvent) -> Msg {
+        Msg::Turn {
+            id: TurnId(id),
+            event,
+        }
+    }
+
+    #[test]
+    fn coalescing_merges_runs_of_one_turn_and_keeps_every_delta_in_order() {
+        let text = |t: &str| TurnEvent::Text(t.into());
+        let batch = vec![
+            turn(1, text("Hel")),
+            turn(1, text("lo ")),
+            turn(1, text("world")),
+            turn(1, TurnEvent::BlockStop),
+            turn(1, TurnEvent::Reasoning("a".into())),
+            turn(1, TurnEvent::Reasoning("b".into())),
+            turn(2, text("other turn")),
+            turn(1, text("!")),
+            Msg::ScrollBy(1),
+            turn(1, text("?")),
+            turn(1, TurnEvent::ToolUseInput("{\"a\":".into())),
+            turn(1, TurnEvent::ToolUseInput("1}".into())),
+            Msg::TurnDone { id: TurnId(1) },
+        ];
+        assert_eq!(
+            coalesce(batch),
+            vec![
+                turn(1, text("Hello world")),
+                turn(1, TurnEvent::BlockStop),
+                turn(1, TurnEvent::Reasoning("ab".into())),
+                turn(2, text("other turn")),
+                turn(1, text("!")),
+                Msg::ScrollBy(1),
+                turn(1, text("?")),
+                turn(1, TurnEvent::ToolUseInput("{\"a\":1}".into())),
+                Msg::TurnDone { id: TurnId(1) },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_coalesced_batch_leaves_the_answer_as_one_message_at_a_time_would() {
+        use crate::app::{App, update};
+        let pieces: Vec<String> = (0..200).map(|i| format!("w{i} ")).collect();
+        let run = |batched: bool| {
+            let mut app = App::new("anthropic.claude-3-haiku-20240307-v1:0");
+            let effects = update(&mut app, Msg::Submit("Q".into()));
+            let Some(crate::app::Effect::StartTurn { id, .. }) = effects.last().cloned() else {
+                panic!("{effects:?}")
+            };
+            let msgs: Vec<Msg> = pieces
+                .iter()
+                .map(|p| Msg::Turn {
+                    id,
+                    event: TurnEvent::Text(p.clone()),
+                })
+                .chain([Msg::TurnDone { id }])
+                .collect();
+            let msgs = if batched { coalesce(msgs) } else { msgs };
+            for m in msgs {
+                update(&mut app, m);
+            }
+            app.entries[1].message.clone()
+        };
+        assert_eq!(run(true), run(false));
+    }
 }

@@ -34,6 +34,9 @@ pub struct Ask {
     pub connect: ConnectArgs,
 }
 
+/// How long streamed text may wait in the buffer before it is written.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(16);
+
 /// Asks the question; what the flags leave out comes from `config`.
 pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
     let OneShot { conn, turn } = OneShot::start(&args.input, &args.connect, &config).await?;
@@ -52,39 +55,67 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
     let mut stop: Option<StopReason> = None;
     let mut usage = Usage::default();
     let mut latency = 0;
-    let mut out = output::stdout();
+    // Standard output is line-buffered: a line is written when it ends, and the rest of
+    // a line is flushed on a timer rather than after every token.
+    let out = std::cell::RefCell::new(output::stdout());
+    let unflushed = std::cell::Cell::new(false);
     let streaming = !args.json;
     // The answer comes sanitized from `stream_turn`, as one text.
     let mut ends_line = false;
-    let mut write_err = None;
+    let write_err = std::cell::RefCell::new(None::<std::io::Error>);
     let write_failed = tokio::sync::Notify::new();
-    let turn = bedrock::stream_turn(&conn, &req, |ev| match ev {
-        TurnEvent::Text(t) => {
-            if streaming && write_err.is_none() {
-                ends_line = t.ends_with('\n');
-                if let Err(e) = out.write_all(t.as_bytes()).and_then(|()| out.flush()) {
-                    write_err = Some(e);
-                    write_failed.notify_one();
+    let result = {
+        let turn = bedrock::stream_turn(&conn, &req, |ev| match ev {
+            TurnEvent::Text(t) => {
+                if streaming && write_err.borrow().is_none() {
+                    ends_line = t.ends_with('\n');
+                    match out.borrow_mut().write_all(t.as_bytes()) {
+                        Ok(()) => unflushed.set(true),
+                        Err(e) => {
+                            *write_err.borrow_mut() = Some(e);
+                            write_failed.notify_one();
+                        }
+                    }
+                }
+                text.push_str(&t);
+            }
+            TurnEvent::Stop(s) => stop = Some(s),
+            TurnEvent::Metadata {
+                usage: u,
+                latency_ms,
+            } => {
+                usage = u;
+                latency = latency_ms;
+            }
+            _ => {}
+        });
+        tokio::pin!(turn);
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Once the answer cannot be written (nobody reads it), the request is dropped
+        // rather than streamed to the end.
+        loop {
+            tokio::select! {
+                r = &mut turn => break r,
+                () = write_failed.notified() => break Ok(()),
+                _ = tick.tick(), if streaming => {
+                    if unflushed.replace(false)
+                        && let Err(e) = out.borrow_mut().flush()
+                    {
+                        *write_err.borrow_mut() = Some(e);
+                        break Ok(());
+                    }
                 }
             }
-            text.push_str(&t);
         }
-        TurnEvent::Stop(s) => stop = Some(s),
-        TurnEvent::Metadata {
-            usage: u,
-            latency_ms,
-        } => {
-            usage = u;
-            latency = latency_ms;
-        }
-        _ => {}
-    });
-    // Once the answer cannot be written (nobody reads it), the request is dropped
-    // rather than streamed to the end.
-    let result = tokio::select! {
-        r = turn => r,
-        () = write_failed.notified() => Ok(()),
     };
+    let mut out = out.into_inner();
+    let mut write_err = write_err.into_inner();
+    if write_err.is_none()
+        && let Err(e) = out.flush()
+    {
+        write_err = Some(e);
+    }
     if let Some(e) = write_err {
         return Err(e.into());
     }

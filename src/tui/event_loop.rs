@@ -134,10 +134,12 @@ impl<S: Screen> EventLoop<S> {
             },
             Some(msg) = self.rx.recv() => {
                 batch.push(msg);
-                // Everything already queued goes into the same frame.
+                // Everything already queued goes into the same frame, a stream's
+                // pieces merged.
                 while let Ok(m) = self.rx.try_recv() {
                     batch.push(m);
                 }
+                batch = crate::app::msg::coalesce(batch);
             }
             Some(()) = stop.next() => batch.push(Msg::Quit),
             _ = tokio::time::sleep_until(self.next_frame), if self.dirty => {}

@@ -196,6 +196,8 @@ fn stop_signals() -> anyhow::Result<impl Stream<Item = ()> + Unpin> {
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let stop = stop_signals()?;
+    // Ready before the first answer with code needs it.
+    std::thread::spawn(crate::ui::preload);
     let screen = terminal::Terminal::enter().context("setting up the terminal")?;
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = initial_state(&opts);

@@ -151,6 +151,13 @@ impl View {
     }
 }
 
+/// Loads the code highlighter's syntaxes and themes (tens of milliseconds) so that the
+/// frame that first shows a code block does not wait for them; the caller runs it off
+/// the event loop.
+pub fn preload() {
+    theme::highlighting();
+}
+
 impl View {
     /// The answer the conversation showed lowest in the last frame.
     pub fn focus(&self) -> Option<usize> {
