@@ -130,3 +130,84 @@ async fn truncation_system_prompt_and_new_conversations_follow_in_order() {
         vec!["First", "Uno"]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_turn_in_a_long_conversation_writes_only_its_own_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = conversation(&App::new("m"));
+    let mut h = history(dir.path());
+    for i in 0..1000 {
+        let e = if i % 2 == 0 {
+            Entry::new(Message::user(format!("Q{i}")), EntryState::Done)
+        } else {
+            answer(&format!("A{i}"), EntryState::Done)
+        };
+        app.entries.push(e);
+        h.save(Save::Entry(i), &app);
+    }
+    h.close(&app);
+    let written: Vec<i64> = stored_conversation(dir.path())
+        .messages
+        .iter()
+        .map(|m| m.updated_ms)
+        .collect();
+    // Any later write of these messages would carry a later time.
+    std::thread::sleep(Duration::from_millis(5));
+
+    // The conversation resumed, a question asked and its answer streamed, with the
+    // reducer's own effects.
+    let id = Store::open(dir.path().join("h.sqlite3"))
+        .unwrap()
+        .last()
+        .unwrap();
+    let store = Store::open(dir.path().join("h.sqlite3")).unwrap();
+    let mut h = History::start(store, id, dir.path().to_owned(), |_| {});
+    let mut effects = crate::app::update(&mut app, Msg::Submit("One more?".into()));
+    let turn = effects.iter().find_map(|e| match e {
+        crate::app::Effect::StartTurn { id, .. } => Some(*id),
+        _ => None,
+    });
+    for n in 0..50 {
+        effects.extend(crate::app::update(
+            &mut app,
+            Msg::Turn {
+                id: turn.unwrap(),
+                event: crate::app::turn::TurnEvent::Text(format!("word{n} ")),
+            },
+        ));
+        tokio::time::advance(Duration::from_millis(100)).await;
+    }
+    effects.extend(crate::app::update(
+        &mut app,
+        Msg::TurnDone { id: turn.unwrap() },
+    ));
+    let saves: Vec<Save> = effects
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::app::Effect::Save(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        saves.iter().all(|s| matches!(s, Save::Entry(1000 | 1001))),
+        "{saves:?}"
+    );
+    for s in saves {
+        h.save(s, &app);
+    }
+    h.close(&app);
+
+    let conv = stored_conversation(dir.path());
+    assert_eq!(conv.messages.len(), 1002);
+    let after: Vec<i64> = conv.messages[..1000].iter().map(|m| m.updated_ms).collect();
+    assert_eq!(
+        after, written,
+        "the earlier messages were not written again"
+    );
+    assert!(
+        conv.messages[1001]
+            .message
+            .text()
+            .starts_with("word0 word1")
+    );
+}
