@@ -144,6 +144,13 @@ fn entry_lines(
         }
         block_lines(&mut lines, block, entry.message.role, width, theme);
     }
+    tail(&mut lines, entry, w);
+    lines
+}
+
+/// What follows an entry's blocks: the guardrail's verdict, the error of a failed
+/// answer, and a blank line.
+fn tail(lines: &mut Vec<Line<'static>>, entry: &Entry, w: usize) {
     if let Some((note, blocked)) = entry
         .trace
         .as_ref()
@@ -171,7 +178,40 @@ fn entry_lines(
         ));
     }
     lines.push(Line::default());
-    lines
+}
+
+/// The lines of an answer that has just stopped streaming, from its streaming layout:
+/// its finished paragraphs are kept as they are, only the last one is laid out, and the
+/// header and the tail are made anew, so the end of a long answer costs what a
+/// streamed frame does. `None` when the layout cannot be reused (another width, other
+/// blocks, tool cells whose state the end changes).
+fn finish_lines(
+    entry: &Entry,
+    width: u16,
+    theme: &'static str,
+    cached: &mut Cached,
+) -> Option<Vec<Line<'static>>> {
+    let cut = cached.cut.filter(|k| {
+        cached.width == width && k.blocks == entry.message.blocks.len() && k.rows > 0
+    })?;
+    if entry
+        .message
+        .blocks
+        .iter()
+        .any(|b| matches!(b, Block::ToolUse { .. }))
+    {
+        return None;
+    }
+    let Some(Block::Text(text)) = entry.message.blocks.last() else {
+        return None;
+    };
+    let rest = text.get(cut.text..)?;
+    let mut lines = std::mem::take(&mut cached.lines);
+    lines.truncate(cut.rows);
+    lines[0] = header(entry, usize::from(width));
+    lines.extend(markdown::render(&sanitize::text(rest), width, theme));
+    tail(&mut lines, entry, usize::from(width));
+    Some(lines)
 }
 
 /// The entry's first line: who wrote it, how it ended, and what it used.
@@ -277,24 +317,26 @@ impl ConversationView {
             self.renders += 1;
             let streaming =
                 entry.state == EntryState::Streaming && entry.message.role == Role::Assistant;
-            let incremental = if streaming {
-                stream_lines(entry, width, theme, self.expanded, self.cache[idx].as_mut())
+            let cached = self.cache[idx].as_mut();
+            let (lines, cut) = if streaming {
+                match stream_lines(entry, width, theme, self.expanded, cached) {
+                    Some((lines, cut)) => (lines, Some(cut)),
+                    None => (entry_lines(entry, width, theme, self.expanded), None),
+                }
             } else {
-                None
+                // An answer that just ended keeps the layout it streamed with.
+                let reused = cached
+                    .filter(|c| c.cut.is_some())
+                    .and_then(|c| finish_lines(entry, width, theme, c));
+                let lines =
+                    reused.unwrap_or_else(|| entry_lines(entry, width, theme, self.expanded));
+                (lines, None)
             };
-            self.cache[idx] = Some(match incremental {
-                Some((lines, cut)) => Cached {
-                    width,
-                    revision: entry.revision,
-                    lines,
-                    cut: Some(cut),
-                },
-                None => Cached {
-                    width,
-                    revision: entry.revision,
-                    lines: entry_lines(entry, width, theme, self.expanded),
-                    cut: None,
-                },
+            self.cache[idx] = Some(Cached {
+                width,
+                revision: entry.revision,
+                lines,
+                cut,
             });
         }
         self.cache[idx]
@@ -374,3 +416,7 @@ impl ConversationView {
         scroll as u16
     }
 }
+
+#[cfg(test)]
+#[path = "conversation_tests.rs"]
+mod tests;

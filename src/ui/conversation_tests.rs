@@ -1,0 +1,93 @@
+//! The conversation pane's cached layout: an answer laid out as it streams, paragraph
+//! by paragraph, ends up with the same lines as the answer laid out whole.
+
+use crate::app::{Entry, EntryState};
+use crate::conversation::{Block, Message, Role};
+
+use super::{ConversationView, entry_lines};
+
+const THEME: &str = crate::app::theme::DEFAULT;
+
+fn streaming(text: &str) -> Entry {
+    Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: vec![Block::Text(text.into())],
+            model: Some("m".into()),
+        },
+        EntryState::Streaming,
+    )
+}
+
+/// Lays `answer` out as it streams in pieces of `step` bytes, then as it ends: the
+/// last streaming layout and the final one.
+fn streamed(answer: &str, step: usize, width: u16) -> (Vec<String>, Vec<String>) {
+    let mut view = ConversationView::default();
+    let mut e = streaming("");
+    let mut at = 0;
+    while at < answer.len() {
+        let mut next = (at + step).min(answer.len());
+        while !answer.is_char_boundary(next) {
+            next += 1;
+        }
+        e.message.blocks = vec![Block::Text(answer[..next].into())];
+        e.revision += 1;
+        view.lines(0, &e, width, THEME);
+        at = next;
+    }
+    let last = text(view.lines(0, &e, width, THEME));
+    e.state = EntryState::Done;
+    e.revision += 1;
+    (last, text(view.lines(0, &e, width, THEME)))
+}
+
+fn text(lines: &[ratatui::text::Line<'static>]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect()
+}
+
+#[test]
+fn an_answer_streamed_in_pieces_ends_as_it_would_be_laid_out_whole() {
+    let answer = "Here is a list:\n\n1. first point\n2. second point\n\nA paragraph that is long enough to wrap across the width of a narrow pane, twice at least.\n\n```rust\nfn main() {\n\n    println!(\"blank line inside the fence\");\n}\n```\n\n| a | b |\n|---|---|\n| 1 | x |\n\n> A quote.\n\n3. a list that goes on\n\nThe end, ünïcode 🦀.";
+    let mut done = streaming(answer);
+    done.state = EntryState::Done;
+    for width in [40u16, 80] {
+        let whole = text(&entry_lines(&done, width, THEME, false));
+        for step in [1usize, 7, 64] {
+            let (last, end) = streamed(answer, step, width);
+            // The same lines but the header, which says the answer is streaming.
+            assert_eq!(last[1..], whole[1..], "step {step}, width {width}");
+            assert_eq!(end, whole, "step {step}, width {width}");
+        }
+    }
+}
+
+#[test]
+fn the_end_of_an_answer_reuses_its_streaming_layout() {
+    let answer =
+        "First paragraph.\n\nSecond paragraph, a little longer than the first.\n\nThe last one.";
+    let mut view = ConversationView::default();
+    let mut e = streaming(answer);
+    e.revision = 1;
+    view.lines(0, &e, 80, THEME);
+    let cached = view.cache[0].as_mut().expect("laid out");
+    assert!(
+        cached.cut.is_some(),
+        "the streaming layout keeps its finished part"
+    );
+    e.state = EntryState::Failed(crate::app::error::BedrockError::Other {
+        code: "StreamError".into(),
+        message: "the stream broke".into(),
+    });
+    let lines = super::finish_lines(&e, 80, THEME, cached).expect("reused");
+    assert_eq!(text(&lines), text(&entry_lines(&e, 80, THEME, false)));
+    assert!(text(&lines).iter().any(|l| l.contains("the stream broke")));
+
+    // Not at another width.
+    let mut view = ConversationView::default();
+    view.lines(0, &streaming(answer), 80, THEME);
+    let cached = view.cache[0].as_mut().unwrap();
+    assert!(super::finish_lines(&streaming(answer), 60, THEME, cached).is_none());
+}
