@@ -5,7 +5,8 @@
 //! and measures, over 20 runs each, the time from spawning the process until the
 //! screen shows the composer (the first frame), and until the status bar names the
 //! local endpoint (credentials resolved and the endpoint started in the background).
-//! A second case resumes (`--continue`) a stored conversation of 1,000 messages.
+//! Two more cases resume (`--continue`) stored conversations of 1,000 and 10,000
+//! messages.
 
 use std::time::{Duration, Instant};
 
@@ -82,33 +83,40 @@ fn main() {
     let fresh = home("fresh");
     report("fresh home, no credentials", &fresh, &[]);
 
-    let long = home("long");
-    let path = long
-        .join("data")
-        .join("bedrock-tui")
-        .join("history.sqlite3");
-    let mut store = Store::open(&path).expect("history");
-    let id = store
-        .create(
-            "A long conversation",
-            "anthropic.claude-3-haiku-20240307-v1:0",
-            None,
-            1,
-        )
-        .expect("create");
-    for i in 0..1000u32 {
-        let mut m = Message::user(format!(
-            "Message {i}: **markdown** with `code` and enough words to wrap at least once on a wide terminal."
-        ));
-        if i % 2 == 1 {
-            m.role = Role::Assistant;
+    for n in [1_000u32, 10_000] {
+        let long = home(&format!("long-{n}"));
+        let path = long
+            .join("data")
+            .join("bedrock-tui")
+            .join("history.sqlite3");
+        let mut store = Store::open(&path).expect("history");
+        let id = store
+            .create(
+                "A long conversation",
+                "anthropic.claude-3-haiku-20240307-v1:0",
+                None,
+                1,
+            )
+            .expect("create");
+        for i in 0..n {
+            let mut m = Message::user(format!(
+                "Message {i}: **markdown** with `code` and enough words to wrap at least once on a wide terminal."
+            ));
+            if i % 2 == 1 {
+                m.role = Role::Assistant;
+            }
+            store
+                .put_message(id, &StoredMessage::new(i, m, i64::from(i) + 2))
+                .expect("message");
         }
-        store
-            .put_message(id, &StoredMessage::new(i, m, i64::from(i) + 2))
-            .expect("message");
+        drop(store);
+        let label = if n == 1_000 { "1,000" } else { "10,000" };
+        report(
+            &format!("--continue, {label} messages"),
+            &long,
+            &["--continue"],
+        );
+        let _ = std::fs::remove_dir_all(&long);
     }
-    drop(store);
-    report("--continue, 1,000 messages", &long, &["--continue"]);
     let _ = std::fs::remove_dir_all(&fresh);
-    let _ = std::fs::remove_dir_all(&long);
 }
