@@ -10,12 +10,12 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use bedrock_tui::conversation::{Message, Role};
 use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
-use bedrock_tui::store::{Store, StoredMessage};
 
 #[path = "../tests/support/pty.rs"]
 mod pty;
+#[path = "support/stored.rs"]
+mod stored;
 
 const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 
@@ -88,22 +88,7 @@ fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> pty::Pty {
 /// A home whose history holds one conversation of `n` messages, the latest.
 fn stored(n: u32) -> std::path::PathBuf {
     let h = home(&format!("stored-{n}"));
-    let path = h.join("data").join("bedrock-tui").join("history.sqlite3");
-    let mut store = Store::open(&path).expect("history");
-    let id = store
-        .create("A long conversation", MODEL, None, 1)
-        .expect("create");
-    for i in 0..n {
-        let mut m = Message::user(format!(
-            "Message {i}: **markdown** with `code` and enough words to wrap at least once on a wide terminal."
-        ));
-        if i % 2 == 1 {
-            m.role = Role::Assistant;
-        }
-        store
-            .put_message(id, &StoredMessage::new(i, m, i64::from(i) + 2))
-            .expect("message");
-    }
+    stored::conversation(&h, n);
     h
 }
 

@@ -10,11 +10,10 @@
 
 use std::time::{Duration, Instant};
 
-use bedrock_tui::conversation::{Message, Role};
-use bedrock_tui::store::{Store, StoredMessage};
-
 #[path = "../tests/support/pty.rs"]
 mod pty;
+#[path = "support/stored.rs"]
+mod stored;
 
 const RUNS: usize = 20;
 
@@ -85,31 +84,7 @@ fn main() {
 
     for n in [1_000u32, 10_000] {
         let long = home(&format!("long-{n}"));
-        let path = long
-            .join("data")
-            .join("bedrock-tui")
-            .join("history.sqlite3");
-        let mut store = Store::open(&path).expect("history");
-        let id = store
-            .create(
-                "A long conversation",
-                "anthropic.claude-3-haiku-20240307-v1:0",
-                None,
-                1,
-            )
-            .expect("create");
-        for i in 0..n {
-            let mut m = Message::user(format!(
-                "Message {i}: **markdown** with `code` and enough words to wrap at least once on a wide terminal."
-            ));
-            if i % 2 == 1 {
-                m.role = Role::Assistant;
-            }
-            store
-                .put_message(id, &StoredMessage::new(i, m, i64::from(i) + 2))
-                .expect("message");
-        }
-        drop(store);
+        stored::conversation(&long, n);
         let label = if n == 1_000 { "1,000" } else { "10,000" };
         report(
             &format!("--continue, {label} messages"),
