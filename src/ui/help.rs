@@ -100,6 +100,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/jobs", "the async jobs pane"),
     (
+        "/tools [on|off|auto|any|TOOL]",
+        "the tools list; tools on or off; which tool the model must use",
+    ),
+    (
         "/log",
         "the notice log: every status-bar message of the session, in full",
     ),
