@@ -104,7 +104,7 @@ impl Action {
             Action::Send => "send the message",
             Action::Newline => "new line in the message",
             Action::Cancel => {
-                "stop the streaming answer (the partial text is kept); close an overlay"
+                "stop the streaming answer (the partial text is kept) or the tool calls; close an overlay"
             }
             Action::Picker => "model picker: type to filter, Tab picks the inference profile",
             Action::History => "history: search, open, rename, delete and export conversations",

@@ -27,6 +27,14 @@ pub const OVERLAY_KEYS: &[(&str, &str)] = &[
         "Jobs",
         "Up/Down choose · Enter details · f filter by status · n start a job (the composer's text is its prompt) · d download outputs · r refresh; in the form Tab next field, Left/Right model, Ctrl+O the input in $EDITOR, Enter start",
     ),
+    (
+        "Tools",
+        "Up/Down choose · Enter the model must use this tool · y must use some tool · a auto · o tools on/off",
+    ),
+    (
+        "Tool call",
+        "y run it · n decline (the model is told) · c yes to this tool in this conversation · a always (saved in the config) · Esc stop the tool calls",
+    ),
 ];
 
 /// The guardrail modes and what each costs, as the picker and `/guardrail` set them.
