@@ -132,6 +132,17 @@ impl Message {
         out
     }
 
+    /// The ids of the message's `toolUse` blocks, in order.
+    pub(crate) fn tool_use_ids(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::ToolUse { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn tool_results(&self) -> impl Iterator<Item = (&str, &str, bool)> {
         self.blocks.iter().filter_map(|b| match b {
             Block::ToolResult { id, content, error } => {

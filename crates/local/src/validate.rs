@@ -3,7 +3,7 @@
 
 use bedrock_catalog::{Family, Model};
 
-use super::conversation::{Block, Message, Request, Role};
+use super::conversation::{Block, Request, Role};
 use super::converse::Usage;
 use super::error::ServiceError;
 use super::state::{CACHE_MIN_TOKENS, State};
@@ -119,19 +119,9 @@ pub(crate) fn check_tool_blocks(req: &Request, tool_config: bool) -> Result<()> 
                 missing.join(", ")
             )));
         }
-        asked = tool_uses(m);
+        asked = m.tool_use_ids();
     }
     Ok(())
-}
-
-fn tool_uses(m: &Message) -> Vec<&str> {
-    m.blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::ToolUse { id, .. } => Some(id.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The output limit of a request, checked against the model's.

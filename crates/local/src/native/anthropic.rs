@@ -231,18 +231,7 @@ fn joined_text(d: &Doc, key: &str) -> Result<String> {
 
 /// Every `tool_result` must answer a `tool_use` of the message before it.
 fn check_tool_results(prev: &[Message], blocks: &[Block], i: usize) -> Result<()> {
-    let ids: Vec<&str> = prev
-        .last()
-        .map(|m| {
-            m.blocks
-                .iter()
-                .filter_map(|b| match b {
-                    Block::ToolUse { id, .. } => Some(id.as_str()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids: Vec<&str> = prev.last().map(Message::tool_use_ids).unwrap_or_default();
     for (j, b) in blocks.iter().enumerate() {
         if let Block::ToolResult { id, .. } = b
             && !ids.contains(&id.as_str())
