@@ -189,18 +189,30 @@ pub fn key(app: &mut App, key: HistoryKey) -> Vec<Effect> {
     }
 }
 
-/// The store loaded a conversation the user chose to open.
+/// The store loaded a conversation the user chose to open, or the last one, which
+/// `--continue` resumes.
 pub fn loaded(app: &mut App, result: Result<StoredConversation, String>) -> Vec<Effect> {
+    let resumed = std::mem::take(&mut app.resuming);
     match result {
         Ok(conv) => {
             app.show_conversation(&conv);
             app.overlay = Overlay::None;
-            app.tell(Notice::Info(format!(
-                "Opened \u{201c}{}\u{201d} ({} messages); new turns continue it.",
-                conv.title,
-                conv.messages.len()
-            )));
+            app.tell(Notice::Info(if resumed {
+                format!("Continuing \u{201c}{}\u{201d}.", conv.title)
+            } else {
+                format!(
+                    "Opened \u{201c}{}\u{201d} ({} messages); new turns continue it.",
+                    conv.title,
+                    conv.messages.len()
+                )
+            }));
             vec![super::meter::schedule(app)]
+        }
+        Err(e) if resumed => {
+            app.tell(Notice::Error(format!(
+                "Could not open the last conversation: {e}"
+            )));
+            Vec::new()
         }
         Err(e) => {
             if let Some(b) = browser(app) {

@@ -211,6 +211,54 @@ fn opening_stops_the_stream_and_replaces_the_conversation() {
 }
 
 #[test]
+fn a_question_waits_for_the_conversation_continue_is_loading() {
+    let mut app = App::new(HAIKU);
+    app.resuming = true;
+    let effects = update(&mut app, Msg::Submit("Go on".into()));
+    assert_eq!(effects, vec![Effect::SetComposer("Go on".into())]);
+    assert!(app.entries.is_empty(), "no turn starts");
+    assert_eq!(
+        app.notice,
+        Some(Notice::Info(
+            "The last conversation is still being opened: send again in a moment.".into()
+        ))
+    );
+
+    update(&mut app, Msg::ConversationLoaded(Ok(stored(4))));
+    assert!(!app.resuming);
+    assert_eq!(app.entries.len(), 2);
+    assert_eq!(
+        app.notice,
+        Some(Notice::Info(
+            "Continuing \u{201c}Python lists\u{201d}.".into()
+        ))
+    );
+    let effects = update(&mut app, Msg::Submit("Go on".into()));
+    assert!(
+        matches!(effects.as_slice(), [.., Effect::StartTurn { .. }]),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_failed_continue_says_so_and_leaves_a_new_conversation() {
+    let mut app = App::new(HAIKU);
+    app.resuming = true;
+    update(
+        &mut app,
+        Msg::ConversationLoaded(Err("database is locked".into())),
+    );
+    assert!(!app.resuming);
+    assert!(app.entries.is_empty());
+    assert_eq!(
+        app.notice,
+        Some(Notice::Error(
+            "Could not open the last conversation: database is locked".into()
+        ))
+    );
+}
+
+#[test]
 fn a_failed_open_keeps_the_browser_and_says_why() {
     let mut app = with_rows(vec![row(4, "Gone")]);
     update(&mut app, Msg::History(HistoryKey::Enter));

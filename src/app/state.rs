@@ -223,6 +223,10 @@ pub struct App {
     pub jobs: super::jobs::Jobs,
     /// The tools the model can call, and the tool loop in progress.
     pub tools: super::tools::Tools,
+    /// The last conversation is being read from the history (`--continue`, which does
+    /// not hold the first frame for it): nothing is sent until it is shown, so no turn
+    /// takes the place of its messages.
+    pub resuming: bool,
 }
 
 impl App {

@@ -252,6 +252,13 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
     if let Some(cmd) = trimmed.strip_prefix('/') {
         return super::commands::command(app, cmd, &text);
     }
+    // A turn sent now would start a conversation the one being loaded replaces.
+    if app.resuming {
+        app.tell(Notice::Info(
+            "The last conversation is still being opened: send again in a moment.".into(),
+        ));
+        return vec![Effect::SetComposer(text)];
+    }
     turn::submit(app, text)
 }
 

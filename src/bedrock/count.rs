@@ -24,7 +24,9 @@ pub struct TokenCount {
 /// credentials, throttling, an unreachable endpoint) are returned, not hidden behind
 /// an estimate.
 pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCount, BedrockError> {
-    let estimated = TokenCount {
+    // The estimate loads a 100,000-token BPE table (about 15 MB): it is made only when
+    // the service does not count.
+    let estimated = || TokenCount {
         tokens: estimate(req),
         exact: false,
     };
@@ -32,7 +34,7 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
         .lookup(&req.model_id)
         .filter(|m| m.capabilities.count_tokens)
     else {
-        return Ok(estimated);
+        return Ok(estimated());
     };
     let (messages, system) = converse_parts(req);
     let input = ConverseTokensRequest::builder()
@@ -57,7 +59,7 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
             | BedrockError::NeedsProfile { .. }
             | BedrockError::AccessDenied { .. }
             | BedrockError::MissingPermission { .. }
-            | BedrockError::Other { .. } => Ok(estimated),
+            | BedrockError::Other { .. } => Ok(estimated()),
             other => Err(other),
         },
     }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crossterm::event::Event;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -116,7 +116,7 @@ impl<S: Screen> EventLoop<S> {
     }
 
     /// Waits for something to happen; returns the messages it makes (none for a frame
-    /// that is due or a checkpoint).
+    /// that is due, a checkpoint, or input, which is applied as it is read).
     async fn next_batch(
         &mut self,
         input: &mut (impl Stream<Item = std::io::Result<Event>> + Unpin),
@@ -127,11 +127,25 @@ impl<S: Screen> EventLoop<S> {
         let ticking = self.app.overlay == Overlay::Jobs;
         let mut batch = Vec::new();
         tokio::select! {
-            ev = input.next() => match ev {
-                Some(Ok(ev)) => batch = self.on_input(ev),
-                Some(Err(e)) => return Err(e.into()),
-                None => batch.push(Msg::Quit),
-            },
+            ev = input.next() => {
+                let mut next = Some(ev);
+                // Every key already queued is applied before the next frame, each on
+                // the state the keys before it left, so a burst is not drawn one frame
+                // per key. A key that hands the terminal over or quits ends the run.
+                while let Some(ev) = next {
+                    match ev {
+                        Some(Ok(ev)) => {
+                            let msgs = self.on_input(ev);
+                            self.apply(msgs)?;
+                        }
+                        Some(Err(e)) => return Err(e.into()),
+                        None => batch.push(Msg::Quit),
+                    }
+                    next = (batch.is_empty() && !self.app.quitting && self.foreground.is_none())
+                        .then(|| input.next().now_or_never())
+                        .flatten();
+                }
+            }
             Some(msg) = self.rx.recv() => {
                 batch.push(msg);
                 // Everything already queued goes into the same frame, a stream's

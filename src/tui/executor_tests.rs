@@ -159,7 +159,7 @@ async fn quitting_mid_answer_writes_it_whole_marked_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("h.sqlite3")).unwrap();
     let (tx, _rx) = mpsc::unbounded_channel();
-    let history = History::start(store, None, dir.path().to_owned(), |_| {});
+    let history = History::start(store, dir.path().to_owned(), |_| {});
     let mut ex = Executor::new(tx, watch::channel(None).1, Some(history));
     let mut app = App::new(HAIKU);
     let run = |ex: &mut Executor, app: &mut App, msg: Msg| {

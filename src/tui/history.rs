@@ -167,17 +167,16 @@ fn apply(
 }
 
 impl History {
-    /// Starts the store's thread, continuing `conversation` if given. Exports without a
-    /// path go to `export_dir`.
+    /// Starts the store's thread on a new conversation ([`History::open`] continues a
+    /// stored one). Exports without a path go to `export_dir`.
     pub fn start(
         mut store: Store,
-        conversation: Option<ConversationId>,
         export_dir: PathBuf,
         reply: impl Fn(Msg) + Send + 'static,
     ) -> History {
         let (tx, rx) = mpsc::channel::<Op>();
         let thread = std::thread::spawn(move || {
-            let mut current = conversation;
+            let mut current = None;
             for op in rx {
                 if let Err(e) = apply(&mut store, &mut current, op, &export_dir, &reply) {
                     tracing::warn!("history: {e}");

@@ -30,7 +30,7 @@ fn conversation(app: &App) -> App {
 /// Starts a history on a file in `dir`; replies are dropped.
 fn history(dir: &std::path::Path) -> History {
     let store = Store::open(dir.join("h.sqlite3")).unwrap();
-    History::start(store, None, dir.to_owned(), |_| {})
+    History::start(store, dir.to_owned(), |_| {})
 }
 
 /// The conversation the file holds after the history closed.
@@ -161,7 +161,8 @@ async fn a_turn_in_a_long_conversation_writes_only_its_own_messages() {
         .last()
         .unwrap();
     let store = Store::open(dir.path().join("h.sqlite3")).unwrap();
-    let mut h = History::start(store, id, dir.path().to_owned(), |_| {});
+    let mut h = History::start(store, dir.path().to_owned(), |_| {});
+    h.open(id.unwrap());
     let mut effects = crate::app::update(&mut app, Msg::Submit("One more?".into()));
     let turn = effects.iter().find_map(|e| match e {
         crate::app::Effect::StartTurn { id, .. } => Some(*id),

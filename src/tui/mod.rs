@@ -10,11 +10,11 @@ mod frames;
 mod history;
 mod input;
 mod jobs;
+mod reader;
 mod safe_backend;
 mod terminal;
 
 use anyhow::Context;
-use crossterm::event::EventStream;
 use futures_util::{Stream, StreamExt};
 use tokio::sync::{mpsc, watch};
 
@@ -122,18 +122,8 @@ fn open_history(
     };
     let mut resumed = None;
     if continue_last {
-        match store
-            .last()
-            .and_then(|id| id.map(|id| store.load(id)).transpose())
-        {
-            Ok(Some(conv)) => {
-                app.show_conversation(&conv);
-                app.tell(Notice::Info(format!(
-                    "Continuing \u{201c}{}\u{201d}.",
-                    conv.title
-                )));
-                resumed = Some(conv.id);
-            }
+        match store.last() {
+            Ok(Some(id)) => resumed = Some(id),
             Ok(None) => app.tell(Notice::Info("No earlier conversation to continue.".into())),
             Err(e) => app.tell(Notice::Error(format!(
                 "Could not open the last conversation: {e}"
@@ -141,9 +131,16 @@ fn open_history(
         }
     }
     let replies = tx.clone();
-    Some(History::start(store, resumed, export_dir, move |msg| {
+    let history = History::start(store, export_dir, move |msg| {
         let _ = replies.send(msg);
-    }))
+    });
+    // Read on the store's thread, so a long conversation does not hold the first
+    // frame; it is shown when it comes (`Msg::ConversationLoaded`).
+    if let Some(id) = resumed {
+        app.resuming = true;
+        history.open(id);
+    }
+    Some(history)
 }
 
 /// Resolves credentials in the background, so the first frame does not wait for them;
@@ -198,7 +195,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let stop = stop_signals()?;
     // Ready before the first answer with code needs it.
     std::thread::spawn(crate::ui::preload);
-    let screen = terminal::Terminal::enter().context("setting up the terminal")?;
+    let (screen, input) = terminal::Terminal::enter().context("setting up the terminal")?;
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = initial_state(&opts);
     let history = open_history(&mut app, opts.continue_last, opts.export_dir, &tx);
@@ -209,7 +206,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let view = View::new(opts.keys, opts.prices);
     let mut event_loop = EventLoop::new(app, view, screen, executor, tx, rx);
     event_loop.stats = frames::FrameStats::from_env();
-    let result = event_loop.run(EventStream::new(), stop).await;
+    let result = event_loop.run(input, stop).await;
     // Whatever ended the loop, the answer on screen is written before the app exits.
     event_loop.finish();
     runner.shutdown().await;

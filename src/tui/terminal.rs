@@ -1,19 +1,21 @@
 //! The terminal: raw mode, the alternate screen and bracketed paste while the app runs,
 //! put back as it was on every way out (return, error, panic), and suspended while
-//! `$EDITOR` has it. Each frame is written as one synchronized update, through the
+//! `$EDITOR` has it, its input read on a thread that pauses then too. Each frame is written as one synchronized update, through the
 //! backend that blanks any cell a control character slipped into.
 
 use std::io::{Stdout, Write};
 
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
 };
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{execute, queue};
+use futures_util::Stream;
 use ratatui::Terminal as Ratatui;
 use ratatui::backend::CrosstermBackend;
 
 use super::event_loop::Screen;
+use super::reader::{self, Reader};
 use super::safe_backend::SafeBackend;
 
 /// Puts the terminal back as it was: mouse and paste modes off, main screen, cursor
@@ -35,23 +37,39 @@ pub fn restore() {
 pub(super) struct Terminal {
     inner: Ratatui<SafeBackend<CrosstermBackend<Stdout>>>,
     mouse: bool,
+    /// Paused while another program has the terminal.
+    reader: Reader,
 }
 
 impl Terminal {
     /// Takes the terminal over; a panic from now on restores it before the message.
-    pub fn enter() -> anyhow::Result<Terminal> {
+    /// Returns the terminal and its input events.
+    pub fn enter() -> anyhow::Result<(Terminal, impl Stream<Item = std::io::Result<Event>> + Unpin)>
+    {
         terminal::enable_raw_mode()?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
             previous(info);
         }));
+        let (reader, input) = reader::start();
         let mut t = Terminal {
             inner: Ratatui::new(SafeBackend(CrosstermBackend::new(std::io::stdout())))?,
             mouse: false,
+            reader,
         };
         t.resume()?;
-        Ok(t)
+        Ok((t, input))
+    }
+
+    /// Hands the terminal to `run` and takes it back after.
+    fn suspended<T>(&mut self, run: impl FnOnce() -> T) -> std::io::Result<T> {
+        self.reader.pause();
+        restore();
+        let out = run();
+        self.resume()?;
+        self.reader.resume();
+        Ok(out)
     }
 
     fn resume(&mut self) -> std::io::Result<()> {
@@ -97,21 +115,18 @@ impl Screen for Terminal {
     }
 
     fn edit(&mut self, text: &str) -> std::io::Result<Result<String, String>> {
-        restore();
-        let edited = super::editor::edit(text);
-        self.resume()?;
-        Ok(edited)
+        self.suspended(|| super::editor::edit(text))
     }
 
     fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>> {
-        restore();
-        println!("bedrock-tui: running `{command}`");
-        // Through the shell, as the config gives one command line with its arguments.
-        let status = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .status();
-        self.resume()?;
+        let status = self.suspended(|| {
+            println!("bedrock-tui: running `{command}`");
+            // Through the shell, as the config gives one command line with its arguments.
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .status()
+        })?;
         Ok(match status {
             Ok(s) if s.success() => Ok(()),
             Ok(s) => Err(format!("`{command}` ended with {s}")),

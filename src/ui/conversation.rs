@@ -11,6 +11,7 @@ use crate::app::{App, Entry, EntryState};
 use crate::conversation::{Block, Role, StopReason};
 use crate::sanitize;
 
+use super::packed::PackedLines;
 use super::text::ellipsize;
 use super::{markdown, wrap::wrap};
 use unicode_width::UnicodeWidthStr;
@@ -18,7 +19,7 @@ use unicode_width::UnicodeWidthStr;
 struct Cached {
     width: u16,
     revision: u64,
-    lines: Vec<Line<'static>>,
+    lines: PackedLines,
     /// For an answer that is streaming: where its finished paragraphs end.
     cut: Option<Cut>,
 }
@@ -55,7 +56,7 @@ fn stream_lines(
     theme: &'static str,
     expanded: bool,
     cached: Option<&mut Cached>,
-) -> Option<(Vec<Line<'static>>, Cut)> {
+) -> Option<(PackedLines, Cut)> {
     let Some(Block::Text(text)) = entry.message.blocks.last() else {
         return None;
     };
@@ -78,7 +79,7 @@ fn stream_lines(
             lines.pop();
             let rows = lines.len();
             (
-                lines,
+                lines.into_iter().collect(),
                 Cut {
                     blocks: entry.message.blocks.len(),
                     text: 0,
@@ -104,6 +105,8 @@ fn stream_lines(
     lines.push(Line::default());
     Some((lines, cut))
 }
+
+static EMPTY: PackedLines = PackedLines::EMPTY;
 
 #[derive(Default)]
 pub struct ConversationView {
@@ -190,7 +193,7 @@ fn finish_lines(
     width: u16,
     theme: &'static str,
     cached: &mut Cached,
-) -> Option<Vec<Line<'static>>> {
+) -> Option<PackedLines> {
     let cut = cached.cut.filter(|k| {
         cached.width == width && k.blocks == entry.message.blocks.len() && k.rows > 0
     })?;
@@ -206,11 +209,13 @@ fn finish_lines(
         return None;
     };
     let rest = text.get(cut.text..)?;
-    let mut lines = std::mem::take(&mut cached.lines);
-    lines.truncate(cut.rows);
-    lines[0] = header(entry, usize::from(width));
-    lines.extend(markdown::render(&sanitize::text(rest), width, theme));
-    tail(&mut lines, entry, usize::from(width));
+    let old = std::mem::take(&mut cached.lines);
+    let mut lines: PackedLines = std::iter::once(header(entry, usize::from(width)))
+        .chain(old.lines(1..cut.rows))
+        .collect();
+    let mut end = markdown::render(&sanitize::text(rest), width, theme);
+    tail(&mut end, entry, usize::from(width));
+    lines.extend(end);
     Some(lines)
 }
 
@@ -307,7 +312,7 @@ impl ConversationView {
         entry: &Entry,
         width: u16,
         theme: &'static str,
-    ) -> &[Line<'static>] {
+    ) -> &PackedLines {
         if self.cache.len() <= idx {
             self.cache.resize_with(idx + 1, || None);
         }
@@ -321,15 +326,23 @@ impl ConversationView {
             let (lines, cut) = if streaming {
                 match stream_lines(entry, width, theme, self.expanded, cached) {
                     Some((lines, cut)) => (lines, Some(cut)),
-                    None => (entry_lines(entry, width, theme, self.expanded), None),
+                    None => (
+                        entry_lines(entry, width, theme, self.expanded)
+                            .into_iter()
+                            .collect(),
+                        None,
+                    ),
                 }
             } else {
                 // An answer that just ended keeps the layout it streamed with.
                 let reused = cached
                     .filter(|c| c.cut.is_some())
                     .and_then(|c| finish_lines(entry, width, theme, c));
-                let lines =
-                    reused.unwrap_or_else(|| entry_lines(entry, width, theme, self.expanded));
+                let lines = reused.unwrap_or_else(|| {
+                    entry_lines(entry, width, theme, self.expanded)
+                        .into_iter()
+                        .collect()
+                });
                 (lines, None)
             };
             self.cache[idx] = Some(Cached {
@@ -339,10 +352,10 @@ impl ConversationView {
                 cut,
             });
         }
-        self.cache[idx]
-            .as_ref()
-            .map(|c| c.lines.as_slice())
-            .unwrap_or(&[])
+        match &self.cache[idx] {
+            Some(c) => &c.lines,
+            None => &EMPTY,
+        }
     }
 
     /// Drops every cached line: the entries were replaced or their look changed.
@@ -410,7 +423,7 @@ impl ConversationView {
             let lines = self.lines(idx, &app.entries[idx], area.width, app.theme);
             let from = start.saturating_sub(lo);
             let to = n - hi.saturating_sub(end);
-            visible.extend(lines[from..to].iter().cloned());
+            visible.extend(lines.lines(from..to));
         }
         Paragraph::new(visible).render(area, buf);
         scroll as u16

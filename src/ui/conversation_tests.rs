@@ -35,10 +35,10 @@ fn streamed(answer: &str, step: usize, width: u16) -> (Vec<String>, Vec<String>)
         view.lines(0, &e, width, THEME);
         at = next;
     }
-    let last = text(view.lines(0, &e, width, THEME));
+    let last = packed_text(view.lines(0, &e, width, THEME));
     e.state = EntryState::Done;
     e.revision += 1;
-    (last, text(view.lines(0, &e, width, THEME)))
+    (last, packed_text(view.lines(0, &e, width, THEME)))
 }
 
 fn text(lines: &[ratatui::text::Line<'static>]) -> Vec<String> {
@@ -46,6 +46,10 @@ fn text(lines: &[ratatui::text::Line<'static>]) -> Vec<String> {
         .iter()
         .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
         .collect()
+}
+
+fn packed_text(lines: &super::PackedLines) -> Vec<String> {
+    text(&lines.lines(0..lines.len()).collect::<Vec<_>>())
 }
 
 #[test]
@@ -82,8 +86,15 @@ fn the_end_of_an_answer_reuses_its_streaming_layout() {
         message: "the stream broke".into(),
     });
     let lines = super::finish_lines(&e, 80, THEME, cached).expect("reused");
-    assert_eq!(text(&lines), text(&entry_lines(&e, 80, THEME, false)));
-    assert!(text(&lines).iter().any(|l| l.contains("the stream broke")));
+    assert_eq!(
+        packed_text(&lines),
+        text(&entry_lines(&e, 80, THEME, false))
+    );
+    assert!(
+        packed_text(&lines)
+            .iter()
+            .any(|l| l.contains("the stream broke"))
+    );
 
     // Not at another width.
     let mut view = ConversationView::default();

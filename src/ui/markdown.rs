@@ -9,6 +9,52 @@ use unicode_width::UnicodeWidthStr;
 
 use super::wrap::wrap;
 
+/// A little code in each language answers show most: highlighting it compiles the
+/// patterns those languages start with, which a first code block would otherwise wait for.
+const SAMPLES: [(&str, &str); 10] = [
+    (
+        "python",
+        "import os\nclass A(B):\n    def f(self, x: int) -> str:\n        return f\"{x}\" + 'a'  # c\n",
+    ),
+    (
+        "rust",
+        "use std::io;\n#[derive(Debug)]\nstruct A<'a> { x: &'a str }\nfn main() { let v = vec![1]; println!(\"{}\", v[0]); } // c\n",
+    ),
+    (
+        "javascript",
+        "import x from 'y';\nconst f = async (a) => `t${a}`; // c\nclass A extends B {}\n",
+    ),
+    (
+        "bash",
+        "#!/bin/sh\nfor f in *.txt; do echo \"$f\" | grep -v x; done  # c\n",
+    ),
+    ("json", "{\"a\": [1, true, null, \"s\"]}\n"),
+    (
+        "go",
+        "package main\nimport \"fmt\"\nfunc main() { fmt.Println(\"x\") } // c\n",
+    ),
+    (
+        "java",
+        "public class A { public static void main(String[] a) { System.out.println(\"x\"); } }\n",
+    ),
+    (
+        "cpp",
+        "#include <vector>\nint main() { std::vector<int> v{1}; return v[0]; } // c\n",
+    ),
+    ("yaml", "key: value\nlist:\n  - 1\n  - \"s\"  # c\n"),
+    (
+        "sql",
+        "SELECT a, COUNT(*) FROM t WHERE b = 'x' GROUP BY a; -- c\n",
+    ),
+];
+
+/// Highlights [`SAMPLES`] in every language, off the event loop.
+pub(super) fn warm_up() {
+    for (lang, code) in SAMPLES {
+        code_lines(code, lang, 80, crate::app::theme::DEFAULT);
+    }
+}
+
 /// Highlighted lines of a code block, each cut into rows of at most `width` columns.
 fn code_lines(code: &str, lang: &str, width: usize, theme: &str) -> Vec<Line<'static>> {
     let h = super::theme::highlighting();

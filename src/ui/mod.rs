@@ -10,6 +10,7 @@ mod jobs;
 mod log;
 pub mod markdown;
 mod meter;
+mod packed;
 mod picker;
 mod session;
 mod sign_in;
@@ -151,11 +152,11 @@ impl View {
     }
 }
 
-/// Loads the code highlighter's syntaxes and themes (tens of milliseconds) so that the
-/// frame that first shows a code block does not wait for them; the caller runs it off
-/// the event loop.
+/// Loads the code highlighter's syntaxes and themes and compiles the patterns of the
+/// common languages (tens of milliseconds) so that the frame that first shows a code
+/// block does not wait for them; the caller runs it off the event loop.
 pub fn preload() {
-    theme::highlighting();
+    markdown::warm_up();
 }
 
 impl View {

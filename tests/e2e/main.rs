@@ -9,6 +9,7 @@ mod escapes;
 mod exit;
 mod guardrail;
 mod history;
+mod input;
 mod jobs;
 mod meter;
 mod tools;
