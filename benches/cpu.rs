@@ -1,0 +1,188 @@
+//! CPU while an answer streams at 4,000 tokens/s: `cargo bench --bench cpu`.
+//!
+//! Starts the local endpoint in-process, paced at 4,000 tokens/s, and has it write a
+//! 40,000-token answer (10 s) to: the chat (release binary, 120x40 pseudo-terminal) on
+//! a fresh conversation, the chat after `--continue` on a stored conversation of 10,000
+//! messages, and `ask` with its standard output on a pipe. Fresh and 10,000-message
+//! runs alternate, twice each. The chat's CPU is its user and system time (from
+//! `/proc/PID/stat`) from Enter to the end of the answer on screen; `ask`'s is the
+//! whole process's (`getrusage` of the reaped child), start-up included.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+
+#[path = "../tests/support/pty.rs"]
+mod pty;
+#[path = "support/stored.rs"]
+mod stored;
+
+const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
+const TOKENS: u32 = 40_000;
+const RATE: f64 = 4_000.0;
+
+fn home(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("bedrock-tui-cpu-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn wait_for(p: &pty::Pty, text: &str) {
+    let start = Instant::now();
+    while !p.screen().contains(text) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no {text:?}: {}",
+            p.screen()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// User and system time of process `pid` so far, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // The fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are the 14th and 15th fields of the line; 12th and 13th here.
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
+/// The share of a core the chat used while the answer streamed.
+fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> f64 {
+    let mut args = vec![
+        "--endpoint-url",
+        url,
+        "--region",
+        "us-east-1",
+        "--model",
+        MODEL,
+    ];
+    args.extend_from_slice(extra);
+    let mut p = pty::spawn(&args, home, 40, 120).expect("spawn");
+    wait_for(&p, "F1 help");
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = p.child.process_id().expect("pid");
+    p.writer
+        .write_all(format!("Tell me everything about Rust [[tokens:{TOKENS}]]").as_bytes())
+        .expect("type");
+    p.writer.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(300));
+    let (cpu, wall) = (cpu_seconds(pid), Instant::now());
+    p.writer.write_all(b"\r").expect("enter");
+    p.writer.flush().expect("flush");
+    wait_for(&p, "out 40,000");
+    let share = (cpu_seconds(pid) - cpu) / wall.elapsed().as_secs_f64();
+    p.writer.write_all(b"\x03").expect("quit");
+    p.writer.flush().expect("flush");
+    let _ = p.child.wait();
+    share
+}
+
+/// The share of a core `ask` used, and the bytes it wrote.
+fn ask(url: &str, home: &std::path::Path) -> (f64, usize) {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let seconds = |u: nix::sys::resource::Usage| {
+        let t = |v: nix::sys::time::TimeVal| v.tv_sec() as f64 + v.tv_usec() as f64 / 1e6;
+        t(u.user_time()) + t(u.system_time())
+    };
+    let before = seconds(getrusage(UsageWho::RUSAGE_CHILDREN).expect("rusage"));
+    let wall = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-tui"))
+        .args([
+            "ask",
+            "--endpoint-url",
+            url,
+            "--region",
+            "us-east-1",
+            "--model",
+            MODEL,
+            &format!("Tell me everything about Rust [[tokens:{TOKENS}]]"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ask");
+    let mut out = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut out)
+        .expect("read");
+    assert!(child.wait().expect("wait").success(), "ask failed");
+    let used = seconds(getrusage(UsageWho::RUSAGE_CHILDREN).expect("rusage")) - before;
+    (used / wall.elapsed().as_secs_f64(), out.len())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let settings = Settings {
+        pacing: Pacing {
+            ttft: Duration::ZERO,
+            tokens_per_second: Some(RATE),
+        },
+        ..Settings::default()
+    };
+    let ep = runtime
+        .block_on(LocalEndpoint::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            settings,
+        ))
+        .expect("endpoint");
+    let url = ep.url();
+    let long = home("stored");
+    stored::conversation(&long, 10_000);
+    println!("| run | what streams the answer | CPU (share of a core) |");
+    println!("|---:|---|---:|");
+    let (mut fresh, mut resumed) = (Vec::new(), Vec::new());
+    for run in 1..=2 {
+        let h = home(&format!("fresh-{run}"));
+        let f = chat(&url, &h, &[]);
+        println!("| {run} | chat, fresh conversation | {:.1}% |", f * 100.0);
+        let _ = std::fs::remove_dir_all(&h);
+        let r = chat(&url, &long, &["--continue"]);
+        println!(
+            "| {run} | chat, after --continue on 10,000 messages | {:.1}% |",
+            r * 100.0
+        );
+        fresh.push(f);
+        resumed.push(r);
+    }
+    for run in 1..=2 {
+        let h = home(&format!("ask-{run}"));
+        let (a, bytes) = ask(&url, &h);
+        println!(
+            "| {run} | ask, stdout on a pipe ({bytes} bytes) | {:.1}% |",
+            a * 100.0
+        );
+        let _ = std::fs::remove_dir_all(&h);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!(
+        "\n10,000 messages / fresh: {:.2}x",
+        mean(&resumed) / mean(&fresh)
+    );
+    let _ = std::fs::remove_dir_all(&long);
+    runtime.block_on(ep.shutdown());
+}
