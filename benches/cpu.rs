@@ -4,7 +4,7 @@
 //! 40,000-token answer (10 s) to: the chat (release binary, 120x40 pseudo-terminal) on
 //! a fresh conversation, the chat after `--continue` on a stored conversation of 10,000
 //! messages, and `ask` with its standard output on a pipe. Fresh and 10,000-message
-//! runs alternate, twice each. The chat's CPU is its user and system time (from
+//! runs alternate, three times each. The chat's CPU is its user and system time (from
 //! `/proc/PID/stat`) from Enter to the end of the answer on screen; `ask`'s is the
 //! whole process's (`getrusage` of the reaped child), start-up included.
 
@@ -18,7 +18,8 @@ mod pty;
 #[path = "support/stored.rs"]
 mod stored;
 
-const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
+/// 10,000 stored messages are about 290,000 tokens: a model with a context of a million.
+const MODEL: &str = "us.amazon.nova-2-lite-v1:0";
 const TOKENS: u32 = 40_000;
 const RATE: f64 = 4_000.0;
 
@@ -61,6 +62,21 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / hz
 }
 
+/// Waits until process `pid` has used no CPU for 200 ms.
+fn quiet(pid: u32) {
+    let start = Instant::now();
+    let mut last = cpu_seconds(pid);
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = cpu_seconds(pid);
+        if now == last {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "never idle");
+        last = now;
+    }
+}
+
 /// The share of a core the chat used while the answer streamed.
 fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> f64 {
     let mut args = vec![
@@ -74,13 +90,13 @@ fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> f64 {
     args.extend_from_slice(extra);
     let mut p = pty::spawn(&args, home, 40, 120).expect("spawn");
     wait_for(&p, "F1 help");
-    std::thread::sleep(Duration::from_millis(500));
     let pid = p.child.process_id().expect("pid");
     p.writer
         .write_all(format!("Tell me everything about Rust [[tokens:{TOKENS}]]").as_bytes())
         .expect("type");
     p.writer.flush().expect("flush");
-    std::thread::sleep(Duration::from_millis(300));
+    // Loading the conversation and counting the draft are over before the answer starts.
+    quiet(pid);
     let (cpu, wall) = (cpu_seconds(pid), Instant::now());
     p.writer.write_all(b"\r").expect("enter");
     p.writer.flush().expect("flush");
@@ -151,17 +167,19 @@ fn main() {
         ))
         .expect("endpoint");
     let url = ep.url();
-    let long = home("stored");
-    stored::conversation(&long, 10_000);
     println!("| run | what streams the answer | CPU (share of a core) |");
     println!("|---:|---|---:|");
-    let (mut fresh, mut resumed) = (Vec::new(), Vec::new());
-    for run in 1..=2 {
+    let (mut fresh, mut resumed, mut asked) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=3 {
         let h = home(&format!("fresh-{run}"));
         let f = chat(&url, &h, &[]);
         println!("| {run} | chat, fresh conversation | {:.1}% |", f * 100.0);
         let _ = std::fs::remove_dir_all(&h);
+        // Stored anew each run, so no answer of an earlier run is on screen.
+        let long = home("stored");
+        stored::conversation(&long, 10_000, Some(MODEL));
         let r = chat(&url, &long, &["--continue"]);
+        let _ = std::fs::remove_dir_all(&long);
         println!(
             "| {run} | chat, after --continue on 10,000 messages | {:.1}% |",
             r * 100.0
@@ -172,6 +190,7 @@ fn main() {
     for run in 1..=2 {
         let h = home(&format!("ask-{run}"));
         let (a, bytes) = ask(&url, &h);
+        asked.push(a);
         println!(
             "| {run} | ask, stdout on a pipe ({bytes} bytes) | {:.1}% |",
             a * 100.0
@@ -183,6 +202,6 @@ fn main() {
         "\n10,000 messages / fresh: {:.2}x",
         mean(&resumed) / mean(&fresh)
     );
-    let _ = std::fs::remove_dir_all(&long);
+    println!("ask / chat (fresh): {:.2}x", mean(&asked) / mean(&fresh));
     runtime.block_on(ep.shutdown());
 }

@@ -5,8 +5,9 @@
 //! by the ~67 tokens (about 270 characters of markdown) that arrive in 1/60 s, with a
 //! paragraph break every few frames, and the whole screen is drawn into a ratatui
 //! TestBackend. Every answer carries usage from one of three models, so the side
-//! column's meter has per-model totals to keep. The last column is the frame drawn
-//! when the long answer ends.
+//! column's meter has per-model totals to keep. The answer opens a Python code block
+//! in its fourth frame and grows to about 64,000 tokens; the last column is the frame
+//! drawn when it ends. The highlighter is loaded first, as the app does at start.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,11 @@ use bedrock_tui::ui::View;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-const FRAMES: usize = 600;
+/// About 64,000 tokens of answer at ~67 tokens a frame.
+const FRAMES: usize = 960;
+/// The frame at which the answer opens its first code block.
+const CODE_AT: usize = 3;
+const CODE: &str = "\n\n```python\ndef summarize(words: list[str]) -> dict[str, int]:\n    counts = {}\n    for word in words:\n        counts[word] = counts.get(word, 0) + 1\n    return counts\n```\n\n";
 /// The answers alternate between models, as a conversation that switched would.
 const MODELS: [&str; 3] = [
     "anthropic.claude-3-haiku-20240307-v1:0",
@@ -76,6 +81,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
+    // What the app does on a thread of its own at start.
+    let t = Instant::now();
+    bedrock_tui::ui::preload();
+    println!(
+        "highlighter loaded and warmed in {:.1} ms (off the event loop)\n",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     println!(
         "| messages | first frame | p50 frame | p99 frame | max frame | frame that ends the answer |"
     );
@@ -93,6 +105,9 @@ fn main() {
             if let Some(Block::Text(t)) = last.message.blocks.first_mut() {
                 t.push_str(CHUNK);
                 t.push_str(CHUNK);
+                if frame == CODE_AT {
+                    t.push_str(CODE);
+                }
                 if frame % PARAGRAPH_EVERY == PARAGRAPH_EVERY - 1 {
                     t.push_str("\n\n");
                 }
@@ -102,7 +117,7 @@ fn main() {
             terminal.draw(|f| view.draw(f, &app)).expect("draw");
             times.push(t.elapsed());
         }
-        // The answer (about 34,000 tokens by now) ends.
+        // The answer (about 64,000 tokens by now) ends.
         let last = app.entries.last_mut().expect("streaming entry");
         last.state = EntryState::Done;
         last.revision += 1;

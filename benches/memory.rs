@@ -2,8 +2,8 @@
 //!
 //! Starts `bedrock-tui` (release build) in a 120x40 pseudo-terminal against the local
 //! endpoint (started in-process, pacing off) and reads the process's resident set size
-//! (`VmRSS` in `/proc/PID/status`) at each stage: started, after a short first answer,
-//! after an answer with a code block, before and after a 64,000-token answer, and after `--continue` on stored
+//! (`VmRSS` in `/proc/PID/status`) at each stage: started, after a first answer (one
+//! with a code block), after a 64,000-token answer, and after `--continue` on stored
 //! conversations of 1,000 and 10,000 messages. Each figure is read once the screen has
 //! stopped changing for a second.
 
@@ -88,7 +88,7 @@ fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> pty::Pty {
 /// A home whose history holds one conversation of `n` messages, the latest.
 fn stored(n: u32) -> std::path::PathBuf {
     let h = home(&format!("stored-{n}"));
-    stored::conversation(&h, n);
+    stored::conversation(&h, n, None);
     h
 }
 
@@ -112,16 +112,10 @@ fn main() {
     let mut p = chat(&url, &fresh, &[]);
     settle(&p, "F1 help");
     println!("| started | {:.1} MB |", rss_mb(&p));
-    send(&mut p, "Hi there [[tokens:20]]");
-    settle(&p, "out 20");
-    println!(
-        "| after a short first answer, without code | {:.1} MB |",
-        rss_mb(&p)
-    );
     send(&mut p, "How do I reverse a list in Python?");
     settle(&p, "Let me know");
     let first = rss_mb(&p);
-    println!("| after a second answer, with a code block | {first:.1} MB |");
+    println!("| after a first answer, with a code block | {first:.1} MB |");
     send(&mut p, "Tell me everything about Rust [[tokens:64000]]");
     settle(&p, "out 64,000");
     let long = rss_mb(&p);
@@ -134,7 +128,7 @@ fn main() {
     for n in [1_000, 10_000] {
         let h = stored(n);
         let p = chat(&url, &h, &["--continue"]);
-        settle(&p, "F1 help");
+        settle(&p, "Continuing");
         println!(
             "| --continue on {} messages | {:.1} MB |",
             if n == 1_000 { "1,000" } else { "10,000" },

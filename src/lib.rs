@@ -1,6 +1,7 @@
 //! bedrock-tui: a terminal client and playground for Amazon Bedrock, and a local
 //! Bedrock Runtime endpoint for offline use and tests.
 
+pub mod alloc;
 pub mod app;
 pub mod bedrock;
 pub mod cli;

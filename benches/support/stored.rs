@@ -3,9 +3,10 @@
 use bedrock_tui::conversation::{Message, Role};
 use bedrock_tui::store::{Store, StoredMessage};
 
-/// Writes a conversation of `n` short markdown messages, questions and answers in
-/// turn, into the history of the home `home`.
-pub fn conversation(home: &std::path::Path, n: u32) {
+/// Writes a conversation of `n` short markdown messages (about 29 tokens each),
+/// questions and answers in turn, into the history of the home `home`; with `model`,
+/// or Claude 3 Haiku when a benchmark does not need a longer context.
+pub fn conversation(home: &std::path::Path, n: u32, model: Option<&str>) {
     let path = home
         .join("data")
         .join("bedrock-tui")
@@ -14,7 +15,7 @@ pub fn conversation(home: &std::path::Path, n: u32) {
     let id = store
         .create(
             "A long conversation",
-            "anthropic.claude-3-haiku-20240307-v1:0",
+            model.unwrap_or("anthropic.claude-3-haiku-20240307-v1:0"),
             None,
             1,
         )

@@ -144,6 +144,12 @@ pub fn due(app: &mut App, request: u64) -> Vec<Effect> {
     if request != app.meter.request {
         return Vec::new();
     }
+    // The answer streaming now changes what the next turn sends, and its end asks for a
+    // count again: a count now would be stale at once, and of a long conversation it
+    // costs more than the whole stream.
+    if app.turn.is_some() {
+        return Vec::new();
+    }
     let draft = app.meter.draft.trim();
     let with_draft = !draft.is_empty() && !draft.starts_with('/');
     let turn = self::request(app, with_draft.then_some(app.meter.draft.as_str()));

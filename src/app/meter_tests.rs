@@ -231,7 +231,15 @@ fn turns_and_counts_carry_the_chosen_guardrail() {
     };
     let g = request.guardrail.as_ref().unwrap();
     assert_eq!((g.id.as_str(), g.version.as_str()), ("demo", "1"));
+    let id = match &effects[..] {
+        [.., Effect::StartTurn { id, .. }] => *id,
+        _ => unreachable!(),
+    };
+    // While the answer streams, a count would be stale at once: none is made.
     let r = scheduled(&update(&mut app, Msg::DraftChanged("more".into())));
+    assert_eq!(update(&mut app, Msg::CountDue(r)), vec![]);
+    // Its end asks for one.
+    let r = scheduled(&update(&mut app, Msg::TurnDone { id }));
     let effects = update(&mut app, Msg::CountDue(r));
     let [Effect::CountTokens { turn, .. }] = effects.as_slice() else {
         panic!("{effects:?}");

@@ -294,6 +294,8 @@ async fn count(request: u64, turn: TurnRequest, with_draft: bool, conn: Conn, tx
             with_draft,
         })
         .map_err(|e| e.to_string());
+    // A long conversation's request, and its local estimate, are megabytes gone now.
+    crate::alloc::release();
     let _ = tx.send(Msg::Counted { request, result });
 }
 
