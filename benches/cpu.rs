@@ -11,10 +11,11 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+use bedrock_tui::local::{Pacing, Settings};
+use bench::{home, pty};
 
-#[path = "../tests/support/pty.rs"]
-mod pty;
+#[path = "support/bench.rs"]
+mod bench;
 #[path = "support/stored.rs"]
 mod stored;
 
@@ -22,25 +23,8 @@ mod stored;
 const MODEL: &str = "us.amazon.nova-2-lite-v1:0";
 const TOKENS: u32 = 40_000;
 const RATE: f64 = 4_000.0;
-
-fn home(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("bedrock-tui-cpu-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-fn wait_for(p: &pty::Pty, text: &str) {
-    let start = Instant::now();
-    while !p.screen().contains(text) {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "no {text:?}: {}",
-            p.screen()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+/// Ten seconds of answer, and time to spare.
+const LIMIT: Duration = Duration::from_secs(120);
 
 /// User and system time of process `pid` so far, in seconds.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -89,7 +73,7 @@ fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> f64 {
     ];
     args.extend_from_slice(extra);
     let mut p = pty::spawn(&args, home, 40, 120).expect("spawn");
-    wait_for(&p, "F1 help");
+    bench::wait_for(&p, "F1 help", LIMIT);
     let pid = p.child.process_id().expect("pid");
     p.writer
         .write_all(format!("Tell me everything about Rust [[tokens:{TOKENS}]]").as_bytes())
@@ -100,7 +84,7 @@ fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> f64 {
     let (cpu, wall) = (cpu_seconds(pid), Instant::now());
     p.writer.write_all(b"\r").expect("enter");
     p.writer.flush().expect("flush");
-    wait_for(&p, "out 40,000");
+    bench::wait_for(&p, "out 40,000", LIMIT);
     let share = (cpu_seconds(pid) - cpu) / wall.elapsed().as_secs_f64();
     p.writer.write_all(b"\x03").expect("quit");
     p.writer.flush().expect("flush");
@@ -160,23 +144,18 @@ fn main() {
         },
         ..Settings::default()
     };
-    let ep = runtime
-        .block_on(LocalEndpoint::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            settings,
-        ))
-        .expect("endpoint");
+    let ep = bench::endpoint(&runtime, settings);
     let url = ep.url();
     println!("| run | what streams the answer | CPU (share of a core) |");
     println!("|---:|---|---:|");
     let (mut fresh, mut resumed, mut asked) = (Vec::new(), Vec::new(), Vec::new());
     for run in 1..=3 {
-        let h = home(&format!("fresh-{run}"));
+        let h = home("cpu", &format!("fresh-{run}"));
         let f = chat(&url, &h, &[]);
         println!("| {run} | chat, fresh conversation | {:.1}% |", f * 100.0);
         let _ = std::fs::remove_dir_all(&h);
         // Stored anew each run, so no answer of an earlier run is on screen.
-        let long = home("stored");
+        let long = home("cpu", "stored");
         stored::conversation(&long, 10_000, Some(MODEL));
         let r = chat(&url, &long, &["--continue"]);
         let _ = std::fs::remove_dir_all(&long);
@@ -188,7 +167,7 @@ fn main() {
         resumed.push(r);
     }
     for run in 1..=2 {
-        let h = home(&format!("ask-{run}"));
+        let h = home("cpu", &format!("ask-{run}"));
         let (a, bytes) = ask(&url, &h);
         asked.push(a);
         println!(

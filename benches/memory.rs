@@ -10,21 +10,15 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+use bedrock_tui::local::{Pacing, Settings};
+use bench::pty;
 
-#[path = "../tests/support/pty.rs"]
-mod pty;
+#[path = "support/bench.rs"]
+mod bench;
 #[path = "support/stored.rs"]
 mod stored;
 
 const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
-
-fn home(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("bedrock-tui-memory-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 /// Waits until the screen shows `text` and has not changed for a second.
 fn settle(p: &pty::Pty, text: &str) {
@@ -87,7 +81,7 @@ fn chat(url: &str, home: &std::path::Path, extra: &[&str]) -> pty::Pty {
 
 /// A home whose history holds one conversation of `n` messages, the latest.
 fn stored(n: u32) -> std::path::PathBuf {
-    let h = home(&format!("stored-{n}"));
+    let h = bench::home("memory", &format!("stored-{n}"));
     stored::conversation(&h, n, None);
     h
 }
@@ -98,17 +92,12 @@ fn main() {
         pacing: Pacing::OFF,
         ..Settings::default()
     };
-    let ep = runtime
-        .block_on(LocalEndpoint::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            settings,
-        ))
-        .expect("endpoint");
+    let ep = bench::endpoint(&runtime, settings);
     let url = ep.url();
     println!("| stage | RSS |");
     println!("|---|---:|");
 
-    let fresh = home("fresh");
+    let fresh = bench::home("memory", "fresh");
     let mut p = chat(&url, &fresh, &[]);
     settle(&p, "F1 help");
     println!("| started | {:.1} MB |", rss_mb(&p));

@@ -11,19 +11,13 @@
 
 use std::time::{Duration, Instant};
 
-#[path = "../tests/support/pty.rs"]
-mod pty;
+#[path = "support/bench.rs"]
+mod bench;
+use bench::pty;
 #[path = "support/stored.rs"]
 mod stored;
 
 const RUNS: usize = 20;
-
-fn home(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("bedrock-tui-startup-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 /// (first frame, `shown` on screen, connected) for one start of the binary.
 fn one_start(home: &std::path::Path, args: &[&str], shown: &str) -> [Duration; 3] {
@@ -82,11 +76,11 @@ fn main() {
         "| start | first frame p50 | first frame p95 | first frame max | conversation shown p50 | local endpoint up p50 |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
-    let fresh = home("fresh");
+    let fresh = bench::home("startup", "fresh");
     report("fresh home, no credentials", &fresh, &[], "F1 help");
 
     for n in [1_000u32, 10_000] {
-        let long = home(&format!("long-{n}"));
+        let long = bench::home("startup", &format!("long-{n}"));
         stored::conversation(&long, n, None);
         let label = if n == 1_000 { "1,000" } else { "10,000" };
         report(

@@ -10,25 +10,14 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use bedrock_tui::local::{LocalEndpoint, Pacing, Settings};
+use bedrock_tui::local::{Pacing, Settings};
+use bench::pty;
 
-#[path = "../tests/support/pty.rs"]
-mod pty;
+#[path = "support/bench.rs"]
+mod bench;
 
 const SENTENCE: &str = "How do I reverse a linked list in Rust without unsafe code?";
 const MODEL: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
-
-fn wait_for(p: &pty::Pty, text: &str) {
-    let start = Instant::now();
-    while !p.screen().contains(text) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no {text:?}: {}",
-            p.screen()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn count_tokens_calls(dir: &std::path::Path) -> usize {
     std::fs::read_to_string(dir.join("requests.jsonl"))
@@ -70,13 +59,13 @@ fn run(url: &str, data: &std::path::Path, keys_per_second: f64) {
         &[("BEDROCK_TUI_FRAME_STATS", stats.as_os_str())],
     )
     .expect("spawn");
-    wait_for(&p, "F1 help");
+    bench::wait_for(&p, "F1 help", Duration::from_secs(30));
     // A conversation on screen, so frames draw real content.
     p.writer
         .write_all(b"Explain ownership in Rust [[tokens:400]]\r")
         .expect("type");
     p.writer.flush().expect("flush");
-    wait_for(&p, "Let me know");
+    bench::wait_for(&p, "Let me know", Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(800));
 
     let before = count_tokens_calls(data);
@@ -90,7 +79,7 @@ fn run(url: &str, data: &std::path::Path, keys_per_second: f64) {
     // Let the last count land.
     std::thread::sleep(Duration::from_millis(1200));
     let calls = count_tokens_calls(data) - before;
-    wait_for(&p, "exact");
+    bench::wait_for(&p, "exact", Duration::from_secs(30));
     p.writer.write_all(b"\x03").expect("quit");
     p.writer.flush().expect("flush");
     let _ = p.child.wait();
@@ -138,12 +127,7 @@ fn main() {
         data_dir: Some(data.clone()),
         ..Settings::default()
     };
-    let ep = runtime
-        .block_on(LocalEndpoint::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            settings,
-        ))
-        .expect("endpoint");
+    let ep = bench::endpoint(&runtime, settings);
     let url = ep.url();
     println!(
         "| typing | frames | frames with a count in flight | p50 frame | p99 frame | max frame | CountTokens calls for the sentence |"
