@@ -63,7 +63,7 @@ pub enum GuardKey {
 /// Keeps the trace of a turn with its answer, named after the guardrail the turn used.
 pub fn attach(entry: &mut Entry, mut trace: Trace) {
     trace.guardrail = entry.guardrail.clone();
-    entry.trace = Some(trace);
+    entry.trace = Some(Box::new(trace));
 }
 
 fn same(a: &GuardrailChoice, b: &GuardrailChoice) -> bool {

@@ -256,7 +256,7 @@ pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
             e.stop = m.stop.clone();
             e.usage = m.usage;
             e.guardrail = m.guardrail.as_ref().and_then(|t| t.guardrail.clone());
-            e.trace = m.guardrail.clone();
+            e.trace = m.guardrail.clone().map(Box::new);
             e
         })
         .collect()

@@ -29,7 +29,8 @@ pub struct Entry {
     /// The name of the guardrail the turn was sent with.
     pub guardrail: Option<String>,
     /// What the guardrail found, from the stream's metadata.
-    pub trace: Option<crate::guardrail::Trace>,
+    /// Boxed: most entries have none, and a long conversation holds thousands.
+    pub trace: Option<Box<crate::guardrail::Trace>>,
     /// The answer's tool calls as they run (in the order of its `toolUse` blocks).
     pub calls: Vec<super::tools::Call>,
     /// Bumped on every change, so renderers know when their cached lines are stale.
@@ -75,7 +76,7 @@ impl Entry {
         self.stop == Some(StopReason::GuardrailIntervened)
             && self
                 .trace
-                .as_ref()
+                .as_deref()
                 .is_none_or(crate::guardrail::Trace::blocked)
     }
 }

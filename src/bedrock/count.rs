@@ -24,7 +24,7 @@ pub struct TokenCount {
 /// credentials, throttling, an unreachable endpoint) are returned, not hidden behind
 /// an estimate.
 pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCount, BedrockError> {
-    // The estimate loads a 100,000-token BPE table (about 15 MB): it is made only when
+    // The estimate loads a 100,000-token BPE table (about 2 MB, and a moment's work): it is made only when
     // the service does not count.
     let estimated = || TokenCount {
         tokens: estimate(req),
@@ -71,21 +71,34 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
 /// The request is written as the Converse JSON the wire carries (the store's
 /// converter) and counted by the local endpoint's own accounting, so against that
 /// endpoint it equals the usage reported; a real model's tokenizer differs from cl100k.
+/// That accounting is a sum over messages, so a long conversation is counted a slice
+/// of messages at a time: its JSON is never all in memory at once (10,000 messages
+/// made about 60 MB of it).
 pub fn estimate(req: &TurnRequest) -> u32 {
-    let messages: Vec<Value> = req.messages.iter().filter_map(sent_message).collect();
-    let mut body = json!({ "messages": messages });
+    const SLICE: usize = 256;
+    let mut bodies = req.messages.chunks(SLICE).map(|slice| {
+        let messages: Vec<Value> = slice.iter().filter_map(sent_message).collect();
+        json!({ "messages": messages })
+    });
+    // The system prompt and the tools go with the first slice.
+    let mut first = bodies.next().unwrap_or_else(|| json!({ "messages": [] }));
     if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        body["system"] = json!([{ "text": system }]);
+        first["system"] = json!([{ "text": system }]);
     }
     if let Some(tools) = &req.tools {
-        body["toolConfig"] = super::convert::tool_config_json(tools);
+        first["toolConfig"] = super::convert::tool_config_json(tools);
     }
-    // A body the endpoint would refuse (a tool call whose input is null) is still
-    // given a size: the tokens of its JSON text.
-    crate::local::converse::input_tokens(&body).map_or_else(
-        |_| crate::local::tokens::count(&body.to_string()),
-        |t| t.total(),
-    )
+    std::iter::once(first)
+        .chain(bodies)
+        .map(|body| {
+            // A body the endpoint would refuse (a tool call whose input is null) is
+            // still given a size: the tokens of its JSON text.
+            crate::local::converse::input_tokens(&body).map_or_else(
+                |_| crate::local::tokens::count(&body.to_string()),
+                |t| t.total(),
+            )
+        })
+        .fold(0, u32::saturating_add)
 }
 
 /// A message's Converse JSON without the empty text blocks the Bedrock layer does not
@@ -135,6 +148,28 @@ mod tests {
             vec![Message::user(text), Message::user("")],
         ));
         assert_eq!(blank, one);
+    }
+
+    #[test]
+    fn a_long_conversation_counted_in_slices_counts_as_one_body() {
+        let messages: Vec<Message> = (0..700)
+            .map(|i| {
+                let mut m = Message::user(format!("Message {i}: a **short** one, with `code`."));
+                if i % 2 == 1 {
+                    m.role = Role::Assistant;
+                }
+                m
+            })
+            .collect();
+        let sent: Vec<Value> = messages.iter().filter_map(sent_message).collect();
+        let whole = json!({ "messages": sent, "system": [{ "text": "Be brief." }] });
+        let expected = crate::local::converse::input_tokens(&whole).expect("a valid body");
+        assert_eq!(
+            estimate(&request(Some("Be brief."), messages)),
+            expected.total()
+        );
+        let system = crate::local::tokens::count("Be brief.");
+        assert_eq!(estimate(&request(Some("Be brief."), vec![])), system);
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn stored(seq: usize, e: &Entry) -> StoredMessage {
         stop: e.stop.clone(),
         usage: e.usage,
         error,
-        guardrail: e.trace.clone(),
+        guardrail: e.trace.as_deref().cloned(),
         created_ms: now,
         updated_ms: now,
     }

@@ -1,5 +1,7 @@
 //! The conversation pane. Each entry's lines are cached per (width, revision), so a
 //! streaming answer re-renders only itself, and only the rows on screen are drawn.
+//! Lines of entries far from the screen are dropped once the cache passes a byte
+//! budget, so scrolling through a long conversation does not keep all of it laid out.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -108,9 +110,14 @@ fn stream_lines(
 
 static EMPTY: PackedLines = PackedLines::EMPTY;
 
+/// Laid-out lines kept for entries off the screen, in bytes: a few screens' worth of
+/// scrolling back and forth costs no layout, and memory stays bounded.
+const KEPT_BYTES: usize = 4 << 20;
+
 #[derive(Default)]
 pub struct ConversationView {
-    cache: Vec<Option<Cached>>,
+    /// By entry; boxed, as most entries of a long conversation have none.
+    cache: Vec<Option<Box<Cached>>>,
     /// Entries rendered since the last reset; benchmarks read it.
     pub renders: u64,
     /// The answer being read in the last frame: the newest one on screen when the view
@@ -156,7 +163,7 @@ fn entry_lines(
 fn tail(lines: &mut Vec<Line<'static>>, entry: &Entry, w: usize) {
     if let Some((note, blocked)) = entry
         .trace
-        .as_ref()
+        .as_deref()
         .and_then(crate::guardrail::findings::verdict)
     {
         let (mark, color) = if blocked {
@@ -322,7 +329,7 @@ impl ConversationView {
             self.renders += 1;
             let streaming =
                 entry.state == EntryState::Streaming && entry.message.role == Role::Assistant;
-            let cached = self.cache[idx].as_mut();
+            let cached = self.cache[idx].as_deref_mut();
             let (lines, cut) = if streaming {
                 match stream_lines(entry, width, theme, self.expanded, cached) {
                     Some((lines, cut)) => (lines, Some(cut)),
@@ -345,12 +352,12 @@ impl ConversationView {
                 });
                 (lines, None)
             };
-            self.cache[idx] = Some(Cached {
+            self.cache[idx] = Some(Box::new(Cached {
                 width,
                 revision: entry.revision,
                 lines,
                 cut,
-            });
+            }));
         }
         match &self.cache[idx] {
             Some(c) => &c.lines,
@@ -366,6 +373,28 @@ impl ConversationView {
     /// Drops cached lines of entries that no longer exist.
     fn trim(&mut self, len: usize) {
         self.cache.truncate(len);
+    }
+
+    /// Drops the lines of entries outside `shown`, farthest first, until the cache
+    /// holds no more than [`KEPT_BYTES`].
+    fn evict(&mut self, shown: std::ops::RangeInclusive<usize>) {
+        let size = |c: &Option<Box<Cached>>| c.as_ref().map_or(0, |c| c.lines.bytes());
+        let mut total: usize = self.cache.iter().map(size).sum();
+        if total <= KEPT_BYTES {
+            return;
+        }
+        let (lo, hi) = (*shown.start(), *shown.end());
+        let mut far: Vec<usize> = (0..self.cache.len())
+            .filter(|i| self.cache[*i].is_some() && !shown.contains(i))
+            .collect();
+        far.sort_by_key(|&i| std::cmp::Reverse(if i < lo { lo - i } else { i - hi }));
+        for i in far {
+            if total <= KEPT_BYTES {
+                break;
+            }
+            total -= size(&self.cache[i]);
+            self.cache[i] = None;
+        }
     }
 
     /// Draws the rows that are visible with the view scrolled `app.scroll` rows up
@@ -402,6 +431,9 @@ impl ConversationView {
             }
         }
         heights.reverse();
+        if let (Some(&(lo, _)), Some(&(hi, _))) = (heights.first(), heights.last()) {
+            self.evict(lo..=hi);
+        }
         let scroll = usize::from(app.scroll).min(covered.saturating_sub(height));
         let end = covered - scroll;
         let start = end.saturating_sub(height);

@@ -102,3 +102,31 @@ fn the_end_of_an_answer_reuses_its_streaming_layout() {
     let cached = view.cache[0].as_mut().unwrap();
     assert!(super::finish_lines(&streaming(answer), 60, THEME, cached).is_none());
 }
+
+#[test]
+fn lines_of_entries_far_from_the_screen_are_dropped_past_the_budget() {
+    let mut view = ConversationView::default();
+    let mut done = streaming(&"A line of an answer long enough to take some room.\n\n".repeat(400));
+    done.state = EntryState::Done;
+    let each = view.lines(0, &done, 80, THEME).bytes();
+    let n = super::KEPT_BYTES / each * 3;
+    for idx in 0..n {
+        view.lines(idx, &done, 80, THEME);
+    }
+    let kept = |v: &ConversationView| v.cache.iter().filter(|c| c.is_some()).count();
+    assert_eq!(kept(&view), n);
+    // The screen shows the last two entries: the farthest ones go first.
+    view.evict(n - 2..=n - 1);
+    let left = kept(&view);
+    assert!(left * each <= super::KEPT_BYTES, "{left} of {n} kept");
+    assert!(left >= super::KEPT_BYTES / each - 1, "{left} of {n} kept");
+    assert!(view.cache[..n - left].iter().all(Option::is_none));
+    assert!(view.cache[n - left..].iter().all(Option::is_some));
+    // A dropped entry is laid out again when it comes back on screen, the same.
+    let renders = view.renders;
+    assert_eq!(
+        packed_text(view.lines(0, &done, 80, THEME)),
+        packed_text(view.lines(n - 1, &done, 80, THEME))
+    );
+    assert_eq!(view.renders, renders + 1);
+}

@@ -49,6 +49,14 @@ impl PackedLines {
         self.lines.len()
     }
 
+    /// The memory the lines hold, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.text.capacity()
+            + self.spans.capacity() * std::mem::size_of::<PackedSpan>()
+            + self.lines.capacity() * std::mem::size_of::<PackedLine>()
+            + self.styles.capacity() * std::mem::size_of::<Style>()
+    }
+
     fn style(&mut self, style: Style) -> u32 {
         // A layout uses a few dozen styles at most; the newest is the likeliest.
         match self.styles.iter().rposition(|s| *s == style) {

@@ -195,7 +195,7 @@ fn app_with(trace: Option<Trace>, stop: StopReason, answer: &str) -> App {
     );
     a.stop = Some(stop);
     a.guardrail = Some("demo:1".into());
-    a.trace = trace;
+    a.trace = trace.map(Box::new);
     app.entries.push(a);
     app
 }

@@ -8,6 +8,7 @@
 // needs it; the rest is `pub(crate)`, and this lint keeps it so.
 #![warn(unreachable_pub)]
 
+mod cl100k;
 mod control;
 mod conversation;
 pub mod converse;

@@ -1,40 +1,35 @@
 //! Token accounting of the simulated model: one real BPE tokenizer (cl100k) behind
 //! every count the endpoint reports, so CountTokens, `usage` and token headers agree.
 
-use tiktoken_rs::CoreBPE;
-
+use super::cl100k;
 use super::conversation::{Block, Fnv, Request, Role};
-
-fn bpe() -> &'static CoreBPE {
-    tiktoken_rs::cl100k_base_singleton()
-}
 
 /// Tokens in a piece of text.
 pub fn count(text: &str) -> u32 {
     if text.is_empty() {
         return 0;
     }
-    u32::try_from(bpe().encode_ordinary(text).len()).unwrap_or(u32::MAX)
+    let mut n = 0u32;
+    cl100k::get().encode(text, |_| n = n.saturating_add(1));
+    n
 }
 
 /// Splits text into pieces of whole tokens, each a valid UTF-8 string, with the
 /// number of tokens in each piece (more than one where a character spans tokens).
 pub(crate) fn pieces(text: &str) -> Vec<(String, u32)> {
-    let bpe = bpe();
+    let bpe = cl100k::get();
     let mut out = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
     let mut pending_tokens = 0;
-    for rank in bpe.encode_ordinary(text) {
-        if let Ok(bytes) = bpe.decode_bytes(&[rank]) {
-            pending.extend_from_slice(&bytes);
-        }
+    bpe.encode(text, |rank| {
+        pending.extend_from_slice(bpe.token(rank));
         pending_tokens += 1;
         if let Ok(s) = std::str::from_utf8(&pending) {
             out.push((s.to_owned(), pending_tokens));
             pending.clear();
             pending_tokens = 0;
         }
-    }
+    });
     if !pending.is_empty() {
         out.push((
             String::from_utf8_lossy(&pending).into_owned(),
