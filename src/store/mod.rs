@@ -288,6 +288,10 @@ impl Store {
         // Bundled SQLite defaults this on; set it anyway, since a per-connection
         // setting that a system SQLite defaults off would silently stop the cascades.
         conn.pragma_update(None, "foreign_keys", true)?;
+        // SQLite's default page cache (2 MB) stays full once a long conversation has
+        // been read; the operating system caches the file anyway, and the store's
+        // queries touch few pages.
+        conn.pragma_update(None, "cache_size", -512)?;
         schema::migrate(&mut conn)?.map_err(too_new)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Store { conn })
