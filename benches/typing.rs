@@ -11,7 +11,6 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bedrock_tui::local::{Pacing, Settings};
-use bench::pty;
 
 #[path = "support/bench.rs"]
 mod bench;
@@ -44,29 +43,7 @@ fn run(url: &str, data: &std::path::Path, keys_per_second: f64) {
     std::fs::create_dir_all(&home).expect("home");
     let stats = home.join("frames.txt");
     let spawned = Instant::now();
-    let mut p = pty::spawn_env(
-        &[
-            "--endpoint-url",
-            url,
-            "--region",
-            "us-east-1",
-            "--model",
-            MODEL,
-        ],
-        &home,
-        40,
-        120,
-        &[("BEDROCK_TUI_FRAME_STATS", stats.as_os_str())],
-    )
-    .expect("spawn");
-    bench::wait_for(&p, "F1 help", Duration::from_secs(30));
-    // A conversation on screen, so frames draw real content.
-    p.writer
-        .write_all(b"Explain ownership in Rust [[tokens:400]]\r")
-        .expect("type");
-    p.writer.flush().expect("flush");
-    bench::wait_for(&p, "Let me know", Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(800));
+    let mut p = bench::chat_with_answer(url, MODEL, &home, &stats);
 
     let before = count_tokens_calls(data);
     let typing_from = spawned.elapsed();

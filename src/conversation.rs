@@ -1,8 +1,12 @@
 //! The app's own conversation types, independent of the SDK: what the reducer keeps,
 //! the history stores and the Bedrock layer converts to and from Converse shapes.
 
+mod media;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use media::{Blob, Citation, Kind, Media, Place, Source, hex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -11,10 +15,16 @@ pub enum Role {
     Assistant,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     Text(String),
+    /// Text of an answer that rests on passages of the question's documents.
+    Cited {
+        text: String,
+        citations: Vec<Citation>,
+    },
+    /// An image, document or video.
+    Media(Media),
     Reasoning {
         text: String,
         signature: Option<String>,
@@ -64,12 +74,11 @@ pub enum StopReason {
     Other(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub role: Role,
     pub blocks: Vec<Block>,
     /// The model or inference profile that produced an assistant message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
 }
 
@@ -82,6 +91,18 @@ impl Message {
         }
     }
 
+    /// A question: its attachments first (models read them before the text that
+    /// refers to them), then its text.
+    pub fn question(text: &str, media: Vec<Media>) -> Self {
+        let mut blocks: Vec<Block> = media.into_iter().map(Block::Media).collect();
+        blocks.push(Block::Text(text.to_owned()));
+        Message {
+            role: Role::User,
+            blocks,
+            model: None,
+        }
+    }
+
     /// The message with every text in it sanitized (no control characters or escape
     /// sequences; tabs kept): for a message read from somewhere the program does not
     /// control, such as a history written by an older version.
@@ -90,6 +111,21 @@ impl Message {
         for b in &mut self.blocks {
             match b {
                 Block::Text(t) => *t = clean(t),
+                Block::Cited { text, citations } => {
+                    *text = clean(text);
+                    for c in citations {
+                        c.title = clean(&c.title);
+                        c.quote = clean(&c.quote);
+                    }
+                }
+                Block::Media(m) => {
+                    m.file = crate::sanitize::text(&m.file);
+                    m.name = crate::sanitize::text(&m.name);
+                    if let Source::S3 { uri, bucket_owner } = &mut m.source {
+                        *uri = crate::sanitize::text(uri);
+                        *bucket_owner = bucket_owner.as_deref().map(crate::sanitize::text);
+                    }
+                }
                 Block::Reasoning { text, .. } => *text = clean(text),
                 Block::ToolUse { id, name, input } => {
                     *id = clean(id);
@@ -116,10 +152,18 @@ impl Message {
         self.blocks
             .iter()
             .filter_map(|b| match b {
-                Block::Text(t) => Some(t.as_str()),
+                Block::Text(t) | Block::Cited { text: t, .. } => Some(t.as_str()),
                 _ => None,
             })
             .collect()
+    }
+
+    /// The message's attachments, in order.
+    pub fn media(&self) -> impl Iterator<Item = &Media> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Media(m) => Some(m),
+            _ => None,
+        })
     }
 }
 

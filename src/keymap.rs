@@ -33,12 +33,13 @@ pub enum Action {
     Log,
     Tools,
     ToolCells,
+    Detach,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -63,6 +64,7 @@ impl Action {
         Action::Log,
         Action::Tools,
         Action::ToolCells,
+        Action::Detach,
         Action::Help,
         Action::Quit,
     ];
@@ -94,6 +96,7 @@ impl Action {
             Action::Log => "log",
             Action::Tools => "tools",
             Action::ToolCells => "tool_cells",
+            Action::Detach => "detach",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -137,6 +140,7 @@ impl Action {
             }
             Action::Tools => "tools: servers, tools, on/off and which the model must use",
             Action::ToolCells => "tool calls: input and results in full, or folded",
+            Action::Detach => "remove the draft's last attachment (@ or /attach adds one)",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -168,6 +172,7 @@ impl Action {
             Action::Log => &["f9"],
             Action::Tools => &["f10"],
             Action::ToolCells => &["alt+t"],
+            Action::Detach => &["ctrl+x"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],
         }

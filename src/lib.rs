@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod app;
+pub mod attach;
 pub mod bedrock;
 pub mod cli;
 pub mod clock;

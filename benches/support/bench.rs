@@ -36,3 +36,38 @@ pub fn wait_for(p: &pty::Pty, text: &str, limit: Duration) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The release binary at 120x40 in `home`, chatting with `model` at `url`, writing
+/// every frame's draw time to `stats`, with a 400-token answer on screen so frames draw
+/// real content.
+pub fn chat_with_answer(
+    url: &str,
+    model: &str,
+    home: &std::path::Path,
+    stats: &std::path::Path,
+) -> pty::Pty {
+    use std::io::Write;
+    let mut p = pty::spawn_env(
+        &[
+            "--endpoint-url",
+            url,
+            "--region",
+            "us-east-1",
+            "--model",
+            model,
+        ],
+        home,
+        40,
+        120,
+        &[("BEDROCK_TUI_FRAME_STATS", stats.as_os_str())],
+    )
+    .expect("spawn");
+    wait_for(&p, "F1 help", Duration::from_secs(30));
+    p.writer
+        .write_all(b"Explain ownership in Rust [[tokens:400]]\r")
+        .expect("type");
+    p.writer.flush().expect("flush");
+    wait_for(&p, "Let me know", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(800));
+    p
+}

@@ -56,6 +56,12 @@ pub fn adapt(entries: &mut [Entry], system: &mut Option<String>, target: &str) -
     if tools > 0 {
         parts.push(format!("turned {tools} tool block(s) into text"));
     }
+    let media = media_not_taken(entries, target);
+    if media > 0 {
+        parts.push(format!(
+            "{media} attachment(s) it cannot take are kept but sent as a note"
+        ));
+    }
     if system.is_some() && !caps.system_prompt {
         parts.push(
             "the system prompt goes in the first message, as it takes no system prompt".into(),
@@ -80,6 +86,58 @@ pub fn tool_as_text(b: &Block) -> Block {
         )),
         other => other.clone(),
     }
+}
+
+/// The attachments of `messages` as model `model_id` takes them: documents ask for
+/// citations where the model gives them, and an attachment it cannot take is sent as a
+/// line of text saying so (the conversation keeps it, for models that can). Returns how
+/// many were replaced. A model the catalog does not know is sent everything.
+pub fn fit_media(messages: &mut [Message], model_id: &str) -> usize {
+    let Some(model) = model_of(model_id) else {
+        return 0;
+    };
+    let caps = model.capabilities;
+    let mut replaced = 0;
+    for b in messages.iter_mut().flat_map(|m| m.blocks.iter_mut()) {
+        let Block::Media(m) = b else {
+            continue;
+        };
+        let takes = match m.kind {
+            crate::conversation::Kind::Image => caps.images,
+            crate::conversation::Kind::Document => caps.documents,
+            crate::conversation::Kind::Video => caps.video,
+        } && (caps.s3_media
+            || !matches!(m.source, crate::conversation::Source::S3 { .. }));
+        if takes {
+            m.citations = m.kind == crate::conversation::Kind::Document && caps.citations;
+        } else {
+            *b = Block::Text(format!(
+                "[{} {} not sent: {} cannot take it]",
+                m.kind.word(),
+                m.file,
+                model.name
+            ));
+            replaced += 1;
+        }
+    }
+    replaced
+}
+
+/// Documents ask for citations where model `model_id` gives them.
+pub fn fit_citations(messages: &mut [Message], model_id: &str) {
+    let citations = model_of(model_id).is_some_and(|m| m.capabilities.citations);
+    for b in messages.iter_mut().flat_map(|m| m.blocks.iter_mut()) {
+        if let Block::Media(m) = b {
+            m.citations = citations && m.kind == crate::conversation::Kind::Document;
+        }
+    }
+}
+
+/// How many attachments of `entries` `model_id` cannot take, for the line that says
+/// what a switch changed.
+pub fn media_not_taken(entries: &[Entry], model_id: &str) -> usize {
+    let mut messages: Vec<Message> = entries.iter().map(|e| e.message.clone()).collect();
+    fit_media(&mut messages, model_id)
 }
 
 /// The system prompt placed in front of the first user message, for models without one.

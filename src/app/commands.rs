@@ -1,5 +1,6 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
-//! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/tools`, `/help`, `/quit`.
+//! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/tools`, `/attach`,
+//! `/detach`, `/help`, `/quit`.
 
 use super::effect::{Effect, Save};
 use super::history::{self, Format};
@@ -42,6 +43,8 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "guardrail" | "guard" => super::guardrail::command(app, arg, original),
         "jobs" => super::jobs::open(app),
         "tools" => super::tools::command(app, arg),
+        "attach" => super::attach::command(app, arg, original),
+        "detach" => super::attach::detach(app),
         "log" => {
             app.overlay = Overlay::Log(0);
             Vec::new()
@@ -50,17 +53,29 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "edit" => edit_last(app),
         _ => {
             app.tell(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /log, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }
     }
 }
 
-/// The format and path of `/export [md|json] [PATH]`, or why they cannot be had. A
+/// The format and path of `/export [md|json [--no-blobs]] [PATH]`, or why they cannot be had. A
 /// path alone says its format by its extension (`.md`, `.json`; none is Markdown).
 fn export_target(arg: &str) -> Result<(Format, &str), String> {
-    const USAGE: &str = "/export [md|json] [PATH]: the formats are md (Markdown) and json";
+    const USAGE: &str =
+        "/export [md|json [--no-blobs]] [PATH]: the formats are md (Markdown) and json";
+    // `json --no-blobs [PATH]` (or `--no-blobs [PATH]`): JSON whatever the path's name.
+    if let Some(rest) = arg
+        .strip_prefix("json --no-blobs")
+        .or_else(|| arg.strip_prefix("--no-blobs"))
+    {
+        let path = rest.trim();
+        if path.ends_with(".md") || path.ends_with(".markdown") {
+            return Err(format!("--no-blobs is for JSON exports. {USAGE}."));
+        }
+        return Ok((Format::JsonNoBlobs, path));
+    }
     let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
     match first.to_ascii_lowercase().as_str() {
         "" => return Ok((Format::Markdown, "")),

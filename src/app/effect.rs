@@ -95,6 +95,23 @@ pub enum Effect {
         tool: String,
         source: crate::tools::Source,
     },
+    /// Read the file (or check the S3 location) `arg` names; the answer is
+    /// `Msg::Attached { id }`.
+    Attach {
+        id: u64,
+        arg: String,
+    },
+    /// List the working directory's files for `@` completion (`Msg::FilesListed`).
+    ListFiles,
+    /// Check a question's attachments before it is sent: `attached` unchanged since
+    /// read, and the files its `@path` words name read; the answer is `Msg::Prepared`.
+    PrepareSend {
+        text: String,
+        attached: Vec<crate::attach::Attached>,
+        paths: Vec<String>,
+    },
+    /// A pasted path that names no file: inserted into the composer as text.
+    InsertComposer(String),
     /// Capture the mouse (wheel scrolling) or leave it to the terminal (selection).
     MouseCapture(bool),
     /// The app is quitting: the executor finishes its writes and the loop ends.

@@ -84,13 +84,13 @@ impl Timing {
 pub fn request(app: &App, draft: Option<&str>) -> TurnRequest {
     let mut messages = app.history();
     if let Some(d) = draft {
+        let question = Message::question(d, super::attach::draft_media(app));
         match messages.last_mut() {
-            Some(last) if last.role == Role::User => {
-                last.blocks.extend(Message::user(d).blocks);
-            }
-            _ => messages.push(Message::user(d)),
+            Some(last) if last.role == Role::User => last.blocks.extend(question.blocks),
+            _ => messages.push(question),
         }
     }
+    super::adapt::fit_media(&mut messages, &app.model);
     let takes_system =
         super::adapt::model_of(&app.model).is_none_or(|m| m.capabilities.system_prompt);
     let system = match &app.system {
@@ -151,7 +151,8 @@ pub fn due(app: &mut App, request: u64) -> Vec<Effect> {
         return Vec::new();
     }
     let draft = app.meter.draft.trim();
-    let with_draft = !draft.is_empty() && !draft.starts_with('/');
+    let with_draft =
+        (!draft.is_empty() || !app.attach.pending.is_empty()) && !draft.starts_with('/');
     let turn = self::request(app, with_draft.then_some(app.meter.draft.as_str()));
     if turn.messages.is_empty() && turn.system.is_none() {
         app.meter.next = NextTurn::Unknown;

@@ -2,6 +2,7 @@
 //! the effects the reducer asks the executor to carry out. Nothing here does IO.
 
 pub mod adapt;
+pub mod attach;
 mod commands;
 pub mod effect;
 pub mod error;

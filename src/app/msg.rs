@@ -166,6 +166,27 @@ pub enum Msg {
         arn: String,
         result: Result<Vec<(std::path::PathBuf, Option<String>)>, DownloadFailure>,
     },
+    /// Attach a file or an S3 location (a pasted path, a completion).
+    Attach(String),
+    /// The answer to `Effect::Attach`.
+    Attached {
+        id: u64,
+        result: Result<crate::attach::Attached, String>,
+    },
+    /// Remove the draft's last attachment.
+    Detach,
+    /// The answer to `Effect::ListFiles`: the working directory's files.
+    FilesListed(Vec<String>),
+    /// A key of the `@` completion list.
+    Complete(super::attach::CompleteKey),
+    /// The answer to `Effect::PrepareSend`: the question's attachments, checked.
+    Prepared {
+        text: String,
+        result: Result<Vec<crate::attach::Attached>, String>,
+    },
+    /// Text pasted into the composer that may be the path of a file to attach: attached
+    /// if it is one, else inserted as text.
+    PastedPath(String),
     Quit,
 }
 

@@ -35,6 +35,8 @@ pub struct Entry {
     pub calls: Vec<super::tools::Call>,
     /// Bumped on every change, so renderers know when their cached lines are stale.
     pub revision: u64,
+    /// While streaming: the stream's current content block has not stopped yet.
+    pub open: bool,
 }
 
 impl Entry {
@@ -49,6 +51,7 @@ impl Entry {
             trace: None,
             calls: Vec::new(),
             revision: 0,
+            open: false,
         }
     }
 
@@ -56,9 +59,9 @@ impl Entry {
     /// a tool call or a tool result. An answer stopped before its first token has none.
     pub fn has_content(&self) -> bool {
         self.message.blocks.iter().any(|b| match b {
-            Block::Text(t) => !t.trim().is_empty(),
+            Block::Text(t) | Block::Cited { text: t, .. } => !t.trim().is_empty(),
             Block::Reasoning { text, .. } => !text.trim().is_empty(),
-            Block::ToolUse { .. } | Block::ToolResult { .. } => true,
+            Block::ToolUse { .. } | Block::ToolResult { .. } | Block::Media(_) => true,
         })
     }
 
@@ -224,6 +227,8 @@ pub struct App {
     pub jobs: super::jobs::Jobs,
     /// The tools the model can call, and the tool loop in progress.
     pub tools: super::tools::Tools,
+    /// The attachments of the next question and the `@` completion.
+    pub attach: super::attach::Attachments,
     /// The last conversation is being read from the history (`--continue`, which does
     /// not hold the first frame for it): nothing is sent until it is shown, so no turn
     /// takes the place of its messages.

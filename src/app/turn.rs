@@ -48,6 +48,9 @@ pub enum TurnEvent {
     },
     /// The guardrail trace of the turn, from the stream's metadata.
     Guardrail(crate::guardrail::Trace),
+    /// A passage of the question's documents that the text of the current content
+    /// block rests on.
+    Citation(crate::conversation::Citation),
 }
 
 impl TurnEvent {
@@ -73,8 +76,13 @@ pub enum End {
     Interrupted,
 }
 
-/// A question typed in the composer: added to the conversation and sent.
-pub(super) fn submit(app: &mut App, text: String) -> Vec<Effect> {
+/// A question typed in the composer, with its attachments: added to the conversation
+/// and sent.
+pub(super) fn submit(
+    app: &mut App,
+    text: String,
+    media: Vec<crate::conversation::Media>,
+) -> Vec<Effect> {
     if app.busy() {
         app.tell(Notice::Error(if app.streaming() {
             "An answer is still streaming: press Esc to stop it first.".into()
@@ -84,8 +92,10 @@ pub(super) fn submit(app: &mut App, text: String) -> Vec<Effect> {
         return vec![Effect::SetComposer(text)];
     }
     app.tools.rounds = 0;
-    app.entries
-        .push(Entry::new(Message::user(text), EntryState::Done));
+    app.entries.push(Entry::new(
+        Message::question(&text, media),
+        EntryState::Done,
+    ));
     let mut effects = vec![Effect::Save(Save::Entry(app.entries.len() - 1))];
     effects.extend(start(app));
     effects
@@ -213,13 +223,34 @@ fn failure_notice(error: &BedrockError, empty: bool, retry_key: &str) -> String 
 }
 
 /// Stream events become blocks of the answer; text and reasoning grow their last block.
+/// A citation makes the content block it comes in (its text before or after it) a
+/// cited block; a cited block ends with its content block, so text after it starts
+/// anew.
 fn apply_event(e: &mut Entry, event: TurnEvent) {
     e.revision += 1;
+    let open = std::mem::replace(&mut e.open, !matches!(event, TurnEvent::BlockStop));
     let blocks = &mut e.message.blocks;
     match event {
         TurnEvent::Text(t) => match blocks.last_mut() {
             Some(Block::Text(s)) => s.push_str(&t),
+            Some(Block::Cited { text, .. }) if open => text.push_str(&t),
             _ => blocks.push(Block::Text(t)),
+        },
+        TurnEvent::Citation(c) => match blocks.last_mut() {
+            Some(Block::Cited { citations, .. }) if open => citations.push(c),
+            Some(b @ Block::Text(_)) if open => {
+                let Block::Text(text) = std::mem::replace(b, Block::Text(String::new())) else {
+                    unreachable!("matched as text")
+                };
+                *b = Block::Cited {
+                    text,
+                    citations: vec![c],
+                };
+            }
+            _ => blocks.push(Block::Cited {
+                text: String::new(),
+                citations: vec![c],
+            }),
         },
         TurnEvent::Reasoning(t) => match blocks.last_mut() {
             Some(Block::Reasoning { text, .. }) => text.push_str(&t),

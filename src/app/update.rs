@@ -118,7 +118,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.live_error = None;
             Vec::new()
         }
-        Msg::DraftChanged(text) => meter::draft_changed(app, text),
+        Msg::DraftChanged(text) => {
+            let mut effects = super::attach::draft_changed(app, &text);
+            effects.extend(meter::draft_changed(app, text));
+            effects
+        }
         Msg::CountDue(request) => meter::due(app, request),
         Msg::Counted { request, result } => meter::counted(app, request, result),
         Msg::TurnTiming { id, timing } => {
@@ -235,6 +239,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::Attach(arg) => super::attach::attach(app, &arg),
+        Msg::Attached { id, result } => super::attach::attached(app, id, result),
+        Msg::Detach => super::attach::detach(app),
+        Msg::FilesListed(files) => super::attach::files_listed(app, files),
+        Msg::Complete(key) => super::attach::complete_key(app, key),
+        Msg::Prepared { text, result } => {
+            match super::attach::prepared(app, text.clone(), result) {
+                Ok(media) => turn::submit(app, text, media),
+                Err(effects) => effects,
+            }
+        }
+        Msg::PastedPath(text) => super::attach::pasted(app, text),
         Msg::Quit => {
             app.quitting = true;
             let mut effects = turn::stop(app, End::Interrupted);
@@ -259,7 +275,10 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
         ));
         return vec![Effect::SetComposer(text)];
     }
-    turn::submit(app, text)
+    if let Some(effects) = super::attach::prepare(app, &text) {
+        return effects;
+    }
+    turn::submit(app, text, Vec::new())
 }
 
 /// Stops any answer in flight and clears the screen for a new conversation.

@@ -4,7 +4,9 @@ use aws_sdk_bedrockruntime::types as sdk;
 use aws_smithy_types::{Document, Number};
 use serde_json::Value;
 
-use crate::conversation::{Block, Inference, Message, Role, StopReason, Usage};
+use crate::conversation::{
+    Block, Inference, Kind, Media, Message, Role, Source, StopReason, Usage,
+};
 
 pub fn document(v: &Value) -> Document {
     match v {
@@ -44,6 +46,11 @@ fn block(b: &Block) -> Option<sdk::ContentBlock> {
     Some(match b {
         Block::Text(t) if t.is_empty() => return None,
         Block::Text(t) => sdk::ContentBlock::Text(t.clone()),
+        // A cited answer goes back as its text: every model reads text, and the
+        // citations are for the reader.
+        Block::Cited { text, .. } if text.is_empty() => return None,
+        Block::Cited { text, .. } => sdk::ContentBlock::Text(text.clone()),
+        Block::Media(m) => media(m)?,
         Block::Reasoning { text, signature } => {
             let rt = sdk::ReasoningTextBlock::builder()
                 .text(text)
@@ -81,6 +88,114 @@ fn block(b: &Block) -> Option<sdk::ContentBlock> {
                 .ok()?,
         ),
     })
+}
+
+fn s3_location(uri: &str, bucket_owner: &Option<String>) -> Option<sdk::S3Location> {
+    sdk::S3Location::builder()
+        .uri(uri)
+        .set_bucket_owner(bucket_owner.clone())
+        .build()
+        .ok()
+}
+
+/// An image, document or video block; `None` for a format the SDK does not know.
+fn media(m: &Media) -> Option<sdk::ContentBlock> {
+    use aws_smithy_types::Blob;
+    let bytes = |b: &crate::conversation::Blob| Blob::new(b.data.to_vec());
+    Some(match m.kind {
+        Kind::Image => {
+            let source = match &m.source {
+                Source::Bytes(b) => sdk::ImageSource::Bytes(bytes(b)),
+                Source::S3 { uri, bucket_owner } => {
+                    sdk::ImageSource::S3Location(s3_location(uri, bucket_owner)?)
+                }
+            };
+            sdk::ContentBlock::Image(
+                sdk::ImageBlock::builder()
+                    .format(sdk::ImageFormat::from(m.format.as_str()))
+                    .source(source)
+                    .build()
+                    .ok()?,
+            )
+        }
+        Kind::Document => {
+            let source = match &m.source {
+                Source::Bytes(b) => sdk::DocumentSource::Bytes(bytes(b)),
+                Source::S3 { uri, bucket_owner } => {
+                    sdk::DocumentSource::S3Location(s3_location(uri, bucket_owner)?)
+                }
+            };
+            let citations = m
+                .citations
+                .then(|| sdk::CitationsConfig::builder().enabled(true).build().ok())
+                .flatten();
+            sdk::ContentBlock::Document(
+                sdk::DocumentBlock::builder()
+                    .format(sdk::DocumentFormat::from(m.format.as_str()))
+                    .name(&m.name)
+                    .source(source)
+                    .set_citations(citations)
+                    .build()
+                    .ok()?,
+            )
+        }
+        Kind::Video => {
+            let source = match &m.source {
+                Source::Bytes(b) => sdk::VideoSource::Bytes(bytes(b)),
+                Source::S3 { uri, bucket_owner } => {
+                    sdk::VideoSource::S3Location(s3_location(uri, bucket_owner)?)
+                }
+            };
+            sdk::ContentBlock::Video(
+                sdk::VideoBlock::builder()
+                    .format(sdk::VideoFormat::from(m.format.as_str()))
+                    .source(source)
+                    .build()
+                    .ok()?,
+            )
+        }
+    })
+}
+
+/// The app's citation of the SDK's (a streamed `citation` delta).
+pub fn citation(c: &sdk::CitationsDelta) -> crate::conversation::Citation {
+    use crate::conversation::{Citation, Place};
+    let quote = c
+        .source_content()
+        .iter()
+        .filter_map(|p| p.text())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let n = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+    let (place, document, start, end) = match c.location() {
+        Some(sdk::CitationLocation::DocumentChar(l)) => (
+            Some(Place::Chars),
+            n(l.document_index()),
+            n(l.start()),
+            n(l.end()),
+        ),
+        Some(sdk::CitationLocation::DocumentPage(l)) => (
+            Some(Place::Pages),
+            n(l.document_index()),
+            n(l.start()),
+            n(l.end()),
+        ),
+        Some(sdk::CitationLocation::DocumentChunk(l)) => (
+            Some(Place::Chunks),
+            n(l.document_index()),
+            n(l.start()),
+            n(l.end()),
+        ),
+        _ => (None, 0, 0, 0),
+    };
+    Citation {
+        title: c.title().unwrap_or_default().to_owned(),
+        quote,
+        place,
+        document,
+        start,
+        end,
+    }
 }
 
 /// A question's text: the parts marked for the guardrail become `guardContent` blocks

@@ -376,6 +376,12 @@ pub async fn stream_turn(
                 Some(ContentBlockDelta::ToolUse(t)) => {
                     emit(TurnEvent::ToolUseInput(tool_input.push(t.input())))
                 }
+                Some(ContentBlockDelta::Citation(c)) => {
+                    let mut c = convert::citation(c);
+                    c.title = sanitize::keeping_tabs(&c.title);
+                    c.quote = sanitize::keeping_tabs(&c.quote);
+                    emit(TurnEvent::Citation(c));
+                }
                 Some(ContentBlockDelta::ReasoningContent(r)) => {
                     if let Ok(t) = r.as_text() {
                         let piece = reasoning.push(t);

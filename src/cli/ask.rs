@@ -55,6 +55,7 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
     let mut stop: Option<StopReason> = None;
     let mut usage = Usage::default();
     let mut latency = 0;
+    let mut citations: Vec<crate::conversation::Citation> = Vec::new();
     // Standard output is line-buffered: a line is written when it ends, and the rest of
     // a line is flushed on a timer rather than after every token.
     let out = std::cell::RefCell::new(output::stdout());
@@ -79,6 +80,7 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
                 }
                 text.push_str(&t);
             }
+            TurnEvent::Citation(c) => citations.push(c),
             TurnEvent::Stop(s) => stop = Some(s),
             TurnEvent::Metadata {
                 usage: u,
@@ -132,10 +134,35 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
                 "cacheWriteInputTokens": usage.cache_write,
             },
             "latencyMs": latency,
+            "citations": citations.iter().map(|c| json!({
+                "title": c.title,
+                "quote": c.quote,
+                "location": c.location(),
+            })).collect::<Vec<_>>(),
         });
         output::json(&mut out, &body)?;
-    } else if !ends_line {
-        writeln!(out)?;
+    } else {
+        if !ends_line {
+            writeln!(out)?;
+        }
+        if !citations.is_empty() {
+            writeln!(out, "\nSources")?;
+            for (i, c) in citations.iter().enumerate() {
+                let place = c.location();
+                let place = if place.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {place}")
+                };
+                writeln!(
+                    out,
+                    "[{}] {}{place}: \u{201c}{}\u{201d}",
+                    i + 1,
+                    c.title,
+                    c.quote.trim()
+                )?;
+            }
+        }
     }
     Ok(())
 }

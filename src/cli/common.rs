@@ -56,6 +56,11 @@ pub struct PromptArgs {
     /// System prompt.
     #[arg(long)]
     pub system: Option<String>,
+    /// Attach a file (image, document, video) or an s3://bucket/key location; repeat
+    /// for more. Checked against the model and the service's limits before anything is
+    /// sent.
+    #[arg(long = "attach", value_name = "PATH")]
+    pub attach: Vec<String>,
 }
 
 /// What a one-shot command starts from: the connection made and the turn that sends
@@ -79,18 +84,40 @@ impl OneShot {
             .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
         // Checked as the chat checks it, before anything is read or sent.
         crate::catalog::check_model_id(&model).map_err(|e| anyhow::anyhow!("--model: {e}"))?;
+        let media = attachments(&args.attach)?;
         let prompt = prompt_text(args.prompt.as_deref())?;
+        let mut messages = vec![Message::question(&prompt, media)];
+        crate::app::adapt::fit_citations(&mut messages, &model);
+        crate::attach::rules::check(Catalog::builtin(), &model, &messages)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let conn = self::connect(connect, config).await?;
         let turn = TurnRequest {
             model_id: invocation_id(Catalog::builtin(), &model, &conn.region),
             system: args.system.clone().or(config.system.clone()),
-            messages: vec![Message::user(prompt)],
+            messages,
             inference: Inference::default(),
             guardrail: None,
             tools: None,
         };
         Ok(OneShot { conn, turn })
     }
+}
+
+/// The files and S3 locations of `--attach`, read and checked; document names made
+/// unique.
+fn attachments(args: &[String]) -> anyhow::Result<Vec<crate::conversation::Media>> {
+    let mut out: Vec<crate::conversation::Media> = Vec::new();
+    for a in args {
+        let mut m = crate::attach::open(a)
+            .map_err(|e| anyhow::anyhow!("--attach: {e}"))?
+            .media;
+        if m.kind == crate::conversation::Kind::Document {
+            let taken: Vec<&str> = out.iter().map(|m| m.name.as_str()).collect();
+            m.name = crate::attach::rules::unique_name(&m.name, &taken);
+        }
+        out.push(m);
+    }
+    Ok(out)
 }
 
 /// What can be done when no credentials are found.

@@ -9,8 +9,13 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::conversation::{Block, Message, Role, StopReason};
+use crate::conversation::{Blob, Block, Kind, Message, Role, StopReason};
 use crate::tools::Content;
+
+pub use super::converse_media::{Blobs, citation};
+use super::converse_media::{
+    cited_from_converse, cited_to_converse, media_from_converse, media_to_converse,
+};
 
 /// Why a stored Converse message could not be turned back into a `Message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,16 +34,32 @@ pub enum ConverseError {
     UnknownBlock { index: usize, kind: String },
 }
 
-/// The Converse JSON of a message (role and content; the model is not part of it).
+/// The Converse JSON of a message (role and content; the model is not part of it),
+/// attachments with their bytes inline, as a request carries them.
 pub fn to_converse(message: &Message) -> Value {
+    to_converse_with(message, Blobs::Inline)
+}
+
+/// The Converse JSON of a message, attachments written as `blobs` says.
+pub fn to_converse_with(message: &Message, blobs: Blobs) -> Value {
     json!({
         "role": role_str(message.role),
-        "content": message.blocks.iter().map(block_to_converse).collect::<Vec<_>>(),
+        "content": message.blocks.iter().map(|b| block_to_converse(b, blobs)).collect::<Vec<_>>(),
     })
 }
 
 /// The message of a Converse JSON message; `model` is `None` (it is stored apart).
+/// Attachments must carry their bytes inline.
 pub fn from_converse(value: &Value) -> Result<Message, ConverseError> {
+    from_converse_with(value, &|_| None)
+}
+
+/// The message of a Converse JSON message whose attachments may be references to
+/// blobs, which `blob` finds by digest.
+pub fn from_converse_with(
+    value: &Value,
+    blob: &dyn Fn(&str) -> Option<Blob>,
+) -> Result<Message, ConverseError> {
     let obj = value.as_object().ok_or(ConverseError::NotAnObject)?;
     let role = match obj.get("role").and_then(Value::as_str) {
         Some("user") => Role::User,
@@ -52,7 +73,7 @@ pub fn from_converse(value: &Value) -> Result<Message, ConverseError> {
     let blocks = content
         .iter()
         .enumerate()
-        .map(|(index, b)| block_from_converse(index, b))
+        .map(|(index, b)| block_from_converse(index, b, blob))
         .collect::<Result<_, _>>()?;
     Ok(Message {
         role,
@@ -95,9 +116,11 @@ pub fn parse_stop_reason(s: &str) -> StopReason {
     }
 }
 
-fn block_to_converse(block: &Block) -> Value {
+fn block_to_converse(block: &Block, blobs: Blobs) -> Value {
     match block {
         Block::Text(text) => json!({ "text": text }),
+        Block::Cited { text, citations } => cited_to_converse(text, citations),
+        Block::Media(m) => media_to_converse(m, blobs),
         Block::Reasoning { text, signature } => {
             let mut rt = Map::new();
             rt.insert("text".into(), Value::String(text.clone()));
@@ -130,7 +153,11 @@ fn block_to_converse(block: &Block) -> Value {
     }
 }
 
-fn block_from_converse(index: usize, value: &Value) -> Result<Block, ConverseError> {
+fn block_from_converse(
+    index: usize,
+    value: &Value,
+    blob: &dyn Fn(&str) -> Option<Blob>,
+) -> Result<Block, ConverseError> {
     let bad = |reason: &str| ConverseError::Block {
         index,
         reason: reason.to_owned(),
@@ -196,6 +223,20 @@ fn block_from_converse(index: usize, value: &Value) -> Result<Block, ConverseErr
             };
             Ok(Block::ToolResult { id, content, error })
         }
+        "image" | "document" | "video" => {
+            let kind = match kind.as_str() {
+                "image" => Kind::Image,
+                "document" => Kind::Document,
+                _ => Kind::Video,
+            };
+            media_from_converse(kind, body, blob)
+                .map(Block::Media)
+                .map_err(|e| bad(&e))
+        }
+        "citationsContent" => {
+            let (text, citations) = cited_from_converse(body).map_err(|e| bad(&e))?;
+            Ok(Block::Cited { text, citations })
+        }
         other => Err(ConverseError::UnknownBlock {
             index,
             kind: other.to_owned(),
@@ -216,7 +257,8 @@ pub fn search_text(message: &Message) -> String {
             out.push('\n');
         }
         match block {
-            Block::Text(t) => out.push_str(t),
+            Block::Text(t) | Block::Cited { text: t, .. } => out.push_str(t),
+            Block::Media(m) => out.push_str(&m.file),
             Block::Reasoning { text, .. } => out.push_str(text),
             Block::ToolUse { name, input, .. } => {
                 out.push_str(name);
@@ -331,12 +373,12 @@ mod tests {
 
     #[test]
     fn malformed_and_unknown_blocks_are_errors() {
-        let unknown = json!({"role": "user", "content": [{"text": "a"}, {"image": {}}]});
+        let unknown = json!({"role": "user", "content": [{"text": "a"}, {"audio": {}}]});
         assert_eq!(
             from_converse(&unknown),
             Err(ConverseError::UnknownBlock {
                 index: 1,
-                kind: "image".into()
+                kind: "audio".into()
             })
         );
         assert_eq!(

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::converse_json::{stop_reason_str, to_converse};
+use super::converse_json::{Blobs, stop_reason_str, to_converse_with};
 use super::{ConversationId, MessageState, Result, Store, StoredMessage};
 use crate::conversation::{Block, Role, StopReason, Usage};
 
@@ -41,8 +41,17 @@ impl Store {
     /// their model, state, stop reason, usage and times beside them, and the usage per
     /// model.
     pub fn export_json(&self, id: ConversationId) -> Result<Value> {
+        self.export_json_with(id, Blobs::Inline)
+    }
+
+    /// [`Store::export_json`] with attachments written as `blobs` says.
+    pub fn export_json_with(&self, id: ConversationId, blobs: Blobs) -> Result<Value> {
         let conv = self.load(id)?;
-        let messages: Vec<Value> = conv.messages.iter().map(message_json).collect();
+        let messages: Vec<Value> = conv
+            .messages
+            .iter()
+            .map(|m| message_json(m, blobs))
+            .collect();
         let usage_by_model: Vec<Value> = self
             .usage_by_model(id)?
             .iter()
@@ -65,8 +74,8 @@ impl Store {
     }
 }
 
-fn message_json(m: &StoredMessage) -> Value {
-    let mut v = to_converse(&m.message);
+fn message_json(m: &StoredMessage, blobs: Blobs) -> Value {
+    let mut v = to_converse_with(&m.message, blobs);
     // `to_converse` always returns an object; the fields are added beside role/content.
     if let Value::Object(obj) = &mut v {
         obj.insert("seq".into(), json!(m.seq));
@@ -114,12 +123,51 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
         Some(model) => out.push_str(&format!("## {role} · `{model}`\n")),
         None => out.push_str(&format!("## {role}\n")),
     }
+    let mut sources: Vec<&crate::conversation::Citation> = Vec::new();
+    // Text blocks in a row are one text (a cited answer comes in many), written whole.
+    let mut run = String::new();
+    let flush = |out: &mut String, run: &mut String| {
+        if !run.is_empty() {
+            out.push('\n');
+            out.push_str(run.trim_end());
+            out.push('\n');
+            run.clear();
+        }
+    };
     for block in &m.message.blocks {
-        out.push('\n');
         match block {
             Block::Text(text) => {
-                out.push_str(text.trim_end());
-                out.push('\n');
+                run.push_str(text);
+                continue;
+            }
+            Block::Cited { text, citations } => {
+                let body = text.trim_end();
+                run.push_str(body);
+                for c in citations {
+                    sources.push(c);
+                    run.push_str(&format!(" [{}]", sources.len()));
+                }
+                run.push_str(&text[body.len()..]);
+                continue;
+            }
+            _ => flush(out, &mut run),
+        }
+        out.push('\n');
+        match block {
+            Block::Text(_) | Block::Cited { .. } => {}
+            Block::Media(media) => {
+                let source = match &media.source {
+                    crate::conversation::Source::Bytes(b) => {
+                        format!("{} bytes, sha256 {}", b.data.len(), b.sha256)
+                    }
+                    crate::conversation::Source::S3 { uri, .. } => format!("S3 location {uri}"),
+                };
+                out.push_str(&format!(
+                    "**Attachment** `{}` ({} {}, {source})\n",
+                    one_line(&media.file),
+                    media.format,
+                    media.kind.word()
+                ));
             }
             Block::Reasoning { text, .. } => {
                 out.push_str("> **Reasoning**\n>\n");
@@ -144,6 +192,24 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
                     }
                 }
             }
+        }
+    }
+    flush(out, &mut run);
+    if !sources.is_empty() {
+        out.push_str("\n**Sources**\n\n");
+        for (i, c) in sources.iter().enumerate() {
+            let place = c.location();
+            let place = if place.is_empty() {
+                String::new()
+            } else {
+                format!(", {place}")
+            };
+            out.push_str(&format!(
+                "{}. {}{place}: \u{201c}{}\u{201d}\n",
+                i + 1,
+                one_line(&c.title),
+                one_line(&c.quote)
+            ));
         }
     }
     let mut notes = Vec::new();

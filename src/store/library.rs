@@ -23,14 +23,17 @@ pub struct Row {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Markdown,
+    /// Attachments inline (base64), as a Converse request carries them.
     Json,
+    /// Attachments as references: their SHA-256, size and file name.
+    JsonNoBlobs,
 }
 
 impl Format {
     pub fn extension(self) -> &'static str {
         match self {
             Format::Markdown => "md",
-            Format::Json => "json",
+            Format::Json | Format::JsonNoBlobs => "json",
         }
     }
 }
@@ -127,8 +130,15 @@ pub fn export(
 ) -> Result<PathBuf, String> {
     let content = match format {
         Format::Markdown => store.export_markdown(id).map_err(|e| e.to_string())?,
-        Format::Json => store
-            .export_json(id)
+        Format::Json | Format::JsonNoBlobs => store
+            .export_json_with(
+                id,
+                if format == Format::Json {
+                    super::converse_json::Blobs::Inline
+                } else {
+                    super::converse_json::Blobs::Reference
+                },
+            )
             .map_err(|e| e.to_string())
             .and_then(|v| serde_json::to_string_pretty(&v).map_err(|e| e.to_string()))?,
     };

@@ -4,7 +4,7 @@
 use rusqlite::{TransactionBehavior, params};
 
 use super::converse_json::{
-    ConverseError, from_converse, parse_stop_reason, search_text, to_converse,
+    Blobs, ConverseError, from_converse_with, parse_stop_reason, search_text, to_converse_with,
 };
 use super::{ConversationId, Error, MessageState, Result, Store, StoredMessage, found, saturate};
 use crate::conversation::Usage;
@@ -14,7 +14,7 @@ impl Store {
     /// conversation updated, in one small transaction. Cheap enough to call on every
     /// streaming checkpoint: two cached statements and one commit.
     pub fn put_message(&mut self, conversation: ConversationId, msg: &StoredMessage) -> Result<()> {
-        let content = to_converse(&msg.message).to_string();
+        let content = to_converse_with(&msg.message, Blobs::Reference).to_string();
         let body = search_text(&msg.message);
         let usage = msg
             .usage
@@ -71,6 +71,7 @@ impl Store {
             msg.updated_ms,
             guardrail,
         ])?;
+        super::blobs::put(&tx, conversation, msg)?;
         tx.commit()?;
         Ok(())
     }
@@ -88,6 +89,7 @@ impl Store {
         let n = tx
             .prepare_cached("DELETE FROM messages WHERE conversation = ?1 AND seq >= ?2")?
             .execute(params![conversation.0, from_seq])?;
+        super::blobs::drop_unused(&tx)?;
         tx.commit()?;
         Ok(n)
     }
@@ -132,7 +134,11 @@ pub(super) struct Row {
 }
 
 impl Row {
-    pub(super) fn decode(self, conversation: ConversationId) -> Result<StoredMessage> {
+    pub(super) fn decode(
+        self,
+        conversation: ConversationId,
+        blobs: &std::collections::HashMap<String, crate::conversation::Blob>,
+    ) -> Result<StoredMessage> {
         let corrupt = |reason: String| Error::Corrupt {
             conversation,
             seq: self.seq,
@@ -140,8 +146,8 @@ impl Row {
         };
         let json: serde_json::Value =
             serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?;
-        let mut message =
-            from_converse(&json).map_err(|e: ConverseError| corrupt(e.to_string()))?;
+        let mut message = from_converse_with(&json, &|sha| blobs.get(sha).cloned())
+            .map_err(|e: ConverseError| corrupt(e.to_string()))?;
         message.model = self.model;
         // Rows written before the app sanitized at entry may hold escape sequences.
         let message = message.sanitized();

@@ -19,7 +19,9 @@
 //! Beside the history, [`live_cache`] keeps the control plane's live model list
 //! between runs.
 
+mod blobs;
 pub mod converse_json;
+mod converse_media;
 mod export;
 mod files;
 pub mod library;
@@ -331,13 +333,17 @@ impl Store {
         found(n, id)
     }
 
-    /// Deletes a conversation with its messages and their search index entries.
+    /// Deletes a conversation with its messages, their search index entries and the
+    /// attachments no other conversation uses.
     pub fn delete(&mut self, id: ConversationId) -> Result<()> {
-        let n = self
-            .conn
+        let tx = self.conn.transaction()?;
+        let n = tx
             .prepare_cached("DELETE FROM conversations WHERE id = ?1")?
             .execute([id.0])?;
-        found(n, id)
+        found(n, id)?;
+        blobs::drop_unused(&tx)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The most recently updated conversation, to resume at start.
@@ -419,8 +425,9 @@ impl Store {
                 guardrail: r.get(12)?,
             })
         })?;
+        let blobs = blobs::of_conversation(&self.conn, id)?;
         let messages = rows
-            .map(|row| row?.decode(id))
+            .map(|row| row?.decode(id, &blobs))
             .collect::<Result<Vec<_>>>()?;
         Ok(StoredConversation {
             id,

@@ -19,7 +19,7 @@ pub const APPLICATION_ID: i32 = 0x4254_5549;
 /// The schema version this code writes and understands.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1: conversations, messages and two external-content FTS5 indexes kept in
 /// sync by triggers (so every write path, including cascades, updates the index).
@@ -96,6 +96,23 @@ END;
 /// conversation still shows what the guardrail did.
 const V2: &str = "ALTER TABLE messages ADD COLUMN guardrail TEXT;";
 
+/// Version 3: the bytes of attachments, once per content (keyed by SHA-256), and
+/// which messages use them. A blob no message uses any more is deleted with the last
+/// message or conversation that used it.
+const V3: &str = r#"
+CREATE TABLE blobs (
+    sha256  TEXT    PRIMARY KEY,
+    data    BLOB    NOT NULL,
+    size    INTEGER NOT NULL
+);
+CREATE TABLE attachments (
+    message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    sha256  TEXT    NOT NULL REFERENCES blobs (sha256),
+    PRIMARY KEY (message, sha256)
+);
+CREATE INDEX attachments_by_blob ON attachments (sha256);
+"#;
+
 /// What the file says about itself before anything is changed.
 pub enum Check {
     Ok,
@@ -166,7 +183,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, VERSION);
         let (body, guardrail): (String, Option<String>) = conn
             .query_row("SELECT body, guardrail FROM messages", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))

@@ -191,6 +191,12 @@ impl<S: Screen> EventLoop<S> {
                         self.view.composer.set_text(&text);
                         let _ = self.tx.send(Msg::DraftChanged(text));
                     }
+                    Effect::InsertComposer(text) => {
+                        if let Err(refused) = self.view.composer.paste(&text) {
+                            tracing::debug!("pasted path not inserted: {refused:?}");
+                        }
+                        let _ = self.tx.send(Msg::DraftChanged(self.view.composer.text()));
+                    }
                     Effect::Editor { text, target } => {
                         self.foreground = Some(Foreground::Editor(text, target));
                     }

@@ -229,8 +229,16 @@ impl Executor {
                     let _ = tx.send(Msg::Stored(result));
                 });
             }
+            Effect::Attach { id, arg } => self.spawn_other(super::attach::read(id, arg, tx)),
+            Effect::ListFiles => self.spawn_other(super::attach::list_files(tx)),
+            Effect::PrepareSend {
+                text,
+                attached,
+                paths,
+            } => self.spawn_other(super::attach::prepare(text, attached, paths, tx)),
             // The event loop's own: they act on the terminal and the composer.
             Effect::SetComposer(_)
+            | Effect::InsertComposer(_)
             | Effect::Editor { .. }
             | Effect::SignIn(_)
             | Effect::MouseCapture(_)

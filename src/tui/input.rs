@@ -27,6 +27,8 @@ pub(super) fn on_event(ev: Event, app: &App, view: &mut View, page: i32) -> Vec<
                     })
                     .collect()
             }
+            // A pasted path may be a file to attach; the executor looks.
+            _ if crate::app::attach::looks_like_path(&text) => vec![Msg::PastedPath(text)],
             _ => match view.composer.paste(&text) {
                 Ok(()) => Vec::new(),
                 Err(refused) => vec![Msg::PasteRefused {
@@ -63,6 +65,12 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::Tools(_) => return tools_key(key),
         Overlay::Help | Overlay::Log(_) | Overlay::None => {}
     }
+    if app.overlay == Overlay::None
+        && let Some(c) = &app.attach.completion
+        && let Some(k) = complete_key(key, !c.items.is_empty())
+    {
+        return Some(Msg::Complete(k));
+    }
     let Some(action) = action else {
         if key.code == KeyCode::Esc && app.overlay != Overlay::None {
             return Some(Msg::CloseOverlay);
@@ -97,10 +105,25 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Log => Some(Msg::ToggleLog),
         Action::Tools => Some(Msg::Submit("/tools".into())),
         Action::ToolCells => Some(Msg::ExpandTools),
+        Action::Detach => Some(Msg::Detach),
         Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
         Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),
         Action::Quit => Some(Msg::Quit),
+    }
+}
+
+/// The keys of the `@` completion list: the others go on to the composer.
+fn complete_key(key: KeyEvent, items: bool) -> Option<crate::app::attach::CompleteKey> {
+    use crate::app::attach::CompleteKey;
+    match key.code {
+        KeyCode::Up if items => Some(CompleteKey::Up),
+        KeyCode::Down if items => Some(CompleteKey::Down),
+        KeyCode::Tab | KeyCode::Enter if items && key.modifiers.is_empty() => {
+            Some(CompleteKey::Accept)
+        }
+        KeyCode::Esc => Some(CompleteKey::Close),
+        _ => None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! still has to write before the terminal is restored. Keys are turned into messages in
 //! `input.rs`, effects run in `executor.rs`, the loop is `event_loop.rs`.
 
+mod attach;
 mod editor;
 mod event_loop;
 mod executor;

@@ -59,6 +59,9 @@ fn stream_lines(
     expanded: bool,
     cached: Option<&mut Cached>,
 ) -> Option<(PackedLines, Cut)> {
+    if super::attachments::cites(&entry.message.blocks) {
+        return None;
+    }
     let Some(Block::Text(text)) = entry.message.blocks.last() else {
         return None;
     };
@@ -146,6 +149,9 @@ fn entry_lines(
         return Vec::new();
     }
     let mut lines = vec![header(entry, w)];
+    if entry.message.role == Role::Assistant && super::attachments::cites(&entry.message.blocks) {
+        return cited_lines(lines, entry, width, theme);
+    }
     for block in &entry.message.blocks {
         if let Block::ToolUse { id, name, input } = block {
             let call = entry.calls.iter().find(|c| &c.id == id);
@@ -155,6 +161,21 @@ fn entry_lines(
         block_lines(&mut lines, block, entry.message.role, width, theme);
     }
     tail(&mut lines, entry, w);
+    lines
+}
+
+/// An answer that cites its documents: its text as one Markdown text with a marker
+/// after each cited part, then the sources.
+fn cited_lines(
+    mut lines: Vec<Line<'static>>,
+    entry: &Entry,
+    width: u16,
+    theme: &'static str,
+) -> Vec<Line<'static>> {
+    let (text, sources) = super::attachments::cited_text(&entry.message.blocks);
+    lines.extend(markdown::render(&sanitize::text(&text), width, theme));
+    super::attachments::sources_lines(&mut lines, &sources, usize::from(width));
+    tail(&mut lines, entry, usize::from(width));
     lines
 }
 
@@ -201,6 +222,9 @@ fn finish_lines(
     theme: &'static str,
     cached: &mut Cached,
 ) -> Option<PackedLines> {
+    if super::attachments::cites(&entry.message.blocks) {
+        return None;
+    }
     let cut = cached.cut.filter(|k| {
         cached.width == width && k.blocks == entry.message.blocks.len() && k.rows > 0
     })?;
@@ -306,6 +330,11 @@ fn block_lines(
                 w,
                 false,
             ));
+        }
+        Block::Media(m) => super::attachments::media_lines(lines, m, w),
+        // An answer with cited parts is drawn whole by `cited_lines`.
+        Block::Cited { text, .. } => {
+            lines.extend(markdown::render(&sanitize::text(text), width, theme))
         }
         // A call is drawn as a cell by `entry_lines`, its result in that cell.
         Block::ToolUse { .. } | Block::ToolResult { .. } => {}

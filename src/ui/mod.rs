@@ -1,6 +1,7 @@
 //! The view: lays out the panes and draws them from the app state. Drawing does no IO;
 //! per-pane modules own their rendering and caches.
 
+mod attachments;
 pub mod composer;
 pub mod conversation;
 mod guardrails;
@@ -90,12 +91,14 @@ impl View {
             );
             return;
         }
-        let [main, composer, status] = Layout::vertical([
+        let [main, chips, composer, status] = Layout::vertical([
             Constraint::Min(3),
+            Constraint::Length(attachments::chips_height(app)),
             Constraint::Length(self.composer.height()),
             Constraint::Length(1),
         ])
         .areas(area);
+        attachments::render_chips(app, chips, frame.buffer_mut());
         let side = main.width >= SIDE_FROM;
         let convo = if side {
             let [left, side] =
@@ -136,6 +139,7 @@ impl View {
             Paragraph::new(line).render(top, frame.buffer_mut());
         }
         status::render(app, &self.keys, status, frame.buffer_mut());
+        attachments::render_completion(app, main, frame.buffer_mut());
         match &app.overlay {
             Overlay::Help => help::render(&self.keys, app.help_scroll, area, frame.buffer_mut()),
             Overlay::History(b) => history::render(b, area, frame.buffer_mut()),
@@ -190,6 +194,8 @@ fn overlay_area(area: Rect, w: u16, h: u16, buf: &mut ratatui::buffer::Buffer) -
     r
 }
 
+#[cfg(test)]
+mod attachments_tests;
 #[cfg(test)]
 mod jobs_tests;
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary in a pseudo-terminal against a local endpoint,
 //! typed at like a person would, read back through a vt100 screen.
 
+mod attach;
 mod auth;
 mod cancel;
 mod chat;

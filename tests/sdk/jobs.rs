@@ -28,7 +28,7 @@ async fn endpoint_secs(secs: u64) -> LocalEndpoint {
     .await
 }
 
-fn s3_client(ep: &LocalEndpoint) -> aws_sdk_s3::Client {
+pub fn s3_client(ep: &LocalEndpoint) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))

@@ -2,6 +2,7 @@
 //! against a local endpoint started on a free loopback port.
 
 mod ask;
+mod attach;
 mod bad_input;
 mod cli;
 mod control;

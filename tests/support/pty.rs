@@ -44,6 +44,8 @@ pub fn spawn_env(
     cmd.args(args);
     cmd.env("TERM", "xterm-256color");
     cmd.env("HOME", home);
+    // Run where nothing but the test's own files are: `@` completion lists them.
+    cmd.cwd(home);
     cmd.env("XDG_DATA_HOME", home.join("data"));
     cmd.env("XDG_CONFIG_HOME", home.join("config"));
     cmd.env("XDG_CACHE_HOME", home.join("cache"));

@@ -55,6 +55,12 @@ pub struct Capabilities {
     pub streaming_tools: bool,
     pub images: bool,
     pub documents: bool,
+    /// Video content blocks through Converse.
+    pub video: bool,
+    /// Document citations (`citations: {enabled: true}` on a document block).
+    pub citations: bool,
+    /// Images, documents and video given by S3 location instead of bytes.
+    pub s3_media: bool,
     pub reasoning: bool,
     pub count_tokens: bool,
     #[serde(rename = "async")]

@@ -53,6 +53,7 @@ fn entry(m: &LiveModel, live: &LiveModels) -> Model {
             // Most chat models take a system prompt; the service says so if not.
             system_prompt: true,
             images: inputs.iter().any(|i| i == "image"),
+            video: inputs.iter().any(|i| i == "video"),
             ..Capabilities::default()
         },
         on_demand: m.inference_types.iter().any(|t| t == "ON_DEMAND"),

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use super::media::{Document, Image, Video};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
     User,
@@ -12,15 +14,9 @@ pub(crate) enum Role {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Block {
     Text(String),
-    /// Image bytes are not kept; only their size matters to token accounting.
-    Image {
-        format: String,
-        size: usize,
-    },
-    Document {
-        name: String,
-        text: String,
-    },
+    Image(Image),
+    Video(Video),
+    Document(Document),
     ToolUse {
         id: String,
         name: String,
@@ -121,7 +117,7 @@ impl Message {
             let piece = match b {
                 Block::Text(t) | Block::GuardContent(t) => t.as_str(),
                 Block::ToolResult { content, .. } => content.as_str(),
-                Block::Document { text, .. } => text.as_str(),
+                Block::Document(d) => d.text.as_str(),
                 _ => continue,
             };
             if !out.is_empty() {

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 use super::conversation::{Block, Message, Request, Role, ToolChoice, ToolSpec};
 use super::error::ServiceError;
 use super::json::{Obj, Result, objects, root};
-use super::simulator::{Generation, OutBlock};
+use super::media::parse::{self as media, union_error};
+use super::simulator::{Citation, Generation, Location, OutBlock};
 use super::stream::StreamItem;
 use super::tokens::{self, InputTokens};
 use super::validate::check_tool_blocks;
@@ -191,15 +192,6 @@ pub(crate) fn reasoning_budget(extra: &Obj) -> Result<Option<u32>> {
     Ok(None)
 }
 
-fn union_error(o: &Obj) -> ServiceError {
-    let keys: Vec<&str> = o.map.keys().map(String::as_str).collect();
-    ServiceError::validation(format!(
-        "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have exactly one supported member set (got [{}])",
-        o.path("").trim_end_matches('.'),
-        keys.join(", ")
-    ))
-}
-
 fn guard_text(g: &Obj) -> Result<String> {
     let text = g.child("text")?.ok_or_else(|| union_error(g))?;
     Ok(text.req_str("text")?.to_owned())
@@ -215,44 +207,18 @@ pub(crate) fn blob(o: &Obj, key: &str) -> Result<Vec<u8>> {
         })
 }
 
-fn source_size(o: &Obj) -> Result<usize> {
-    let src = o.child("source")?.ok_or_else(|| o.missing("source"))?;
-    if src.has("bytes") {
-        Ok(blob(&src, "bytes")?.len())
-    } else if src.has("s3Location") {
-        Ok(0)
-    } else {
-        Err(union_error(&src))
-    }
-}
-
 fn parse_block(b: &Obj) -> Result<Block> {
     if let Some(t) = b.str("text")? {
         return Ok(Block::Text(t.to_owned()));
     }
-    for key in ["image", "video"] {
-        if let Some(img) = b.child(key)? {
-            return Ok(Block::Image {
-                format: img.req_str("format")?.to_owned(),
-                size: source_size(&img)?,
-            });
-        }
+    if let Some(img) = b.child("image")? {
+        return Ok(Block::Image(media::image(&img)?));
+    }
+    if let Some(video) = b.child("video")? {
+        return Ok(Block::Video(media::video(&video)?));
     }
     if let Some(doc) = b.child("document")? {
-        let name = doc.req_str("name")?.to_owned();
-        let src = doc.child("source")?.ok_or_else(|| doc.missing("source"))?;
-        let text = if let Some(t) = src.str("text")? {
-            t.to_owned()
-        } else if src.has("bytes") {
-            let bytes = blob(&src, "bytes")?;
-            match doc.str("format")? {
-                Some("txt" | "md" | "csv" | "html") => String::from_utf8_lossy(&bytes).into_owned(),
-                _ => format!("[{name}: {} bytes]", bytes.len()),
-            }
-        } else {
-            format!("[{name}]")
-        };
-        return Ok(Block::Document { name, text });
+        return Ok(Block::Document(media::document(&doc)?));
     }
     if let Some(tu) = b.child("toolUse")? {
         return Ok(Block::ToolUse {
@@ -296,7 +262,10 @@ fn parse_block(b: &Obj) -> Result<Block> {
     if b.has("cachePoint") {
         return Ok(Block::CachePoint);
     }
-    if b.has("citationsContent") || b.has("searchResult") {
+    if let Some(c) = b.child("citationsContent")? {
+        return Ok(Block::Text(media::citations_content(&c)?));
+    }
+    if b.has("searchResult") {
         return Ok(Block::Text(
             b.map
                 .values()
@@ -308,9 +277,39 @@ fn parse_block(b: &Obj) -> Result<Block> {
     Err(union_error(b))
 }
 
+/// A citation's members, as both `Citation` and the stream's `CitationsDelta` have them.
+fn citation_json(c: &Citation) -> Value {
+    let (kind, document, start, end) = match c.location {
+        Location::Char {
+            document,
+            start,
+            end,
+        } => ("documentChar", document, start, end),
+        Location::Page {
+            document,
+            start,
+            end,
+        } => ("documentPage", document, start, end),
+        Location::Chunk {
+            document,
+            start,
+            end,
+        } => ("documentChunk", document, start, end),
+    };
+    json!({
+        "title": c.title,
+        "sourceContent": [{"text": c.quote}],
+        "location": {kind: {"documentIndex": document, "start": start, "end": end}},
+    })
+}
+
 fn block_json(b: &OutBlock) -> Value {
     match b {
         OutBlock::Text(t) => json!({"text": t}),
+        OutBlock::Cited { text, citations } => json!({"citationsContent": {
+            "content": [{"text": text}],
+            "citations": citations.iter().map(citation_json).collect::<Vec<_>>(),
+        }}),
         OutBlock::Reasoning { text, signature } => {
             json!({"reasoningContent": {"reasoningText": {"text": text, "signature": signature}}})
         }
@@ -359,6 +358,20 @@ pub(crate) fn stream_items(g: &Generation) -> Vec<StreamItem> {
             OutBlock::Text(t) => {
                 items.extend(
                     tokens::pieces(t)
+                        .into_iter()
+                        .map(|(p, n)| delta(json!({"text": p}), n)),
+                );
+            }
+            OutBlock::Cited { text, citations } => {
+                // Anthropic's models announce a citation before the text it backs, and
+                // the service passes it on in that order, on the text's block index.
+                items.extend(
+                    citations
+                        .iter()
+                        .map(|c| delta(json!({"citation": citation_json(c)}), 0)),
+                );
+                items.extend(
+                    tokens::pieces(text)
                         .into_iter()
                         .map(|(p, n)| delta(json!({"text": p}), n)),
                 );

@@ -17,6 +17,7 @@ pub mod faults;
 pub mod guardrail;
 pub mod jobs;
 mod json;
+mod media;
 mod native;
 mod ops;
 mod query;

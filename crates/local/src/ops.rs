@@ -15,6 +15,7 @@ use super::faults::{self, Fault};
 use super::guardrail::{self, Guard, Verdict};
 use super::jobs;
 use super::json::{self, root};
+use super::media;
 use super::native::{self, Invocation, Parsed};
 use super::router::Route;
 use super::simulator::{self, Generation};
@@ -67,7 +68,7 @@ pub(crate) async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
         Route::ConverseStream(id) => converse_op(state, &call, id, true).await,
         Route::InvokeModel(id) => invoke_op(state, &call, id, false).await,
         Route::InvokeModelWithResponseStream(id) => invoke_op(state, &call, id, true).await,
-        Route::CountTokens(id) => count_tokens(state, &call, id),
+        Route::CountTokens(id) => count_tokens(state, &call, id).await,
         Route::InvokeModelWithBidirectionalStream(id) => {
             let model = resolve(state.catalog, id, call.region)?.model;
             Err(ServiceError::validation(format!(
@@ -183,6 +184,7 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
     }
     let body = json::parse_body(call.body)?;
     let mut req = converse::parse(&body)?;
+    media::load(state, &mut req).await;
     let guard = Guard::converse(state, call.region, &body, streaming)?;
     let (generation, usage, interrupt, verdict) = match &guard {
         None => {
@@ -390,7 +392,7 @@ fn native_stream(
     }
 }
 
-fn count_tokens(state: &State, call: &Call, id: &str) -> Result<Reply> {
+async fn count_tokens(state: &State, call: &Call<'_>, id: &str) -> Result<Reply> {
     let model = match resolve(state.catalog, id, call.region) {
         Ok(r) => r.model,
         // Counting invokes nothing, so a profile-only model may be named by its bare id.
@@ -410,7 +412,13 @@ fn count_tokens(state: &State, call: &Call, id: &str) -> Result<Reply> {
         )));
     }
     let req = if let Some(c) = input.child("converse")? {
-        converse::parse_obj(&c)?
+        let mut req = converse::parse_obj(&c)?;
+        // The model's own checks are skipped, as for the rest of a counted body; the
+        // attachments must still be ones the service would read.
+        media::load(state, &mut req).await;
+        media::rules::check_request(&req)?;
+        media::rules::check_found(&req)?;
+        req
     } else if let Some(inv) = input.child("invokeModel")? {
         let bytes = converse::blob(&inv, "body")?;
         match native::parse(model, &bytes)? {

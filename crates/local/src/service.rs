@@ -11,6 +11,7 @@ use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
 use super::error::ServiceError;
+use super::media::{self, log::MediaEntry};
 use super::ops::{self, Call, Reply};
 use super::router::{self, Route};
 use super::s3;
@@ -43,6 +44,7 @@ struct Seen {
     auth: Auth,
     roles: Option<Vec<String>>,
     blocks: Option<Vec<Vec<String>>>,
+    media: Option<Vec<Vec<MediaEntry>>>,
 }
 
 /// The message roles of a Converse body, in order; `None` when the body has no
@@ -204,10 +206,16 @@ pub(crate) async fn handle(
         auth: Auth::of(&parts.headers, query),
         roles: None,
         blocks: None,
+        media: None,
     };
     if let (Route::Converse(_) | Route::ConverseStream(_), Ok(bytes)) = (&route, &body) {
         seen.roles = converse_roles(bytes);
         seen.blocks = converse_blocks(bytes);
+    }
+    if let (Route::Converse(_) | Route::ConverseStream(_) | Route::CountTokens(_), Ok(bytes)) =
+        (&route, &body)
+    {
+        seen.media = media::log::of_body(bytes);
     }
 
     let outcome = match (&route, body) {
@@ -308,6 +316,7 @@ async fn serve_s3(state: &State, req: http::Request<Incoming>, request_id: &str)
         auth,
         roles: None,
         blocks: None,
+        media: None,
     });
     r
 }
@@ -329,6 +338,7 @@ fn entry(
         auth: seen.auth,
         roles: seen.roles,
         blocks: seen.blocks,
+        media: seen.media,
     }
 }
 

@@ -1,7 +1,12 @@
 //! The deterministic simulated model: the same request always gets the same answer,
 //! written in markdown that exercises a renderer and that refers to what was asked.
 
+mod cite;
+#[cfg(test)]
+mod cite_tests;
 mod compose;
+
+pub(crate) use cite::{Citation, Location};
 
 use serde_json::Value;
 
@@ -17,11 +22,33 @@ pub(crate) enum OutBlock {
         signature: String,
     },
     Text(String),
+    /// Text that quotes documents, with the citations that locate the quotes.
+    Cited {
+        text: String,
+        citations: Vec<Citation>,
+    },
     ToolUse {
         id: String,
         name: String,
         input: Value,
     },
+}
+
+impl OutBlock {
+    /// The answer text of a text or cited block.
+    pub(crate) fn answer_text(&self) -> Option<&str> {
+        match self {
+            OutBlock::Text(t) | OutBlock::Cited { text: t, .. } => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn answer_text_mut(&mut self) -> Option<&mut String> {
+        match self {
+            OutBlock::Text(t) | OutBlock::Cited { text: t, .. } => Some(t),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +84,7 @@ impl Generation {
     pub(crate) fn text(&self) -> String {
         self.blocks
             .iter()
-            .filter_map(|b| match b {
-                OutBlock::Text(t) => Some(t.as_str()),
-                _ => None,
-            })
+            .filter_map(OutBlock::answer_text)
             .collect()
     }
 }
@@ -100,12 +124,34 @@ pub(crate) fn generate(req: &Request, max_tokens: u32) -> Generation {
             Stop::ToolUse
         }
         None => {
+            let said = directive_values(&req.last_user_text(), "say")
+                .first()
+                .map(|s| unescape(s));
+            let asked = cite::question(req);
+            if let Some(citation) = cite::cite(req, &asked) {
+                // A cited answer is a short lead-in and the quote; a length directive
+                // does not apply to it, since the quote's length is the document's.
+                let mut lead = format!(
+                    "You asked about **{}**. The document \u{201c}{}\u{201d} says:\n\n",
+                    compose::topic(&asked),
+                    citation.title
+                );
+                if let Some(say) = said {
+                    lead = format!("{say}\n\n{lead}");
+                }
+                blocks.push(OutBlock::Text(lead));
+                blocks.push(OutBlock::Cited {
+                    text: citation.quote.clone(),
+                    citations: vec![citation],
+                });
+                return limit(blocks, Stop::EndTurn, max_tokens, &req.stop_sequences);
+            }
             let mut text = compose::answer(req, &question, seed);
             // `[[say:TEXT]]` opens the answer with TEXT: a way to make the model say
             // something, for testing what guards or parses model output. JSON-style
             // escapes in TEXT let a test make it say control and escape sequences.
-            if let Some(say) = directive_values(&req.last_user_text(), "say").first() {
-                text = format!("{}\n\n{text}", unescape(say));
+            if let Some(say) = said {
+                text = format!("{say}\n\n{text}");
             }
             if let Some(n) = directive_values(&req.last_user_text(), "tokens")
                 .first()
@@ -186,7 +232,7 @@ fn limit(blocks: Vec<OutBlock>, stop: Stop, max_tokens: u32, stops: &[String]) -
     for block in blocks {
         let mut block = block;
         let mut cut = false;
-        if let OutBlock::Text(text) = &mut block
+        if let Some(text) = block.answer_text_mut()
             && let Some((pos, seq)) = stops
                 .iter()
                 .filter(|s| !s.is_empty())
@@ -201,7 +247,9 @@ fn limit(blocks: Vec<OutBlock>, stop: Stop, max_tokens: u32, stops: &[String]) -
         if used + cost > max_tokens {
             let room = max_tokens - used;
             match &mut block {
-                OutBlock::Text(t) | OutBlock::Reasoning { text: t, .. } => {
+                OutBlock::Text(t)
+                | OutBlock::Cited { text: t, .. }
+                | OutBlock::Reasoning { text: t, .. } => {
                     *t = truncate_tokens(t, room);
                     used += tokens::count(t);
                     out.push(block);
@@ -229,7 +277,9 @@ fn limit(blocks: Vec<OutBlock>, stop: Stop, max_tokens: u32, stops: &[String]) -
 
 pub(crate) fn block_tokens(block: &OutBlock) -> u32 {
     match block {
-        OutBlock::Text(t) | OutBlock::Reasoning { text: t, .. } => tokens::count(t),
+        OutBlock::Text(t)
+        | OutBlock::Cited { text: t, .. }
+        | OutBlock::Reasoning { text: t, .. } => tokens::count(t),
         OutBlock::ToolUse { name, input, .. } => {
             tokens::count(name) + tokens::count(&input.to_string())
         }

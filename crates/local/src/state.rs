@@ -65,6 +65,10 @@ pub(crate) struct LogEntry {
     /// in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Vec<String>>>,
+    /// The attachments of each message (of a Converse, ConverseStream or CountTokens
+    /// request), without their content; only when some message has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Vec<Vec<super::media::log::MediaEntry>>>,
 }
 
 /// The kind of credential a request carried: what a test of a client's

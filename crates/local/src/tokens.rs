@@ -3,6 +3,7 @@
 
 use super::cl100k;
 use super::conversation::{Block, Fnv, Request, Role};
+use super::media::{Image, Video};
 
 /// Tokens in a piece of text.
 pub fn count(text: &str) -> u32 {
@@ -41,8 +42,57 @@ pub(crate) fn pieces(text: &str) -> Vec<(String, u32)> {
 
 /// Fixed framing cost per message, as chat templates add role markers.
 const PER_MESSAGE: u32 = 4;
-/// Flat cost of an image; the endpoint does not decode images.
-const PER_IMAGE: u32 = 1_600;
+
+/// An image's tokens, by Anthropic's published rule: an image larger than 1568 pixels
+/// on its long side, or than 1,200,000 pixels (1,600 tokens) in area, is first scaled
+/// down, keeping its aspect ratio, until it fits both (each side rounded down); it then
+/// costs `ceil(width × height / 750)` tokens. An image whose size could not be read
+/// from its header (or an S3 object not read) costs the most a scaled image can: 1,600.
+pub(crate) fn image(img: &Image) -> u32 {
+    match img.dims.filter(|(w, h)| *w > 0 && *h > 0) {
+        Some((w, h)) => image_tokens(w, h),
+        None => 1_600,
+    }
+}
+
+/// The tokens of a `w`×`h` image by the rule of [`image`]; the app's chips show it.
+pub fn image_tokens(w: u32, h: u32) -> u32 {
+    const LONG_SIDE: f64 = 1568.0;
+    const MAX_PIXELS: f64 = 1_200_000.0;
+    let (w, h) = (f64::from(w.max(1)), f64::from(h.max(1)));
+    let scale = (LONG_SIDE / w.max(h))
+        .min((MAX_PIXELS / (w * h)).sqrt())
+        .min(1.0);
+    let (w, h) = ((w * scale).floor().max(1.0), (h * scale).floor().max(1.0));
+    (w * h / 750.0).ceil() as u32
+}
+
+/// Tokens of each second of video: Amazon Nova samples one frame a second, and
+/// documents about 288 tokens a frame (2,880 tokens for 10 seconds).
+const PER_VIDEO_FRAME: u32 = 288;
+/// Nova samples at most 960 frames: a video longer than 16 minutes is sampled more
+/// sparsely, for the same total.
+const MAX_VIDEO_FRAMES: f64 = 960.0;
+/// Bytes per second assumed for a video whose length its header does not tell
+/// (formats other than MP4 and MOV): about 2 Mbit/s.
+const VIDEO_BYTES_PER_SECOND: f64 = 250_000.0;
+/// Length assumed for a video known only by its S3 location.
+const UNKNOWN_VIDEO_SECONDS: f64 = 10.0;
+
+/// A video's tokens: one frame a second of its length (from its MP4/MOV header, else
+/// estimated from its size), at least one frame and at most 960, 288 tokens a frame.
+pub(crate) fn video(v: &Video) -> u32 {
+    let seconds = match v.seconds {
+        Some(s) => s,
+        None if v.size > 0 => v.size as f64 / VIDEO_BYTES_PER_SECOND,
+        None => UNKNOWN_VIDEO_SECONDS,
+    };
+    let frames = seconds.ceil().clamp(1.0, MAX_VIDEO_FRAMES) as u32;
+    frames * PER_VIDEO_FRAME
+}
+
+/// Tokens of each page of a PDF on top of its text, for the page's layout.
+const PER_PDF_PAGE: u32 = 100;
 
 /// Input tokens of a request, split at its last cache point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,12 +161,23 @@ pub(crate) fn input(req: &Request) -> InputTokens {
         for b in &m.blocks {
             match b {
                 Block::Text(s) | Block::GuardContent(s) | Block::Reasoning { text: s } => t.add(s),
-                Block::Image { format, size } => {
-                    t.add_fixed(PER_IMAGE, &format!("{format}:{size}"))
-                }
-                Block::Document { name, text } => {
-                    t.add(name);
-                    t.add(text);
+                Block::Image(img) => t.add_fixed(
+                    image(img),
+                    &format!("image:{}:{}:{:?}", img.format, img.size, img.dims),
+                ),
+                Block::Video(v) => t.add_fixed(
+                    video(v),
+                    &format!("video:{}:{}:{:?}", v.format, v.size, v.source),
+                ),
+                // A document costs its name, its context and its text (what the model
+                // reads: a PDF's extracted text), and a PDF 100 tokens a page more.
+                Block::Document(d) => {
+                    t.add(&d.name);
+                    if let Some(c) = &d.context {
+                        t.add(c);
+                    }
+                    t.add(&d.text);
+                    t.add_fixed(PER_PDF_PAGE.saturating_mul(d.pages() as u32), "pages");
                 }
                 Block::ToolUse { name, input, .. } => {
                     t.add(name);

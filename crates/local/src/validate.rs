@@ -6,6 +6,7 @@ use bedrock_catalog::{Family, Model};
 use super::conversation::{Block, Request, Role};
 use super::converse::Usage;
 use super::error::ServiceError;
+use super::media::rules;
 use super::state::{CACHE_MIN_TOKENS, State};
 use super::tokens;
 
@@ -43,17 +44,7 @@ pub(super) fn check_conversation(req: &Request, model: &Model, streaming: bool) 
                         "The text field in the ContentBlock object at messages.{i}.content.{j} is blank. Add text to the text field, and try again."
                     )));
                 }
-                Block::Image { .. } if !caps.images => {
-                    return Err(ServiceError::validation(
-                        "This model doesn't support the image content block that you provided. Try again with a model that supports images.",
-                    ));
-                }
-                Block::Document { .. } if !caps.documents => {
-                    return Err(ServiceError::validation(
-                        "This model doesn't support documents. Try again with a model that supports documents.",
-                    ));
-                }
-                _ => {}
+                _ => rules::check_block(b, caps)?,
             }
         }
     }
@@ -77,7 +68,9 @@ pub(super) fn check_conversation(req: &Request, model: &Model, streaming: bool) 
             "The model returned the following errors: reasoning is not supported by this model.",
         ));
     }
-    Ok(())
+    rules::check_request(req)?;
+    // Last: the service reads S3 objects only for a request that passed its checks.
+    rules::check_found(req)
 }
 
 /// The pairing rules of tool blocks, checked as the service checks a Converse request:

@@ -361,10 +361,7 @@ impl Guard {
             let texts: Vec<&str> = generation
                 .blocks
                 .iter()
-                .filter_map(|b| match b {
-                    OutBlock::Text(t) => Some(t.as_str()),
-                    _ => None,
-                })
+                .filter_map(OutBlock::answer_text)
                 .collect();
             let eval = evaluate(g, Source::Output, &texts, true);
             if eval.blocked {
@@ -372,7 +369,7 @@ impl Guard {
             } else if eval.anonymized {
                 let mut masked = eval.masked.iter();
                 for b in &mut generation.blocks {
-                    if let (OutBlock::Text(t), Some(m)) = (&mut *b, masked.next()) {
+                    if let (Some(t), Some(m)) = (b.answer_text_mut(), masked.next()) {
                         *t = m.clone();
                     }
                 }
@@ -385,7 +382,9 @@ impl Guard {
                 if stopped {
                     break;
                 }
-                let OutBlock::Text(text) = block else {
+                let mut block = block;
+                // A cited block is screened like text and keeps its citations.
+                let Some(text) = block.answer_text_mut().map(std::mem::take) else {
                     blocks.push(block);
                     continue;
                 };
@@ -407,7 +406,10 @@ impl Guard {
                         break;
                     }
                 }
-                blocks.push(OutBlock::Text(sent));
+                if let Some(t) = block.answer_text_mut() {
+                    *t = sent;
+                }
+                blocks.push(block);
             }
             generation.blocks = blocks;
         }

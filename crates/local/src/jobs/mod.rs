@@ -6,7 +6,7 @@
 
 mod clock;
 mod input;
-mod mp4;
+pub(crate) mod mp4;
 mod output;
 mod store;
 
@@ -267,8 +267,9 @@ fn split_s3_uri(uri: &str) -> (String, String) {
     (bucket.to_owned(), prefix.trim_matches('/').to_owned())
 }
 
-/// The `S3Uri` pattern of the service model: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
-fn valid_s3_uri(uri: &str) -> bool {
+/// The `S3Uri` pattern of the service model: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`,
+/// at most 1024 characters. The app checks the locations it attaches with it too.
+pub fn valid_s3_uri(uri: &str) -> bool {
     let Some(rest) = uri.strip_prefix("s3://") else {
         return false;
     };

@@ -4,7 +4,7 @@
 
 /// What the simulated video declares.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Video {
+pub(crate) struct Video {
     pub seconds: u32,
     pub fps: u32,
     pub width: u32,
@@ -35,7 +35,7 @@ fn u32s(values: &[u32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_be_bytes()).collect()
 }
 
-pub(super) fn build(v: &Video) -> Vec<u8> {
+pub(crate) fn build(v: &Video) -> Vec<u8> {
     let duration = v.seconds * MOVIE_TIMESCALE;
     let ftyp = boxed(b"ftyp", b"isom\x00\x00\x02\x00isomiso2avc1mp41");
 
@@ -127,7 +127,7 @@ fn children(mut data: &[u8]) -> Vec<([u8; 4], &[u8])> {
 }
 
 /// The duration an MP4 (or MOV) file declares in its `mvhd`, in seconds.
-pub(super) fn duration_seconds(file: &[u8]) -> Option<f64> {
+pub(crate) fn duration_seconds(file: &[u8]) -> Option<f64> {
     let moov = children(file).into_iter().find(|(k, _)| k == b"moov")?.1;
     let mvhd = children(moov).into_iter().find(|(k, _)| k == b"mvhd")?.1;
     let be32 = |at: usize| -> Option<u64> {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::conversation::{Block, Message, Request, Role, ToolChoice, ToolSpec};
 use crate::converse::{self, Usage};
 use crate::error::ServiceError;
+use crate::media::{Document, Image, Source};
 use crate::simulator::{Generation, OutBlock, Stop};
 use crate::stream::StreamItem;
 use crate::tokens;
@@ -169,10 +170,12 @@ fn parse_block(b: &Doc, at: &str) -> Result<Block> {
                     "{at}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
                 )));
             }
-            Block::Image {
-                format: media.trim_start_matches("image/").to_owned(),
-                size: source_data(&src)?.len(),
-            }
+            let encoded = src.str("data")?.map_or(0, str::len);
+            Block::Image(Image::new(
+                media.trim_start_matches("image/"),
+                Source::Bytes { encoded },
+                &source_data(&src)?,
+            ))
         }
         "document" => {
             let src = b.req_child("source")?;
@@ -185,7 +188,7 @@ fn parse_block(b: &Doc, at: &str) -> Result<Block> {
                 },
                 _ => format!("[{name}: {} bytes]", source_data(&src)?.len()),
             };
-            Block::Document { name, text }
+            Block::Document(Document::text(name, text))
         }
         "tool_use" | "server_tool_use" => Block::ToolUse {
             id: b.req_str("id")?.to_owned(),
@@ -265,7 +268,8 @@ fn stop_sequence(g: &Generation) -> Value {
 
 fn block_json(b: &OutBlock) -> Value {
     match b {
-        OutBlock::Text(t) => json!({"type": "text", "text": t}),
+        // Native requests never enable citations: a cited block is only text here.
+        OutBlock::Text(t) | OutBlock::Cited { text: t, .. } => json!({"type": "text", "text": t}),
         OutBlock::Reasoning { text, signature } => {
             json!({"type": "thinking", "thinking": text, "signature": signature})
         }
@@ -313,7 +317,7 @@ pub(super) fn chunks(model: &Model, req: &Request, g: &Generation, u: Usage) -> 
             )
         };
         let (start, start_tokens) = match b {
-            OutBlock::Text(_) => (json!({"type": "text", "text": ""}), 0),
+            OutBlock::Text(_) | OutBlock::Cited { .. } => (json!({"type": "text", "text": ""}), 0),
             OutBlock::Reasoning { .. } => (
                 json!({"type": "thinking", "thinking": "", "signature": ""}),
                 0,
@@ -328,7 +332,7 @@ pub(super) fn chunks(model: &Model, req: &Request, g: &Generation, u: Usage) -> 
             start_tokens,
         ));
         match b {
-            OutBlock::Text(t) => out.extend(
+            OutBlock::Text(t) | OutBlock::Cited { text: t, .. } => out.extend(
                 tokens::pieces(t)
                     .into_iter()
                     .map(|(p, n)| delta(json!({"type": "text_delta", "text": p}), n)),

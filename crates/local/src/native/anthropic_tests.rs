@@ -4,6 +4,7 @@ use bedrock_catalog::Family;
 use serde_json::{Value, json};
 
 use crate::conversation::{Block, Role, ToolChoice};
+use crate::media::{Image, Source};
 use crate::tokens;
 
 use super::super::testing::{model, parse_err, parse_ok, run, text_of};
@@ -77,10 +78,7 @@ fn parses_a_full_request() {
     assert_eq!(
         r.messages[0].blocks,
         vec![
-            Block::Image {
-                format: "png".into(),
-                size: 8
-            },
+            Block::Image(Image::new("png", Source::Bytes { encoded: 12 }, &[0; 8])),
             Block::Text("What is the weather in Paris?".into()),
             Block::CachePoint
         ]

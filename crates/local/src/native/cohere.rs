@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::conversation::{Block, Request, Role, ToolSpec};
 use crate::converse::Usage;
+use crate::media::Document;
 use crate::simulator::{Generation, OutBlock};
 use crate::stream::StreamItem;
 
@@ -103,7 +104,7 @@ pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
         push_block(
             &mut req.messages,
             Role::User,
-            Block::Document { name, text },
+            Block::Document(Document::text(name, text)),
         );
     }
     let message = doc.req_str("message")?;
@@ -255,6 +256,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use crate::conversation::{Block, Role};
+    use crate::media::Document;
     use crate::tokens;
 
     use super::super::testing::{model, parse_err, run, text_of};
@@ -287,10 +289,7 @@ mod tests {
         assert_eq!(
             req.messages[2].blocks,
             vec![
-                Block::Document {
-                    name: "Moons".into(),
-                    text: "Saturn has 146 known moons.".into()
-                },
+                Block::Document(Document::text("Moons", "Saturn has 146 known moons.")),
                 Block::Text("Which planet has the most moons?".into())
             ]
         );

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::conversation::{Block, Request, Role};
 use crate::converse::Usage;
+use crate::media::{Image, Source};
 use crate::simulator::Generation;
 use crate::stream::StreamItem;
 
@@ -38,10 +39,13 @@ pub(super) fn parse(model: &Model, doc: &Doc) -> Result<Parsed> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(image)
             .map_err(|_| doc.err(&format!("images/{i}"), "string is not valid base64"))?;
-        let block = Block::Image {
-            format: "png".into(),
-            size: bytes.len(),
-        };
+        let block = Block::Image(Image::new(
+            "png",
+            Source::Bytes {
+                encoded: image.len(),
+            },
+            &bytes,
+        ));
         if let Some(m) = req.messages.iter_mut().rev().find(|m| m.role == Role::User) {
             m.blocks.insert(0, block);
         }
@@ -88,6 +92,7 @@ mod tests {
     use serde_json::json;
 
     use crate::conversation::{Block, Role};
+    use crate::media::{Image, Source};
     use crate::tokens;
 
     use super::super::testing::{model, parse_err, run, text_of};
@@ -158,10 +163,7 @@ mod tests {
         );
         assert_eq!(
             p.request.messages[0].blocks[0],
-            Block::Image {
-                format: "png".into(),
-                size: 8
-            }
+            Block::Image(Image::new("png", Source::Bytes { encoded: 12 }, &[0; 8]))
         );
         assert_eq!(p.request.max_tokens, Some(512));
 

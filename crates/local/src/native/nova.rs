@@ -85,7 +85,7 @@ fn usage_json(u: Usage) -> Value {
 
 fn block_json(b: &OutBlock) -> Value {
     match b {
-        OutBlock::Text(t) => json!({"text": t}),
+        OutBlock::Text(t) | OutBlock::Cited { text: t, .. } => json!({"text": t}),
         OutBlock::Reasoning { text, .. } => {
             json!({"reasoningContent": {"reasoningText": {"text": text}}})
         }

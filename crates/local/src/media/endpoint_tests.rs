@@ -1,0 +1,140 @@
+//! Attachments through a running endpoint: S3 objects read from its store (and refused
+//! when missing), CountTokens over them, and the request log's `media`.
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::tests::{HAIKU45, NOVA_LITE, body, image_block, png, s3_block};
+use crate::LocalEndpoint;
+use crate::jobs::mp4;
+use crate::state::Settings;
+use crate::tokens;
+
+/// One HTTP/1.1 POST on a fresh connection: the status and the JSON body.
+async fn post(ep: &LocalEndpoint, path: &str, body: &Value) -> (u16, Value) {
+    let mut conn = tokio::net::TcpStream::connect(ep.addr())
+        .await
+        .expect("connects");
+    let body = body.to_string();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(req.as_bytes()).await.expect("sent");
+    let mut out = Vec::new();
+    conn.read_to_end(&mut out).await.expect("read");
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+async fn get(ep: &LocalEndpoint, path: &str) -> Value {
+    let mut conn = tokio::net::TcpStream::connect(ep.addr())
+        .await
+        .expect("connects");
+    let req = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.expect("sent");
+    let mut out = Vec::new();
+    conn.read_to_end(&mut out).await.expect("read");
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+fn converse_path(model: &str) -> String {
+    format!("/model/{}/converse", model.replace(':', "%3A"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_media_is_read_from_the_store_and_refused_when_missing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // The store keeps an object at <data-dir>/s3/<bucket>/<key>.
+    let media = dir.path().join("s3").join("media");
+    std::fs::create_dir_all(&media).expect("bucket folder");
+    let clip = mp4::build(&mp4::Video {
+        seconds: 12,
+        fps: 24,
+        width: 640,
+        height: 360,
+        seed: 3,
+    });
+    std::fs::write(media.join("clip.mp4"), &clip).expect("object");
+    std::fs::write(media.join("notes.txt"), "Stored notes say hello.").expect("object");
+    let settings = Settings {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Settings::default()
+    };
+    let ep = LocalEndpoint::start("127.0.0.1:0".parse().expect("an address"), settings)
+        .await
+        .expect("starts");
+
+    let question = "what happens?";
+    let video = body(
+        vec![s3_block("video", "mp4", "s3://media/clip.mp4")],
+        question,
+    );
+    let (status, answer) = post(&ep, &converse_path(NOVA_LITE), &video).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["usage"]["inputTokens"],
+        4 + 12 * 288 + tokens::count(question)
+    );
+
+    let doc = body(
+        vec![s3_block("document", "txt", "s3://media/notes.txt")],
+        question,
+    );
+    let (status, answer) = post(&ep, &converse_path(NOVA_LITE), &doc).await;
+    assert_eq!(status, 200, "{answer}");
+    let expected = 4
+        + tokens::count("from s3")
+        + tokens::count("Stored notes say hello.")
+        + tokens::count(question);
+    assert_eq!(answer["usage"]["inputTokens"], expected);
+
+    let missing = body(
+        vec![s3_block("video", "mp4", "s3://media/none.mp4")],
+        question,
+    );
+    let (status, answer) = post(&ep, &converse_path(NOVA_LITE), &missing).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        answer["message"],
+        "The model returned the following errors: The S3 object s3://media/none.mp4 does not exist or access to it is denied. Check the S3 URI and your permissions, and try again."
+    );
+
+    let image = png(1000, 1000, 0);
+    let counted = json!({"input": {"converse": body(vec![image_block(&image)], question)}});
+    let path = format!("/model/{}/count-tokens", HAIKU45.replace(':', "%3A"));
+    let (status, answer) = post(&ep, &path, &counted).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["inputTokens"], 4 + 1334 + tokens::count(question));
+
+    let log = get(&ep, "/_local/requests").await;
+    let media: Vec<&Value> = log["requests"]
+        .as_array()
+        .expect("a log")
+        .iter()
+        .map(|e| &e["media"])
+        .collect();
+    assert_eq!(
+        media,
+        [
+            &json!([[{"kind": "video", "format": "mp4", "source": "s3", "uri": "s3://media/clip.mp4"}]]),
+            &json!([[{"kind": "document", "format": "txt", "source": "s3", "name": "from s3",
+                "citations": false, "uri": "s3://media/notes.txt"}]]),
+            &json!([[{"kind": "video", "format": "mp4", "source": "s3", "uri": "s3://media/none.mp4"}]]),
+            &json!([[{"kind": "image", "format": "png", "source": "bytes", "size": image.len(),
+                "width": 1000, "height": 1000}]]),
+        ]
+    );
+    let on_disk = std::fs::read_to_string(dir.path().join("requests.jsonl")).expect("a log file");
+    assert!(on_disk.contains(r#""media":[[{"kind":"image","format":"png","source":"bytes""#));
+    ep.shutdown().await;
+}
