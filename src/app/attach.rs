@@ -270,11 +270,13 @@ pub fn complete_key(app: &mut App, key: CompleteKey) -> Vec<Effect> {
                 app.attach.completion = None;
                 return Vec::new();
             };
+            // The word names the file in the question, as typed with `@`; the chip is
+            // what is sent.
             let draft = &app.meter.draft;
-            let cut = draft.len() - c.query.len() - 1;
-            let rest = draft[..cut].to_owned();
+            let cut = draft.len() - c.query.len();
+            let text = format!("{}{path} ", &draft[..cut]);
             app.attach.completion = None;
-            let mut effects = vec![Effect::SetComposer(rest)];
+            let mut effects = vec![Effect::SetComposer(text)];
             effects.extend(attach(app, &path));
             return effects;
         }

@@ -243,7 +243,10 @@ fn at_completion_follows_the_word_being_typed_and_attaches_the_choice() {
     assert_eq!(c.query, "rep");
     assert_eq!(c.items[0], "docs/report.pdf");
     let effects = update(&mut app, Msg::Complete(CompleteKey::Accept));
-    assert_eq!(effects[0], Effect::SetComposer("look at ".into()));
+    assert_eq!(
+        effects[0],
+        Effect::SetComposer("look at @docs/report.pdf ".into())
+    );
     assert!(effects.contains(&Effect::Attach {
         id: 0,
         arg: "docs/report.pdf".into()

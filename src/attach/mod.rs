@@ -89,6 +89,14 @@ pub enum Error {
         "{0} is not an S3 location Bedrock takes (s3://bucket/key, with a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens)."
     )]
     BadS3(String),
+    #[error(
+        "{uri} is in {bucket_region}: Amazon Bedrock in {region} reads S3 objects only in its own Region. Copy it to a bucket in {region}, or use --region {bucket_region}."
+    )]
+    S3Region {
+        uri: String,
+        bucket_region: String,
+        region: String,
+    },
     #[error("The S3 location {uri} names no format Bedrock takes by its extension ({formats}).")]
     S3Format { uri: String, formats: String },
 }
@@ -263,6 +271,24 @@ pub fn s3(uri: &str, bucket_owner: Option<String>) -> Result<Attached, Error> {
         stamp: None,
         size: 0,
     })
+}
+
+/// The bucket of an `s3://bucket/key` location.
+pub fn bucket(uri: &str) -> Option<&str> {
+    uri.strip_prefix("s3://")?.split('/').next()
+}
+
+/// Refuses an S3 location whose bucket is in another region than the requests,
+/// when S3 said where the bucket is.
+pub fn same_region(uri: &str, bucket_region: Option<&str>, region: &str) -> Result<(), Error> {
+    match bucket_region {
+        Some(b) if b != region => Err(Error::S3Region {
+            uri: crate::sanitize::text(uri),
+            bucket_region: crate::sanitize::text(b),
+            region: region.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Attaches what `arg` names: an `s3://` location or a file path (`~/` is the home

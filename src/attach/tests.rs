@@ -129,3 +129,18 @@ fn s3_locations_are_named_by_their_key_and_checked_for_shape() {
         Err(Error::S3Format { .. })
     ));
 }
+
+#[test]
+fn an_s3_location_must_be_in_the_requests_region_when_s3_says_where_it_is() {
+    assert_eq!(bucket("s3://media/clips/a.mp4"), Some("media"));
+    assert_eq!(
+        same_region("s3://media/a.mp4", Some("us-east-1"), "us-east-1"),
+        Ok(())
+    );
+    assert_eq!(same_region("s3://media/a.mp4", None, "us-east-1"), Ok(()));
+    let e = same_region("s3://media/a.mp4", Some("eu-west-1"), "us-east-1").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s3://media/a.mp4 is in eu-west-1: Amazon Bedrock in us-east-1 reads S3 objects only in its own Region. Copy it to a bucket in us-east-1, or use --region eu-west-1."
+    );
+}

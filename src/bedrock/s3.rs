@@ -42,6 +42,20 @@ pub enum OutputError {
     },
 }
 
+/// The region of `bucket` as S3 tells it: HeadBucket's `x-amz-bucket-region`, which S3
+/// also sends with a redirect or an access error. `None` when it does not say.
+pub async fn bucket_region(s3: &Client, bucket: &str) -> Option<String> {
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => out.bucket_region().map(str::to_owned),
+        Err(SdkError::ServiceError(e)) => e
+            .raw()
+            .headers()
+            .get("x-amz-bucket-region")
+            .map(str::to_owned),
+        Err(_) => None,
+    }
+}
+
 /// One object of a job's output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputObject {

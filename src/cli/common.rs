@@ -91,6 +91,15 @@ impl OneShot {
         crate::attach::rules::check(Catalog::builtin(), &model, &messages)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let conn = self::connect(connect, config).await?;
+        for m in messages.iter().flat_map(Message::media) {
+            if let crate::conversation::Source::S3 { uri, .. } = &m.source
+                && let Some(bucket) = crate::attach::bucket(uri)
+            {
+                let region = bedrock::s3::bucket_region(&conn.s3, bucket).await;
+                crate::attach::same_region(uri, region.as_deref(), &conn.region)
+                    .map_err(|e| anyhow::anyhow!("--attach: {e}"))?;
+            }
+        }
         let turn = TurnRequest {
             model_id: invocation_id(Catalog::builtin(), &model, &conn.region),
             system: args.system.clone().or(config.system.clone()),

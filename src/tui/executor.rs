@@ -229,13 +229,13 @@ impl Executor {
                     let _ = tx.send(Msg::Stored(result));
                 });
             }
-            Effect::Attach { id, arg } => self.spawn_other(super::attach::read(id, arg, tx)),
+            Effect::Attach { id, arg } => self.spawn_other(super::attach::read(id, arg, conn, tx)),
             Effect::ListFiles => self.spawn_other(super::attach::list_files(tx)),
             Effect::PrepareSend {
                 text,
                 attached,
                 paths,
-            } => self.spawn_other(super::attach::prepare(text, attached, paths, tx)),
+            } => self.spawn_other(super::attach::prepare(text, attached, paths, conn, tx)),
             // The event loop's own: they act on the terminal and the composer.
             Effect::SetComposer(_)
             | Effect::InsertComposer(_)
@@ -344,10 +344,18 @@ async fn run_tool(
 }
 
 /// Streams turn `id` and reports its events, its timing and how it ended.
-async fn turn(id: TurnId, request: TurnRequest, conn: Conn, tx: Tx) {
+async fn turn(id: TurnId, mut request: TurnRequest, conn: Conn, tx: Tx) {
     let Some(conn) = connection(conn).await else {
         return;
     };
+    // A question sent before the connection resolved names the model as typed: one
+    // offered only through inference profiles goes to the profile of the region that is
+    // now known, as the model the app shows from then on does.
+    request.model_id = crate::catalog::invocation_id(
+        crate::catalog::Catalog::builtin(),
+        &request.model_id,
+        &conn.region,
+    );
     let started = std::time::Instant::now();
     let mut first_token_ms = None;
     let result = bedrock::stream_turn(&conn, &request, |event| {

@@ -86,6 +86,30 @@ async fn a_turn_reports_its_events_then_its_timing_then_its_end() {
 }
 
 #[tokio::test]
+async fn a_turn_sent_before_the_region_was_known_goes_to_the_models_profile() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut ex = Executor::new(tx, local().await, None);
+    let app = App::new(HAIKU);
+    // Claude Haiku 4.5 is offered only through inference profiles.
+    let bare = TurnRequest {
+        model_id: "anthropic.claude-haiku-4-5-20251001-v1:0".into(),
+        ..request("Hello")
+    };
+    ex.run(
+        Effect::StartTurn {
+            id: TurnId(7),
+            request: bare,
+        },
+        &app,
+    );
+    let seen = until_end(&mut rx, TurnId(7)).await;
+    assert!(
+        matches!(seen.last(), Some(Msg::TurnDone { .. })),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_cancelled_turn_is_stopped_at_once_and_says_nothing_more() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let baseline = tx.strong_count();

@@ -135,20 +135,30 @@ pub fn render_completion(app: &App, above: Rect, buf: &mut Buffer) {
         .render(r, buf);
 }
 
+/// `spans` wrapped after `mark` on the first line and under it, indented, on the
+/// others: a list item's hanging indent.
+fn hanging(mark: Span<'static>, spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
+    let indent = Span::raw(" ".repeat(mark.width()));
+    let mut lines = wrap(vec![indent], spans, width, false);
+    if let Some(first) = lines.first_mut().and_then(|l| l.spans.first_mut()) {
+        *first = mark;
+    }
+    lines
+}
+
 /// A question's attachment, as a line of the conversation.
 pub fn media_lines(lines: &mut Vec<Line<'static>>, m: &Media, width: usize) {
     let name = match &m.source {
         Source::S3 { uri, .. } => sanitize::text(uri),
         Source::Bytes(_) => sanitize::text(&m.file),
     };
-    lines.extend(wrap(
-        vec![Span::styled(MARK, chip_style())],
+    lines.extend(hanging(
+        Span::styled(MARK, chip_style()),
         vec![
             Span::styled(name, chip_style().add_modifier(Modifier::BOLD)),
             Span::styled(format!("  {}", facts(m)), dim()),
         ],
         width,
-        false,
     ));
 }
 
@@ -202,8 +212,8 @@ pub fn sources_lines(lines: &mut Vec<Line<'static>>, sources: &[&Citation], widt
         } else {
             format!("{}, {place}", sanitize::text(&c.title))
         };
-        lines.extend(wrap(
-            vec![Span::styled(format!("[{}] ", i + 1), chip_style())],
+        lines.extend(hanging(
+            Span::styled(format!("[{}] ", i + 1), chip_style()),
             vec![
                 Span::styled(head, Style::default().add_modifier(Modifier::BOLD)),
                 Span::styled(
@@ -212,7 +222,6 @@ pub fn sources_lines(lines: &mut Vec<Line<'static>>, sources: &[&Citation], widt
                 ),
             ],
             width,
-            false,
         ));
     }
 }

@@ -34,7 +34,10 @@ async fn at_completion_attaches_a_file_that_stays_with_the_conversation() {
     tui.keys("\t");
     let s = tui.wait_for("screenshot.png  image · PNG · 640×480").await;
     assert!(s.contains("~410 tok"), "the chip's estimate: {s}");
-    assert!(!s.contains("@scr"), "the @ word became the chip: {s}");
+    assert!(
+        s.contains("What is in this picture? @screenshot.png"),
+        "the @ word names the file: {s}"
+    );
     tui.keys("\r");
     let s = tui.wait_for("Let me know if you want more detail").await;
     assert!(

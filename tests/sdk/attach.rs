@@ -278,3 +278,46 @@ async fn a_document_question_is_answered_with_citations() {
     assert_eq!(v["citations"][0]["title"], "Q3 report");
     assert_eq!(v["citations"][0]["location"], "p. 1");
 }
+
+#[tokio::test]
+async fn an_s3_location_in_another_region_is_refused_before_any_request() {
+    let ep = endpoint().await;
+    let s3 = super::jobs::s3_client(&ep);
+    s3.create_bucket()
+        .bucket("clips-dublin")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket("clips-dublin")
+        .key("demo.mp4")
+        .body(b"\0\0\0\x18ftypisom\0\0\0\0isommp41".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let out = run_command(
+        &ep,
+        "ask",
+        &[
+            "--model",
+            LITE,
+            "--attach",
+            "s3://clips-dublin/demo.mp4",
+            "What happens?",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("s3://clips-dublin/demo.mp4 is in eu-west-1: Amazon Bedrock in us-east-1 reads S3 objects only in its own Region."),
+        "{err}"
+    );
+    assert!(turns(&ep).await.is_empty());
+}

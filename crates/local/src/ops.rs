@@ -184,7 +184,7 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
     }
     let body = json::parse_body(call.body)?;
     let mut req = converse::parse(&body)?;
-    media::load(state, &mut req).await;
+    media::load(state, call.region, &mut req).await;
     let guard = Guard::converse(state, call.region, &body, streaming)?;
     let (generation, usage, interrupt, verdict) = match &guard {
         None => {
@@ -415,7 +415,7 @@ async fn count_tokens(state: &State, call: &Call<'_>, id: &str) -> Result<Reply>
         let mut req = converse::parse_obj(&c)?;
         // The model's own checks are skipped, as for the rest of a counted body; the
         // attachments must still be ones the service would read.
-        media::load(state, &mut req).await;
+        media::load(state, call.region, &mut req).await;
         media::rules::check_request(&req)?;
         media::rules::check_found(&req)?;
         req

@@ -6,6 +6,7 @@
 //! secret key, so a signed request is re-signed on arrival with the endpoint's own key
 //! (same access key, date, region, signed headers and payload hash) before s3s sees it;
 //! s3s then still parses and checks everything else, including `aws-chunked` bodies.
+//! Buckets have a Region, which s3s-fs does not keep: see [`regions`].
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -21,6 +22,10 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 use super::stream::{self, Body};
+
+pub(crate) mod regions;
+#[cfg(test)]
+pub(crate) mod regions_tests;
 
 /// The key every request is re-signed with; it never leaves the process.
 const LOCAL_SECRET: &str = "bedrock-tui-local-s3-secret";
@@ -116,17 +121,22 @@ pub(crate) fn is_s3_request(headers: &HeaderMap, uri: &http::Uri) -> bool {
 
 pub(crate) struct S3Store {
     service: S3Service,
+    regions: regions::BucketRegions,
     /// The temporary root when there is no data folder; removed when the store is dropped.
     _temp: Option<tempfile::TempDir>,
 }
 
 impl S3Store {
-    /// Serves the folder `root`, or a new temporary folder.
-    pub(crate) fn open(root: Option<&Path>) -> std::io::Result<S3Store> {
-        let (temp, root) = match root {
-            Some(r) => {
-                std::fs::create_dir_all(r)?;
-                (None, r.to_path_buf())
+    /// Serves the folder `<data_dir>/s3`, or a new temporary folder; buckets without a
+    /// recorded Region are in `region`, the endpoint's own.
+    pub(crate) fn open(data_dir: Option<&Path>, region: &str) -> std::io::Result<S3Store> {
+        let regions =
+            regions::BucketRegions::open(data_dir.map(|d| d.join("s3-regions.json")), region)?;
+        let (temp, root) = match data_dir {
+            Some(d) => {
+                let r = d.join("s3");
+                std::fs::create_dir_all(&r)?;
+                (None, r)
             }
             None => {
                 let t = tempfile::Builder::new()
@@ -143,6 +153,7 @@ impl S3Store {
         builder.set_access(AllowAll);
         Ok(S3Store {
             service: builder.build(),
+            regions,
             _temp: temp,
         })
     }
@@ -162,7 +173,7 @@ impl S3Store {
             return s3_error_response(StatusCode::FORBIDDEN, "AccessDenied", &e);
         }
         let req = http::Request::from_parts(parts, body);
-        self.call(req).await
+        self.route(req).await
     }
 
     async fn call(&self, req: http::Request<s3s::Body>) -> Response<Body> {

@@ -170,15 +170,39 @@ impl State {
     }
 }
 
-fn append_line(path: &std::path::Path, entry: &LogEntry) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.create(true).append(true);
+/// Options that create files readable by their owner only: the endpoint's state holds
+/// prompts and answers.
+fn private(opts: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
+    opts
+}
+
+/// Writes `bytes` to `path` through `tmp`, renamed into place, so that a crash leaves
+/// the old or the new file, never half of one.
+pub(crate) fn replace_file(
+    path: &std::path::Path,
+    tmp: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    let mut f = private(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true),
+    )
+    .open(tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(tmp, path)
+}
+
+fn append_line(path: &std::path::Path, entry: &LogEntry) -> std::io::Result<()> {
+    let mut f = private(std::fs::OpenOptions::new().create(true).append(true)).open(path)?;
     let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
     writeln!(f, "{line}")
 }

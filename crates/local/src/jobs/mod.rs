@@ -71,7 +71,7 @@ impl Jobs {
         stop: watch::Receiver<bool>,
     ) -> std::io::Result<JoinHandle<()>> {
         let dir = settings.data_dir.as_deref();
-        let s3 = S3Store::open(dir.map(|d| d.join("s3")).as_deref())?;
+        let s3 = S3Store::open(dir, &settings.region)?;
         let disk = dir
             .map(|d| Disk::open(&d.join("async-invokes")))
             .transpose()?;

@@ -3,7 +3,6 @@
 //! beside it, then renamed), so a restart finds every job as it last was.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -161,18 +160,7 @@ impl Disk {
         let path = self.dir.join(format!("{}.json", job.id));
         let tmp = self.dir.join(format!(".{}.json.tmp", job.id));
         let bytes = serde_json::to_vec_pretty(job).map_err(std::io::Error::other)?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.create(true).write(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)
+        crate::state::replace_file(&path, &tmp, &bytes)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Attachments through a running endpoint: S3 objects read from its store (and refused
-//! when missing), CountTokens over them, and the request log's `media`.
+//! when missing or in a bucket of another Region), CountTokens over them, and the
+//! request log's `media`.
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -7,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::tests::{HAIKU45, NOVA_LITE, body, image_block, png, s3_block};
 use crate::LocalEndpoint;
 use crate::jobs::mp4;
+use crate::s3::regions_tests::{configuration, exchange, signed};
 use crate::state::Settings;
 use crate::tokens;
 
@@ -136,5 +138,134 @@ async fn s3_media_is_read_from_the_store_and_refused_when_missing() {
     );
     let on_disk = std::fs::read_to_string(dir.path().join("requests.jsonl")).expect("a log file");
     assert!(on_disk.contains(r#""media":[[{"kind":"image","format":"png","source":"bytes""#));
+    ep.shutdown().await;
+}
+
+/// The refusal of an object in a bucket of `bucket`'s Region by Bedrock in `request`'s.
+fn elsewhere(uri: &str, bucket: &str, request: &str) -> String {
+    format!(
+        "The S3 bucket of {uri} is in {bucket}; Amazon Bedrock in {request} can read S3 objects only in its own Region. Copy the object to a bucket in {request} and try again."
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_media_in_another_region_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let settings = Settings {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Settings::default()
+    };
+    let ep = LocalEndpoint::start("127.0.0.1:0".parse().expect("an address"), settings)
+        .await
+        .expect("starts");
+    let a = exchange(
+        &ep,
+        "PUT",
+        "/west",
+        &signed("s3", "eu-west-1"),
+        &configuration("eu-west-1"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = exchange(&ep, "PUT", "/east", &signed("s3", "us-east-1"), "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    for bucket in ["west", "east"] {
+        let a = exchange(
+            &ep,
+            "PUT",
+            &format!("/{bucket}/notes.txt"),
+            &signed("s3", "us-east-1"),
+            "Stored notes say hello.",
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+
+    let json = [("content-type", "application/json".to_owned())];
+    let with = |auth: Vec<(&'static str, String)>| {
+        let mut h = auth;
+        h.extend(json.iter().cloned());
+        h
+    };
+    let unsigned = with(Vec::new());
+    let bearer = with(vec![("authorization", "Bearer a-bedrock-api-key".into())]);
+    let in_west = with(signed("bedrock", "eu-west-1"));
+    let doc = |uri: &str| body(vec![s3_block("document", "txt", uri)], "what is in it?");
+    let west = doc("s3://west/notes.txt").to_string();
+    let east = doc("s3://east/notes.txt").to_string();
+    let path = converse_path(NOVA_LITE);
+
+    // Unsigned or with an API key, a request is in the endpoint's Region, us-east-1.
+    for headers in [&unsigned, &bearer] {
+        let a = exchange(&ep, "POST", &path, headers, &west).await;
+        assert_eq!(a.status, 400, "{}", a.body);
+        let answer: Value = serde_json::from_str(&a.body).expect("JSON");
+        assert_eq!(
+            answer["message"],
+            elsewhere("s3://west/notes.txt", "eu-west-1", "us-east-1")
+        );
+        assert_eq!(
+            a.header("x-amzn-errortype")
+                .map(|t| t.starts_with("ValidationException")),
+            Some(true)
+        );
+        let a = exchange(&ep, "POST", &path, headers, &east).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    // Signed, it is in the Region of its credential scope.
+    let a = exchange(&ep, "POST", &path, &in_west, &west).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = exchange(&ep, "POST", &path, &in_west, &east).await;
+    assert_eq!(a.status, 400);
+    let answer: Value = serde_json::from_str(&a.body).expect("JSON");
+    assert_eq!(
+        answer["message"],
+        elsewhere("s3://east/notes.txt", "us-east-1", "eu-west-1")
+    );
+    // The Region is checked before the object is looked for: the service cannot look.
+    let missing = doc("s3://west/none.txt").to_string();
+    let a = exchange(&ep, "POST", &path, &unsigned, &missing).await;
+    let answer: Value = serde_json::from_str(&a.body).expect("JSON");
+    assert_eq!(
+        answer["message"],
+        elsewhere("s3://west/none.txt", "eu-west-1", "us-east-1")
+    );
+
+    let stream_path = format!("/model/{NOVA_LITE}/converse-stream").replace(':', "%3A");
+    let a = exchange(&ep, "POST", &stream_path, &unsigned, &west).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    let answer: Value = serde_json::from_str(&a.body).expect("JSON");
+    assert_eq!(
+        answer["message"],
+        elsewhere("s3://west/notes.txt", "eu-west-1", "us-east-1")
+    );
+    let a = exchange(&ep, "POST", &stream_path, &in_west, &west).await;
+    assert_eq!(a.status, 200);
+
+    let count_path = format!("/model/{}/count-tokens", HAIKU45.replace(':', "%3A"));
+    let counted = |uri: &str| json!({"input": {"converse": doc(uri)}}).to_string();
+    let a = exchange(
+        &ep,
+        "POST",
+        &count_path,
+        &unsigned,
+        &counted("s3://west/notes.txt"),
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    let answer: Value = serde_json::from_str(&a.body).expect("JSON");
+    assert_eq!(
+        answer["message"],
+        elsewhere("s3://west/notes.txt", "eu-west-1", "us-east-1")
+    );
+    let a = exchange(
+        &ep,
+        "POST",
+        &count_path,
+        &in_west,
+        &counted("s3://west/notes.txt"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
     ep.shutdown().await;
 }

@@ -28,24 +28,27 @@ pub(crate) enum Source {
     Text,
     /// A document's `content` member: a list of text chunks.
     Content,
-    /// An object named by `s3Location`; `found` is set once the store was asked.
-    S3 { uri: String, found: Option<bool> },
+    /// An object named by `s3Location`; `lookup` is set once the store was asked.
+    S3 { uri: String, lookup: Option<Lookup> },
+}
+
+/// What the S3 store answered for an `s3Location`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    Found,
+    /// No such bucket or object.
+    Missing,
+    /// The bucket is in Region `bucket`, not in the request's Region `request`: the
+    /// service reads S3 objects only in its own Region, so the object was not read.
+    OtherRegion {
+        bucket: String,
+        request: String,
+    },
 }
 
 impl Source {
     pub(crate) fn is_s3(&self) -> bool {
         matches!(self, Source::S3 { .. })
-    }
-
-    /// The URI of an S3 object the store does not have.
-    pub(crate) fn missing(&self) -> Option<&str> {
-        match self {
-            Source::S3 {
-                uri,
-                found: Some(false),
-            } => Some(uri),
-            _ => None,
-        }
     }
 }
 
@@ -221,24 +224,25 @@ fn object_of(uri: &str) -> Option<(&str, &str)> {
 }
 
 /// Reads the request's `s3Location` attachments from the endpoint's S3 store, so their
-/// sizes count and their text is read; an object the store lacks is marked so that the
-/// request's checks refuse it after the model's own checks.
-pub(crate) async fn load(state: &State, req: &mut Request) {
+/// sizes count and their text is read; an object the store lacks, or keeps in a bucket
+/// of another Region than the request's `region`, is marked so that the request's
+/// checks refuse it after the model's own checks.
+pub(crate) async fn load(state: &State, region: &str, req: &mut Request) {
     let store = state.jobs.s3();
     for block in req.messages.iter_mut().flat_map(|m| m.blocks.iter_mut()) {
         match block {
             Block::Image(i) => {
-                if let Some(bytes) = fetch(store, &mut i.source).await {
+                if let Some(bytes) = fetch(store, region, &mut i.source).await {
                     i.fill(&bytes);
                 }
             }
             Block::Video(v) => {
-                if let Some(bytes) = fetch(store, &mut v.source).await {
+                if let Some(bytes) = fetch(store, region, &mut v.source).await {
                     v.fill(&bytes);
                 }
             }
             Block::Document(d) => {
-                if let Some(bytes) = fetch(store, &mut d.source).await {
+                if let Some(bytes) = fetch(store, region, &mut d.source).await {
                     d.fill(&bytes);
                 }
             }
@@ -247,21 +251,52 @@ pub(crate) async fn load(state: &State, req: &mut Request) {
     }
 }
 
-/// The object behind an S3 source not read yet, noting whether the store has it.
-async fn fetch(store: Option<&S3Store>, source: &mut Source) -> Option<bytes::Bytes> {
-    let Source::S3 { uri, found } = source else {
+/// The object behind an S3 source not looked up yet, noting what the store answered.
+async fn fetch(store: Option<&S3Store>, region: &str, source: &mut Source) -> Option<bytes::Bytes> {
+    let Source::S3 { uri, lookup } = source else {
         return None;
     };
-    if found.is_some() {
+    if lookup.is_some() {
         return None;
     }
-    let object = match (store, object_of(uri)) {
-        (Some(store), Some((bucket, key))) => store.get(bucket, key).await.unwrap_or_else(|e| {
-            tracing::warn!("could not read an attachment from the S3 store: {e}");
-            None
-        }),
-        _ => None,
+    let (answer, object) = match (store, object_of(uri)) {
+        (Some(store), Some((bucket, key))) => read(store, region, bucket, key).await,
+        _ => (Lookup::Missing, None),
     };
-    *found = Some(object.is_some());
+    *lookup = Some(answer);
     object
+}
+
+/// Reads `s3://bucket/key` for a request in `region`. A bucket in another Region is
+/// not read, as the service cannot read it.
+async fn read(
+    store: &S3Store,
+    region: &str,
+    bucket: &str,
+    key: &str,
+) -> (Lookup, Option<bytes::Bytes>) {
+    let warn = |e: String| tracing::warn!("could not read an attachment from the S3 store: {e}");
+    match store.bucket_region(bucket).await {
+        Ok(Some(home)) if home != region => {
+            let other = Lookup::OtherRegion {
+                bucket: home,
+                request: region.to_owned(),
+            };
+            return (other, None);
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => return (Lookup::Missing, None),
+        Err(e) => {
+            warn(e);
+            return (Lookup::Missing, None);
+        }
+    }
+    match store.get(bucket, key).await {
+        Ok(Some(bytes)) => (Lookup::Found, Some(bytes)),
+        Ok(None) => (Lookup::Missing, None),
+        Err(e) => {
+            warn(e);
+            (Lookup::Missing, None)
+        }
+    }
 }

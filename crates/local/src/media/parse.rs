@@ -111,7 +111,7 @@ fn source<'a>(o: &Obj<'a>, allowed: &[&str]) -> Result<Given<'a>> {
 }
 
 fn s3(uri: String) -> Source {
-    Source::S3 { uri, found: None }
+    Source::S3 { uri, lookup: None }
 }
 
 pub(crate) fn image(o: &Obj) -> Result<Image> {

@@ -1,13 +1,14 @@
 //! The service's rules for attachments, checked before the model runs: what the model
 //! can take (images, documents, video, S3 sources, citations), document names, how many
 //! attachments a request may carry and how large each may be, and that every S3 object
-//! exists. Sizes are in binary units: 3.75 MB is 3.75 × 1024 × 1024 bytes.
+//! exists, in a bucket of the request's Region. Sizes are in binary units: 3.75 MB is
+//! 3.75 × 1024 × 1024 bytes.
 
 use bedrock_catalog::Capabilities;
 
 use super::super::conversation::{Block, Request};
 use super::super::error::ServiceError;
-use super::Source;
+use super::{Lookup, Source};
 
 type Result<T> = std::result::Result<T, ServiceError>;
 
@@ -151,7 +152,9 @@ pub(crate) fn check_request(req: &Request) -> Result<()> {
 }
 
 /// Refuses a request whose `s3Location` names an object the endpoint's S3 store does
-/// not have, as the service refuses one it cannot read.
+/// not have, as the service refuses one it cannot read, or one in a bucket of another
+/// Region than the request's, which the service cannot read either. The service's
+/// words for the latter are not documented: the message names both Regions.
 pub(crate) fn check_found(req: &Request) -> Result<()> {
     for b in req.messages.iter().flat_map(|m| &m.blocks) {
         let source = match b {
@@ -160,10 +163,25 @@ pub(crate) fn check_found(req: &Request) -> Result<()> {
             Block::Document(d) => &d.source,
             _ => continue,
         };
-        if let Some(uri) = source.missing() {
-            return Err(ServiceError::validation(format!(
-                "The model returned the following errors: The S3 object {uri} does not exist or access to it is denied. Check the S3 URI and your permissions, and try again."
-            )));
+        let Source::S3 {
+            uri,
+            lookup: Some(lookup),
+        } = source
+        else {
+            continue;
+        };
+        match lookup {
+            Lookup::Found => {}
+            Lookup::Missing => {
+                return Err(ServiceError::validation(format!(
+                    "The model returned the following errors: The S3 object {uri} does not exist or access to it is denied. Check the S3 URI and your permissions, and try again."
+                )));
+            }
+            Lookup::OtherRegion { bucket, request } => {
+                return Err(ServiceError::validation(format!(
+                    "The S3 bucket of {uri} is in {bucket}; Amazon Bedrock in {request} can read S3 objects only in its own Region. Copy the object to a bucket in {request} and try again."
+                )));
+            }
         }
     }
     Ok(())

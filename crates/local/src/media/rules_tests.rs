@@ -234,7 +234,7 @@ fn an_s3_object_the_store_lacks_is_refused_last() {
     if let Block::Video(v) = &mut req.messages[0].blocks[0] {
         v.source = Source::S3 {
             uri: "s3://media/none.mp4".into(),
-            found: Some(false),
+            lookup: Some(Lookup::Missing),
         };
     }
     let e = check_conversation(&req, model(NOVA_LITE), false).expect_err("refused");
@@ -249,4 +249,31 @@ fn an_s3_object_the_store_lacks_is_refused_last() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn an_s3_object_in_another_region_is_refused_last() {
+    let mut req = parsed(vec![s3_block("document", "txt", "s3://west/notes.txt")]);
+    if let Block::Document(d) = &mut req.messages[0].blocks[0] {
+        d.source = Source::S3 {
+            uri: "s3://west/notes.txt".into(),
+            lookup: Some(Lookup::OtherRegion {
+                bucket: "eu-west-1".into(),
+                request: "us-east-1".into(),
+            }),
+        };
+    }
+    let e = check_conversation(&req, model(NOVA_LITE), false).expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert_eq!(
+        e.message,
+        "The S3 bucket of s3://west/notes.txt is in eu-west-1; Amazon Bedrock in us-east-1 can read S3 objects only in its own Region. Copy the object to a bucket in us-east-1 and try again."
+    );
+    if let Block::Document(d) = &mut req.messages[0].blocks[0] {
+        d.source = Source::S3 {
+            uri: "s3://west/notes.txt".into(),
+            lookup: Some(Lookup::Found),
+        };
+    }
+    assert_eq!(check_conversation(&req, model(NOVA_LITE), false), Ok(()));
 }

@@ -87,7 +87,7 @@ fn parses_images_with_their_size_and_dimensions() {
         panic!("an image")
     };
     let uri = "s3://media/cat.webp".to_owned();
-    assert_eq!(img.source, Source::S3 { uri, found: None });
+    assert_eq!(img.source, Source::S3 { uri, lookup: None });
     assert_eq!((img.size, img.dims), (0, None));
 }
 
