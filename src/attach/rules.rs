@@ -236,6 +236,56 @@ mod tests {
         assert_eq!(unique_name("b", &["a"]), "b");
     }
 
+    fn doc(n: usize) -> Media {
+        Media {
+            kind: Kind::Document,
+            format: "txt".into(),
+            file: format!("d{n}.txt"),
+            name: format!("d{n}"),
+            source: Source::Bytes(crate::conversation::Blob::new(vec![b'x'; n + 1])),
+            citations: false,
+        }
+    }
+
+    #[test]
+    fn a_request_is_checked_over_the_whole_conversation_and_the_models_capabilities() {
+        let catalog = Catalog::builtin();
+        let haiku = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+        let earlier = Message::question("first", (0..3).map(doc).collect());
+        let next = Message::question("second", (3..6).map(doc).collect());
+        let e = check(catalog, haiku, &[earlier.clone(), next]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "A request takes at most 5 documents, and this one would send 6 (the conversation's included). Remove some, or start a new conversation (/new)."
+        );
+        assert_eq!(
+            check(catalog, haiku, std::slice::from_ref(&earlier)),
+            Ok(())
+        );
+        let video = Media {
+            kind: Kind::Video,
+            format: "mp4".into(),
+            file: "a.mp4".into(),
+            name: String::new(),
+            source: Source::S3 {
+                uri: "s3://media/a.mp4".into(),
+                bucket_owner: None,
+            },
+            citations: false,
+        };
+        let q = Message::question("what happens?", vec![video]);
+        let e = check(catalog, haiku, std::slice::from_ref(&q))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Claude Haiku 4.5 cannot take video. Models that can: Nova Premier"),
+            "{e}"
+        );
+        assert_eq!(check(catalog, "amazon.nova-pro-v1:0", &[q]), Ok(()));
+        // A model the catalog does not know is left to the service.
+        assert_eq!(check(catalog, "acme.unknown-v1", &[earlier]), Ok(()));
+    }
+
     #[test]
     fn sizes_read_as_people_write_them() {
         assert_eq!(size(12), "12 bytes");
