@@ -23,6 +23,7 @@ fn ready(kind: Kind, format: &str, file: &str, bytes: &[u8]) -> Attached {
         path: None,
         stamp: None,
         size: bytes.len() as u64,
+        tokens: None,
     }
 }
 

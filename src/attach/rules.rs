@@ -101,23 +101,6 @@ pub fn unique_name(name: &str, taken: &[&str]) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
-/// An attachment's input tokens where a documented rule gives them: an image as
-/// Anthropic counts one (the local endpoint's rule: width × height / 750 after scaling
-/// to fit 1568 pixels on the long side and 1.2 megapixels), a text document at 4 bytes
-/// a token. PDFs, office files and video depend on the model's own processing: `None`.
-pub fn estimate_tokens(m: &Media) -> Option<u32> {
-    match m.kind {
-        Kind::Image => {
-            let (w, h) = m.dimensions()?;
-            Some(crate::local::tokens::image_tokens(w, h))
-        }
-        Kind::Document if matches!(m.format.as_str(), "txt" | "md" | "csv" | "html") => {
-            Some(u32::try_from(m.data()?.len().div_ceil(4)).unwrap_or(u32::MAX))
-        }
-        _ => None,
-    }
-}
-
 /// Why attachments cannot go to a model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {

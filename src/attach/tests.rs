@@ -144,3 +144,23 @@ fn an_s3_location_must_be_in_the_requests_region_when_s3_says_where_it_is() {
         "s3://media/a.mp4 is in eu-west-1: Amazon Bedrock in us-east-1 reads S3 objects only in its own Region. Copy it to a bucket in us-east-1, or use --region eu-west-1."
     );
 }
+
+#[test]
+fn an_attachments_tokens_are_what_it_adds_to_a_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = load(&write(dir.path(), "shot.png", &png(640, 480))).unwrap();
+    // 640 × 480 / 750, rounded up: Anthropic's rule, as the local endpoint counts.
+    assert_eq!(tokens(&img.media), Some(410));
+    let doc = load(&write(
+        dir.path(),
+        "notes.txt",
+        "word ".repeat(200).as_bytes(),
+    ))
+    .unwrap();
+    let t = tokens(&doc.media).unwrap();
+    assert!((200..260).contains(&t), "{t}");
+    assert_eq!(
+        tokens(&open("s3://media-bucket/a.mp4").unwrap().media),
+        None
+    );
+}

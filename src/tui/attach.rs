@@ -10,7 +10,13 @@ use crate::conversation::Source;
 
 /// Reads the file (or checks the S3 location) `arg` names, for attachment `id`.
 pub(super) async fn read(id: u64, arg: String, conn: Conn, tx: Tx) {
-    let result = match blocking(move || attach::open(&arg)).await {
+    let read = move || {
+        attach::open(&arg).map(|mut a| {
+            a.tokens = attach::tokens(&a.media);
+            a
+        })
+    };
+    let result = match blocking(read).await {
         Ok(a) => in_region(a, conn).await,
         Err(e) => Err(e),
     };

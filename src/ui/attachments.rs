@@ -26,8 +26,8 @@ fn dim() -> Style {
 }
 
 /// What a chip and a question's attachment line say after the name: kind, format,
-/// dimensions, size, and the estimated tokens where the rule is known.
-pub fn facts(m: &Media) -> String {
+/// dimensions, size, and the estimated tokens when known.
+pub fn facts(m: &Media, tokens: Option<u32>) -> String {
     let mut parts = vec![
         m.kind.word().to_owned(),
         m.format.replace("three_gp", "3gp").to_uppercase(),
@@ -39,7 +39,7 @@ pub fn facts(m: &Media) -> String {
         Source::Bytes(b) => parts.push(rules::size(b.data.len() as u64)),
         Source::S3 { .. } => parts.push("by S3 location".to_owned()),
     }
-    if let Some(t) = rules::estimate_tokens(m) {
+    if let Some(t) = tokens {
         parts.push(format!("~{t} tok"));
     }
     parts.join(" · ")
@@ -60,7 +60,7 @@ fn chip_lines(app: &App) -> Vec<Line<'static>> {
                     sanitize::text(&a.media.file),
                     chip_style().add_modifier(Modifier::BOLD),
                 ),
-                Span::styled(format!("  {}", facts(&a.media)), dim()),
+                Span::styled(format!("  {}", facts(&a.media, a.tokens)), dim()),
             ]),
             None => Line::from(vec![
                 Span::styled(MARK, dim()),
@@ -156,7 +156,8 @@ pub fn media_lines(lines: &mut Vec<Line<'static>>, m: &Media, width: usize) {
         Span::styled(MARK, chip_style()),
         vec![
             Span::styled(name, chip_style().add_modifier(Modifier::BOLD)),
-            Span::styled(format!("  {}", facts(m)), dim()),
+            // The answer's usage says what the question cost.
+            Span::styled(format!("  {}", facts(m, None)), dim()),
         ],
         width,
     ));

@@ -47,6 +47,7 @@ fn chips(app: &mut App) {
         arg: m.file.clone(),
         ready: Some(Attached {
             size: m.data().map_or(0, |d| d.len() as u64),
+            tokens: crate::attach::tokens(&m),
             media: m,
             path: None,
             stamp: None,
