@@ -222,37 +222,56 @@ fn at_query(draft: &str) -> Option<&str> {
     word.strip_prefix('@')
 }
 
-/// The draft changed: the completion follows the `@` word at its end.
+/// The draft changed: the completion follows the `@` word at its end. Each new `@`
+/// word lists the files again (they change while the app runs); the last list is
+/// used until the new one comes.
 pub fn draft_changed(app: &mut App, draft: &str) -> Vec<Effect> {
     let Some(query) = at_query(draft) else {
         app.attach.completion = None;
         return Vec::new();
     };
     let query = query.to_owned();
-    match app.attach.files.clone() {
-        Some(files) => {
-            let items = crate::attach::files::rank(&files, &query, SHOWN);
-            app.attach.completion = Some(Completion {
-                query,
-                items,
-                selected: 0,
-            });
-            Vec::new()
-        }
-        None if app.attach.listing => Vec::new(),
-        None => {
-            app.attach.listing = true;
-            vec![Effect::ListFiles]
-        }
+    let mut effects = Vec::new();
+    if app.attach.completion.is_none() && !app.attach.listing {
+        app.attach.listing = true;
+        effects.push(Effect::ListFiles);
     }
+    if let Some(files) = app.attach.files.clone() {
+        let items = crate::attach::files::rank(&files, &query, SHOWN);
+        let selected = match &app.attach.completion {
+            Some(c) if c.query == query => c.selected.min(items.len().saturating_sub(1)),
+            _ => 0,
+        };
+        app.attach.completion = Some(Completion {
+            query,
+            items,
+            selected,
+        });
+    }
+    effects
 }
 
-/// The working directory's files arrived.
+/// The working directory's files arrived: the open completion is ranked again.
 pub fn files_listed(app: &mut App, files: Vec<String>) -> Vec<Effect> {
     app.attach.files = Some(Arc::new(files));
     app.attach.listing = false;
-    let draft = app.meter.draft.clone();
-    draft_changed(app, &draft)
+    let Some(query) = at_query(&app.meter.draft).map(str::to_owned) else {
+        return Vec::new();
+    };
+    let files = app.attach.files.clone().unwrap_or_default();
+    let items = crate::attach::files::rank(&files, &query, SHOWN);
+    let selected = app
+        .attach
+        .completion
+        .as_ref()
+        .filter(|c| c.query == query)
+        .map_or(0, |c| c.selected.min(items.len().saturating_sub(1)));
+    app.attach.completion = Some(Completion {
+        query,
+        items,
+        selected,
+    });
+    Vec::new()
 }
 
 pub fn complete_key(app: &mut App, key: CompleteKey) -> Vec<Effect> {

@@ -255,6 +255,23 @@ fn at_completion_follows_the_word_being_typed_and_attaches_the_choice() {
     assert!(app.attach.completion.is_none());
     update(&mut app, Msg::DraftChanged("look at ".into()));
     assert!(app.attach.completion.is_none());
+    // A new @ word lists the files again, and ranks the last list meanwhile.
+    let effects = update(&mut app, Msg::DraftChanged("look at @ma".into()));
+    assert!(effects.contains(&Effect::ListFiles));
+    assert_eq!(
+        app.attach.completion.as_ref().unwrap().items[0],
+        "src/main.rs"
+    );
+    let effects = update(&mut app, Msg::DraftChanged("look at @mai".into()));
+    assert!(
+        !effects.contains(&Effect::ListFiles),
+        "one listing per word"
+    );
+    update(
+        &mut app,
+        Msg::FilesListed(vec!["src/main.rs".into(), "new/mail.txt".into()]),
+    );
+    assert_eq!(app.attach.completion.as_ref().unwrap().items.len(), 2);
 }
 
 #[test]

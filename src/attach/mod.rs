@@ -278,30 +278,17 @@ pub fn s3(uri: &str, bucket_owner: Option<String>) -> Result<Attached, Error> {
 }
 
 /// The input tokens `m` adds to a request, by the local endpoint's accounting (the
-/// meter's estimate): what a question with it counts beyond the same question without
-/// it. Images by Anthropic's rule, documents by their text (PDFs with a figure per
-/// page), video by its length. `None` for an S3 location, whose bytes the app never
-/// reads. Reads a PDF's text: run it off the event loop.
+/// meter's estimate): images by Anthropic's rule, documents by their text (PDFs with a
+/// figure per page), video by its length. `None` for an S3 location, whose bytes the
+/// app never reads. Reads a PDF's text: run it off the event loop.
 pub fn tokens(m: &Media) -> Option<u32> {
-    use crate::conversation::{Block, Message, Role};
-    if matches!(m.source, Source::S3 { .. }) {
-        return None;
-    }
-    let count = |blocks: Vec<Block>| {
-        let message = Message {
-            role: Role::User,
-            blocks,
-            model: None,
-        };
-        let body =
-            serde_json::json!({ "messages": [crate::store::converse_json::to_converse(&message)] });
-        crate::local::converse::input_tokens(&body)
-            .ok()
-            .map(|t| t.total())
-    };
-    let question = Block::Text("?".into());
-    let with = count(vec![Block::Media(m.clone()), question.clone()])?;
-    Some(with.saturating_sub(count(vec![question])?))
+    let data = m.data()?;
+    Some(crate::local::tokens::attachment(
+        m.kind.member(),
+        &m.format,
+        &m.name,
+        data,
+    ))
 }
 
 /// The bucket of an `s3://bucket/key` location.

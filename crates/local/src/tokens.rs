@@ -3,7 +3,7 @@
 
 use super::cl100k;
 use super::conversation::{Block, Fnv, Request, Role};
-use super::media::{Image, Video};
+use super::media::{Document, Image, Source, Video};
 
 /// Tokens in a piece of text.
 pub fn count(text: &str) -> u32 {
@@ -136,6 +136,35 @@ impl Tally {
     }
 }
 
+/// What a document costs: its name, its context and its text (what the model reads: a
+/// PDF's extracted text), and a PDF 100 tokens a page more.
+fn document(d: &Document) -> u32 {
+    [
+        Some(d.name.as_str()),
+        d.context.as_deref(),
+        Some(d.text.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(count)
+    .fold(0, u32::saturating_add)
+    .saturating_add(PER_PDF_PAGE.saturating_mul(d.pages() as u32))
+}
+
+/// The input tokens one attachment of `bytes` adds to a request, as [`input`] counts
+/// it; `kind` is `image`, `video` or `document` (a document named `name`). The app
+/// shows it on the attachment's chip.
+pub fn attachment(kind: &str, format: &str, name: &str, bytes: &[u8]) -> u32 {
+    let source = Source::Bytes {
+        encoded: bytes.len().div_ceil(3) * 4,
+    };
+    match kind {
+        "image" => image(&Image::new(format, source, bytes)),
+        "video" => video(&Video::new(format, source, bytes)),
+        _ => document(&Document::bytes(name, Some(format), source, bytes)),
+    }
+}
+
 pub(crate) fn input(req: &Request) -> InputTokens {
     let mut t = Tally::default();
     for piece in &req.system {
@@ -169,16 +198,10 @@ pub(crate) fn input(req: &Request) -> InputTokens {
                     video(v),
                     &format!("video:{}:{}:{:?}", v.format, v.size, v.source),
                 ),
-                // A document costs its name, its context and its text (what the model
-                // reads: a PDF's extracted text), and a PDF 100 tokens a page more.
-                Block::Document(d) => {
-                    t.add(&d.name);
-                    if let Some(c) = &d.context {
-                        t.add(c);
-                    }
-                    t.add(&d.text);
-                    t.add_fixed(PER_PDF_PAGE.saturating_mul(d.pages() as u32), "pages");
-                }
+                Block::Document(d) => t.add_fixed(
+                    document(d),
+                    &format!("document:{}:{:?}:{}", d.name, d.context, d.text),
+                ),
                 Block::ToolUse { name, input, .. } => {
                     t.add(name);
                     t.add(&input.to_string());
