@@ -113,7 +113,7 @@ pub fn fit_media(messages: &mut [Message], model_id: &str) -> usize {
         } else {
             *b = Block::Text(format!(
                 "[{} {} not sent: {} cannot take it]",
-                m.kind.word(),
+                m.kind.member(),
                 m.file,
                 model.name
             ));

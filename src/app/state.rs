@@ -37,6 +37,9 @@ pub struct Entry {
     pub revision: u64,
     /// While streaming: the stream's current content block has not stopped yet.
     pub open: bool,
+    /// While streaming: where the current content block's text begins in the last
+    /// text block, which a citation of that content block splits off.
+    pub from: usize,
 }
 
 impl Entry {
@@ -52,6 +55,7 @@ impl Entry {
             calls: Vec::new(),
             revision: 0,
             open: false,
+            from: 0,
         }
     }
 

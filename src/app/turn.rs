@@ -231,21 +231,37 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
     let open = std::mem::replace(&mut e.open, !matches!(event, TurnEvent::BlockStop));
     let blocks = &mut e.message.blocks;
     match event {
+        // Text of consecutive content blocks grows one text block, as it always has;
+        // `from` remembers where the current content block's text begins.
         TurnEvent::Text(t) => match blocks.last_mut() {
-            Some(Block::Text(s)) => s.push_str(&t),
+            Some(Block::Text(s)) => {
+                if !open {
+                    e.from = s.len();
+                }
+                s.push_str(&t)
+            }
             Some(Block::Cited { text, .. }) if open => text.push_str(&t),
-            _ => blocks.push(Block::Text(t)),
+            _ => {
+                e.from = 0;
+                blocks.push(Block::Text(t))
+            }
         },
         TurnEvent::Citation(c) => match blocks.last_mut() {
             Some(Block::Cited { citations, .. }) if open => citations.push(c),
-            Some(b @ Block::Text(_)) if open => {
-                let Block::Text(text) = std::mem::replace(b, Block::Text(String::new())) else {
-                    unreachable!("matched as text")
-                };
-                *b = Block::Cited {
+            // The content block's text so far becomes the cited part.
+            Some(Block::Text(s)) if open => {
+                let text = s.split_off(e.from.min(s.len()));
+                let cited = Block::Cited {
                     text,
                     citations: vec![c],
                 };
+                if s.is_empty() {
+                    if let Some(last) = blocks.last_mut() {
+                        *last = cited;
+                    }
+                } else {
+                    blocks.push(cited);
+                }
             }
             _ => blocks.push(Block::Cited {
                 text: String::new(),

@@ -261,3 +261,58 @@ fn a_dropped_connection_says_so_keeps_the_text_and_names_the_retry_key() {
     );
     assert_eq!(app.notice, Some(Notice::Error(throttled.to_string())));
 }
+
+#[test]
+fn citations_make_their_content_block_cited_whether_they_come_before_or_after_its_text() {
+    use crate::conversation::{Block, Citation, Place};
+    let cite = |quote: &str| Citation {
+        title: "report".into(),
+        quote: quote.into(),
+        place: Some(Place::Pages),
+        document: 0,
+        start: 1,
+        end: 2,
+    };
+    let mut app = App::new("anthropic.claude-haiku-4-5-20251001-v1:0");
+    let (id, _) = start(&mut app, "How did revenue do?");
+    for event in [
+        TurnEvent::Text("The report says ".into()),
+        TurnEvent::BlockStop,
+        // The service's order for Claude: the citation, then the text it covers.
+        TurnEvent::Citation(cite("Revenue grew.")),
+        TurnEvent::Text("revenue grew".into()),
+        TurnEvent::BlockStop,
+        TurnEvent::Text(" and ".into()),
+        TurnEvent::BlockStop,
+        // The other order: the text, then its citation.
+        TurnEvent::Text("costs fell".into()),
+        TurnEvent::Citation(cite("Costs fell.")),
+        TurnEvent::Citation(cite("Costs fell again.")),
+        TurnEvent::BlockStop,
+        TurnEvent::Text(".".into()),
+    ] {
+        update(&mut app, ev(id, event));
+    }
+    update(&mut app, Msg::TurnDone { id });
+    let answer = &app.entries[1].message;
+    assert_eq!(
+        answer.blocks,
+        vec![
+            Block::Text("The report says ".into()),
+            Block::Cited {
+                text: "revenue grew".into(),
+                citations: vec![cite("Revenue grew.")]
+            },
+            Block::Text(" and ".into()),
+            Block::Cited {
+                text: "costs fell".into(),
+                citations: vec![cite("Costs fell."), cite("Costs fell again.")]
+            },
+            Block::Text(".".into()),
+        ]
+    );
+    assert_eq!(
+        answer.text(),
+        "The report says revenue grew and costs fell."
+    );
+}

@@ -204,7 +204,7 @@ fn media(format: sniff::Format, file: String, source: Source) -> Media {
 
 fn too_large(path: &str, len: u64, kind: Option<Kind>) -> Error {
     let (what, max) = match kind {
-        Some(k) => (format!("{}s", k.word()), rules::max_bytes(k)),
+        Some(k) => (format!("{}s", k.member()), rules::max_bytes(k)),
         None => ("files".to_owned(), rules::max_any()),
     };
     let hint = match kind {

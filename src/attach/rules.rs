@@ -136,7 +136,7 @@ pub fn check(catalog: &Catalog, model_id: &str, messages: &[Message]) -> Result<
         let n = count(kind);
         if n > max {
             return Err(Refusal::TooMany {
-                kind: kind.word(),
+                kind: kind.member(),
                 count: n,
                 max,
             });

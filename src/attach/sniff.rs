@@ -35,7 +35,7 @@ impl Format {
         } else {
             "a"
         };
-        format!("{article} {upper} {}", self.kind.word())
+        format!("{article} {upper} {}", self.kind.member())
     }
 }
 

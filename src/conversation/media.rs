@@ -12,17 +12,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The Converse content block's member name.
+    /// The Converse content block's member name, which is also the word the app uses
+    /// in messages and on chips.
     pub fn member(self) -> &'static str {
-        match self {
-            Kind::Image => "image",
-            Kind::Document => "document",
-            Kind::Video => "video",
-        }
-    }
-
-    /// The word the app uses in messages and on chips.
-    pub fn word(self) -> &'static str {
         match self {
             Kind::Image => "image",
             Kind::Document => "document",

@@ -166,7 +166,7 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
                     "**Attachment** `{}` ({} {}, {source})\n",
                     one_line(&media.file),
                     media.format,
-                    media.kind.word()
+                    media.kind.member()
                 ));
             }
             Block::Reasoning { text, .. } => {

@@ -29,7 +29,7 @@ fn dim() -> Style {
 /// dimensions, size, and the estimated tokens when known.
 pub fn facts(m: &Media, tokens: Option<u32>) -> String {
     let mut parts = vec![
-        m.kind.word().to_owned(),
+        m.kind.member().to_owned(),
         m.format.replace("three_gp", "3gp").to_uppercase(),
     ];
     if let Some((w, h)) = m.dimensions() {
