@@ -8,6 +8,7 @@ mod convert;
 pub mod count;
 pub(crate) mod error;
 pub mod guardrail;
+pub mod invoke;
 pub mod jobs;
 pub mod s3;
 

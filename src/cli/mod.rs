@@ -12,6 +12,7 @@ mod chat;
 mod common;
 mod count;
 mod guardrail;
+mod invoke;
 mod jobs;
 mod models;
 mod output;
@@ -66,6 +67,9 @@ pub enum Command {
     Count(count::Count),
     /// Check text against a guardrail (ApplyGuardrail).
     Guardrail(guardrail::Guardrail),
+    /// Send a model's native request body (InvokeModel, or with --stream
+    /// InvokeModelWithResponseStream) and print the response or its chunks.
+    Invoke(invoke::Invoke),
     /// List, start and wait for async invocations, and download their outputs from S3.
     Jobs(jobs::Jobs),
     /// List the models: the built-in catalog, merged with what the region lists when
@@ -148,6 +152,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(guardrail::EXIT_INTERVENED));
             }
         }
+        Command::Invoke(args) => invoke::run(args, config()?).await?,
         Command::Jobs(args) => jobs::run(args, config()?).await?,
         Command::Models(args) => models::run(args).await?,
     }

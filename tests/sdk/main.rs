@@ -12,6 +12,7 @@ mod count_tokens;
 mod faults;
 mod guardrail_cli;
 mod guardrails;
+mod invoke_cli;
 mod jobs;
 mod jobs_cli;
 mod jobs_client;

@@ -1,0 +1,124 @@
+//! InvokeModel and InvokeModelWithResponseStream with a model's native request body:
+//! the response body, or its chunks as they stream, and the token counts the service
+//! reports beside them (the `X-Amzn-Bedrock-*-Token-Count` headers, or the last chunk's
+//! `amazon-bedrock-invocationMetrics`).
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_bedrockruntime::primitives::Blob;
+use aws_sdk_bedrockruntime::types::ResponseStream;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use super::{BedrockError, Connection, error};
+
+/// Input and output tokens of an invocation, as the service counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub input: Option<u32>,
+    pub output: Option<u32>,
+}
+
+/// Reads the token-count headers of the response, which the SDK's output type does
+/// not carry.
+#[derive(Debug, Clone, Default)]
+struct TokenHeaders(Arc<Mutex<Counts>>);
+
+impl Intercept for TokenHeaders {
+    fn name(&self) -> &'static str {
+        "TokenHeaders"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.response().headers();
+        let n = |name: &str| headers.get(name).and_then(|v| v.trim().parse().ok());
+        if let Ok(mut counts) = self.0.lock() {
+            *counts = Counts {
+                input: n("x-amzn-bedrock-input-token-count"),
+                output: n("x-amzn-bedrock-output-token-count"),
+            };
+        }
+        Ok(())
+    }
+}
+
+/// InvokeModel with `body` (JSON): the response body and the token counts.
+pub async fn invoke(
+    conn: &Connection,
+    model_id: &str,
+    body: Vec<u8>,
+) -> Result<(Vec<u8>, Counts), BedrockError> {
+    let headers = TokenHeaders::default();
+    let out = conn
+        .client
+        .invoke_model()
+        .model_id(model_id)
+        .content_type("application/json")
+        .accept("application/json")
+        .body(Blob::new(body))
+        .customize()
+        .interceptor(headers.clone())
+        .send()
+        .await
+        .map_err(|e| error::from_sdk(&e, model_id, conn.profile.as_deref()))?;
+    let counts = headers.0.lock().map(|c| *c).unwrap_or_default();
+    Ok((out.body().as_ref().to_vec(), counts))
+}
+
+/// InvokeModelWithResponseStream with `body` (JSON): `chunk` gets each chunk's bytes as
+/// it arrives. Returns the token counts of the last chunk's invocation metrics.
+pub async fn invoke_stream(
+    conn: &Connection,
+    model_id: &str,
+    body: Vec<u8>,
+    mut chunk: impl FnMut(&[u8]),
+) -> Result<Counts, BedrockError> {
+    let mut out = conn
+        .client
+        .invoke_model_with_response_stream()
+        .model_id(model_id)
+        .content_type("application/json")
+        .accept("application/json")
+        .body(Blob::new(body))
+        .send()
+        .await
+        .map_err(|e| error::from_sdk(&e, model_id, conn.profile.as_deref()))?;
+    let mut counts = Counts::default();
+    loop {
+        match out.body.recv().await {
+            Ok(Some(ResponseStream::Chunk(part))) => {
+                let Some(bytes) = part.bytes() else {
+                    continue;
+                };
+                if let Some(m) = serde_json::from_slice::<serde_json::Value>(bytes.as_ref())
+                    .ok()
+                    .and_then(|v| v.get("amazon-bedrock-invocationMetrics").cloned())
+                {
+                    let n = |k: &str| {
+                        m.get(k)
+                            .and_then(serde_json::Value::as_u64)
+                            .and_then(|v| u32::try_from(v).ok())
+                    };
+                    counts = Counts {
+                        input: n("inputTokenCount"),
+                        output: n("outputTokenCount"),
+                    };
+                }
+                chunk(bytes.as_ref());
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(counts),
+            Err(e) => {
+                return Err(error::from_sdk(&e, model_id, conn.profile.as_deref()).not_retried());
+            }
+        }
+    }
+}
