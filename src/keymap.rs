@@ -33,13 +33,15 @@ pub enum Action {
     Log,
     Tools,
     ToolCells,
+    CopyAnswer,
+    CopyCode,
     Detach,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 29] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -64,6 +66,8 @@ impl Action {
         Action::Log,
         Action::Tools,
         Action::ToolCells,
+        Action::CopyAnswer,
+        Action::CopyCode,
         Action::Detach,
         Action::Help,
         Action::Quit,
@@ -96,6 +100,8 @@ impl Action {
             Action::Log => "log",
             Action::Tools => "tools",
             Action::ToolCells => "tool_cells",
+            Action::CopyAnswer => "copy_answer",
+            Action::CopyCode => "copy_code",
             Action::Detach => "detach",
             Action::Help => "help",
             Action::Quit => "quit",
@@ -140,6 +146,8 @@ impl Action {
             }
             Action::Tools => "tools: servers, tools, on/off and which the model must use",
             Action::ToolCells => "tool calls: input and results in full, or folded",
+            Action::CopyAnswer => "copy the answer as Markdown to the clipboard (OSC 52)",
+            Action::CopyCode => "copy the answer's last code block to the clipboard (OSC 52)",
             Action::Detach => "remove the draft's last attachment (@ or /attach adds one)",
             Action::Help => "this help",
             Action::Quit => "quit",
@@ -172,6 +180,8 @@ impl Action {
             Action::Log => &["f9"],
             Action::Tools => &["f10"],
             Action::ToolCells => &["alt+t"],
+            Action::CopyAnswer => &["alt+y"],
+            Action::CopyCode => &["alt+c"],
             Action::Detach => &["ctrl+x"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],

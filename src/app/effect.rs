@@ -110,6 +110,9 @@ pub enum Effect {
         attached: Vec<crate::attach::Attached>,
         paths: Vec<String>,
     },
+    /// Put `text` on the clipboard (OSC 52, which works over SSH and in tmux with
+    /// `set-clipboard on`).
+    Clipboard(String),
     /// A pasted path that names no file: inserted into the composer as text.
     InsertComposer(String),
     /// Capture the mouse (wheel scrolling) or leave it to the terminal (selection).

@@ -4,6 +4,7 @@
 pub mod adapt;
 pub mod attach;
 mod commands;
+pub mod copy;
 pub mod effect;
 pub mod error;
 pub mod guardrail;

@@ -166,6 +166,10 @@ pub enum Msg {
         arn: String,
         result: Result<Vec<(std::path::PathBuf, Option<String>)>, DownloadFailure>,
     },
+    /// Copy the focused answer as Markdown to the clipboard.
+    CopyAnswer,
+    /// Copy the focused answer's last code block to the clipboard.
+    CopyCode,
     /// Attach a file or an S3 location (a pasted path, a completion).
     Attach(String),
     /// The answer to `Effect::Attach`.

@@ -239,6 +239,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::CopyAnswer => super::copy::answer(app),
+        Msg::CopyCode => super::copy::code(app),
         Msg::Attach(arg) => super::attach::attach(app, &arg),
         Msg::Attached { id, result } => super::attach::attached(app, id, result),
         Msg::Detach => super::attach::detach(app),

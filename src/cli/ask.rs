@@ -148,19 +148,7 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
         if !citations.is_empty() {
             writeln!(out, "\nSources")?;
             for (i, c) in citations.iter().enumerate() {
-                let place = c.location();
-                let place = if place.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {place}")
-                };
-                writeln!(
-                    out,
-                    "[{}] {}{place}: \u{201c}{}\u{201d}",
-                    i + 1,
-                    c.title,
-                    c.quote.trim()
-                )?;
+                writeln!(out, "[{}] {}", i + 1, c.source())?;
             }
         }
     }

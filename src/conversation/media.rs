@@ -160,6 +160,23 @@ pub struct Citation {
 }
 
 impl Citation {
+    /// The source as a line of a list: "Q3 report, p. 2: “Revenue grew.”", on one
+    /// line whatever the quote's line breaks.
+    pub fn source(&self) -> String {
+        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let place = self.location();
+        let place = if place.is_empty() {
+            String::new()
+        } else {
+            format!(", {place}")
+        };
+        format!(
+            "{}{place}: \u{201c}{}\u{201d}",
+            one_line(&self.title),
+            one_line(&self.quote)
+        )
+    }
+
     /// Where the passage is, for people: "p. 2", "pp. 2-3", "chars 10-52", "chunk 4".
     pub fn location(&self) -> String {
         match self.place {

@@ -198,18 +198,7 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
     if !sources.is_empty() {
         out.push_str("\n**Sources**\n\n");
         for (i, c) in sources.iter().enumerate() {
-            let place = c.location();
-            let place = if place.is_empty() {
-                String::new()
-            } else {
-                format!(", {place}")
-            };
-            out.push_str(&format!(
-                "{}. {}{place}: \u{201c}{}\u{201d}\n",
-                i + 1,
-                one_line(&c.title),
-                one_line(&c.quote)
-            ));
+            out.push_str(&format!("{}. {}\n", i + 1, c.source()));
         }
     }
     let mut notes = Vec::new();

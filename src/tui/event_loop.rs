@@ -31,6 +31,8 @@ pub(crate) trait Screen {
     fn edit(&mut self, text: &str) -> std::io::Result<Result<String, String>>;
     /// Suspends the screen while `command` runs on the terminal; whether it succeeded.
     fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>>;
+    /// Puts `text` on the terminal's clipboard (OSC 52).
+    fn copy(&mut self, text: &str) -> std::io::Result<()>;
 }
 
 /// What takes the terminal once the next frame is drawn.
@@ -191,6 +193,7 @@ impl<S: Screen> EventLoop<S> {
                         self.view.composer.set_text(&text);
                         let _ = self.tx.send(Msg::DraftChanged(text));
                     }
+                    Effect::Clipboard(text) => self.screen.copy(&text)?,
                     Effect::InsertComposer(text) => {
                         if let Err(refused) = self.view.composer.paste(&text) {
                             tracing::debug!("pasted path not inserted: {refused:?}");

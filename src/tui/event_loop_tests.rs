@@ -42,6 +42,14 @@ impl Screen for TestScreen {
         Ok(self.answer.clone())
     }
 
+    fn copy(&mut self, text: &str) -> std::io::Result<()> {
+        self.edits
+            .lock()
+            .unwrap()
+            .push(format!("clipboard: {text}"));
+        Ok(())
+    }
+
     fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>> {
         // What the screen showed when the command took the terminal.
         let shown: String = self

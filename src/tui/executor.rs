@@ -239,6 +239,7 @@ impl Executor {
             // The event loop's own: they act on the terminal and the composer.
             Effect::SetComposer(_)
             | Effect::InsertComposer(_)
+            | Effect::Clipboard(_)
             | Effect::Editor { .. }
             | Effect::SignIn(_)
             | Effect::MouseCapture(_)

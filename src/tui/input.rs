@@ -106,6 +106,8 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Tools => Some(Msg::Submit("/tools".into())),
         Action::ToolCells => Some(Msg::ExpandTools),
         Action::Detach => Some(Msg::Detach),
+        Action::CopyAnswer => Some(Msg::CopyAnswer),
+        Action::CopyCode => Some(Msg::CopyCode),
         Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
         Action::CheckAnswer => Some(Msg::CheckAnswer),
         Action::Help => Some(Msg::ToggleHelp),

@@ -532,3 +532,13 @@ fn the_picker_opens_on_the_current_model() {
     assert!(s.contains("▶ Nova Pro"), "{s}");
     insta::assert_snapshot!("picker_on_current_120x40", draw(&app, 120, 40));
 }
+
+#[test]
+fn copy_confirmation() {
+    let mut app = answered();
+    app.notice = Some(Notice::Info(
+        "Copied the rust block (5 lines) to the clipboard.".into(),
+    ));
+    insta::assert_snapshot!("copied_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("copied_120x40", draw(&app, 120, 40));
+}

@@ -6,6 +6,7 @@ mod auth;
 mod cancel;
 mod chat;
 mod cli;
+mod copy;
 mod escapes;
 mod exit;
 mod guardrail;
