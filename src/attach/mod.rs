@@ -280,15 +280,25 @@ pub fn s3(uri: &str, bucket_owner: Option<String>) -> Result<Attached, Error> {
 /// The input tokens `m` adds to a request, by the local endpoint's accounting (the
 /// meter's estimate): images by Anthropic's rule, documents by their text (PDFs with a
 /// figure per page), video by its length. `None` for an S3 location, whose bytes the
-/// app never reads. Reads a PDF's text: run it off the event loop.
+/// app never reads. Reading a PDF's text takes a while, so each content is counted once
+/// per process; run it off the event loop.
 pub fn tokens(m: &Media) -> Option<u32> {
-    let data = m.data()?;
-    Some(crate::local::tokens::attachment(
-        m.kind.member(),
-        &m.format,
-        &m.name,
-        data,
-    ))
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static COUNTED: OnceLock<Mutex<HashMap<(String, String, String), u32>>> = OnceLock::new();
+    let Source::Bytes(blob) = &m.source else {
+        return None;
+    };
+    let key = (blob.sha256.clone(), m.format.clone(), m.name.clone());
+    let counted = COUNTED.get_or_init(Default::default);
+    if let Some(t) = counted.lock().ok().and_then(|c| c.get(&key).copied()) {
+        return Some(t);
+    }
+    let t = crate::local::tokens::attachment(m.kind.member(), &m.format, &m.name, &blob.data);
+    if let Ok(mut c) = counted.lock() {
+        c.insert(key, t);
+    }
+    Some(t)
 }
 
 /// The bucket of an `s3://bucket/key` location.

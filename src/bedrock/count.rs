@@ -73,8 +73,15 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
 /// endpoint it equals the usage reported; a real model's tokenizer differs from cl100k.
 /// That accounting is a sum over messages, so a long conversation is counted a slice
 /// of messages at a time: its JSON is never all in memory at once (10,000 messages
-/// made about 60 MB of it).
+/// made about 60 MB of it). Attachments sent as bytes are counted from their bytes by
+/// the same accounting, not written into the JSON as base64 to be read back.
 pub fn estimate(req: &TurnRequest) -> u32 {
+    let attachments = req
+        .messages
+        .iter()
+        .flat_map(Message::media)
+        .filter_map(crate::attach::tokens)
+        .fold(0, u32::saturating_add);
     const SLICE: usize = 256;
     let mut bodies = req.messages.chunks(SLICE).map(|slice| {
         let messages: Vec<Value> = slice.iter().filter_map(sent_message).collect();
@@ -98,16 +105,18 @@ pub fn estimate(req: &TurnRequest) -> u32 {
                 |t| t.total(),
             )
         })
-        .fold(0, u32::saturating_add)
+        .fold(attachments, u32::saturating_add)
 }
 
 /// A message's Converse JSON without the empty text blocks the Bedrock layer does not
-/// send; `None`, like that conversion, when nothing is left to send.
+/// send, and without the attachments sent as bytes (counted apart); `None`, like that
+/// conversion, when nothing is left to send.
 fn sent_message(m: &Message) -> Option<Value> {
     let blocks: Vec<Block> = m
         .blocks
         .iter()
         .filter(|b| !matches!(b, Block::Text(t) if t.is_empty()))
+        .filter(|b| !matches!(b, Block::Media(m) if m.data().is_some()))
         .cloned()
         .collect();
     (!blocks.is_empty()).then(|| {
@@ -148,6 +157,38 @@ mod tests {
             vec![Message::user(text), Message::user("")],
         ));
         assert_eq!(blank, one);
+    }
+
+    #[test]
+    fn attachments_count_from_their_bytes_as_the_endpoint_counts_the_wire_body() {
+        use crate::conversation::{Blob, Kind, Media, Source};
+        let media = |kind, format: &str, name: &str, data: Vec<u8>| Media {
+            kind,
+            format: format.into(),
+            file: format!("{name}.{format}"),
+            name: name.into(),
+            source: Source::Bytes(Blob::new(data)),
+            citations: false,
+        };
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend(900u32.to_be_bytes());
+        png.extend(600u32.to_be_bytes());
+        png.extend(b"\x08\x02\0\0\0\0\0\0\0");
+        let question = Message::question(
+            "What do these show?",
+            vec![
+                media(Kind::Image, "png", "", png),
+                media(
+                    Kind::Document,
+                    "md",
+                    "notes",
+                    b"# Notes\nShip on Friday.\n".to_vec(),
+                ),
+            ],
+        );
+        let wire = json!({ "messages": [to_converse(&question)] });
+        let expected = crate::local::converse::input_tokens(&wire).unwrap().total();
+        assert_eq!(estimate(&request(None, vec![question])), expected);
     }
 
     #[test]

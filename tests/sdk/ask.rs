@@ -77,11 +77,7 @@ async fn ask_prints_only_the_answer() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         format!("{expected}\n")
@@ -169,11 +165,7 @@ pub async fn command_json(
     args: &[&str],
 ) -> serde_json::Value {
     let out = run_command(ep, subcommand, args, None).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -41,11 +41,7 @@ fn files() -> (tempfile::TempDir, String, String) {
 /// `count ARGS`: the exact input tokens it printed.
 async fn count(ep: &LocalEndpoint, args: &[&str]) -> u64 {
     let out = run_command(ep, "count", args, None).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["exact"], true, "{v}");
     v["inputTokens"].as_u64().unwrap()
@@ -70,11 +66,7 @@ async fn an_image_and_a_pdf_go_as_converse_blocks_and_are_counted() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert!(!out.stdout.is_empty());
     let t = turns(&ep).await;
     assert_eq!(t.len(), 1);
@@ -213,11 +205,7 @@ async fn an_s3_location_is_sent_as_one_to_a_model_that_reads_s3() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let t = turns(&ep).await;
     let m = &t[0]["media"][0][0];
     assert_eq!(
@@ -249,11 +237,7 @@ async fn a_document_question_is_answered_with_citations() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("\nSources\n[1] Q3 report, p. 1: \u{201c}"),

@@ -20,11 +20,7 @@ fn usage_line(stderr: &[u8]) -> String {
 async fn invoke_prints_the_response_and_the_token_counts() {
     let ep = endpoint().await;
     let out = run_command(&ep, "invoke", &["--model", HAIKU3], Some(ANTHROPIC)).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         v["content"][0]["text"].as_str().unwrap().contains("sort"),
@@ -53,11 +49,7 @@ async fn invoke_stream_prints_each_chunk_as_a_line_of_json() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let chunks: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -69,6 +69,15 @@ pub fn client(ep: &LocalEndpoint) -> Client {
     client_for(ep, "us-east-1")
 }
 
+/// Asserts that a command exited 0, showing what it said on stderr if not.
+pub fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn user(text: &str) -> Message {
     Message::builder()
         .role(ConversationRole::User)

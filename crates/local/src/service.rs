@@ -365,7 +365,7 @@ fn finish(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::LocalEndpoint;
     use crate::state::Settings;
@@ -474,8 +474,21 @@ mod tests {
         );
     }
 
+    /// An endpoint keeping its state in a new temporary folder, returned with it.
+    pub(crate) async fn with_data_dir() -> (tempfile::TempDir, LocalEndpoint) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let settings = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Settings::default()
+        };
+        let ep = LocalEndpoint::start("127.0.0.1:0".parse().expect("an address"), settings)
+            .await
+            .expect("starts");
+        (dir, ep)
+    }
+
     /// One HTTP/1.1 exchange on a fresh connection: the status and the body.
-    async fn exchange(ep: &LocalEndpoint, head: &str, body: &str) -> (u16, String) {
+    pub(crate) async fn exchange(ep: &LocalEndpoint, head: &str, body: &str) -> (u16, String) {
         let mut conn = tokio::net::TcpStream::connect(ep.addr()).await.unwrap();
         let req = format!(
             "{head}\r\nhost: localhost\r\ncontent-type: application/json\r\n\

@@ -9,31 +9,13 @@ use super::tests::{HAIKU45, NOVA_LITE, body, image_block, png, s3_block};
 use crate::LocalEndpoint;
 use crate::jobs::mp4;
 use crate::s3::regions_tests::{configuration, exchange, signed};
-use crate::state::Settings;
 use crate::tokens;
 
 /// One HTTP/1.1 POST on a fresh connection: the status and the JSON body.
 async fn post(ep: &LocalEndpoint, path: &str, body: &Value) -> (u16, Value) {
-    let mut conn = tokio::net::TcpStream::connect(ep.addr())
-        .await
-        .expect("connects");
-    let body = body.to_string();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    conn.write_all(req.as_bytes()).await.expect("sent");
-    let mut out = Vec::new();
-    conn.read_to_end(&mut out).await.expect("read");
-    let out = String::from_utf8_lossy(&out).into_owned();
-    let status = out
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let head = format!("POST {path} HTTP/1.1");
+    let (status, text) = crate::service::tests::exchange(ep, &head, &body.to_string()).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 async fn get(ep: &LocalEndpoint, path: &str) -> Value {
@@ -55,7 +37,7 @@ fn converse_path(model: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_media_is_read_from_the_store_and_refused_when_missing() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (dir, ep) = crate::service::tests::with_data_dir().await;
     // The store keeps an object at <data-dir>/s3/<bucket>/<key>.
     let media = dir.path().join("s3").join("media");
     std::fs::create_dir_all(&media).expect("bucket folder");
@@ -68,13 +50,6 @@ async fn s3_media_is_read_from_the_store_and_refused_when_missing() {
     });
     std::fs::write(media.join("clip.mp4"), &clip).expect("object");
     std::fs::write(media.join("notes.txt"), "Stored notes say hello.").expect("object");
-    let settings = Settings {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..Settings::default()
-    };
-    let ep = LocalEndpoint::start("127.0.0.1:0".parse().expect("an address"), settings)
-        .await
-        .expect("starts");
 
     let question = "what happens?";
     let video = body(
@@ -150,14 +125,7 @@ fn elsewhere(uri: &str, bucket: &str, request: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_media_in_another_region_is_refused() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let settings = Settings {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..Settings::default()
-    };
-    let ep = LocalEndpoint::start("127.0.0.1:0".parse().expect("an address"), settings)
-        .await
-        .expect("starts");
+    let (_dir, ep) = crate::service::tests::with_data_dir().await;
     let a = exchange(
         &ep,
         "PUT",

@@ -10,7 +10,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::S3Store;
 use super::regions::{BucketOp, US_EAST_1, bucket_op, location_xml, requested_region};
 use crate::LocalEndpoint;
-use crate::state::Settings;
 
 /// A CreateBucket body as the AWS SDKs write it.
 pub(crate) fn configuration(region: &str) -> String {
@@ -289,14 +288,7 @@ async fn without_a_data_dir_records_stay_in_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_requests_through_the_endpoint() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let settings = Settings {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..Settings::default()
-    };
-    let ep = LocalEndpoint::start("127.0.0.1:0".parse().expect("an address"), settings)
-        .await
-        .expect("starts");
+    let (dir, ep) = crate::service::tests::with_data_dir().await;
     let s3 = signed("s3", "eu-west-1");
     let a = exchange(&ep, "PUT", "/west", &s3, &configuration("eu-west-1")).await;
     assert_eq!(a.status, 200, "{}", a.body);
