@@ -285,7 +285,9 @@ pub fn s3(uri: &str, bucket_owner: Option<String>) -> Result<Attached, Error> {
 pub fn tokens(m: &Media) -> Option<u32> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static COUNTED: OnceLock<Mutex<HashMap<(String, String, String), u32>>> = OnceLock::new();
+    /// Tokens by digest, format and document name.
+    type Counted = HashMap<(String, String, String), u32>;
+    static COUNTED: OnceLock<Mutex<Counted>> = OnceLock::new();
     let Source::Bytes(blob) = &m.source else {
         return None;
     };
