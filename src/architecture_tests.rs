@@ -232,7 +232,15 @@ fn only_bedrock_uses_the_aws_sdks() {
             continue;
         }
         for f in files {
-            let code = code(&f);
+            let mut code = code(&f);
+            // "Copy as code" writes the SDKs' names into the programs it generates: only
+            // its own imports count there.
+            if room == "snippet" {
+                code = code
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("use "))
+                    .collect();
+            }
             for krate in AWS_CRATES {
                 if code.contains(krate) {
                     found.push(format!("{} uses {krate}", f.display()));

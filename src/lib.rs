@@ -17,6 +17,7 @@ pub mod paths;
 pub mod pricing;
 pub mod runner;
 pub mod sanitize;
+pub mod snippet;
 pub mod store;
 pub mod tools;
 pub mod tui;

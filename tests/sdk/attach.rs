@@ -6,7 +6,7 @@ use super::ask::run_command;
 use super::*;
 
 #[path = "../support/media.rs"]
-mod media;
+pub mod media;
 
 const HAIKU45: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
 const MICRO: &str = "amazon.nova-micro-v1:0";
