@@ -9,7 +9,8 @@ use crate::conversation::Inference;
 use super::turns::Turn;
 use super::{Error, Names, Reply, add_usage, merge, role_name, set_stop, settings, str_at, u32_at};
 
-const NAMES: Names = Names {
+/// The settings' names, which Mistral's prompt completion shares.
+pub(super) const NAMES: Names = Names {
     max_tokens: "max_tokens",
     temperature: "temperature",
     top_p: "top_p",

@@ -8,14 +8,7 @@ use crate::catalog::Model;
 use crate::conversation::{Inference, Role};
 
 use super::turns::Turn;
-use super::{Error, Fields, Names, Reply, chat, merge, read, read_response, settings};
-
-const NAMES: Names = Names {
-    max_tokens: "max_tokens",
-    temperature: "temperature",
-    top_p: "top_p",
-    stop: Some("stop"),
-};
+use super::{Error, Fields, Reply, chat, merge, read, read_response, settings};
 
 /// The prompt completion's response and chunks alike; it reports no counts (a stream's
 /// come in its invocation metrics).
@@ -41,7 +34,7 @@ pub(super) fn body(
         return chat::body(system, turns, inference);
     }
     let mut b = json!({"prompt": prompt(system, turns)});
-    merge(&mut b, settings(inference, &NAMES));
+    merge(&mut b, settings(inference, &chat::NAMES));
     b
 }
 

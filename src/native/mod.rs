@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 pub use bedrock_catalog::Family;
 
 use crate::catalog::Model;
-use crate::conversation::{Inference, Message, Usage};
+use crate::conversation::{Inference, Message, Role, Usage};
 use crate::sanitize::{self, Tabs};
 
 use turns::Turn;
@@ -280,8 +280,8 @@ fn set_stop(reply: &mut Reply, stop: Option<&str>) {
 /// A turn's placement in a chat-style body: `user` or `assistant`.
 fn role_name(turn: &Turn) -> &'static str {
     match turn.role {
-        crate::conversation::Role::User => "user",
-        crate::conversation::Role::Assistant => "assistant",
+        Role::User => "user",
+        Role::Assistant => "assistant",
     }
 }
 

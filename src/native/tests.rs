@@ -41,6 +41,11 @@ fn inference() -> Inference {
     }
 }
 
+/// The body of `messages` with no system prompt or settings.
+fn bare(id: &str, messages: &[Message]) -> Value {
+    body(&model(id), None, messages, &Inference::default()).unwrap()
+}
+
 fn built(id: &str) -> Value {
     body(&model(id), Some(SYSTEM), &conversation(), &inference()).unwrap()
 }
@@ -93,14 +98,8 @@ fn nova_body() {
             "inferenceConfig": {"maxTokens": 500, "temperature": 0.7, "topP": 0.9, "stopSequences": ["User:"]},
         })
     );
-    let bare = body(
-        &model("amazon.nova-lite-v1:0"),
-        None,
-        &conversation(),
-        &Inference::default(),
-    )
-    .unwrap();
-    assert!(bare.get("inferenceConfig").is_none() && bare.get("system").is_none());
+    let b = bare("amazon.nova-lite-v1:0", &conversation());
+    assert!(b.get("inferenceConfig").is_none() && b.get("system").is_none());
 }
 
 #[test]
@@ -241,13 +240,7 @@ fn consecutive_messages_of_a_role_are_merged_and_empty_ones_dropped() {
             model: None,
         },
     ];
-    let b = body(
-        &model("amazon.nova-lite-v1:0"),
-        None,
-        &messages,
-        &Inference::default(),
-    )
-    .unwrap();
+    let b = bare("amazon.nova-lite-v1:0", &messages);
     assert_eq!(
         b["messages"],
         json!([
@@ -255,13 +248,7 @@ fn consecutive_messages_of_a_role_are_merged_and_empty_ones_dropped() {
             {"role": "assistant", "content": [{"text": "Done."}]},
         ])
     );
-    let b = body(
-        &model("cohere.command-r-v1:0"),
-        None,
-        &messages,
-        &Inference::default(),
-    )
-    .unwrap();
+    let b = bare("cohere.command-r-v1:0", &messages);
     assert_eq!(
         b,
         json!({"message": "", "chat_history": [
@@ -296,13 +283,7 @@ fn images_go_as_base64_where_the_family_takes_them_and_other_media_as_placeholde
     let messages = [question];
     let data = "iVBORy1ieXRlcw==";
 
-    let claude = body(
-        &model("anthropic.claude-haiku-4-5-20251001-v1:0"),
-        None,
-        &messages,
-        &Inference::default(),
-    )
-    .unwrap();
+    let claude = bare("anthropic.claude-haiku-4-5-20251001-v1:0", &messages);
     assert_eq!(
         claude["messages"][0]["content"],
         json!([
@@ -310,36 +291,18 @@ fn images_go_as_base64_where_the_family_takes_them_and_other_media_as_placeholde
             {"type": "text", "text": "[document report.pdf]\nWhat is in these?"},
         ])
     );
-    let nova = body(
-        &model("amazon.nova-lite-v1:0"),
-        None,
-        &messages,
-        &Inference::default(),
-    )
-    .unwrap();
+    let nova = bare("amazon.nova-lite-v1:0", &messages);
     assert_eq!(
         nova["messages"][0]["content"][0],
         json!({"image": {"format": "png", "source": {"bytes": data}}})
     );
     // Nova Micro reads no images.
-    let micro = body(
-        &model("amazon.nova-micro-v1:0"),
-        None,
-        &messages,
-        &Inference::default(),
-    )
-    .unwrap();
+    let micro = bare("amazon.nova-micro-v1:0", &messages);
     assert_eq!(
         micro["messages"][0]["content"],
         json!([{"text": "[image chart.png]\n[document report.pdf]\nWhat is in these?"}])
     );
-    let jamba = body(
-        &model("ai21.jamba-1-5-mini-v1:0"),
-        None,
-        &messages,
-        &Inference::default(),
-    )
-    .unwrap();
+    let jamba = bare("ai21.jamba-1-5-mini-v1:0", &messages);
     assert_eq!(
         jamba["messages"][0]["content"],
         "[image chart.png]\n[document report.pdf]\nWhat is in these?"
@@ -348,22 +311,15 @@ fn images_go_as_base64_where_the_family_takes_them_and_other_media_as_placeholde
 
 #[test]
 fn an_empty_conversation_is_one_empty_user_turn_and_a_last_answer_is_continued() {
-    let titan = model("amazon.titan-text-express-v1");
-    let b = body(&titan, None, &[], &Inference::default()).unwrap();
-    assert_eq!(b, json!({"inputText": "User: \nBot:"}));
+    let titan = "amazon.titan-text-express-v1";
+    assert_eq!(bare(titan, &[]), json!({"inputText": "User: \nBot:"}));
     let prefill = [Message::user(ASKED), assistant("Ownership means")];
-    let b = body(&titan, None, &prefill, &Inference::default()).unwrap();
+    let b = bare(titan, &prefill);
     assert_eq!(
         b["inputText"],
         format!("User: {ASKED}\nBot: Ownership means")
     );
-    let b = body(
-        &model("meta.llama3-1-8b-instruct-v1:0"),
-        None,
-        &prefill,
-        &Inference::default(),
-    )
-    .unwrap();
+    let b = bare("meta.llama3-1-8b-instruct-v1:0", &prefill);
     assert!(
         b["prompt"]
             .as_str()

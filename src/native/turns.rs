@@ -118,6 +118,6 @@ fn image(media: &Media) -> Option<Part<'_>> {
 }
 
 /// What stands for an attachment a format cannot carry: `[image chart.png]`.
-pub(super) fn placeholder(media: &Media) -> String {
+fn placeholder(media: &Media) -> String {
     format!("[{} {}]", media.kind.member(), media.file)
 }
