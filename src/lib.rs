@@ -13,6 +13,7 @@ pub mod guardrail;
 pub mod jobs;
 pub mod keymap;
 pub mod logging;
+pub mod native;
 pub mod paths;
 pub mod pricing;
 pub mod runner;

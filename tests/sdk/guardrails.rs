@@ -151,7 +151,7 @@ async fn apply(c: &Client, source: GuardrailContentSource, text: &str) -> ApplyG
         .unwrap()
 }
 
-fn converse_text(out: &ConverseOutput) -> String {
+pub fn converse_text(out: &ConverseOutput) -> String {
     out.output()
         .unwrap()
         .as_message()

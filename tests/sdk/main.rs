@@ -19,6 +19,7 @@ mod jobs_client;
 mod mcp;
 mod models;
 mod native;
+mod native_console;
 mod snippets;
 mod tool_loop;
 mod tool_turns;
