@@ -33,15 +33,18 @@ pub enum Action {
     Log,
     Tools,
     ToolCells,
+    Inspect,
+    Native,
     CopyAnswer,
     CopyCode,
+    EditCode,
     Detach,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 32] = [
         Action::Send,
         Action::Newline,
         Action::Cancel,
@@ -66,8 +69,11 @@ impl Action {
         Action::Log,
         Action::Tools,
         Action::ToolCells,
+        Action::Inspect,
+        Action::Native,
         Action::CopyAnswer,
         Action::CopyCode,
+        Action::EditCode,
         Action::Detach,
         Action::Help,
         Action::Quit,
@@ -100,8 +106,11 @@ impl Action {
             Action::Log => "log",
             Action::Tools => "tools",
             Action::ToolCells => "tool_cells",
+            Action::Inspect => "inspect",
+            Action::Native => "native",
             Action::CopyAnswer => "copy_answer",
             Action::CopyCode => "copy_code",
+            Action::EditCode => "edit_code",
             Action::Detach => "detach",
             Action::Help => "help",
             Action::Quit => "quit",
@@ -146,8 +155,15 @@ impl Action {
             }
             Action::Tools => "tools: servers, tools, on/off and which the model must use",
             Action::ToolCells => "tool calls: input and results in full, or folded",
+            Action::Inspect => {
+                "request inspector: the answer's request as sent, its events and metadata, and the request as code (boto3, AWS CLI, JavaScript, Rust, curl)"
+            }
+            Action::Native => {
+                "native console: the composer becomes the model's own InvokeModel body (again: back to chat)"
+            }
             Action::CopyAnswer => "copy the answer as Markdown to the clipboard (OSC 52)",
             Action::CopyCode => "copy the answer's last code block to the clipboard (OSC 52)",
+            Action::EditCode => "open the answer's last code block in $EDITOR",
             Action::Detach => "remove the draft's last attachment (@ or /attach adds one)",
             Action::Help => "this help",
             Action::Quit => "quit",
@@ -180,8 +196,11 @@ impl Action {
             Action::Log => &["f9"],
             Action::Tools => &["f10"],
             Action::ToolCells => &["alt+t"],
+            Action::Inspect => &["alt+i"],
+            Action::Native => &["alt+n"],
             Action::CopyAnswer => &["alt+y"],
             Action::CopyCode => &["alt+c"],
+            Action::EditCode => &["alt+e"],
             Action::Detach => &["ctrl+x"],
             Action::Help => &["f1"],
             Action::Quit => &["ctrl+c", "ctrl+d"],

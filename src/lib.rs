@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod guardrail;
+pub mod inspect;
 pub mod jobs;
 pub mod keymap;
 pub mod logging;

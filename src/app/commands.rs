@@ -1,6 +1,6 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
 //! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/tools`, `/attach`,
-//! `/detach`, `/help`, `/quit`.
+//! `/detach`, `/inspect`, `/native`, `/help`, `/quit`.
 
 use super::effect::{Effect, Save};
 use super::history::{self, Format};
@@ -45,6 +45,8 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "tools" => super::tools::command(app, arg),
         "attach" => super::attach::command(app, arg, original),
         "detach" => super::attach::detach(app),
+        "inspect" => super::inspect::open(app),
+        "native" => super::native::toggle(app, arg.to_owned()),
         "log" => {
             app.overlay = Overlay::Log(0);
             Vec::new()
@@ -53,7 +55,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "edit" => edit_last(app),
         _ => {
             app.tell(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /log, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }

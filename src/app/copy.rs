@@ -81,21 +81,67 @@ pub fn answer(app: &mut App) -> Vec<Effect> {
     }
 }
 
-/// Copies the last code block of the focused answer: its text only, without fences.
-pub fn code(app: &mut App) -> Vec<Effect> {
+/// The last code block of the focused answer, named for messages ("rust block"), or
+/// why there is none (`doing` says what was asked).
+fn last_code(app: &mut App, doing: &str) -> Option<(String, String, String)> {
     let blocks = focused_answer(app)
         .map(|i| code_blocks(&app.entries[i].message.text()))
         .unwrap_or_default();
     let Some((lang, code)) = blocks.last() else {
-        app.tell(Notice::Error(
-            "The answer has no code block to copy.".into(),
-        ));
-        return Vec::new();
+        app.tell(Notice::Error(format!(
+            "The answer has no code block to {doing}."
+        )));
+        return None;
     };
     let what = if lang.is_empty() {
         "code block".to_owned()
     } else {
         format!("{lang} block")
+    };
+    Some((lang.clone(), code.clone(), what))
+}
+
+/// The file extension of a code block's language, for the editor; the language comes
+/// from the model, so only known names map to one.
+fn extension(lang: &str) -> &'static str {
+    match lang.to_ascii_lowercase().as_str() {
+        "rust" | "rs" => "rs",
+        "python" | "py" => "py",
+        "javascript" | "js" | "node" => "js",
+        "typescript" | "ts" => "ts",
+        "bash" | "sh" | "shell" | "zsh" | "console" => "sh",
+        "json" => "json",
+        "yaml" | "yml" => "yaml",
+        "toml" => "toml",
+        "go" | "golang" => "go",
+        "java" => "java",
+        "c" => "c",
+        "cpp" | "c++" => "cpp",
+        "sql" => "sql",
+        "html" => "html",
+        "css" => "css",
+        "markdown" | "md" => "md",
+        _ => "txt",
+    }
+}
+
+/// Opens the last code block of the focused answer in `$EDITOR`.
+pub fn edit_code(app: &mut App) -> Vec<Effect> {
+    let Some((lang, code, _)) = last_code(app, "open") else {
+        return Vec::new();
+    };
+    vec![Effect::Editor {
+        text: code,
+        target: super::effect::EditorTarget::Code {
+            extension: extension(&lang),
+        },
+    }]
+}
+
+/// Copies the last code block of the focused answer: its text only, without fences.
+pub fn code(app: &mut App) -> Vec<Effect> {
+    let Some((_, code, what)) = last_code(app, "copy") else {
+        return Vec::new();
     };
     app.tell(Notice::Info(format!(
         "Copied the {what} ({} lines) to the clipboard.",

@@ -14,6 +14,11 @@ pub enum Effect {
         id: TurnId,
         request: TurnRequest,
     },
+    /// Send a native InvokeModel body; its events come back as turn `id`'s.
+    StartNative {
+        id: TurnId,
+        request: super::native::NativeRequest,
+    },
     CancelTurn(TurnId),
     /// Replace the composer's text.
     SetComposer(String),
@@ -113,6 +118,14 @@ pub enum Effect {
     /// Put `text` on the clipboard (OSC 52, which works over SSH and in tmux with
     /// `set-clipboard on`).
     Clipboard(String),
+    /// Write `text` to a new file `STEM.EXTENSION` (or a free variant of it) in the
+    /// export folder; `what` names it in the message that says where.
+    WriteFile {
+        stem: String,
+        extension: String,
+        text: String,
+        what: String,
+    },
     /// A pasted path that names no file: inserted into the composer as text.
     InsertComposer(String),
     /// Capture the mouse (wheel scrolling) or leave it to the terminal (selection).
@@ -142,4 +155,24 @@ pub enum EditorTarget {
     Composer,
     /// The jobs start form's model input.
     JobInput,
+    /// A code block of an answer, opened to read or save elsewhere; the answer is
+    /// not changed.
+    Code {
+        /// The file extension that tells the editor the block's language.
+        extension: &'static str,
+    },
+    /// The native console's request body.
+    NativeBody,
+}
+
+impl EditorTarget {
+    /// The name of the file the editor opens: its extension picks the editor's mode.
+    pub fn file_name(self) -> String {
+        match self {
+            EditorTarget::Composer => "message.md".into(),
+            EditorTarget::JobInput => "model-input.json".into(),
+            EditorTarget::Code { extension } => format!("code.{extension}"),
+            EditorTarget::NativeBody => "request-body.json".into(),
+        }
+    }
 }

@@ -240,7 +240,8 @@ pub fn deleted(app: &mut App, current: bool) -> Vec<Effect> {
 /// streaming when the app stopped (at exit, or at its last checkpoint before a crash)
 /// is shown as interrupted.
 pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
-    conv.messages
+    let mut entries = conv
+        .messages
         .iter()
         .map(|m| {
             let state = match m.state {
@@ -257,9 +258,18 @@ pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
             e.usage = m.usage;
             e.guardrail = m.guardrail.as_ref().and_then(|t| t.guardrail.clone());
             e.trace = m.guardrail.clone().map(Box::new);
+            e.exchange = m.exchange.clone().map(Box::new);
+            e.native = e.exchange.as_deref().is_some_and(super::native::is_native);
             e
         })
-        .collect()
+        .collect::<Vec<_>>();
+    // A native answer's question was asked natively too.
+    for i in 1..entries.len() {
+        if entries[i].native && entries[i - 1].message.role == crate::conversation::Role::User {
+            entries[i - 1].native = true;
+        }
+    }
+    entries
 }
 
 #[cfg(test)]

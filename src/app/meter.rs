@@ -151,8 +151,10 @@ pub fn due(app: &mut App, request: u64) -> Vec<Effect> {
         return Vec::new();
     }
     let draft = app.meter.draft.trim();
-    let with_draft =
-        (!draft.is_empty() || !app.attach.pending.is_empty()) && !draft.starts_with('/');
+    // A native body is not a question: its JSON would be counted as one.
+    let with_draft = (!draft.is_empty() || !app.attach.pending.is_empty())
+        && !draft.starts_with('/')
+        && app.native.is_none();
     let turn = self::request(app, with_draft.then_some(app.meter.draft.as_str()));
     if turn.messages.is_empty() && turn.system.is_none() {
         app.meter.next = NextTurn::Unknown;

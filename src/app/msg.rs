@@ -166,10 +166,24 @@ pub enum Msg {
         arn: String,
         result: Result<Vec<(std::path::PathBuf, Option<String>)>, DownloadFailure>,
     },
+    /// Open the native console with the composer's text as the next question, or go
+    /// back to chat.
+    Native(String),
+    /// Open the request inspector on the focused answer.
+    Inspect,
+    /// A key of the request inspector; `page` is how far a page scrolls, `max` the
+    /// furthest the inspector scrolls as the last frame laid it out.
+    InspectKey {
+        key: super::inspect::InspectKey,
+        page: u16,
+        max: u16,
+    },
     /// Copy the focused answer as Markdown to the clipboard.
     CopyAnswer,
     /// Copy the focused answer's last code block to the clipboard.
     CopyCode,
+    /// Open the focused answer's last code block in `$EDITOR`.
+    EditCode,
     /// Attach a file or an S3 location (a pasted path, a completion).
     Attach(String),
     /// The answer to `Effect::Attach`.

@@ -35,6 +35,11 @@ pub struct Entry {
     pub calls: Vec<super::tools::Call>,
     /// Bumped on every change, so renderers know when their cached lines are stale.
     pub revision: u64,
+    /// A question or answer of the native console.
+    pub native: bool,
+    /// What went over the wire for this answer (the inspector shows it).
+    /// Boxed: it holds the whole request.
+    pub exchange: Option<Box<crate::inspect::Exchange>>,
     /// While streaming: the stream's current content block has not stopped yet.
     pub open: bool,
     /// While streaming: where the current content block's text begins in the last
@@ -53,6 +58,8 @@ impl Entry {
             guardrail: None,
             trace: None,
             calls: Vec::new(),
+            exchange: None,
+            native: false,
             revision: 0,
             open: false,
             from: 0,
@@ -134,6 +141,8 @@ pub enum Overlay {
     MoreRounds,
     /// The tools list (`/tools`), on this row.
     Tools(usize),
+    /// The request inspector.
+    Inspector(Box<super::inspect::Inspector>),
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -231,6 +240,8 @@ pub struct App {
     pub jobs: super::jobs::Jobs,
     /// The tools the model can call, and the tool loop in progress.
     pub tools: super::tools::Tools,
+    /// The native console, while the composer holds a native request body.
+    pub native: Option<super::native::Console>,
     /// The attachments of the next question and the `@` completion.
     pub attach: super::attach::Attachments,
     /// The last conversation is being read from the history (`--continue`, which does

@@ -51,6 +51,8 @@ pub enum TurnEvent {
     /// A passage of the question's documents that the text of the current content
     /// block rests on.
     Citation(crate::conversation::Citation),
+    /// What went over the wire so far (replacing what came before).
+    Exchange(Box<crate::inspect::Exchange>),
 }
 
 impl TurnEvent {
@@ -103,9 +105,17 @@ pub(super) fn submit(
 
 /// Sends the conversation as it stands and adds the answer that will stream in.
 pub(super) fn start(app: &mut App) -> Vec<Effect> {
+    let request = meter::request(app, None);
+    let guardrail = request.guardrail.as_ref().map(|g| g.name());
+    let id = begin_answer(app, |answer| answer.guardrail = guardrail);
+    vec![Effect::StartTurn { id, request }]
+}
+
+/// Adds the answer of a new turn, streaming, set up by `setup`, as the turn in flight
+/// at the bottom of the view.
+pub(super) fn begin_answer(app: &mut App, setup: impl FnOnce(&mut Entry)) -> TurnId {
     let id = TurnId(app.next_turn);
     app.next_turn += 1;
-    let request = meter::request(app, None);
     let mut answer = Entry::new(
         Message {
             role: Role::Assistant,
@@ -115,13 +125,13 @@ pub(super) fn start(app: &mut App) -> Vec<Effect> {
         EntryState::Streaming,
     );
     answer.revision = 1;
-    answer.guardrail = request.guardrail.as_ref().map(|g| g.name());
+    setup(&mut answer);
     app.check = None;
     app.entries.push(answer);
     app.turn = Some((id, app.entries.len() - 1));
     app.scroll = 0;
     app.notice = None;
-    vec![Effect::StartTurn { id, request }]
+    id
 }
 
 /// The entry index of turn `id` if it is the one in flight.
@@ -133,7 +143,15 @@ pub(super) fn live(app: &App, id: TurnId) -> Option<usize> {
 pub(super) fn event(app: &mut App, id: TurnId, event: TurnEvent) -> Vec<Effect> {
     match live(app, id) {
         Some(idx) => {
-            apply_event(&mut app.entries[idx], event);
+            let e = &mut app.entries[idx];
+            match event {
+                // Not part of the answer's content: the stream's open block is untouched.
+                TurnEvent::Exchange(x) => {
+                    e.exchange = Some(x);
+                    e.revision += 1;
+                }
+                event => apply_event(e, event),
+            }
             vec![Effect::Save(Save::Entry(idx))]
         }
         None => Vec::new(),
@@ -308,6 +326,7 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
             e.timing.get_or_insert_with(Timing::default).service_ms = Some(latency_ms);
         }
         TurnEvent::Guardrail(trace) => super::guardrail::attach(e, trace),
+        TurnEvent::Exchange(x) => e.exchange = Some(x),
     }
 }
 

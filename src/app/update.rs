@@ -161,10 +161,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Jobs(key) => jobs::key(app, key),
         Msg::NewJob(draft) => jobs::new_form(app, draft),
         Msg::EditJobInput => jobs::edit_input(app),
+        Msg::EditDraft(draft) if app.native.is_some() => super::native::edit(draft),
         Msg::EditDraft(draft) => vec![Effect::Editor {
             text: draft,
             target: EditorTarget::Composer,
         }],
+        Msg::Native(draft) => super::native::toggle(app, draft),
         Msg::Edited { result: Err(e), .. } => {
             app.tell(Notice::Error(format!(
                 "The editor did not finish ({e}); the text is unchanged."
@@ -179,6 +181,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             target: EditorTarget::JobInput,
             result: Ok(text),
         } => jobs::edited(app, text),
+        Msg::Edited {
+            target: EditorTarget::Code { .. },
+            result: Ok(_),
+        } => {
+            app.tell(Notice::Info(
+                "Closed the code block; the answer is unchanged.".into(),
+            ));
+            Vec::new()
+        }
+        Msg::Edited {
+            target: EditorTarget::NativeBody,
+            result: Ok(text),
+        } => vec![Effect::SetComposer(text)],
         Msg::PasteRefused {
             lines,
             bytes,
@@ -239,8 +254,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::Inspect => super::inspect::open(app),
+        Msg::InspectKey { key, page, max } => super::inspect::key(app, key, page, max),
         Msg::CopyAnswer => super::copy::answer(app),
         Msg::CopyCode => super::copy::code(app),
+        Msg::EditCode => super::copy::edit_code(app),
         Msg::Attach(arg) => super::attach::attach(app, &arg),
         Msg::Attached { id, result } => super::attach::attached(app, id, result),
         Msg::Detach => super::attach::detach(app),
@@ -276,6 +294,9 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
             "The last conversation is still being opened: send again in a moment.".into(),
         ));
         return vec![Effect::SetComposer(text)];
+    }
+    if app.native.is_some() {
+        return super::native::submit(app, text);
     }
     if let Some(effects) = super::attach::prepare(app, &text) {
         return effects;

@@ -76,6 +76,21 @@ impl Auth {
             Auth::None => "no credentials",
         }
     }
+
+    /// How a request is authenticated, for the inspector: the scheme and where its
+    /// secret came from.
+    pub fn scheme(self) -> String {
+        match self {
+            Auth::ApiKey(_) => format!("bearer token ({})", self.label()),
+            Auth::Credentials(_) => format!("SigV4 ({})", self.label()),
+            Auth::None => "SigV4 with placeholder credentials".to_owned(),
+        }
+    }
+
+    /// Whether requests carry a Bedrock API key rather than a signature.
+    pub fn is_api_key(self) -> bool {
+        matches!(self, Auth::ApiKey(_))
+    }
 }
 
 /// What kind of credentials these are, from the features the SDK's providers record.

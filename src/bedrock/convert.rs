@@ -337,3 +337,20 @@ pub fn usage(u: &sdk::TokenUsage) -> Usage {
         cache_write: u.cache_write_input_tokens().map(n).unwrap_or(0),
     }
 }
+
+/// The usage as the service's JSON names it, for the inspector: the cache counts only
+/// when the service sent them.
+pub fn usage_json(u: &sdk::TokenUsage) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "inputTokens": u.input_tokens(),
+        "outputTokens": u.output_tokens(),
+        "totalTokens": u.total_tokens(),
+    });
+    if let Some(n) = u.cache_read_input_tokens() {
+        v["cacheReadInputTokens"] = n.into();
+    }
+    if let Some(n) = u.cache_write_input_tokens() {
+        v["cacheWriteInputTokens"] = n.into();
+    }
+    v
+}

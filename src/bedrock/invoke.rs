@@ -13,7 +13,9 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserialization
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
+use super::wire::Recorder;
 use super::{BedrockError, Connection, error};
+use crate::inspect::EventKind;
 
 /// Input and output tokens of an invocation, as the service counted them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,6 +58,18 @@ pub async fn invoke(
     model_id: &str,
     body: Vec<u8>,
 ) -> Result<(Vec<u8>, Counts), BedrockError> {
+    let recorder = Recorder::new(conn, "InvokeModel", model_id);
+    invoke_recorded(conn, model_id, body, &recorder).await
+}
+
+/// [`invoke`], with what goes over the wire kept by `recorder` (the body's text among
+/// its chunks).
+pub async fn invoke_recorded(
+    conn: &Connection,
+    model_id: &str,
+    body: Vec<u8>,
+    recorder: &Recorder,
+) -> Result<(Vec<u8>, Counts), BedrockError> {
     let headers = TokenHeaders::default();
     let out = conn
         .client
@@ -66,11 +80,19 @@ pub async fn invoke(
         .body(Blob::new(body))
         .customize()
         .interceptor(headers.clone())
+        .interceptor(recorder.clone())
         .send()
         .await
         .map_err(|e| error::from_sdk(&e, model_id, conn.profile.as_deref()))?;
     let counts = headers.0.lock().map(|c| *c).unwrap_or_default();
-    Ok((out.body().as_ref().to_vec(), counts))
+    let bytes = out.body().as_ref().to_vec();
+    recorder.update(|x| {
+        x.chunks
+            .push(crate::sanitize::keeping_tabs(&String::from_utf8_lossy(
+                &bytes,
+            )))
+    });
+    Ok((bytes, counts))
 }
 
 /// InvokeModelWithResponseStream with `body` (JSON): `chunk` gets each chunk's bytes as
@@ -79,6 +101,19 @@ pub async fn invoke_stream(
     conn: &Connection,
     model_id: &str,
     body: Vec<u8>,
+    chunk: impl FnMut(&[u8]),
+) -> Result<Counts, BedrockError> {
+    let recorder = Recorder::new(conn, "InvokeModelWithResponseStream", model_id);
+    invoke_stream_recorded(conn, model_id, body, &recorder, chunk).await
+}
+
+/// [`invoke_stream`], with what goes over the wire kept by `recorder`: each chunk's
+/// arrival, size and text.
+pub async fn invoke_stream_recorded(
+    conn: &Connection,
+    model_id: &str,
+    body: Vec<u8>,
+    recorder: &Recorder,
     mut chunk: impl FnMut(&[u8]),
 ) -> Result<Counts, BedrockError> {
     let mut out = conn
@@ -88,6 +123,8 @@ pub async fn invoke_stream(
         .content_type("application/json")
         .accept("application/json")
         .body(Blob::new(body))
+        .customize()
+        .interceptor(recorder.clone())
         .send()
         .await
         .map_err(|e| error::from_sdk(&e, model_id, conn.profile.as_deref()))?;
@@ -98,7 +135,8 @@ pub async fn invoke_stream(
                 let Some(bytes) = part.bytes() else {
                     continue;
                 };
-                if let Some(m) = serde_json::from_slice::<serde_json::Value>(bytes.as_ref())
+                let bytes = bytes.as_ref();
+                if let Some(m) = serde_json::from_slice::<serde_json::Value>(bytes)
                     .ok()
                     .and_then(|v| v.get("amazon-bedrock-invocationMetrics").cloned())
                 {
@@ -112,7 +150,16 @@ pub async fn invoke_stream(
                         output: n("outputTokenCount"),
                     };
                 }
-                chunk(bytes.as_ref());
+                recorder.event(EventKind::Chunk {
+                    bytes: bytes.len() as u64,
+                });
+                recorder.update(|x| {
+                    x.chunks
+                        .push(crate::sanitize::keeping_tabs(&String::from_utf8_lossy(
+                            bytes,
+                        )))
+                });
+                chunk(bytes);
             }
             Ok(Some(_)) => {}
             Ok(None) => return Ok(counts),

@@ -11,6 +11,7 @@ pub mod guardrail;
 pub mod invoke;
 pub mod jobs;
 pub mod s3;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ pub use count::{TokenCount, count_input, estimate};
 
 use auth::{ApiKeySource, Auth};
 
+use crate::inspect;
 use crate::local::{LocalEndpoint, Pacing, Settings};
 use crate::sanitize::{self, Tabs};
 
@@ -327,11 +329,54 @@ fn converse_parts(
 
 /// Streams one turn with ConverseStream, calling `emit` for each event. The model's
 /// text, reasoning and tool input are sanitized here, where they enter the program, as
-/// streams: an escape sequence split across chunks is removed whole.
+/// streams: an escape sequence split across chunks is removed whole. What went over the
+/// wire is emitted as `TurnEvent::Exchange` once the response's headers are in and
+/// again when the turn ends, however it ends.
 pub async fn stream_turn(
     conn: &Connection,
     req: &TurnRequest,
     mut emit: impl FnMut(TurnEvent),
+) -> Result<(), BedrockError> {
+    let recorder = wire::Recorder::new(conn, "ConverseStream", &req.model_id);
+    let result = stream_recorded(conn, req, &recorder, &mut emit).await;
+    if let Err(e) = &result {
+        recorder.failed(&e.to_string());
+    }
+    emit(TurnEvent::Exchange(Box::new(recorder.snapshot())));
+    result
+}
+
+/// The blocks of a streaming answer as the inspector counts them: what each holds, and
+/// its deltas and characters.
+#[derive(Default)]
+struct Blocks(std::collections::BTreeMap<i32, (String, u32, u64)>);
+
+impl Blocks {
+    fn add(&mut self, index: i32, content: &str, chars: usize) {
+        let b = self
+            .0
+            .entry(index)
+            .or_insert_with(|| (content.to_owned(), 0, 0));
+        b.1 += 1;
+        b.2 += chars as u64;
+    }
+
+    fn stop(&mut self, index: i32) -> Option<inspect::EventKind> {
+        let (content, deltas, chars) = self.0.remove(&index)?;
+        Some(inspect::EventKind::Block {
+            index: index.max(0) as u32,
+            content,
+            deltas,
+            chars,
+        })
+    }
+}
+
+async fn stream_recorded(
+    conn: &Connection,
+    req: &TurnRequest,
+    recorder: &wire::Recorder,
+    emit: &mut impl FnMut(TurnEvent),
 ) -> Result<(), BedrockError> {
     let profile = conn.profile.as_deref();
     let (messages, system) = converse_parts(req);
@@ -344,13 +389,19 @@ pub async fn stream_turn(
         .set_inference_config(convert::inference(&req.inference))
         .set_guardrail_config(req.guardrail.as_ref().map(guardrail::stream_config))
         .set_tool_config(req.tools.as_ref().and_then(convert::tool_config));
-    let mut out = call
-        .send()
-        .await
-        .map_err(|e| turn_error(&e, req, profile))?;
+    let sent = call.customize().interceptor(recorder.clone()).send().await;
+    emit(TurnEvent::Exchange(Box::new(recorder.snapshot())));
+    let mut out = sent.map_err(|e| turn_error(&e, req, profile))?;
     let mut text = sanitize::Stream::new(Tabs::Keep);
     let mut reasoning = sanitize::Stream::new(Tabs::Keep);
     let mut tool_input = sanitize::Stream::new(Tabs::Keep);
+    let mut blocks = Blocks::default();
+    let mut first = true;
+    let mut first_token = |recorder: &wire::Recorder| {
+        if std::mem::take(&mut first) {
+            recorder.event(inspect::EventKind::FirstToken);
+        }
+    };
     loop {
         let ev = match out.stream.recv().await {
             Ok(Some(ev)) => ev,
@@ -361,51 +412,98 @@ pub async fn stream_turn(
         match ev {
             ConverseStreamOutput::ContentBlockStart(s) => {
                 if let Some(ContentBlockStart::ToolUse(t)) = s.start() {
+                    first_token(recorder);
+                    blocks.add(
+                        s.content_block_index(),
+                        &format!("toolUse {}", sanitize::keeping_tabs(t.name())),
+                        0,
+                    );
                     emit(TurnEvent::ToolUseStart {
                         id: sanitize::keeping_tabs(t.tool_use_id()),
                         name: sanitize::keeping_tabs(t.name()),
                     });
                 }
             }
-            ConverseStreamOutput::ContentBlockDelta(d) => match d.delta() {
-                Some(ContentBlockDelta::Text(t)) => {
-                    let piece = text.push(t);
-                    if !piece.is_empty() {
-                        emit(TurnEvent::Text(piece));
-                    }
-                }
-                Some(ContentBlockDelta::ToolUse(t)) => {
-                    emit(TurnEvent::ToolUseInput(tool_input.push(t.input())))
-                }
-                Some(ContentBlockDelta::Citation(c)) => {
-                    let mut c = convert::citation(c);
-                    c.title = sanitize::keeping_tabs(&c.title);
-                    c.quote = sanitize::keeping_tabs(&c.quote);
-                    emit(TurnEvent::Citation(c));
-                }
-                Some(ContentBlockDelta::ReasoningContent(r)) => {
-                    if let Ok(t) = r.as_text() {
-                        let piece = reasoning.push(t);
+            ConverseStreamOutput::ContentBlockDelta(d) => {
+                let index = d.content_block_index();
+                match d.delta() {
+                    Some(ContentBlockDelta::Text(t)) => {
+                        first_token(recorder);
+                        blocks.add(index, "text", t.chars().count());
+                        let piece = text.push(t);
                         if !piece.is_empty() {
-                            emit(TurnEvent::Reasoning(piece));
+                            emit(TurnEvent::Text(piece));
                         }
-                    } else if let Ok(s) = r.as_signature() {
-                        emit(TurnEvent::ReasoningSignature(s.clone()));
                     }
+                    Some(ContentBlockDelta::ToolUse(t)) => {
+                        blocks.add(index, "toolUse", t.input().chars().count());
+                        emit(TurnEvent::ToolUseInput(tool_input.push(t.input())))
+                    }
+                    Some(ContentBlockDelta::Citation(c)) => {
+                        blocks.add(index, "text", 0);
+                        let mut c = convert::citation(c);
+                        c.title = sanitize::keeping_tabs(&c.title);
+                        c.quote = sanitize::keeping_tabs(&c.quote);
+                        emit(TurnEvent::Citation(c));
+                    }
+                    Some(ContentBlockDelta::ReasoningContent(r)) => {
+                        if let Ok(t) = r.as_text() {
+                            first_token(recorder);
+                            blocks.add(index, "reasoning", t.chars().count());
+                            let piece = reasoning.push(t);
+                            if !piece.is_empty() {
+                                emit(TurnEvent::Reasoning(piece));
+                            }
+                        } else if let Ok(s) = r.as_signature() {
+                            blocks.add(index, "reasoning", 0);
+                            emit(TurnEvent::ReasoningSignature(s.clone()));
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
-            ConverseStreamOutput::ContentBlockStop(_) => emit(TurnEvent::BlockStop),
+            }
+            ConverseStreamOutput::ContentBlockStop(s) => {
+                if let Some(kind) = blocks.stop(s.content_block_index()) {
+                    recorder.event(kind);
+                }
+                emit(TurnEvent::BlockStop)
+            }
             ConverseStreamOutput::MessageStop(s) => {
+                recorder.event(inspect::EventKind::MessageStop {
+                    reason: s.stop_reason().as_str().to_owned(),
+                });
                 emit(TurnEvent::Stop(convert::stop_reason(s.stop_reason())))
             }
             ConverseStreamOutput::Metadata(m) => {
+                let usage = m.usage().map(convert::usage).unwrap_or_default();
+                let latency_ms = m.metrics().map(|x| x.latency_ms().max(0) as u64);
+                recorder.event(inspect::EventKind::Metadata);
+                recorder.update(|x| {
+                    x.response = Some(inspect::Response {
+                        usage: m.usage().map(convert::usage_json),
+                        latency_ms,
+                        stop_reason: x.events.iter().rev().find_map(|e| match &e.kind {
+                            inspect::EventKind::MessageStop { reason } => Some(reason.clone()),
+                            _ => None,
+                        }),
+                        trace: m
+                            .trace()
+                            .map(|t| {
+                                let mut kinds = Vec::new();
+                                if t.guardrail().is_some() {
+                                    kinds.push("guardrail".to_owned());
+                                }
+                                if t.prompt_router().is_some() {
+                                    kinds.push("promptRouter".to_owned());
+                                }
+                                kinds
+                            })
+                            .unwrap_or_default(),
+                    })
+                });
                 emit(TurnEvent::Metadata {
-                    usage: m.usage().map(convert::usage).unwrap_or_default(),
-                    latency_ms: m
-                        .metrics()
-                        .map(|x| x.latency_ms().max(0) as u64)
-                        .unwrap_or(0),
+                    usage,
+                    latency_ms: latency_ms.unwrap_or(0),
                 });
                 if let Some(t) = m.trace().and_then(|t| t.guardrail()) {
                     emit(TurnEvent::Guardrail(guardrail::trace(t)));

@@ -17,6 +17,7 @@ mod cohere;
 mod llama;
 mod mistral;
 mod nova;
+mod question;
 mod titan;
 mod turns;
 
@@ -33,6 +34,7 @@ use crate::catalog::Model;
 use crate::conversation::{Inference, Message, Role, Usage};
 use crate::sanitize::{self, Tabs};
 
+pub use question::{format_name, question};
 use turns::Turn;
 
 /// Why a body cannot be built or an answer cannot be read.

@@ -153,25 +153,28 @@ pub fn export(
             Err(e) => Err(format!("cannot write {}: {e}", target.display())),
         };
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let title = store.load(id).map_err(|e| e.to_string())?.title;
-    let stem = slug(&title);
+    write_new(dir, &slug(&title), format.extension(), content.as_bytes())
+}
+
+/// Writes `content` to a new file `STEM.EXT` in `dir` (`STEM-2.EXT`, `-3`, ... when
+/// taken), creating `dir` if needed; an existing file is never overwritten. Returns
+/// where it went.
+pub fn write_new(dir: &Path, stem: &str, ext: &str, content: &[u8]) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for n in 1..1000 {
         let name = match n {
-            1 => format!("{stem}.{}", format.extension()),
-            n => format!("{stem}-{n}.{}", format.extension()),
+            1 => format!("{stem}.{ext}"),
+            n => format!("{stem}-{n}.{ext}"),
         };
         let target = dir.join(name);
-        match create_new(&target, content.as_bytes()) {
+        match create_new(&target, content) {
             Ok(()) => return Ok(target),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(format!("cannot write {}: {e}", target.display())),
         }
     }
-    Err(format!(
-        "too many exports named {stem} in {}",
-        dir.display()
-    ))
+    Err(format!("too many files named {stem} in {}", dir.display()))
 }
 
 #[cfg(test)]

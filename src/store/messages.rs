@@ -20,16 +20,19 @@ impl Store {
             .usage
             .map(|u| [u.input, u.output, u.cache_read, u.cache_write]);
         let [input, output, cache_read, cache_write] = usage.map_or([None; 4], |u| u.map(Some));
-        let guardrail = msg
-            .guardrail
-            .as_ref()
-            .map(|t| serde_json::to_string(&t.redacted()))
-            .transpose()
-            .map_err(|e| Error::Corrupt {
+        let json = |v: Option<serde_json::Result<String>>| {
+            v.transpose().map_err(|e| Error::Corrupt {
                 conversation,
                 seq: msg.seq,
                 reason: e.to_string(),
-            })?;
+            })
+        };
+        let guardrail = json(
+            msg.guardrail
+                .as_ref()
+                .map(|t| serde_json::to_string(&t.redacted())),
+        )?;
+        let exchange = json(msg.exchange.as_ref().map(serde_json::to_string))?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -43,8 +46,8 @@ impl Store {
         tx.prepare_cached(
             "INSERT INTO messages (conversation, seq, content, body, model, state, stop_reason,
                  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, error,
-                 created_ms, updated_ms, guardrail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 created_ms, updated_ms, guardrail, exchange)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT (conversation, seq) DO UPDATE SET
                  content = excluded.content, body = excluded.body, model = excluded.model,
                  state = excluded.state, stop_reason = excluded.stop_reason,
@@ -52,7 +55,7 @@ impl Store {
                  cache_read_tokens = excluded.cache_read_tokens,
                  cache_write_tokens = excluded.cache_write_tokens,
                  error = excluded.error, updated_ms = excluded.updated_ms,
-                 guardrail = excluded.guardrail",
+                 guardrail = excluded.guardrail, exchange = excluded.exchange",
         )?
         .execute(params![
             conversation.0,
@@ -70,6 +73,7 @@ impl Store {
             msg.created_ms,
             msg.updated_ms,
             guardrail,
+            exchange,
         ])?;
         super::blobs::put(&tx, conversation, msg)?;
         tx.commit()?;
@@ -131,6 +135,7 @@ pub(super) struct Row {
     pub(super) created_ms: i64,
     pub(super) updated_ms: i64,
     pub(super) guardrail: Option<String>,
+    pub(super) exchange: Option<String>,
 }
 
 impl Row {
@@ -168,8 +173,15 @@ impl Row {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| corrupt(format!("guardrail trace: {e}")))?;
+        // A record that no longer reads is dropped rather than losing the conversation:
+        // it only serves the inspector.
+        let exchange = self
+            .exchange
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok());
         Ok(StoredMessage {
             seq: self.seq,
+            exchange,
             message,
             state,
             stop: self.stop.as_deref().map(parse_stop_reason),

@@ -157,6 +157,8 @@ pub struct StoredMessage {
     pub error: Option<String>,
     /// What the guardrail found in this turn, with PII matches masked.
     pub guardrail: Option<crate::guardrail::Trace>,
+    /// What went over the wire for the answer.
+    pub exchange: Option<crate::inspect::Exchange>,
     /// Milliseconds since the Unix epoch. Kept from the first write of this seq.
     pub created_ms: i64,
     pub updated_ms: i64,
@@ -173,6 +175,7 @@ impl StoredMessage {
             usage: None,
             error: None,
             guardrail: None,
+            exchange: None,
             created_ms: now_ms,
             updated_ms: now_ms,
         }
@@ -408,7 +411,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, content, model, state, stop_reason, input_tokens, output_tokens,
                     cache_read_tokens, cache_write_tokens, error, created_ms, updated_ms,
-                    guardrail
+                    guardrail, exchange
              FROM messages WHERE conversation = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([id.0], |r| {
@@ -423,6 +426,7 @@ impl Store {
                 created_ms: r.get(10)?,
                 updated_ms: r.get(11)?,
                 guardrail: r.get(12)?,
+                exchange: r.get(13)?,
             })
         })?;
         let blobs = blobs::of_conversation(&self.conn, id)?;

@@ -7,8 +7,8 @@
 //!
 //! Nothing in the schema can hold credentials: conversations have a title, a model id
 //! and a system prompt; messages have Converse content, a model id, usage counts, a
-//! stop reason, a state, an error text and the guardrail trace of the turn, stored with
-//! its PII matches masked.
+//! stop reason, a state, an error text, the guardrail trace of the turn, stored with
+//! its PII matches masked, and the inspector's record of the request (no headers).
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -19,7 +19,7 @@ pub const APPLICATION_ID: i32 = 0x4254_5549;
 /// The schema version this code writes and understands.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Version 1: conversations, messages and two external-content FTS5 indexes kept in
 /// sync by triggers (so every write path, including cascades, updates the index).
@@ -112,6 +112,11 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_by_blob ON attachments (sha256);
 "#;
+
+/// Version 4: what went over the wire for an answer (the inspector's record), as JSON:
+/// the request body with attachments as references to their blobs, statuses, request
+/// ids and event times. No headers, so no credentials or signatures.
+const V4: &str = "ALTER TABLE messages ADD COLUMN exchange TEXT;";
 
 /// What the file says about itself before anything is changed.
 pub enum Check {

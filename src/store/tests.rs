@@ -94,6 +94,15 @@ fn every_block_round_trips_through_the_db() {
         }),
         error: Some("throttled".into()),
         guardrail: None,
+        exchange: Some(crate::inspect::Exchange {
+            operation: "ConverseStream".into(),
+            model_id: "us.anthropic.claude-x".into(),
+            request: serde_json::json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}),
+            status: Some(429),
+            request_id: Some("req-1".into()),
+            error: Some("throttled".into()),
+            ..crate::inspect::Exchange::default()
+        }),
         created_ms: 12,
         updated_ms: 13,
     };

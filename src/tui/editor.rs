@@ -4,8 +4,9 @@
 
 use std::process::Command;
 
-/// Edits `text` in the user's editor; the edited text, or why there is none.
-pub(super) fn edit(text: &str) -> Result<String, String> {
+/// Edits `text` in the user's editor, in a file called `file_name`; the edited text, or
+/// why there is none.
+pub(super) fn edit(text: &str, file_name: &str) -> Result<String, String> {
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".into());
@@ -14,7 +15,7 @@ pub(super) fn edit(text: &str) -> Result<String, String> {
         .prefix("bedrock-tui-")
         .tempdir()
         .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
-    let path = dir.path().join("message.md");
+    let path = dir.path().join(file_name);
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     // Through the shell, as `$EDITOR` may hold arguments (`code --wait`).
     let status = Command::new("sh")

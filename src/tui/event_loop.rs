@@ -28,7 +28,7 @@ pub(crate) trait Screen {
     fn set_mouse(&mut self, on: bool) -> std::io::Result<()>;
     /// Suspends the screen while `text` is edited in the user's editor; the edited
     /// text, or why there is none.
-    fn edit(&mut self, text: &str) -> std::io::Result<Result<String, String>>;
+    fn edit(&mut self, text: &str, file_name: &str) -> std::io::Result<Result<String, String>>;
     /// Suspends the screen while `command` runs on the terminal; whether it succeeded.
     fn run_command(&mut self, command: &str) -> std::io::Result<Result<(), String>>;
     /// Puts `text` on the terminal's clipboard (OSC 52).
@@ -102,7 +102,7 @@ impl<S: Screen> EventLoop<S> {
                 let msg = match job {
                     Foreground::Editor(text, target) => Msg::Edited {
                         target,
-                        result: self.screen.edit(&text)?,
+                        result: self.screen.edit(&text, &target.file_name())?,
                     },
                     Foreground::SignIn(command) => {
                         Msg::SignedIn(self.screen.run_command(&command)?)

@@ -37,7 +37,7 @@ impl Screen for TestScreen {
         Ok(())
     }
 
-    fn edit(&mut self, text: &str) -> std::io::Result<Result<String, String>> {
+    fn edit(&mut self, text: &str, _: &str) -> std::io::Result<Result<String, String>> {
         self.edits.lock().unwrap().push(text.to_owned());
         Ok(self.answer.clone())
     }

@@ -71,6 +71,8 @@ pub(super) struct Executor {
     /// Job starts and downloads: they run to their end, and stop with the app.
     others: Vec<AbortHandle>,
     history: Option<History>,
+    /// Where files the user asks for go (snippets, requests).
+    export_dir: std::path::PathBuf,
     /// What runs the tools, and the config file `auto_approve` is written to.
     tools: Option<(crate::runner::Runner, Option<std::path::PathBuf>)>,
     /// Tool calls in flight; aborting one drops its future, which cancels the call.
@@ -90,6 +92,7 @@ impl Executor {
             jobs_poll: Latest::default(),
             others: Vec::new(),
             history,
+            export_dir: std::path::PathBuf::from("."),
             tools: None,
             calls: HashMap::new(),
         }
@@ -105,6 +108,11 @@ impl Executor {
         self
     }
 
+    pub fn with_export_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.export_dir = dir;
+        self
+    }
+
     fn spawn_other(&mut self, task: impl Future<Output = ()> + Send + 'static) {
         self.others.retain(|h| !h.is_finished());
         self.others.push(tokio::spawn(task).abort_handle());
@@ -117,6 +125,11 @@ impl Executor {
             Effect::StartTurn { id, request } => {
                 self.turns.retain(|_, h| !h.is_finished());
                 let task = tokio::spawn(turn(id, request, conn, tx));
+                self.turns.insert(id, task.abort_handle());
+            }
+            Effect::StartNative { id, request } => {
+                self.turns.retain(|_, h| !h.is_finished());
+                let task = tokio::spawn(super::native::turn(id, request, conn, tx));
                 self.turns.insert(id, task.abort_handle());
             }
             Effect::CancelTurn(id) => {
@@ -231,6 +244,29 @@ impl Executor {
             }
             Effect::Attach { id, arg } => self.spawn_other(super::attach::read(id, arg, conn, tx)),
             Effect::ListFiles => self.spawn_other(super::attach::list_files(tx)),
+            Effect::WriteFile {
+                stem,
+                extension,
+                text,
+                what,
+            } => {
+                let dir = self.export_dir.clone();
+                self.spawn_other(async move {
+                    let result = tokio::task::spawn_blocking(move || {
+                        crate::store::library::write_new(&dir, &stem, &extension, text.as_bytes())
+                            .map(|path| {
+                                format!(
+                                    "Wrote the {what} to {}.",
+                                    crate::paths::display_path(&path)
+                                )
+                            })
+                            .map_err(|e| format!("Could not write the {what}: {e}"))
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(Msg::Stored(result));
+                });
+            }
             Effect::PrepareSend {
                 text,
                 attached,

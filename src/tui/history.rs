@@ -63,6 +63,7 @@ fn stored(seq: usize, e: &Entry) -> StoredMessage {
         usage: e.usage,
         error,
         guardrail: e.trace.as_deref().cloned(),
+        exchange: e.exchange.as_deref().cloned(),
         created_ms: now,
         updated_ms: now,
     }

@@ -63,6 +63,7 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::Consent => return consent_key(key),
         Overlay::MoreRounds => return more_rounds_key(key),
         Overlay::Tools(_) => return tools_key(key),
+        Overlay::Inspector(_) => return inspector_key(key, page, view.inspector_max),
         Overlay::Help | Overlay::Log(_) | Overlay::None => {}
     }
     if app.overlay == Overlay::None
@@ -106,6 +107,9 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Tools => Some(Msg::Submit("/tools".into())),
         Action::ToolCells => Some(Msg::ExpandTools),
         Action::Detach => Some(Msg::Detach),
+        Action::Inspect => Some(Msg::Inspect),
+        Action::Native => Some(Msg::Native(view.composer.text())),
+        Action::EditCode => Some(Msg::EditCode),
         Action::CopyAnswer => Some(Msg::CopyAnswer),
         Action::CopyCode => Some(Msg::CopyCode),
         Action::CheckDraft => Some(Msg::CheckDraft(view.composer.text())),
@@ -165,6 +169,34 @@ fn more_rounds_key(key: KeyEvent) -> Option<Msg> {
         KeyCode::Char('n') | KeyCode::Esc => Some(Msg::MoreRounds(false)),
         _ => None,
     }
+}
+
+/// The inspector: tabs, scrolling, `c` copies and `w` writes what the tab shows.
+fn inspector_key(key: KeyEvent, page: i32, max: u16) -> Option<Msg> {
+    use crate::app::inspect::InspectKey as K;
+    if ctrl(&key) {
+        return None;
+    }
+    let k = match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => return Some(Msg::CloseOverlay),
+        KeyCode::Tab | KeyCode::Right => K::Next,
+        KeyCode::BackTab | KeyCode::Left => K::Prev,
+        KeyCode::Char(c @ '1'..='9') => K::Tab(usize::from(c as u8 - b'1')),
+        KeyCode::Up | KeyCode::Char('k') => K::Up,
+        KeyCode::Down | KeyCode::Char('j') => K::Down,
+        KeyCode::PageUp => K::PageUp,
+        KeyCode::PageDown | KeyCode::Char(' ') => K::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => K::Top,
+        KeyCode::End | KeyCode::Char('G') => K::End,
+        KeyCode::Char('c' | 'y') => K::Copy,
+        KeyCode::Char('w') => K::Write,
+        _ => return None,
+    };
+    Some(Msg::InspectKey {
+        key: k,
+        page: u16::try_from(page.max(1)).unwrap_or(1),
+        max,
+    })
 }
 
 fn tools_key(key: KeyEvent) -> Option<Msg> {

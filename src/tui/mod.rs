@@ -11,6 +11,7 @@ mod frames;
 mod history;
 mod input;
 mod jobs;
+mod native;
 mod reader;
 mod safe_backend;
 mod terminal;
@@ -199,11 +200,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let (screen, input) = terminal::Terminal::enter().context("setting up the terminal")?;
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = initial_state(&opts);
-    let history = open_history(&mut app, opts.continue_last, opts.export_dir, &tx);
+    let history = open_history(&mut app, opts.continue_last, opts.export_dir.clone(), &tx);
     let conn = connect(opts.connect, tx.clone());
     let runner = start_tools(&opts.tools, tx.clone());
-    let executor =
-        Executor::new(tx.clone(), conn, history).with_tools(runner.clone(), opts.config_path);
+    let executor = Executor::new(tx.clone(), conn, history)
+        .with_tools(runner.clone(), opts.config_path)
+        .with_export_dir(opts.export_dir);
     let view = View::new(opts.keys, opts.prices);
     let mut event_loop = EventLoop::new(app, view, screen, executor, tx, rx);
     event_loop.stats = frames::FrameStats::from_env();

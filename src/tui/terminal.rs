@@ -114,8 +114,8 @@ impl Screen for Terminal {
         }
     }
 
-    fn edit(&mut self, text: &str) -> std::io::Result<Result<String, String>> {
-        self.suspended(|| super::editor::edit(text))
+    fn edit(&mut self, text: &str, file_name: &str) -> std::io::Result<Result<String, String>> {
+        self.suspended(|| super::editor::edit(text, file_name))
     }
 
     fn copy(&mut self, text: &str) -> std::io::Result<()> {

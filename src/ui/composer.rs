@@ -5,6 +5,7 @@ use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Widget};
 use tui_textarea::TextArea;
 
@@ -111,13 +112,26 @@ impl Composer {
         self.area.input(key);
     }
 
-    /// Rows the composer wants: its lines (at most eight) and its top border.
-    pub fn height(&self) -> u16 {
-        (self.area.lines().len().clamp(1, 8) + 1) as u16
+    /// Rows the composer wants: its lines (at most `max`) and its top border.
+    pub fn height(&self, max: usize) -> u16 {
+        (self.area.lines().len().clamp(1, max.max(1)) + 1) as u16
     }
 
-    pub fn render(&self, area: Rect, buf: &mut Buffer) {
-        (&self.area).render(area, buf);
+    /// Draws the composer; `title` names a mode on its top border.
+    pub fn render(&self, area: Rect, buf: &mut Buffer, title: Option<Line<'static>>) {
+        match title {
+            Some(t) => {
+                let mut area_with_title = self.area.clone();
+                area_with_title.set_block(
+                    Block::default()
+                        .borders(Borders::TOP)
+                        .border_style(Style::default().fg(Color::Cyan))
+                        .title(t),
+                );
+                (&area_with_title).render(area, buf);
+            }
+            None => (&self.area).render(area, buf),
+        }
     }
 }
 
@@ -137,7 +151,8 @@ mod tests {
         // The cursor is on the last line, and the composer shows it.
         let mut t = Terminal::new(TestBackend::new(30, 3)).unwrap();
         c.paste("the end").unwrap();
-        t.draw(|f| c.render(f.area(), f.buffer_mut())).unwrap();
+        t.draw(|f| c.render(f.area(), f.buffer_mut(), None))
+            .unwrap();
         let shown: String = t
             .backend()
             .buffer()

@@ -200,6 +200,11 @@ fn tail(lines: &mut Vec<Line<'static>>, entry: &Entry, w: usize) {
             false,
         ));
     }
+    if entry.native
+        && let Some(x) = entry.exchange.as_deref()
+    {
+        raw_chunks(lines, x, w);
+    }
     if let EntryState::Failed(e) = &entry.state {
         lines.extend(wrap(
             vec![Span::styled("! ", Style::default().fg(Color::Red))],
@@ -209,6 +214,40 @@ fn tail(lines: &mut Vec<Line<'static>>, entry: &Entry, w: usize) {
         ));
     }
     lines.push(Line::default());
+}
+
+/// How many raw chunks a native answer shows under its text; the inspector has all.
+const RAW_CHUNKS: usize = 6;
+
+/// A native answer's response as it came, beside the text parsed from it: each chunk's
+/// JSON on one line, cut to the width.
+fn raw_chunks(lines: &mut Vec<Line<'static>>, x: &crate::inspect::Exchange, w: usize) {
+    if x.chunks.is_empty() {
+        return;
+    }
+    let dim = Style::default().fg(Color::DarkGray);
+    let what = if x.operation == "InvokeModel" {
+        "response body".to_owned()
+    } else {
+        format!("raw chunks ({})", x.chunks.len())
+    };
+    lines.push(Line::styled(format!("┌ {what}"), dim.fg(Color::Cyan)));
+    for chunk in x.chunks.iter().take(RAW_CHUNKS) {
+        let one = sanitize::text(&chunk.split_whitespace().collect::<Vec<_>>().join(" "));
+        lines.push(Line::from(vec![
+            Span::styled("│ ", dim.fg(Color::Cyan)),
+            Span::styled(ellipsize(&one, w.saturating_sub(2).max(8)), dim),
+        ]));
+    }
+    if x.chunks.len() > RAW_CHUNKS {
+        lines.push(Line::styled(
+            format!(
+                "└ {} more: the inspector (/inspect) shows them all",
+                x.chunks.len() - RAW_CHUNKS
+            ),
+            dim.fg(Color::Cyan),
+        ));
+    }
 }
 
 /// The lines of an answer that has just stopped streaming, from its streaming layout:
@@ -282,6 +321,9 @@ fn header(entry: &Entry, width: usize) -> Line<'static> {
         EntryState::Failed(_) => mark("  [failed]", Color::Red),
         EntryState::Interrupted => mark("  [interrupted]", Color::Yellow),
         EntryState::Done => {}
+    }
+    if entry.native {
+        mark("  native", Color::Cyan);
     }
     match entry.stop {
         Some(StopReason::GuardrailIntervened) => mark("  [guardrail intervened]", Color::LightRed),

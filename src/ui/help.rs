@@ -112,6 +112,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the tools list; tools on or off; which tool the model must use",
     ),
     (
+        "/inspect",
+        "the focused answer's request as sent, its events and metadata, and as code",
+    ),
+    (
+        "/native [QUESTION]",
+        "the composer becomes the model's own InvokeModel body (again: back to chat)",
+    ),
+    (
         "/log",
         "the notice log: every status-bar message of the session, in full",
     ),

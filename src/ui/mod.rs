@@ -7,6 +7,7 @@ pub mod conversation;
 mod guardrails;
 pub mod help;
 mod history;
+mod inspect;
 mod jobs;
 mod log;
 pub mod markdown;
@@ -27,7 +28,7 @@ mod wrap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::{App, Overlay};
@@ -51,6 +52,8 @@ pub struct View {
     /// The wall clock as of this frame, in milliseconds since the Unix epoch, for the
     /// jobs pane's running times; the event loop sets it before each draw.
     pub now_ms: i64,
+    /// How far the inspector scrolls, as the last frame laid it out.
+    pub inspector_max: u16,
 }
 
 impl Default for View {
@@ -69,6 +72,7 @@ impl View {
             prices,
             epoch: 0,
             now_ms: 0,
+            inspector_max: 0,
         }
     }
 
@@ -94,7 +98,12 @@ impl View {
         let [main, chips, composer, status] = Layout::vertical([
             Constraint::Min(3),
             Constraint::Length(attachments::chips_height(app)),
-            Constraint::Length(self.composer.height()),
+            // A native body is read as a whole more than a message is.
+            Constraint::Length(self.composer.height(if app.native.is_some() {
+                usize::from(area.height / 2)
+            } else {
+                8
+            })),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -129,8 +138,13 @@ impl View {
             ..convo
         };
         self.conversation.render(app, inner, frame.buffer_mut());
-        self.composer.render(composer, frame.buffer_mut());
-        if !side {
+        let title = app
+            .native
+            .as_ref()
+            .map(|n| native_title(app, n, &self.keys));
+        self.composer.render(composer, frame.buffer_mut(), title);
+        // In the native console the composer's border names the mode instead.
+        if !side && app.native.is_none() {
             let line = self.meter.compact(app, self.prices);
             let top = Rect {
                 height: 1,
@@ -151,6 +165,9 @@ impl View {
             Overlay::Consent => tools::consent(app, area, frame.buffer_mut()),
             Overlay::MoreRounds => tools::more_rounds(app, area, frame.buffer_mut()),
             Overlay::Tools(sel) => tools::list(app, *sel, area, frame.buffer_mut()),
+            Overlay::Inspector(i) => {
+                self.inspector_max = inspect::render(app, i, area, frame.buffer_mut());
+            }
             Overlay::None => {}
         }
     }
@@ -168,6 +185,36 @@ impl View {
     pub fn focus(&self) -> Option<usize> {
         self.conversation.focus
     }
+}
+
+/// The composer's title in the native console: the format, how it is sent, the keys.
+fn native_title(app: &App, n: &crate::app::native::Console, keys: &Keymap) -> Line<'static> {
+    use crate::keymap::Action;
+    let key = |a| keys.first(a).unwrap_or_else(|| "(unbound)".into());
+    let stream = app
+        .catalog()
+        .lookup(&n.model)
+        .is_some_and(crate::native::streams);
+    Line::from(vec![
+        Span::styled(
+            " native ",
+            Style::default()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(
+                " {} → {} · {} sends · {} $EDITOR · {} back to chat ",
+                n.format,
+                crate::app::native::operation(stream),
+                key(Action::Send),
+                key(Action::Editor),
+                key(Action::Native)
+            ),
+            Style::default().fg(Color::Cyan),
+        ),
+    ])
 }
 
 /// The style of a row in an overlay's list, highlighted when selected.
@@ -196,6 +243,8 @@ fn overlay_area(area: Rect, w: u16, h: u16, buf: &mut ratatui::buffer::Buffer) -
 
 #[cfg(test)]
 mod attachments_tests;
+#[cfg(test)]
+mod inspect_tests;
 #[cfg(test)]
 mod jobs_tests;
 #[cfg(test)]

@@ -7,7 +7,7 @@ use base64::Engine;
 use super::*;
 
 /// The payloads of the OSC 52 sequences the app wrote, decoded.
-fn clipboard(raw: &[u8]) -> Vec<String> {
+pub fn clipboard(raw: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(raw);
     text.split("\x1b]52;c;")
         .skip(1)

@@ -12,6 +12,7 @@ mod exit;
 mod guardrail;
 mod history;
 mod input;
+mod inspect;
 mod jobs;
 mod meter;
 mod tools;

@@ -12,6 +12,7 @@ mod count_tokens;
 mod faults;
 mod guardrail_cli;
 mod guardrails;
+mod inspect;
 mod invoke_cli;
 mod jobs;
 mod jobs_cli;

@@ -6,12 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine as _;
+use bedrock_tui::app::inspect::InspectKey;
 use bedrock_tui::app::turn::{TurnEvent, TurnRequest};
+use bedrock_tui::app::{App, Effect, Entry, EntryState, Msg, update};
 use bedrock_tui::bedrock;
 use bedrock_tui::conversation::{Blob, Block, Inference, Kind, Media, Message, Role, Source};
-use bedrock_tui::snippet::{Auth, Language, Request, snippet};
-use serde_json::{Value, json};
+use bedrock_tui::inspect::Exchange;
+use bedrock_tui::snippet::Language;
+use serde_json::Value;
 
 use super::attach::media;
 use super::count::connection;
@@ -76,56 +78,69 @@ fn attachment(kind: Kind, format: &str, name: &str, data: Vec<u8>) -> Block {
     })
 }
 
-/// The ConverseStream body of `req` as it goes on the wire.
-fn wire_body(req: &TurnRequest) -> Value {
-    let block = |b: &Block| match b {
-        Block::Text(t) => json!({"text": t}),
-        Block::Media(m) => {
-            let bytes = base64::engine::general_purpose::STANDARD.encode(m.data().unwrap());
-            let mut part = json!({"format": m.format, "source": {"bytes": bytes}});
-            if !m.name.is_empty() {
-                part["name"] = json!(m.name);
-            }
-            json!({ m.kind.member(): part })
-        }
-        other => panic!("not in these tests: {other:?}"),
-    };
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| {
-            let role = match m.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.blocks.iter().map(block).collect::<Vec<_>>()})
-        })
-        .collect();
-    let i = &req.inference;
-    json!({
-        "messages": messages,
-        "system": [{"text": req.system.as_deref().unwrap()}],
-        "inferenceConfig": {
-            "maxTokens": i.max_tokens,
-            "temperature": i.temperature,
-            "topP": i.top_p,
-            "stopSequences": i.stop_sequences,
-        },
-    })
-}
-
-/// The answer's text as the app streams it.
-async fn app_answer(conn: &bedrock::Connection, req: &TurnRequest) -> String {
+/// The answer's text as the app streams it, and the inspector's record of the request.
+async fn app_answer(conn: &bedrock::Connection, req: &TurnRequest) -> (String, Exchange) {
     let mut text = String::new();
-    bedrock::stream_turn(conn, req, |e| {
-        if let TurnEvent::Text(t) = e {
-            text.push_str(&t)
-        }
+    let mut exchange = None;
+    bedrock::stream_turn(conn, req, |e| match e {
+        TurnEvent::Text(t) => text.push_str(&t),
+        TurnEvent::Exchange(x) => exchange = Some(*x),
+        _ => {}
     })
     .await
     .unwrap();
     assert!(!text.is_empty());
-    text
+    (text, exchange.expect("the turn's exchange was recorded"))
+}
+
+/// What the inspector copies for each of `languages`, for the answer to `req` whose
+/// request `x` recorded: the app's own path from a conversation on screen to the
+/// clipboard, attachments filled back in from the conversation.
+fn copied_snippets(
+    req: &TurnRequest,
+    x: &Exchange,
+    languages: &[Language],
+) -> Vec<(Language, String)> {
+    let mut app = App::new(&req.model_id);
+    for m in &req.messages {
+        app.entries.push(Entry::new(m.clone(), EntryState::Done));
+    }
+    let mut answer = Entry::new(
+        Message {
+            role: Role::Assistant,
+            blocks: Vec::new(),
+            model: Some(req.model_id.clone()),
+        },
+        EntryState::Done,
+    );
+    answer.exchange = Some(Box::new(x.clone()));
+    app.entries.push(answer);
+    update(&mut app, Msg::Inspect);
+    let key = |app: &mut App, key| {
+        update(
+            app,
+            Msg::InspectKey {
+                key,
+                page: 10,
+                max: 100,
+            },
+        )
+    };
+    languages
+        .iter()
+        .map(|l| {
+            let tab = Language::ALL.iter().position(|x| x == l).unwrap() + 1;
+            key(&mut app, InspectKey::Tab(tab));
+            match key(&mut app, InspectKey::Copy).as_slice() {
+                [Effect::Clipboard(code)] => (*l, code.clone()),
+                other => panic!(
+                    "no {} snippet copied: {other:?} {:?}",
+                    l.label(),
+                    app.notice
+                ),
+            }
+        })
+        .collect()
 }
 
 fn root() -> PathBuf {
@@ -244,30 +259,17 @@ fn printed_text(language: Language, stdout: &str) -> String {
 /// Runs the snippets of `languages` for `req` at once, each in its own thread, and
 /// checks that each prints `answer`.
 async fn check(
-    url: &str,
     req: &TurnRequest,
-    answer: &str,
-    auth: Auth,
+    (answer, x): &(String, Exchange),
     languages: &[Language],
     env: &[(&str, &str)],
 ) {
-    let body = wire_body(req);
-    let request = Request {
-        model_id: &req.model_id,
-        body: &body,
-        region: "us-east-1",
-        endpoint_url: Some(url),
-        auth,
-    };
-    let snippets: Vec<(Language, String)> = languages
-        .iter()
-        .map(|l| (*l, snippet(*l, &request)))
-        .collect();
+    let snippets = copied_snippets(req, x, languages);
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let answer = answer.to_owned();
+    let answer = answer.clone();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().unwrap();
         std::thread::scope(|s| {
@@ -304,7 +306,7 @@ async fn snippets_of_a_turn_print_the_apps_answer() {
     let conn = connection(&ep).await;
     let req = turn(vec![Block::Text("And what is borrowing?".into())]);
     let answer = app_answer(&conn, &req).await;
-    check(&ep.url(), &req, &answer, Auth::SigV4, &RUN, &KEYS).await;
+    check(&req, &answer, &RUN, &KEYS).await;
 }
 
 #[tokio::test]
@@ -326,7 +328,7 @@ async fn snippets_of_a_turn_with_an_image_and_a_document_print_the_apps_answer()
     // sends the base64 of its JSON input as the bytes themselves; the snippet says it
     // is for version 2, which decodes it.
     let languages = [Language::Python, Language::JavaScript, Language::Curl];
-    check(&ep.url(), &req, &answer, Auth::SigV4, &languages, &KEYS).await;
+    check(&req, &answer, &languages, &KEYS).await;
     // The endpoint read the attachments as the formats they are.
     let log = super::jobs::request_log(&ep).await;
     let turns: Vec<&Value> = log["requests"]
@@ -354,7 +356,7 @@ async fn snippets_of_hostile_text_send_it_as_text() {
         // The session token header of the curl snippet, sent when there is one.
         ("AWS_SESSION_TOKEN", "snippet-session-token"),
     ];
-    check(&ep.url(), &req, &answer, Auth::SigV4, &RUN, &env).await;
+    check(&req, &answer, &RUN, &env).await;
     // One request each: nothing of the text ran as a command of its own.
     let log = super::jobs::request_log(&ep).await;
     let sent = log["requests"].as_array().unwrap();
@@ -366,7 +368,7 @@ async fn snippets_with_an_api_key_send_it_as_a_bearer_token() {
     let ep = endpoint().await;
     let conn = connection(&ep).await;
     let req = turn(vec![Block::Text("And what is borrowing?".into())]);
-    let answer = app_answer(&conn, &req).await;
+    let (text, mut x) = app_answer(&conn, &req).await;
     // The SDKs send a bearer token only over HTTPS: an endpoint of its own serves it.
     let dir = tempfile::tempdir().unwrap();
     let tls = endpoint_with(Settings {
@@ -382,6 +384,9 @@ async fn snippets_with_an_api_key_send_it_as_a_bearer_token() {
         ("CURL_CA_BUNDLE", cert.as_str()),
         ("NODE_EXTRA_CA_CERTS", cert.as_str()),
     ];
+    // The same request as a connection with an API key to that endpoint records it.
+    x.url = x.url.replace(&ep.url(), &tls.url());
+    x.auth = "bearer token (API key)".into();
     // Without credentials an SDK that did not send the key could not sign either.
-    check(&tls.url(), &req, &answer, Auth::ApiKey, &RUN, &env).await;
+    check(&req, &(text, x), &RUN, &env).await;
 }
