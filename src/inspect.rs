@@ -76,8 +76,11 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "type")]
 pub enum EventKind {
-    /// The response's status line and headers.
-    FirstByte,
+    /// The status line and headers of attempt `attempt` (from 1).
+    FirstByte {
+        status: u16,
+        attempt: u32,
+    },
     /// The first text, reasoning or tool call of the answer.
     FirstToken,
     /// A content block: what it holds, and how many deltas and characters it took.
@@ -264,7 +267,10 @@ mod tests {
             events: vec![
                 Event {
                     at_ms: 120,
-                    kind: EventKind::FirstByte,
+                    kind: EventKind::FirstByte {
+                        status: 200,
+                        attempt: 2,
+                    },
                 },
                 Event {
                     at_ms: 300,

@@ -210,6 +210,49 @@ mod tests {
     }
 
     #[test]
+    fn the_last_code_block_opens_in_the_editor_named_for_its_language() {
+        use crate::app::EditorTarget;
+        let mut app = with_answer("```python\nprint(1)\n```\n\n```rust\nfn main() {}\n```");
+        assert_eq!(
+            update(&mut app, Msg::EditCode),
+            vec![Effect::Editor {
+                text: "fn main() {}\n".into(),
+                target: EditorTarget::Code { extension: "rs" },
+            }]
+        );
+        assert_eq!(
+            EditorTarget::Code { extension: "rs" }.file_name(),
+            "code.rs"
+        );
+        // A language the model names oddly (or hostilely) gets a plain text file.
+        let mut app = with_answer("```../../etc/passwd\nx\n```");
+        assert_eq!(
+            update(&mut app, Msg::EditCode),
+            vec![Effect::Editor {
+                text: "x\n".into(),
+                target: EditorTarget::Code { extension: "txt" },
+            }]
+        );
+        // Closing the editor changes nothing in the answer.
+        let before = app.entries.clone();
+        update(
+            &mut app,
+            Msg::Edited {
+                target: EditorTarget::Code { extension: "txt" },
+                result: Ok("changed".into()),
+            },
+        );
+        assert_eq!(app.entries, before);
+        assert!(app.notice.as_ref().unwrap().text().contains("unchanged"));
+        let mut app = with_answer("No code here.");
+        assert!(update(&mut app, Msg::EditCode).is_empty());
+        assert_eq!(
+            app.notice.as_ref().unwrap().text(),
+            "The answer has no code block to open."
+        );
+    }
+
+    #[test]
     fn a_cited_answer_is_copied_with_its_sources() {
         use crate::conversation::{Citation, Place};
         let mut app = with_answer("");

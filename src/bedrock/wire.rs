@@ -84,6 +84,21 @@ impl Recorder {
     }
 }
 
+/// `url` without the `user:password@` an endpoint URL may carry: the record is kept
+/// in the history, which holds no credentials.
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
 impl Intercept for Recorder {
     fn name(&self) -> &'static str {
         "InspectorRecorder"
@@ -112,7 +127,7 @@ impl Intercept for Recorder {
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let request = context.request();
-        let url = crate::sanitize::keeping_tabs(request.uri());
+        let url = crate::sanitize::keeping_tabs(&without_userinfo(request.uri()));
         let body = request
             .body()
             .bytes()
@@ -149,13 +164,14 @@ impl Intercept for Recorder {
         self.with(|x| {
             x.status = Some(status);
             x.request_id = id;
+            let attempt = u32::try_from(x.attempts.len()).unwrap_or(u32::MAX);
             if let Some(a) = x.attempts.last_mut() {
                 a.status = Some(status);
                 a.cause = cause;
             }
             x.events.push(Event {
                 at_ms,
-                kind: EventKind::FirstByte,
+                kind: EventKind::FirstByte { status, attempt },
             });
         });
         Ok(())
@@ -180,5 +196,20 @@ impl Intercept for Recorder {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_userinfo;
+
+    #[test]
+    fn a_urls_credentials_are_not_kept() {
+        assert_eq!(
+            without_userinfo("https://me:secret@proxy.example:8443/model/m/converse-stream"),
+            "https://proxy.example:8443/model/m/converse-stream"
+        );
+        let plain = "https://bedrock-runtime.us-east-1.amazonaws.com/model/a@b/converse";
+        assert_eq!(without_userinfo(plain), plain);
     }
 }

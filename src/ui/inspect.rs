@@ -38,7 +38,13 @@ fn field(label: &str, value: String) -> Line<'static> {
 
 fn event_text(kind: &EventKind) -> String {
     match kind {
-        EventKind::FirstByte => "first byte: status line and headers".into(),
+        EventKind::FirstByte { status, attempt } if *status >= 400 => {
+            format!("first byte of attempt {attempt}: {status}, an error the SDK may retry")
+        }
+        EventKind::FirstByte { status, attempt: 1 } => format!("first byte: {status} and headers"),
+        EventKind::FirstByte { status, attempt } => {
+            format!("first byte of attempt {attempt}: {status} and headers")
+        }
         EventKind::FirstToken => "first token".into(),
         EventKind::Block {
             index,

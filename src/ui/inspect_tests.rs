@@ -40,7 +40,13 @@ fn exchange() -> Exchange {
             cause: None,
         }],
         events: vec![
-            at(212, EventKind::FirstByte),
+            at(
+                212,
+                EventKind::FirstByte {
+                    status: 200,
+                    attempt: 1,
+                },
+            ),
             at(305, EventKind::FirstToken),
             at(
                 1630,
@@ -129,6 +135,11 @@ fn inspector_shows_retries_and_their_causes() {
             cause: None,
         },
     ];
+    x.events.splice(
+        0..1,
+        [(1, 429, 1), (62, 503, 2), (212, 200, 3)]
+            .map(|(ms, status, attempt)| at(ms, EventKind::FirstByte { status, attempt })),
+    );
     let mut app = answered(x);
     update(&mut app, Msg::Inspect);
     insta::assert_snapshot!("inspector_retried_120x40", draw(&app, 120, 40));

@@ -109,7 +109,16 @@ async fn a_turn_records_its_request_as_sent_and_its_events_in_order() {
     // First byte, first token, the text block, messageStop, metadata: in this order,
     // with times that never go back.
     let kinds: Vec<&EventKind> = x.events.iter().map(|e| &e.kind).collect();
-    assert!(matches!(kinds[0], EventKind::FirstByte), "{kinds:?}");
+    assert!(
+        matches!(
+            kinds[0],
+            EventKind::FirstByte {
+                status: 200,
+                attempt: 1
+            }
+        ),
+        "{kinds:?}"
+    );
     assert!(matches!(kinds[1], EventKind::FirstToken), "{kinds:?}");
     let text: String = events
         .iter()
@@ -173,6 +182,22 @@ async fn retries_are_recorded_with_their_causes() {
             assert_eq!(a.cause.as_deref(), Some("ThrottlingException"), "{x:?}");
         }
         assert_eq!(x.attempts.last().unwrap().status, x.status);
+        // Each attempt's response arrived as an event, numbered.
+        let bytes: Vec<(u16, u32)> = x
+            .events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::FirstByte { status, attempt } => Some((status, attempt)),
+                _ => None,
+            })
+            .collect();
+        let want: Vec<(u16, u32)> = x
+            .attempts
+            .iter()
+            .zip(1..)
+            .map(|(a, n)| (a.status.unwrap(), n))
+            .collect();
+        assert_eq!(bytes, want, "{x:?}");
         match result {
             Ok(()) => assert_eq!(x.status, Some(200)),
             Err(_) => assert!(x.error.is_some()),
