@@ -66,6 +66,8 @@ pub struct Config {
     pub auth_refresh: Option<String>,
     /// `[[tools]]`, `[[mcp_servers]]`, `max_tool_rounds` and `max_result_bytes`.
     pub tools: crate::tools::Settings,
+    /// `[failover]`: the routes a model's turns try in order, by model id.
+    pub failover: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +100,8 @@ struct Raw {
     mcp_servers: Vec<crate::tools::config::RawServer>,
     max_tool_rounds: Option<Spanned<u32>>,
     max_result_bytes: Option<Spanned<usize>>,
+    #[serde(default)]
+    failover: BTreeMap<String, Spanned<Vec<String>>>,
 }
 
 /// `api_key`: where the key is read from. A key written in clear is read only to be
@@ -337,6 +341,25 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     )
     .map_err(|(span, m)| invalid(Some(span), m))?;
 
+    let mut failover = BTreeMap::new();
+    for (model, routes) in raw.failover {
+        let span = routes.span();
+        let routes = routes.into_inner();
+        if routes.is_empty() {
+            return Err(invalid(
+                Some(span),
+                format!(
+                    "[failover] {model}: list at least one route (a model or inference profile id)"
+                ),
+            ));
+        }
+        for r in &routes {
+            crate::catalog::check_model_id(r)
+                .map_err(|m| invalid(Some(span.clone()), format!("[failover] {model}: {m}")))?;
+        }
+        failover.insert(model, routes);
+    }
+
     Ok(Config {
         path: Some(path.to_owned()),
         model: raw.model.map(Spanned::into_inner),
@@ -356,6 +379,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         api_key,
         auth_refresh,
         tools,
+        failover,
     })
 }
 
@@ -778,7 +802,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`, `tools`, `mcp_servers`, `max_tool_rounds`, `max_result_bytes`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`, `tools`, `mcp_servers`, `max_tool_rounds`, `max_result_bytes`, `failover`"
         );
         assert_eq!(
             err("region = \"us-east-1\"\njobs_output = \"s3://My_Bucket/x\"\n"),

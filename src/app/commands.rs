@@ -46,6 +46,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "attach" => super::attach::command(app, arg, original),
         "detach" => super::attach::detach(app),
         "inspect" => super::inspect::open(app),
+        "routes" => super::routes::open(app),
         "native" => super::native::toggle(app, arg.to_owned()),
         "log" => {
             app.overlay = Overlay::Log(0);
@@ -55,7 +56,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "edit" => edit_last(app),
         _ => {
             app.tell(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /log, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /routes, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }

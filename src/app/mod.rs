@@ -15,6 +15,7 @@ pub mod meter;
 pub mod msg;
 pub mod native;
 pub mod picker;
+pub mod routes;
 mod sign_in;
 pub mod state;
 pub mod theme;

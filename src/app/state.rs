@@ -143,6 +143,8 @@ pub enum Overlay {
     Tools(usize),
     /// The request inspector.
     Inspector(Box<super::inspect::Inspector>),
+    /// The session's routes and their figures (`/routes`).
+    Routes,
 }
 
 /// What the app is connected to, once the background resolution finishes.
@@ -240,6 +242,8 @@ pub struct App {
     pub jobs: super::jobs::Jobs,
     /// The tools the model can call, and the tool loop in progress.
     pub tools: super::tools::Tools,
+    /// Failover routes and their figures.
+    pub routing: super::routes::Routing,
     /// The native console, while the composer holds a native request body.
     pub native: Option<super::native::Console>,
     /// The attachments of the next question and the `@` completion.

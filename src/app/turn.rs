@@ -105,9 +105,16 @@ pub(super) fn submit(
 
 /// Sends the conversation as it stands and adds the answer that will stream in.
 pub(super) fn start(app: &mut App) -> Vec<Effect> {
-    let request = meter::request(app, None);
+    let mut request = meter::request(app, None);
     let guardrail = request.guardrail.as_ref().map(|g| g.name());
-    let id = begin_answer(app, |answer| answer.guardrail = guardrail);
+    let id = TurnId(app.next_turn);
+    request.model_id = super::routes::begin(app, id, &request.model_id);
+    let route = request.model_id.clone();
+    let begun = begin_answer(app, |answer| {
+        answer.guardrail = guardrail;
+        answer.message.model = Some(route);
+    });
+    debug_assert_eq!(begun, id);
     vec![Effect::StartTurn { id, request }]
 }
 
@@ -200,6 +207,7 @@ pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
             (EntryState::Failed(error), Some(notice))
         }
         End::Cancelled => {
+            app.routing.current = None;
             effects.push(Effect::CancelTurn(id));
             let notice = Notice::Info(if empty {
                 "Stopped before the answer began; the question is not sent again (/edit changes it, /retry asks it again).".into()
@@ -209,6 +217,7 @@ pub(super) fn stop(app: &mut App, end: End) -> Vec<Effect> {
             (EntryState::Cancelled, Some(notice))
         }
         End::Interrupted => {
+            app.routing.current = None;
             effects.push(Effect::CancelTurn(id));
             (EntryState::Interrupted, None)
         }

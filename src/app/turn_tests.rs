@@ -244,8 +244,10 @@ fn a_dropped_connection_says_so_keeps_the_text_and_names_the_retry_key() {
         ))
     );
     assert_eq!(app.entries[1].message.text(), "Half an");
-    // Before any text, throttling gives its own advice and nothing more.
+    // Before any text, throttling gives its own advice and nothing more (on the
+    // model's only route: nothing to fail over to).
     let mut app = App::new(HAIKU);
+    app.routing.config.insert(HAIKU.into(), vec![HAIKU.into()]);
     let (id, _) = start(&mut app, "Q1");
     let throttled = BedrockError::Throttled {
         message: "Slow down.".into(),

@@ -20,12 +20,22 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Submit(text) => submit(app, text),
         Msg::Turn { id, event } => turn::event(app, id, event),
-        Msg::TurnDone { id } => turn::finished(app, id, End::Done),
-        Msg::TurnFailed { id, error } => {
-            let effects = turn::finished(app, id, End::Failed(error));
-            sign_in::offer(app);
-            effects
+        Msg::TurnDone { id } => {
+            let total = turn::live(app, id)
+                .and_then(|i| app.entries[i].timing)
+                .map(|t| t.total_ms);
+            super::routes::succeeded(app, id, total);
+            turn::finished(app, id, End::Done)
         }
+        Msg::TurnFailed { id, error } => match super::routes::failed(app, id, &error) {
+            // Sent again on the next route.
+            Some(effects) => effects,
+            None => {
+                let effects = turn::finished(app, id, End::Failed(error));
+                sign_in::offer(app);
+                effects
+            }
+        },
         Msg::SignIn(yes) => sign_in::answer(app, yes),
         Msg::SignedIn(result) => sign_in::finished(app, result),
         Msg::Cancel if app.busy() => {

@@ -111,6 +111,8 @@ fn cancel_keeps_the_partial_answer_and_drops_stale_events() {
 #[test]
 fn errors_are_shown_and_the_question_survives() {
     let mut app = App::new(HAIKU);
+    // One route: the failure ends the turn instead of failing over.
+    app.routing.config.insert(HAIKU.into(), vec![HAIKU.into()]);
     let (id, _) = started(&update(&mut app, Msg::Submit("Q1".into())));
     let error = BedrockError::Throttled {
         message: "Too many requests.".into(),
@@ -133,6 +135,7 @@ fn errors_are_shown_and_the_question_survives() {
     assert_eq!(app.entries[0].message.text(), "Q1");
     // Retrying re-sends without duplicating the question.
     let mut app = App::new(HAIKU);
+    app.routing.config.insert(HAIKU.into(), vec![HAIKU.into()]);
     let (id, _) = started(&update(&mut app, Msg::Submit("Q1".into())));
     update(
         &mut app,

@@ -99,5 +99,6 @@ fn options(cli: Cli, config: Config) -> anyhow::Result<crate::tui::Options> {
         auth_refresh: config.auth_refresh,
         tools: config.tools,
         config_path: config.path,
+        failover: config.failover,
     })
 }

@@ -64,7 +64,7 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::MoreRounds => return more_rounds_key(key),
         Overlay::Tools(_) => return tools_key(key),
         Overlay::Inspector(_) => return inspector_key(key, page, view.inspector_max),
-        Overlay::Help | Overlay::Log(_) | Overlay::None => {}
+        Overlay::Help | Overlay::Log(_) | Overlay::Routes | Overlay::None => {}
     }
     if app.overlay == Overlay::None
         && let Some(c) = &app.attach.completion

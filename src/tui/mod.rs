@@ -61,6 +61,8 @@ pub struct Options {
     pub tools: crate::tools::Settings,
     /// The config file, where "always" approvals of tools are written.
     pub config_path: Option<std::path::PathBuf>,
+    /// The config's failover routes, by model id.
+    pub failover: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 fn link_of(conn: &Connection) -> Link {
@@ -96,6 +98,7 @@ fn initial_state(opts: &Options) -> App {
     app.jobs.download_dir = opts.download_dir.clone();
     app.jobs.output = opts.jobs_output.clone();
     app.auth_refresh = opts.auth_refresh.clone();
+    app.routing.config = opts.failover.clone();
     app.tools = crate::app::tools::Tools::configured(&opts.tools);
     app.jobs.session = uuid::Uuid::new_v4().simple().to_string();
     app.utc_offset_s = crate::clock::local_offset_s();

@@ -120,6 +120,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the composer becomes the model's own InvokeModel body (again: back to chat)",
     ),
     (
+        "/routes",
+        "the session's routes: calls, failures, latency; the current model's failover order",
+    ),
+    (
         "/log",
         "the notice log: every status-bar message of the session, in full",
     ),

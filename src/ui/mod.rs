@@ -14,6 +14,7 @@ pub mod markdown;
 mod meter;
 mod packed;
 mod picker;
+mod routes;
 mod session;
 mod sign_in;
 pub mod status;
@@ -165,6 +166,7 @@ impl View {
             Overlay::Consent => tools::consent(app, area, frame.buffer_mut()),
             Overlay::MoreRounds => tools::more_rounds(app, area, frame.buffer_mut()),
             Overlay::Tools(sel) => tools::list(app, *sel, area, frame.buffer_mut()),
+            Overlay::Routes => routes::render(app, area, frame.buffer_mut()),
             Overlay::Inspector(i) => {
                 self.inspector_max = inspect::render(app, i, area, frame.buffer_mut());
             }
@@ -247,6 +249,8 @@ mod attachments_tests;
 mod inspect_tests;
 #[cfg(test)]
 mod jobs_tests;
+#[cfg(test)]
+mod routes_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,0 +1,80 @@
+//! Snapshots of failover: the notice and the answer labelled with the route that
+//! produced it, and the `/routes` overlay with each route's figures.
+
+use super::tests::draw;
+use crate::app::error::BedrockError;
+use crate::app::state::Link;
+use crate::app::turn::TurnEvent;
+use crate::app::{App, Effect, Msg, update};
+
+const HAIKU45: &str = "anthropic.claude-haiku-4-5-20251001-v1:0";
+
+/// A conversation whose one turn was throttled on the us profile and answered on the
+/// global one.
+fn failed_over() -> App {
+    let mut app = App::new(HAIKU45);
+    app.link = Link::Aws {
+        region: "us-east-1".into(),
+        profile: None,
+        auth: "SSO".into(),
+    };
+    let started = |effects: Vec<Effect>| match effects.last() {
+        Some(Effect::StartTurn { id, .. }) => *id,
+        other => panic!("{other:?}"),
+    };
+    let id = started(update(
+        &mut app,
+        Msg::Submit("Summarize the CAP theorem in two sentences.".into()),
+    ));
+    let id = started(update(
+        &mut app,
+        Msg::TurnFailed {
+            id,
+            error: BedrockError::Throttled {
+                message: "Too many requests, please wait before trying again.".into(),
+                retried: true,
+                on_profile: true,
+            },
+        },
+    ));
+    for event in [
+        TurnEvent::Text("A distributed store cannot be consistent, available and partition tolerant at once. When the network splits, it must choose between consistency and availability.".into()),
+        TurnEvent::Metadata {
+            usage: crate::conversation::Usage {
+                input: 19,
+                output: 38,
+                ..Default::default()
+            },
+            latency_ms: 640,
+        },
+    ] {
+        update(&mut app, Msg::Turn { id, event });
+    }
+    update(
+        &mut app,
+        Msg::TurnTiming {
+            id,
+            timing: crate::app::meter::Timing {
+                first_token_ms: Some(310),
+                total_ms: 702,
+                service_ms: Some(640),
+            },
+        },
+    );
+    update(&mut app, Msg::TurnDone { id });
+    app
+}
+
+#[test]
+fn a_failover_is_told_and_the_answer_names_its_route() {
+    let app = failed_over();
+    insta::assert_snapshot!("failover_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("failover_120x40", draw(&app, 120, 40));
+}
+
+#[test]
+fn the_routes_overlay() {
+    let mut app = failed_over();
+    update(&mut app, Msg::Submit("/routes".into()));
+    insta::assert_snapshot!("routes_120x40", draw(&app, 120, 40));
+}
