@@ -102,6 +102,9 @@ struct Raw {
     max_result_bytes: Option<Spanned<usize>>,
     #[serde(default)]
     failover: BTreeMap<String, Spanned<Vec<String>>>,
+    cache: Option<Spanned<String>>,
+    service_tier: Option<Spanned<String>>,
+    latency: Option<Spanned<String>>,
 }
 
 /// `api_key`: where the key is read from. A key written in clear is read only to be
@@ -247,7 +250,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     {
         return Err(invalid(Some(model.span()), e));
     }
-    let inference = inference(&raw.inference).map_err(|(span, m)| invalid(Some(span), m))?;
+    let mut inference = inference(&raw.inference).map_err(|(span, m)| invalid(Some(span), m))?;
+    delivery(&raw, &mut inference).map_err(|(span, m)| invalid(Some(span), m))?;
 
     let mut overrides = Vec::new();
     for (name, keys) in &raw.keys {
@@ -555,7 +559,49 @@ fn inference(raw: &RawInference) -> Result<Inference, (Range<usize>, String)> {
         temperature: ranged(&raw.temperature, "temperature", 2.0)?,
         top_p: ranged(&raw.top_p, "top_p", 1.0)?,
         stop_sequences: raw.stop_sequences.clone(),
+        ..Inference::default()
     })
+}
+
+/// `cache`, `service_tier` and `latency`: how turns are delivered.
+fn delivery(raw: &Raw, inference: &mut Inference) -> Result<(), (Range<usize>, String)> {
+    if let Some(c) = &raw.cache {
+        inference.cache = crate::conversation::Cache::parse(c.get_ref()).ok_or_else(|| {
+            (
+                c.span(),
+                format!(
+                    "cache must be \"off\", \"5m\" or \"1h\", got {:?}",
+                    c.get_ref()
+                ),
+            )
+        })?;
+    }
+    if let Some(t) = &raw.service_tier {
+        inference.tier = Some(
+            crate::conversation::Tier::parse(t.get_ref()).ok_or_else(|| {
+                (
+                    t.span(),
+                    format!(
+                        "service_tier must be \"default\", \"priority\" or \"flex\", got {:?}",
+                        t.get_ref()
+                    ),
+                )
+            })?,
+        );
+    }
+    if let Some(l) = &raw.latency {
+        inference.latency = match l.get_ref().as_str() {
+            "standard" => crate::conversation::Latency::Standard,
+            "optimized" => crate::conversation::Latency::Optimized,
+            other => {
+                return Err((
+                    l.span(),
+                    format!("latency must be \"standard\" or \"optimized\", got {other:?}"),
+                ));
+            }
+        };
+    }
+    Ok(())
 }
 
 /// A commented example config, printed by `bedrock-tui --print-default-config`.
@@ -695,6 +741,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
                 temperature: Some(0.2),
                 top_p: Some(0.9),
                 stop_sequences: vec!["END".into()],
+                ..Inference::default()
             }
         );
         let k = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL);
@@ -802,7 +849,7 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
     fn errors_name_file_line_and_column() {
         assert_eq!(
             err("region = \"us-east-1\"\ncolour = \"red\"\n"),
-            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`, `tools`, `mcp_servers`, `max_tool_rounds`, `max_result_bytes`, `failover`"
+            "/cfg/config.toml:2:1: unknown field `colour`, expected one of `model`, `region`, `profile`, `endpoint_url`, `system`, `theme`, `export_dir`, `inference`, `keys`, `prices`, `guardrails`, `guardrail`, `jobs_output`, `download_dir`, `api_key`, `bearer_token`, `auth_refresh`, `tools`, `mcp_servers`, `max_tool_rounds`, `max_result_bytes`, `failover`, `cache`, `service_tier`, `latency`"
         );
         assert_eq!(
             err("region = \"us-east-1\"\njobs_output = \"s3://My_Bucket/x\"\n"),

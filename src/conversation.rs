@@ -167,11 +167,87 @@ impl Message {
     }
 }
 
-/// Inference parameters of a turn.
+/// Inference parameters of a turn, and how it is delivered: cached, at which service
+/// tier, with which latency.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Inference {
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
     pub stop_sequences: Vec<String>,
+    #[serde(default)]
+    pub cache: Cache,
+    /// `None` sends no `serviceTier`: the service's default.
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    #[serde(default)]
+    pub latency: Latency,
+}
+
+/// How long cached prefixes live, or no caching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Cache {
+    #[default]
+    #[serde(rename = "off")]
+    Off,
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    #[serde(rename = "1h")]
+    OneHour,
+}
+
+impl Cache {
+    pub fn parse(s: &str) -> Option<Cache> {
+        match s {
+            "off" => Some(Cache::Off),
+            "5m" => Some(Cache::FiveMinutes),
+            "1h" => Some(Cache::OneHour),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cache::Off => "off",
+            Cache::FiveMinutes => "5m",
+            Cache::OneHour => "1h",
+        }
+    }
+}
+
+/// The service tier a turn asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Default,
+    Priority,
+    Flex,
+}
+
+impl Tier {
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "default" => Some(Tier::Default),
+            "priority" => Some(Tier::Priority),
+            "flex" => Some(Tier::Flex),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Default => "default",
+            Tier::Priority => "priority",
+            Tier::Flex => "flex",
+        }
+    }
+}
+
+/// The latency a turn asks for (`performanceConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Latency {
+    #[default]
+    Standard,
+    Optimized,
 }

@@ -47,6 +47,9 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "detach" => super::attach::detach(app),
         "inspect" => super::inspect::open(app),
         "routes" => super::routes::open(app),
+        "cache" => super::cache::command(app, arg),
+        "tier" => super::delivery::tier(app, arg),
+        "latency" => super::delivery::latency(app, arg),
         "native" => super::native::toggle(app, arg.to_owned()),
         "log" => {
             app.overlay = Overlay::Log(0);
@@ -56,7 +59,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
         "edit" => edit_last(app),
         _ => {
             app.tell(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /routes, /log, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /routes, /cache, /tier, /latency, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }

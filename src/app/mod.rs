@@ -3,8 +3,10 @@
 
 pub mod adapt;
 pub mod attach;
+pub mod cache;
 mod commands;
 pub mod copy;
+pub mod delivery;
 pub mod effect;
 pub mod error;
 pub mod guardrail;

@@ -37,6 +37,8 @@ pub struct Entry {
     pub revision: u64,
     /// A question or answer of the native console.
     pub native: bool,
+    /// The service tier the answer was asked at, when one was.
+    pub tier: Option<crate::conversation::Tier>,
     /// What went over the wire for this answer (the inspector shows it).
     /// Boxed: it holds the whole request.
     pub exchange: Option<Box<crate::inspect::Exchange>>,
@@ -60,6 +62,7 @@ impl Entry {
             calls: Vec::new(),
             exchange: None,
             native: false,
+            tier: None,
             revision: 0,
             open: false,
             from: 0,

@@ -110,9 +110,11 @@ pub(super) fn start(app: &mut App) -> Vec<Effect> {
     let id = TurnId(app.next_turn);
     request.model_id = super::routes::begin(app, id, &request.model_id);
     let route = request.model_id.clone();
+    let tier = request.inference.tier;
     let begun = begin_answer(app, |answer| {
         answer.guardrail = guardrail;
         answer.message.model = Some(route);
+        answer.tier = tier;
     });
     debug_assert_eq!(begun, id);
     vec![Effect::StartTurn { id, request }]

@@ -354,3 +354,51 @@ pub fn usage_json(u: &sdk::TokenUsage) -> serde_json::Value {
     }
     v
 }
+
+/// A checkpoint of the prompt cache, with its TTL.
+pub fn cache_point(ttl: crate::conversation::Cache) -> sdk::CachePointBlock {
+    let ttl = match ttl {
+        crate::conversation::Cache::OneHour => sdk::CacheTtl::OneHour,
+        _ => sdk::CacheTtl::FiveMinutes,
+    };
+    // The builder fails only without a type, which is set.
+    sdk::CachePointBlock::builder()
+        .r#type(sdk::CachePointType::Default)
+        .ttl(ttl)
+        .build()
+        .unwrap_or_else(|_| unreachable!("a cache point with its type set builds"))
+}
+
+/// `m` with a cache checkpoint after its content.
+pub fn with_cache_point(m: &sdk::Message, point: sdk::CachePointBlock) -> sdk::Message {
+    let mut content = m.content().to_vec();
+    content.push(sdk::ContentBlock::CachePoint(point));
+    sdk::Message::builder()
+        .role(m.role().clone())
+        .set_content(Some(content))
+        .build()
+        .unwrap_or_else(|_| m.clone())
+}
+
+/// `serviceTier`, when one is asked for.
+pub fn service_tier(tier: Option<crate::conversation::Tier>) -> Option<sdk::ServiceTier> {
+    use crate::conversation::Tier;
+    let t = match tier? {
+        Tier::Default => sdk::ServiceTierType::Default,
+        Tier::Priority => sdk::ServiceTierType::Priority,
+        Tier::Flex => sdk::ServiceTierType::Flex,
+    };
+    sdk::ServiceTier::builder().r#type(t).build().ok()
+}
+
+/// `performanceConfig`, sent only for optimized latency (standard is the default).
+pub fn performance(latency: crate::conversation::Latency) -> Option<sdk::PerformanceConfiguration> {
+    match latency {
+        crate::conversation::Latency::Standard => None,
+        crate::conversation::Latency::Optimized => Some(
+            sdk::PerformanceConfiguration::builder()
+                .latency(sdk::PerformanceConfigLatency::Optimized)
+                .build(),
+        ),
+    }
+}

@@ -36,11 +36,11 @@ pub async fn count_input(conn: &Connection, req: &TurnRequest) -> Result<TokenCo
     else {
         return Ok(estimated());
     };
-    let (messages, system) = converse_parts(req);
+    let (messages, system, tools) = converse_parts(req);
     let input = ConverseTokensRequest::builder()
         .set_messages(Some(messages))
         .set_system(system)
-        .set_tool_config(req.tools.as_ref().and_then(super::convert::tool_config))
+        .set_tool_config(tools)
         .build();
     let sent = conn
         .client

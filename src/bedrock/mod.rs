@@ -312,19 +312,49 @@ fn converse_parts(
 ) -> (
     Vec<aws_sdk_bedrockruntime::types::Message>,
     Option<Vec<SystemContentBlock>>,
+    Option<aws_sdk_bedrockruntime::types::ToolConfiguration>,
 ) {
     let guarded = req.guardrail.is_some();
-    let messages = req
+    let (kept, mut messages): (Vec<_>, Vec<_>) = req
         .messages
         .iter()
-        .filter_map(|m| convert::message(m, guarded))
-        .collect();
-    let system = req
-        .system
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| vec![SystemContentBlock::Text(s.to_owned())]);
-    (messages, system)
+        .filter_map(|m| convert::message(m, guarded).map(|sdk| (m.clone(), sdk)))
+        .unzip();
+    let system_text = req.system.as_deref().filter(|s| !s.trim().is_empty());
+    let mut system = system_text.map(|s| vec![SystemContentBlock::Text(s.to_owned())]);
+    let mut tools = req.tools.as_ref().and_then(convert::tool_config);
+    let model = crate::catalog::Catalog::builtin().lookup(&req.model_id);
+    if let Some(plan) = crate::app::cache::plan(
+        req.inference.cache,
+        model,
+        system_text,
+        req.tools.as_ref(),
+        &kept,
+    ) {
+        let point = convert::cache_point(plan.ttl);
+        if plan.system
+            && let Some(s) = &mut system
+        {
+            s.push(SystemContentBlock::CachePoint(point.clone()));
+        }
+        if plan.tools
+            && let Some(t) = tools.take()
+        {
+            let mut list = t.tools().to_vec();
+            list.push(aws_sdk_bedrockruntime::types::Tool::CachePoint(
+                point.clone(),
+            ));
+            tools = aws_sdk_bedrockruntime::types::ToolConfiguration::builder()
+                .set_tools(Some(list))
+                .set_tool_choice(t.tool_choice().cloned())
+                .build()
+                .ok();
+        }
+        for i in plan.messages {
+            messages[i] = convert::with_cache_point(&messages[i], point.clone());
+        }
+    }
+    (messages, system, tools)
 }
 
 /// Streams one turn with ConverseStream, calling `emit` for each event. The model's
@@ -379,7 +409,7 @@ async fn stream_recorded(
     emit: &mut impl FnMut(TurnEvent),
 ) -> Result<(), BedrockError> {
     let profile = conn.profile.as_deref();
-    let (messages, system) = converse_parts(req);
+    let (messages, system, tools) = converse_parts(req);
     let call = conn
         .client
         .converse_stream()
@@ -388,7 +418,9 @@ async fn stream_recorded(
         .set_system(system)
         .set_inference_config(convert::inference(&req.inference))
         .set_guardrail_config(req.guardrail.as_ref().map(guardrail::stream_config))
-        .set_tool_config(req.tools.as_ref().and_then(convert::tool_config));
+        .set_tool_config(tools)
+        .set_service_tier(convert::service_tier(req.inference.tier))
+        .set_performance_config(convert::performance(req.inference.latency));
     let sent = call.customize().interceptor(recorder.clone()).send().await;
     emit(TurnEvent::Exchange(Box::new(recorder.snapshot())));
     let mut out = sent.map_err(|e| turn_error(&e, req, profile))?;

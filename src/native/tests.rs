@@ -38,6 +38,7 @@ fn inference() -> Inference {
         temperature: Some(0.7),
         top_p: Some(0.9),
         stop_sequences: vec!["User:".into()],
+        ..Inference::default()
     }
 }
 

@@ -325,6 +325,11 @@ fn header(entry: &Entry, width: usize) -> Line<'static> {
     if entry.native {
         mark("  native", Color::Cyan);
     }
+    match entry.tier {
+        Some(crate::conversation::Tier::Priority) => mark("  priority", Color::Cyan),
+        Some(crate::conversation::Tier::Flex) => mark("  flex", Color::Cyan),
+        _ => {}
+    }
     match entry.stop {
         Some(StopReason::GuardrailIntervened) => mark("  [guardrail intervened]", Color::LightRed),
         Some(StopReason::MaxTokens) => mark("  [cut at max tokens]", Color::Yellow),

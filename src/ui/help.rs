@@ -120,6 +120,18 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the composer becomes the model's own InvokeModel body (again: back to chat)",
     ),
     (
+        "/cache [off|5m|1h]",
+        "prompt caching: checkpoints after the system prompt and the conversation",
+    ),
+    (
+        "/tier [default|priority|flex]",
+        "the service tier turns ask for, priced at its prices",
+    ),
+    (
+        "/latency [standard|optimized]",
+        "latency-optimized inference for models that offer it",
+    ),
+    (
         "/routes",
         "the session's routes: calls, failures, latency; the current model's failover order",
     ),

@@ -78,3 +78,25 @@ fn the_routes_overlay() {
     update(&mut app, Msg::Submit("/routes".into()));
     insta::assert_snapshot!("routes_120x40", draw(&app, 120, 40));
 }
+
+#[test]
+fn the_tier_latency_and_cache_show_in_the_status_bar_and_on_the_answer() {
+    let mut app = failed_over();
+    update(&mut app, Msg::Submit("/cache 5m".into()));
+    update(&mut app, Msg::Submit("/latency optimized".into()));
+    update(&mut app, Msg::Submit("/tier flex".into()));
+    let effects = update(&mut app, Msg::Submit("And the PACELC theorem?".into()));
+    let Some(Effect::StartTurn { id, .. }) = effects.last() else {
+        panic!("{effects:?}");
+    };
+    let id = *id;
+    update(
+        &mut app,
+        Msg::Turn {
+            id,
+            event: TurnEvent::Text("It adds latency to the trade-off.".into()),
+        },
+    );
+    update(&mut app, Msg::TurnDone { id });
+    insta::assert_snapshot!("delivery_120x40", draw(&app, 120, 40));
+}

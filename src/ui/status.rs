@@ -43,12 +43,33 @@ fn auth_suffix(auth: &str) -> String {
 pub fn render(app: &App, keys: &Keymap, area: Rect, buf: &mut Buffer) {
     let bar = Style::default().bg(Color::Rgb(30, 30, 40)).fg(Color::Gray);
     let full = usize::from(area.width);
+    // How turns go out, when it is not the default: tier, latency, cache.
+    let i = &app.inference;
+    let delivery: Vec<String> = [
+        i.tier
+            .filter(|t| *t != crate::conversation::Tier::Default)
+            .map(|t| t.name().to_owned()),
+        (i.latency == crate::conversation::Latency::Optimized).then(|| "optimized".to_owned()),
+        (i.cache != crate::conversation::Cache::Off).then(|| format!("cache {}", i.cache.name())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let delivery = if delivery.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", delivery.join(" · "))
+    };
     let link = match &app.guardrail {
         Some(g) => Span::styled(
-            format!("│ {} │ guardrail {} ", link_label(&app.link), g.name()),
+            format!(
+                "│ {}{delivery} │ guardrail {} ",
+                link_label(&app.link),
+                g.name()
+            ),
             bar,
         ),
-        None => Span::styled(format!("│ {} ", link_label(&app.link)), bar),
+        None => Span::styled(format!("│ {}{delivery} ", link_label(&app.link)), bar),
     };
     let mut tail = Vec::new();
     if app.streaming() {

@@ -48,6 +48,7 @@ fn inference() -> Inference {
         temperature: Some(0.5),
         top_p: Some(0.9),
         stop_sequences: Vec::new(),
+        ..Inference::default()
     }
 }
 

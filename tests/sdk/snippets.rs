@@ -57,6 +57,7 @@ fn turn(question: Vec<Block>) -> TurnRequest {
             temperature: Some(0.5),
             top_p: Some(0.875),
             stop_sequences: vec!["\n\nHuman:".into()],
+            ..Inference::default()
         },
         guardrail: None,
         tools: None,

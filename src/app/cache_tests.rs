@@ -1,0 +1,200 @@
+//! Where checkpoints go: after the system prompt (or the tools), where the previous
+//! turn's request ended and after the new question, each only with a prefix long
+//! enough to cache, within the service's four, at a TTL the model keeps.
+
+use pretty_assertions::assert_eq;
+
+use super::*;
+use crate::catalog::Catalog;
+use crate::conversation::Role;
+
+const SONNET45: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+/// Text of about `n` tokens.
+fn words(n: usize) -> String {
+    "lorem ".repeat(n)
+}
+
+fn answer(text: &str) -> Message {
+    Message {
+        role: Role::Assistant,
+        blocks: vec![Block::Text(text.into())],
+        model: None,
+    }
+}
+
+fn model(id: &str) -> Option<&'static crate::catalog::Model> {
+    Catalog::builtin().get(id)
+}
+
+/// Three turns: the third question, after two answered ones.
+fn third_turn() -> Vec<Message> {
+    vec![
+        Message::user(words(700)),
+        answer(&words(300)),
+        Message::user(words(200)),
+        answer(&words(100)),
+        Message::user("And then?"),
+    ]
+}
+
+#[test]
+fn a_long_system_prompt_and_the_conversation_get_checkpoints() {
+    let system = words(1500);
+    let p = plan(
+        Cache::FiveMinutes,
+        model(SONNET45),
+        Some(&system),
+        None,
+        &third_turn(),
+    );
+    assert_eq!(
+        p,
+        Some(CachePlan {
+            ttl: Cache::FiveMinutes,
+            tools: false,
+            system: true,
+            // The second question (where turn 2's request ended) and the third.
+            messages: vec![2, 4],
+        })
+    );
+    // One hour where the model keeps it.
+    let p = plan(
+        Cache::OneHour,
+        model(SONNET45),
+        Some(&system),
+        None,
+        &third_turn(),
+    );
+    assert_eq!(p.unwrap().ttl, Cache::OneHour);
+}
+
+#[test]
+fn prefixes_under_the_models_minimum_get_none() {
+    // A short system prompt: the first checkpoint is where the prefix reaches 1,024.
+    let p = plan(
+        Cache::FiveMinutes,
+        model(SONNET45),
+        Some("Be brief."),
+        None,
+        &third_turn(),
+    )
+    .unwrap();
+    assert!(!p.system);
+    assert_eq!(p.messages, vec![2, 4]);
+    // A first short question: nothing worth caching.
+    assert_eq!(
+        plan(
+            Cache::FiveMinutes,
+            model(SONNET45),
+            Some("Be brief."),
+            None,
+            &[Message::user("Hi")]
+        ),
+        None
+    );
+    // Haiku 4.5 needs 4,096 tokens: the same conversation is too short.
+    assert_eq!(
+        plan(
+            Cache::FiveMinutes,
+            model("anthropic.claude-haiku-4-5-20251001-v1:0"),
+            Some("Be brief."),
+            None,
+            &third_turn()
+        ),
+        None
+    );
+}
+
+#[test]
+fn off_or_a_model_that_does_not_cache_sends_none_and_nova_keeps_five_minutes() {
+    let system = words(1500);
+    assert_eq!(
+        plan(
+            Cache::Off,
+            model(SONNET45),
+            Some(&system),
+            None,
+            &third_turn()
+        ),
+        None
+    );
+    assert_eq!(
+        plan(
+            Cache::FiveMinutes,
+            model("meta.llama3-1-8b-instruct-v1:0"),
+            Some(&system),
+            None,
+            &third_turn()
+        ),
+        None
+    );
+    let nova = plan(
+        Cache::OneHour,
+        model("amazon.nova-lite-v1:0"),
+        Some(&system),
+        None,
+        &third_turn(),
+    )
+    .unwrap();
+    assert_eq!(nova.ttl, Cache::FiveMinutes);
+}
+
+#[test]
+fn tools_before_the_system_prompt_share_its_checkpoint() {
+    let tools = crate::tools::ToolConfig {
+        tools: vec![crate::tools::ToolSpec {
+            name: "search".into(),
+            description: words(1200),
+            input_schema: serde_json::json!({"type": "object"}),
+        }],
+        choice: crate::tools::Choice::Auto,
+    };
+    let with_system = plan(
+        Cache::FiveMinutes,
+        model(SONNET45),
+        Some("Be brief."),
+        Some(&tools),
+        &[Message::user("Hi")],
+    )
+    .unwrap();
+    assert!(with_system.system && !with_system.tools);
+    let without = plan(
+        Cache::FiveMinutes,
+        model(SONNET45),
+        None,
+        Some(&tools),
+        &[Message::user("Hi")],
+    )
+    .unwrap();
+    assert!(without.tools && !without.system);
+    assert!(without.messages.len() < MAX_POINTS);
+}
+
+#[test]
+fn the_cache_command_sets_and_reports() {
+    let mut app = App::new(SONNET45);
+    command(&mut app, "5m");
+    assert_eq!(app.inference.cache, Cache::FiveMinutes);
+    command(&mut app, "");
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text()
+            .starts_with("Prompt cache: 5m")
+    );
+    let before = app.inference.clone();
+    command(&mut app, "forever");
+    assert_eq!(app.inference, before);
+    assert!(matches!(app.notice, Some(Notice::Error(_))));
+    let mut app = App::new("amazon.nova-lite-v1:0");
+    command(&mut app, "1h");
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text()
+            .contains("5 minutes only")
+    );
+}
