@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::output;
-use crate::local::{Fault, FaultRate, LocalEndpoint, Pacing, Settings, Tls};
+use crate::local::{FailRoute, Fault, FaultRate, LocalEndpoint, Pacing, Settings, Tls};
 
 #[derive(Debug, Args)]
 pub struct ServeLocal {
@@ -38,6 +38,10 @@ pub struct ServeLocal {
     /// Faults drawn by --fault-rate, comma-separated (same kinds as [[fault:KIND]]).
     #[arg(long, value_delimiter = ',', default_value = "throttle")]
     pub fault_kinds: Vec<String>,
+    /// Every request whose model id starts with PREFIX fails with KIND (a --fault-kinds
+    /// kind), e.g. `us.:throttle`; repeatable.
+    #[arg(long = "fail-route", value_name = "PREFIX:KIND")]
+    pub fail_routes: Vec<String>,
     /// Seed of the fault draw, so a soak run can be repeated.
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
@@ -82,6 +86,11 @@ impl ServeLocal {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let fail_routes = self
+            .fail_routes
+            .iter()
+            .map(|spec| FailRoute::parse(spec).map_err(|e| format!("--fail-route {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
         // A bad guardrails file is reported before anything starts.
         crate::local::guardrail::Registry::load(self.guardrails.as_deref())?;
         let tls = if self.tls {
@@ -114,6 +123,7 @@ impl ServeLocal {
             async_seconds: self.async_seconds,
             guardrails_file: self.guardrails.clone(),
             tls,
+            fail_routes,
         })
     }
 }

@@ -90,14 +90,17 @@ class Server:
         return self.banner + "".join(self.rest["stdout"]) + "".join(self.rest["stderr"])
 
 
-def start_server(data_dir: Path, *extra: str, env=None) -> Server:
+def start_server(data_dir: Path, *extra: str, env=None, pacing=False) -> Server:
+    """Starts `serve-local` with `extra` options; without pacing unless asked for (then
+    --ttft-ms and --tokens-per-second may be among `extra`)."""
     exe = binary()
     if not exe.exists():
         pytest.exit(f"bedrock-tui binary not found at {exe}; run `cargo build` "
                     "or set BEDROCK_TUI_BIN", returncode=2)
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [str(exe), "serve-local", "--addr", "127.0.0.1:0", "--no-pacing",
+        [str(exe), "serve-local", "--addr", "127.0.0.1:0",
+         *([] if pacing else ["--no-pacing"]),
          "--data-dir", str(data_dir), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -104,7 +104,9 @@ def test_profiles_through_the_paginator_once_each(bedrock):
     assert [m["modelArn"] for m in haiku["models"]] == [
         f"arn:aws:bedrock:{r}::foundation-model/{HAIKU3}"
         for r in ("us-east-1", "us-east-2", "us-west-2")]
-    assert bedrock.list_inference_profiles(typeEquals="APPLICATION")["inferenceProfileSummaries"] == []
+    apps = bedrock.list_inference_profiles(typeEquals="APPLICATION")["inferenceProfileSummaries"]
+    assert [p["inferenceProfileName"] for p in apps] == [
+        "support-bot", "team-chat", "nightly-summaries"]
 
 
 def test_profiles_follow_the_signed_region(endpoint_url):

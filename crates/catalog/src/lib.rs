@@ -65,6 +65,22 @@ pub struct Capabilities {
     pub count_tokens: bool,
     #[serde(rename = "async")]
     pub async_invoke: bool,
+    /// The fewest tokens a prompt-cache checkpoint can hold (the k-th checkpoint of a
+    /// request needs k times as many before it); 0 when the model has no prompt cache.
+    #[serde(default)]
+    pub cache_min_tokens: u32,
+    /// Cache checkpoints may live an hour (`ttl: "1h"`), not only five minutes.
+    #[serde(default)]
+    pub cache_ttl_1h: bool,
+    /// `performanceConfig: {latency: "optimized"}` is offered.
+    #[serde(default)]
+    pub latency_optimized: bool,
+    /// The `priority` service tier is offered.
+    #[serde(default)]
+    pub priority_tier: bool,
+    /// The `flex` service tier is offered.
+    #[serde(default)]
+    pub flex_tier: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::error::{ErrorKind, ServiceError};
 use super::jobs::ACCOUNT;
+use super::profiles;
 use super::query;
 
 type Result<T> = std::result::Result<T, ServiceError>;
@@ -223,24 +224,16 @@ pub(crate) fn list_inference_profiles(
             _ => {}
         }
     }
-    let all = if kind == "SYSTEM_DEFINED" {
-        profiles(catalog, region)
-    } else {
-        Vec::new()
-    };
-    let start = match &after {
-        Some(id) => all.partition_point(|p| p.id() <= *id),
-        None => 0,
-    };
-    let page = &all[start..];
-    let shown = &page[..max.min(page.len())];
+    if kind == "APPLICATION" {
+        return Ok(profiles::list_app_profiles(region, max, after.as_deref()));
+    }
+    let all = profiles(catalog, region);
+    let (shown, next) = profiles::page(&all, Profile::id, max, after.as_deref());
     let mut body = json!({
         "inferenceProfileSummaries": shown.iter().map(|p| p.wire(region)).collect::<Vec<_>>(),
     });
-    if page.len() > shown.len()
-        && let Some(last) = shown.last()
-    {
-        body["nextToken"] = json!(query::encode_token(&last.id()));
+    if let Some(t) = next {
+        body["nextToken"] = json!(t);
     }
     Ok(body)
 }
@@ -251,6 +244,9 @@ pub(crate) fn get_inference_profile(
     region: &str,
     identifier: &str,
 ) -> Result<Value> {
+    if let Some(p) = profiles::get_app_profile(region, identifier) {
+        return Ok(p);
+    }
     let id = match identifier.strip_prefix("arn:") {
         Some(_) => match identifier.split_once(":inference-profile/") {
             Some((_, id)) if !id.is_empty() => id,
@@ -435,7 +431,7 @@ mod tests {
             }
         }
         assert_eq!(seen, us);
-        let apps = list_inference_profiles(c, "us-east-1", "type=APPLICATION").unwrap();
+        let apps = list_inference_profiles(c, "eu-west-1", "type=APPLICATION").unwrap();
         assert_eq!(apps["inferenceProfileSummaries"], json!([]));
         for bad in ["maxResults=0", "type=CUSTOM", "nextToken=%25%25"] {
             let e = list_inference_profiles(c, "us-east-1", bad).unwrap_err();

@@ -69,6 +69,36 @@ pub(crate) struct Request {
     pub temperature: Option<f64>,
     /// Token budget of extended thinking, when reasoning was requested.
     pub reasoning_budget: Option<u32>,
+    /// Cache points in the tool list: each the number of tools before it.
+    pub tool_cache_points: Vec<usize>,
+    /// The TTL of each cache point, in the order the service reads them: tools, system,
+    /// messages. A point without an entry here (a native body's) lives five minutes.
+    pub cache_ttls: Vec<CacheTtl>,
+}
+
+/// How long a prompt-cache checkpoint lives after its last use (`CacheTTL`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum CacheTtl {
+    #[default]
+    FiveMinutes,
+    OneHour,
+}
+
+impl CacheTtl {
+    pub(crate) fn parse(s: &str) -> Option<CacheTtl> {
+        match s {
+            "5m" => Some(CacheTtl::FiveMinutes),
+            "1h" => Some(CacheTtl::OneHour),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn duration(self) -> std::time::Duration {
+        match self {
+            CacheTtl::FiveMinutes => std::time::Duration::from_secs(300),
+            CacheTtl::OneHour => std::time::Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Request {

@@ -5,7 +5,7 @@
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::conversation::{Block, Message, Request, Role, ToolChoice, ToolSpec};
+use super::conversation::{Block, CacheTtl, Message, Request, Role, ToolChoice, ToolSpec};
 use super::error::ServiceError;
 use super::json::{Obj, Result, objects, root};
 use super::media::parse::{self as media, union_error};
@@ -20,7 +20,10 @@ pub(crate) struct Usage {
     pub input: u32,
     pub output: u32,
     pub cache_read: u32,
+    /// Tokens written to the cache, whatever their TTL.
     pub cache_write: u32,
+    /// The part of `cache_write` written to live an hour.
+    pub cache_write_1h: u32,
 }
 
 impl Usage {
@@ -29,13 +32,26 @@ impl Usage {
     }
 
     pub(crate) fn json(&self) -> Value {
-        json!({
+        let mut usage = json!({
             "inputTokens": self.input,
             "outputTokens": self.output,
             "totalTokens": self.total(),
             "cacheReadInputTokens": self.cache_read,
             "cacheWriteInputTokens": self.cache_write,
-        })
+        });
+        // What was written, per TTL (`CacheDetail`), longest first as the TTLs are ordered.
+        let details: Vec<Value> = [
+            ("1h", self.cache_write_1h),
+            ("5m", self.cache_write - self.cache_write_1h),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(ttl, n)| json!({"ttl": ttl, "inputTokens": n}))
+        .collect();
+        if !details.is_empty() {
+            usage["cacheDetails"] = Value::Array(details);
+        }
+        usage
     }
 }
 
@@ -65,6 +81,7 @@ pub(crate) fn parse_obj(o: &Obj) -> Result<Request> {
 
 fn read(o: &Obj) -> Result<Request> {
     let mut req = Request::default();
+    let mut message_ttls = Vec::new();
     for item in objects(o.req_arr("messages")?, "messages")? {
         let role = match item.req_str("role")? {
             "user" => Role::User,
@@ -78,19 +95,27 @@ fn read(o: &Obj) -> Result<Request> {
                 ));
             }
         };
-        let blocks = objects(item.req_arr("content")?, &item.path("content"))?
+        let content = objects(item.req_arr("content")?, &item.path("content"))?;
+        for b in &content {
+            if let Some(ttl) = cache_point(b)? {
+                message_ttls.push(ttl);
+            }
+        }
+        let blocks = content
             .iter()
             .map(parse_block)
             .collect::<Result<Vec<_>>>()?;
         req.messages.push(Message { role, blocks });
     }
+    let mut system_ttls = Vec::new();
     if let Some(system) = o.arr("system")? {
         for s in objects(system, "system")? {
             if let Some(t) = s.str("text")? {
                 req.system.push(Some(t.to_owned()));
             } else if let Some(g) = s.child("guardContent")? {
                 req.system.push(Some(guard_text(&g)?));
-            } else if s.has("cachePoint") {
+            } else if let Some(ttl) = cache_point(&s)? {
+                system_ttls.push(ttl);
                 req.system.push(None);
             } else {
                 return Err(union_error(&s));
@@ -128,7 +153,10 @@ fn read(o: &Obj) -> Result<Request> {
                         .cloned()
                         .ok_or_else(|| schema.missing("json"))?,
                 });
-            } else if !t.has("cachePoint") && !t.has("systemTool") {
+            } else if let Some(ttl) = cache_point(&t)? {
+                req.tool_cache_points.push(req.tools.len());
+                req.cache_ttls.push(ttl);
+            } else if !t.has("systemTool") {
                 return Err(union_error(&t));
             }
         }
@@ -154,7 +182,34 @@ fn read(o: &Obj) -> Result<Request> {
     if let Some(extra) = o.child("additionalModelRequestFields")? {
         req.reasoning_budget = reasoning_budget(&extra)?;
     }
+    // The tools' points were pushed as they were read; the service orders the rest after them.
+    req.cache_ttls.extend(system_ttls);
+    req.cache_ttls.extend(message_ttls);
     Ok(req)
+}
+
+/// The TTL of a `cachePoint` member of a block, when the block is one (`CachePointBlock`:
+/// `type` must be `default`, `ttl` `5m` or `1h`, five minutes when absent).
+fn cache_point(block: &Obj) -> Result<Option<CacheTtl>> {
+    let Some(point) = block.child("cachePoint")? else {
+        return Ok(None);
+    };
+    let kind = point.req_str("type")?;
+    if kind != "default" {
+        return Err(ServiceError::constraint(
+            &point.path("type"),
+            &format!("Member must satisfy enum value set: [default] (got '{kind}')"),
+        ));
+    }
+    match point.str("ttl")? {
+        None => Ok(Some(CacheTtl::default())),
+        Some(ttl) => CacheTtl::parse(ttl).map(Some).ok_or_else(|| {
+            ServiceError::constraint(
+                &point.path("ttl"),
+                &format!("Member must satisfy enum value set: [5m, 1h] (got '{ttl}')"),
+            )
+        }),
+    }
 }
 
 /// Reads a reasoning request from model-specific fields: Anthropic's `thinking` or

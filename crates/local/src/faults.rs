@@ -19,7 +19,7 @@ pub enum Fault {
     Drop(u32),
 }
 
-pub const KINDS: &str = "throttle, quota, unavailable, internal, timeout, model-error, validation, access-denied, stall-MS, stream-error-N, drop-N";
+pub const KINDS: &str = "throttle, quota, unavailable, internal, timeout, model-error, model-not-ready, validation, access-denied, stall-MS, stream-error-N, drop-N";
 
 impl Fault {
     pub fn parse(kind: &str) -> Option<Fault> {
@@ -30,6 +30,7 @@ impl Fault {
             "internal" => Some(ErrorKind::InternalServer),
             "timeout" => Some(ErrorKind::ModelTimeout),
             "model-error" => Some(ErrorKind::ModelError),
+            "model-not-ready" => Some(ErrorKind::ModelNotReady),
             "validation" => Some(ErrorKind::Validation),
             "access-denied" => Some(ErrorKind::AccessDenied),
             _ => None,
@@ -62,6 +63,65 @@ pub(crate) fn directives(text: &str) -> Result<Vec<Fault>, ServiceError> {
         }
     }
     Ok(out)
+}
+
+/// A route that fails: every request whose model id starts with `prefix` gets `fault`
+/// (`--fail-route PREFIX:KIND`, or a `[[fault-route:PREFIX:KIND]]` directive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailRoute {
+    pub prefix: String,
+    pub fault: Fault,
+}
+
+/// A `PREFIX:KIND` that does not name a fault kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not PREFIX:KIND with KIND one of: {KINDS}")]
+pub struct BadFailRoute(pub String);
+
+impl FailRoute {
+    /// Parses `PREFIX:KIND`; the kind follows the last colon, so a prefix may hold
+    /// colons of its own (an ARN's).
+    pub fn parse(spec: &str) -> Result<FailRoute, BadFailRoute> {
+        let bad = || BadFailRoute(spec.to_owned());
+        let (prefix, kind) = spec.rsplit_once(':').ok_or_else(bad)?;
+        let fault = Fault::parse(kind.trim()).ok_or_else(bad)?;
+        if prefix.is_empty() {
+            return Err(bad());
+        }
+        Ok(FailRoute {
+            prefix: prefix.to_owned(),
+            fault,
+        })
+    }
+
+    /// Whether a request to `model_id` takes this route: the id starts with the prefix,
+    /// or an ARN's resource id does (`.../inference-profile/us.x` takes `us.`).
+    pub(crate) fn matches(&self, model_id: &str) -> bool {
+        let resource = model_id.rsplit_once('/').map_or(model_id, |(_, id)| id);
+        model_id.starts_with(&self.prefix) || resource.starts_with(&self.prefix)
+    }
+}
+
+/// The faults of the routes that fail for `model_id`: the server's and those the
+/// request's `[[fault-route:PREFIX:KIND]]` directives name.
+pub(crate) fn route_faults(
+    routes: &[FailRoute],
+    text: &str,
+    model_id: &str,
+) -> Result<Vec<Fault>, ServiceError> {
+    let mut all = routes.to_vec();
+    for spec in directive_values(text, "fault-route") {
+        all.push(FailRoute::parse(spec).map_err(|e| {
+            ServiceError::validation(format!(
+                "Unknown fault directive [[fault-route:{spec}]]: {e}."
+            ))
+        })?);
+    }
+    Ok(all
+        .into_iter()
+        .filter(|r| r.matches(model_id))
+        .map(|r| r.fault)
+        .collect())
 }
 
 /// Values of every `[[NAME:VALUE]]` directive in `text`.
@@ -152,6 +212,22 @@ mod tests {
         );
         assert!(directives("[[fault:melt]]").is_err());
         assert_eq!(strip_directives("a [[fault:drop-3]] b [[x]]"), "a b [[x]]");
+    }
+
+    #[test]
+    fn fail_routes_match_by_prefix() {
+        let us = FailRoute::parse("us.:throttle").unwrap();
+        assert_eq!(us.fault, Fault::Error(ErrorKind::Throttling));
+        assert!(us.matches("us.anthropic.claude-haiku-4-5-20251001-v1:0"));
+        assert!(us.matches("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.x"));
+        assert!(!us.matches("global.anthropic.claude-haiku-4-5-20251001-v1:0"));
+        assert!(FailRoute::parse("us.").is_err());
+        assert!(FailRoute::parse("us.:melt").is_err());
+        assert!(FailRoute::parse(":throttle").is_err());
+        let text = "hi [[fault-route:global.:model-not-ready]]";
+        let got = route_faults(&[us], text, "global.x").unwrap();
+        assert_eq!(got, vec![Fault::Error(ErrorKind::ModelNotReady)]);
+        assert!(route_faults(&[], "[[fault-route:us.:melt]]", "us.x").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 // needs it; the rest is `pub(crate)`, and this lint keeps it so.
 #![warn(unreachable_pub)]
 
+mod cache;
 mod cl100k;
 mod control;
 mod conversation;
@@ -20,6 +21,7 @@ mod json;
 mod media;
 mod native;
 mod ops;
+mod profiles;
 mod query;
 mod router;
 mod s3;
@@ -28,6 +30,7 @@ mod service;
 mod simulator;
 mod state;
 mod stream;
+mod tiers;
 mod tls;
 pub mod tokens;
 mod validate;
@@ -48,7 +51,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-pub use faults::{Fault, FaultRate};
+pub use faults::{FailRoute, Fault, FaultRate};
 pub use state::Settings;
 pub use stream::Pacing;
 pub use tls::Tls;

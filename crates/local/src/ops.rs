@@ -17,10 +17,12 @@ use super::jobs;
 use super::json::{self, root};
 use super::media;
 use super::native::{self, Invocation, Parsed};
+use super::profiles;
 use super::router::Route;
 use super::simulator::{self, Generation};
 use super::state::State;
-use super::stream::{Interrupt, Plan, StreamItem, Timing};
+use super::stream::{Interrupt, Pacing, Plan, StreamItem, Timing};
+use super::tiers;
 use super::tokens;
 use super::validate::{check_conversation, input_usage, max_tokens};
 
@@ -96,15 +98,30 @@ pub(crate) async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
         Route::GetInferenceProfile(id) => {
             control::get_inference_profile(state.catalog, call.region, id).map(Reply::json)
         }
+        Route::ListPromptRouters => {
+            profiles::list_routers(state.catalog, call.region, call.query).map(Reply::json)
+        }
+        Route::GetPromptRouter(arn) => {
+            profiles::get_router(state.catalog, call.region, arn).map(Reply::json)
+        }
         Route::LocalRequests | Route::LocalHealth | Route::Unknown => {
             Err(ServiceError::validation("Unknown operation"))
         }
     }
 }
 
-/// Faults asked for by directives in the request's last user message, and the drawn one.
-fn faults_of(call: &Call, req: &Request) -> Result<Vec<Fault>> {
-    let mut all = faults::directives(&req.last_user_text())?;
+/// Faults asked for by directives in the request's last user message, those of the
+/// routes that fail for its model id, and the drawn one.
+fn faults_of(state: &State, call: &Call, req: &Request) -> Result<Vec<Fault>> {
+    let text = req.last_user_text();
+    let mut all = faults::directives(&text)?;
+    if let Some(id) = call.route.model_id() {
+        all.extend(faults::route_faults(
+            &state.settings.fail_routes,
+            &text,
+            id,
+        )?);
+    }
     all.extend(call.drawn);
     Ok(all)
 }
@@ -124,8 +141,7 @@ async fn apply_faults(faults: &[Fault]) -> Result<Option<Interrupt>> {
 }
 
 /// Waits as long as the model would take to produce `output` tokens before answering.
-async fn pace_whole(state: &State, output: u32) {
-    let p = state.settings.pacing;
+async fn pace_whole(p: Pacing, output: u32) {
     let generating = p
         .tokens_per_second
         .map(|tps| Duration::from_secs_f64(f64::from(output) / tps))
@@ -148,7 +164,7 @@ async fn prepare(
     streaming: bool,
     native: bool,
 ) -> Result<Prepared> {
-    let faults = faults_of(call, req)?;
+    let faults = faults_of(state, call, req)?;
     // A native body was already checked by its family's own rules, which differ from
     // Converse's (a Titan transcript's preamble is not a system prompt, for example).
     if !native {
@@ -166,14 +182,61 @@ async fn prepare(
     })
 }
 
+/// The model behind a model id, and for a prompt router the ARN of the model it chose
+/// for `question`.
+fn routed_model(
+    state: &State,
+    call: &Call,
+    id: &str,
+    question: &str,
+) -> Result<(&'static Model, Option<String>)> {
+    match profiles::target(state.catalog, call.region, id, question) {
+        Some(target) => {
+            let target = target?;
+            let model = resolve(state.catalog, &target.id, call.region)?.model;
+            Ok((model, target.invoked))
+        }
+        None => Ok((resolve(state.catalog, id, call.region)?.model, None)),
+    }
+}
+
 fn text_model(state: &State, call: &Call, id: &str) -> Result<&'static Model> {
-    let model = resolve(state.catalog, id, call.region)?.model;
-    let _ = state;
-    Ok(model)
+    routed_model(state, call, id, "").map(|(model, _)| model)
+}
+
+/// The question a prompt router reads: the last user message of a Converse body that
+/// names a router (and only then: other bodies are read once, later).
+fn router_question(id: &str, body: &[u8]) -> String {
+    if !id.contains(":default-prompt-router/") {
+        return String::new();
+    }
+    json::parse_body(body)
+        .ok()
+        .and_then(|b| converse::parse(&b).ok())
+        .map(|r| r.last_user_text())
+        .unwrap_or_default()
+}
+
+/// A trace with the prompt router's choice added, when a router chose.
+fn with_router(trace: Option<Value>, invoked: Option<String>) -> Option<Value> {
+    let Some(arn) = invoked else {
+        return trace;
+    };
+    let mut t = trace.unwrap_or_else(|| json!({}));
+    t["promptRouter"] = json!({"invokedModelId": arn});
+    Some(t)
+}
+
+/// Adds the echo of the request's tier and latency to a response object.
+fn echo(options: &tiers::Options, mut body: Value) -> Value {
+    if let Value::Object(map) = &mut body {
+        options.echo(map);
+    }
+    body
 }
 
 async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) -> Result<Reply> {
-    let model = text_model(state, call, id)?;
+    let (model, invoked) = routed_model(state, call, id, &router_question(id, call.body))?;
     if !model.capabilities.converse {
         return Err(ServiceError::validation(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
@@ -184,6 +247,9 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
     }
     let body = json::parse_body(call.body)?;
     let mut req = converse::parse(&body)?;
+    let options = tiers::Options::converse(&root(&body)?)?;
+    options.check(model)?;
+    let pacing = options.pacing(state.settings.pacing);
     media::load(state, call.region, &mut req).await;
     let guard = Guard::converse(state, call.region, &body, streaming)?;
     let (generation, usage, interrupt, verdict) = match &guard {
@@ -193,12 +259,12 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
         }
         Some(g) => {
             // The request is validated before the guardrail reads it.
-            faults_of(call, &req)?;
+            faults_of(state, call, &req)?;
             check_conversation(&req, model, streaming)?;
             max_tokens(&req, model)?;
             let input = g.screen_converse_input(&mut req, &body);
             if input.blocked() {
-                let interrupt = apply_faults(&faults_of(call, &req)?).await?;
+                let interrupt = apply_faults(&faults_of(state, call, &req)?).await?;
                 let (generation, verdict) = g.blocked_input(input);
                 (generation, Usage::default(), interrupt, verdict)
             } else {
@@ -211,29 +277,32 @@ async fn converse_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) 
     if interrupt.is_some() && !streaming {
         return drop_or_fail(interrupt);
     }
+    let trace = with_router(verdict.converse_trace(), invoked);
+    let nominal = tiers::nominal_ms(pacing, usage.output);
     if !streaming {
-        pace_whole(state, usage.output).await;
-        let latency = call.started.elapsed().as_millis() as u64;
-        let mut body = converse::response(&generation, usage, latency, verdict.converse_trace());
+        pace_whole(pacing, usage.output).await;
+        let latency = nominal.unwrap_or_else(|| call.started.elapsed().as_millis() as u64);
+        let mut body = echo(
+            &options,
+            converse::response(&generation, usage, latency, trace),
+        );
         verdict.mark_response(&mut body);
         return Ok(Reply::Json {
             body,
             headers: Vec::new(),
         });
     }
-    tokio::time::sleep(state.settings.pacing.ttft).await;
+    tokio::time::sleep(pacing.ttft).await;
     let mut items = converse::stream_items(&generation);
     verdict.mark_events(&mut items);
-    let trace = verdict.converse_trace();
     Ok(Reply::Stream {
         plan: Plan {
+            pacing,
             items,
             tail: Box::new(move |t: Timing| {
-                vec![StreamItem::event(
-                    "metadata",
-                    converse::metadata(usage, t.total_ms, trace),
-                    0,
-                )]
+                let latency = nominal.unwrap_or(t.total_ms);
+                let metadata = converse::metadata(usage, latency, trace);
+                vec![StreamItem::event("metadata", echo(&options, metadata), 0)]
             }),
             interrupt,
         },
@@ -249,10 +318,6 @@ fn drop_or_fail(interrupt: Option<Interrupt>) -> Result<Reply> {
     }
 }
 
-fn header<'a>(call: &'a Call, name: &str) -> Option<&'a str> {
-    call.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 fn invocation_metrics(usage: Usage, t: Timing) -> Value {
     json!({
         "inputTokenCount": usage.input,
@@ -266,6 +331,8 @@ fn invocation_metrics(usage: Usage, t: Timing) -> Value {
 
 async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) -> Result<Reply> {
     let model = text_model(state, call, id)?;
+    let options = tiers::Options::headers(call.headers)?;
+    options.check(model)?;
     let guard = Guard::invoke(state, call.region, call.headers, call.body)?;
     if streaming && !(native::supports_streaming(model) && model.capabilities.streaming) {
         return Err(native::streaming_unsupported());
@@ -293,11 +360,11 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
             (p.generation, p.usage, p.interrupt, Verdict::default())
         }
         Some((g, _)) => {
-            faults_of(call, &parsed.request)?;
+            faults_of(state, call, &parsed.request)?;
             max_tokens(&parsed.request, model)?;
             let input = g.screen_native_input(&mut parsed.request);
             if input.blocked() {
-                let interrupt = apply_faults(&faults_of(call, &parsed.request)?).await?;
+                let interrupt = apply_faults(&faults_of(state, call, &parsed.request)?).await?;
                 let (generation, verdict) = g.blocked_input(input);
                 (generation, Usage::default(), interrupt, verdict)
             } else {
@@ -307,23 +374,21 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
             }
         }
     };
-    let perf = header(call, "x-amzn-bedrock-performanceconfig-latency")
-        .unwrap_or("standard")
-        .to_owned();
+    let pacing = options.pacing(state.settings.pacing);
     if !streaming {
         if interrupt.is_some() {
             return drop_or_fail(interrupt);
         }
-        pace_whole(state, usage.output).await;
-        let latency = call.started.elapsed().as_millis() as u64;
+        pace_whole(pacing, usage.output).await;
+        let latency = tiers::nominal_ms(pacing, usage.output)
+            .unwrap_or_else(|| call.started.elapsed().as_millis() as u64);
         let mut body = native::response(model, &parsed, &generation, usage);
         verdict.mark_native(&mut body);
-        return Ok(Reply::Json {
-            body,
-            headers: native_headers(usage, latency, perf),
-        });
+        let mut headers = native_headers(usage, latency);
+        headers.extend(options.response_headers());
+        return Ok(Reply::Json { body, headers });
     }
-    tokio::time::sleep(state.settings.pacing.ttft).await;
+    tokio::time::sleep(pacing.ttft).await;
     let mut items = native::chunks(model, &parsed, &generation, usage);
     verdict.mark_chunks(&mut items);
     Ok(native_stream(
@@ -331,13 +396,12 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
         usage,
         verdict.native_trace(),
         interrupt,
-        perf,
+        (pacing, options.response_headers()),
     ))
 }
 
-/// The headers of a native InvokeModel response: its usage, latency and performance
-/// configuration.
-fn native_headers(usage: Usage, latency_ms: u64, perf: String) -> Vec<(&'static str, String)> {
+/// The headers of a native InvokeModel response: its usage and latency.
+fn native_headers(usage: Usage, latency_ms: u64) -> Vec<(&'static str, String)> {
     vec![
         ("x-amzn-bedrock-input-token-count", usage.input.to_string()),
         (
@@ -353,7 +417,6 @@ fn native_headers(usage: Usage, latency_ms: u64, perf: String) -> Vec<(&'static 
             "x-amzn-bedrock-cache-write-input-token-count",
             usage.cache_write.to_string(),
         ),
-        ("x-amzn-bedrock-performanceconfig-latency", perf),
     ]
 }
 
@@ -364,11 +427,14 @@ fn native_stream(
     usage: Usage,
     trace: Option<Value>,
     interrupt: Option<Interrupt>,
-    perf: String,
+    (pacing, tier_headers): (Pacing, Vec<(&'static str, String)>),
 ) -> Reply {
     let last = items.pop();
+    let mut headers = vec![("x-amzn-bedrock-content-type", "application/json".into())];
+    headers.extend(tier_headers);
     Reply::Stream {
         plan: Plan {
+            pacing,
             items,
             tail: Box::new(move |t: Timing| {
                 let mut last = last.unwrap_or_else(|| StreamItem::chunk(json!({}), 0));
@@ -385,10 +451,7 @@ fn native_stream(
             }),
             interrupt,
         },
-        headers: vec![
-            ("x-amzn-bedrock-content-type", "application/json".into()),
-            ("x-amzn-bedrock-performanceconfig-latency", perf),
-        ],
+        headers,
     }
 }
 
@@ -435,7 +498,7 @@ async fn count_tokens(state: &State, call: &Call<'_>, id: &str) -> Result<Reply>
             "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have exactly one of converse or invokeModel set",
         ));
     };
-    for f in faults_of(call, &req)? {
+    for f in faults_of(state, call, &req)? {
         if let Fault::Error(kind) = f {
             return Err(ServiceError::of(kind));
         }

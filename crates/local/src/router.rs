@@ -24,6 +24,8 @@ pub(crate) enum Route {
     GetFoundationModel(String),
     ListInferenceProfiles,
     GetInferenceProfile(String),
+    ListPromptRouters,
+    GetPromptRouter(String),
     /// The endpoint's own request log (not a Bedrock API).
     LocalRequests,
     LocalHealth,
@@ -49,6 +51,8 @@ impl Route {
             Route::GetFoundationModel(_) => "GetFoundationModel",
             Route::ListInferenceProfiles => "ListInferenceProfiles",
             Route::GetInferenceProfile(_) => "GetInferenceProfile",
+            Route::ListPromptRouters => "ListPromptRouters",
+            Route::GetPromptRouter(_) => "GetPromptRouter",
             Route::LocalRequests => "LocalRequests",
             Route::LocalHealth => "LocalHealth",
             Route::Unknown => "Unknown",
@@ -108,12 +112,16 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
         ["async-invoke", arn] if get && !arn.is_empty() => Route::GetAsyncInvoke(decode(arn)),
         ["foundation-models"] if get => Route::ListFoundationModels,
         ["inference-profiles"] if get => Route::ListInferenceProfiles,
+        ["prompt-routers"] if get => Route::ListPromptRouters,
         // An ARN label may arrive with its `/` unencoded.
         ["foundation-models", rest @ ..] if get => {
             label(rest).map_or(Route::Unknown, Route::GetFoundationModel)
         }
         ["inference-profiles", rest @ ..] if get => {
             label(rest).map_or(Route::Unknown, Route::GetInferenceProfile)
+        }
+        ["prompt-routers", rest @ ..] if get => {
+            label(rest).map_or(Route::Unknown, Route::GetPromptRouter)
         }
         ["_local", "requests"] if get => Route::LocalRequests,
         ["_local", "health"] if get => Route::LocalHealth,
@@ -168,6 +176,19 @@ mod tests {
             Route::GetInferenceProfile("us.amazon.nova-lite-v1:0".into())
         );
         assert_eq!(route(&Method::GET, "/inference-profiles/"), Route::Unknown);
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/prompt-routers/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Adefault-prompt-router%2Fmeta.llama%3A1"
+            ),
+            Route::GetPromptRouter(
+                "arn:aws:bedrock:us-east-1:123456789012:default-prompt-router/meta.llama:1".into()
+            )
+        );
+        assert_eq!(
+            route(&Method::GET, "/prompt-routers?maxResults=1"),
+            Route::ListPromptRouters
+        );
         assert_eq!(route(&Method::POST, "/inference-profiles"), Route::Unknown);
         assert_eq!(route(&Method::POST, "/"), Route::Unknown);
     }

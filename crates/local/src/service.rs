@@ -16,7 +16,7 @@ use super::ops::{self, Call, Reply};
 use super::router::{self, Route};
 use super::s3;
 use super::state::{Auth, LogEntry, State, now_ms};
-use super::stream::{self, Body, Pacing};
+use super::stream::{self, Body};
 
 /// The connection is closed without a response (a `drop` fault, or the client left).
 #[derive(Debug)]
@@ -265,8 +265,7 @@ pub(crate) async fn handle(
             None,
         ),
         Ok(Reply::Stream { plan, headers }) => {
-            let pacing: Pacing = state.settings.pacing;
-            let mut r = Response::new(stream::spawn(plan, pacing, started));
+            let mut r = Response::new(stream::spawn(plan, started));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/vnd.amazon.eventstream"),

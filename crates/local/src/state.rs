@@ -28,6 +28,8 @@ pub struct Settings {
     pub async_seconds: u64,
     /// Serve HTTPS with a self-signed certificate instead of plain HTTP.
     pub tls: Option<super::tls::Tls>,
+    /// Routes that fail: requests to a model id with one of these prefixes get its fault.
+    pub fail_routes: Vec<super::faults::FailRoute>,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             guardrails_file: None,
             async_seconds: 20,
             tls: None,
+            fail_routes: Vec::new(),
         }
     }
 }
@@ -122,14 +125,9 @@ pub(crate) struct State {
     /// Async invocations and the S3 store they write to; opened when the endpoint starts.
     pub jobs: super::jobs::Jobs,
     log: Mutex<VecDeque<LogEntry>>,
-    cache: Mutex<HashMap<u64, Instant>>,
+    /// The prompt cache: each prefix's last use and how long it lives after it.
+    cache: Mutex<HashMap<u64, (Instant, Duration)>>,
 }
-
-/// Prompt-cache entries live five minutes from their last use, as the service's
-/// default cache TTL does.
-const CACHE_TTL: Duration = Duration::from_secs(300);
-/// The smallest prefix the service caches.
-pub(crate) const CACHE_MIN_TOKENS: u32 = 1024;
 
 impl State {
     pub(crate) fn new(catalog: &'static Catalog, settings: Settings) -> Self {
@@ -162,11 +160,23 @@ impl State {
     }
 
     /// Looks a prefix up in the prompt cache and refreshes it: true on a hit.
-    pub(crate) fn cache_hit(&self, key: u64) -> bool {
+    pub(crate) fn cache_read(&self, key: u64) -> bool {
         let now = Instant::now();
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|_, used| now.duration_since(*used) < CACHE_TTL);
-        cache.insert(key, now).is_some()
+        cache.retain(|_, (used, ttl)| now.duration_since(*used) < *ttl);
+        match cache.get_mut(&key) {
+            Some((used, _)) => {
+                *used = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Writes a prefix to the prompt cache, to live `ttl` after its last use.
+    pub(crate) fn cache_store(&self, key: u64, ttl: super::conversation::CacheTtl) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(key, (Instant::now(), ttl.duration()));
     }
 }
 

@@ -152,6 +152,8 @@ pub(crate) enum Interrupt {
 }
 
 pub(crate) struct Plan {
+    /// The request's pacing: the endpoint's, scaled for its service tier and latency.
+    pub pacing: Pacing,
     pub items: Vec<StreamItem>,
     pub tail: Tail,
     pub interrupt: Option<Interrupt>,
@@ -159,7 +161,8 @@ pub(crate) struct Plan {
 
 /// Starts sending `plan` and returns the response body it is sent through.
 /// `started` is when the request arrived; time to first token has already passed.
-pub(crate) fn spawn(plan: Plan, pacing: Pacing, started: Instant) -> Body {
+pub(crate) fn spawn(plan: Plan, started: Instant) -> Body {
+    let pacing = plan.pacing;
     let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(64);
     tokio::spawn(async move {
         let first_byte_ms = started.elapsed().as_millis() as u64;

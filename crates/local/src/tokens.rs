@@ -110,13 +110,19 @@ impl InputTokens {
     }
 }
 
+/// A prompt-cache checkpoint: the tokens before it and a digest of their content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checkpoint {
+    pub tokens: u32,
+    pub key: u64,
+}
+
 /// Running total of input tokens and a digest of the content counted so far.
 #[derive(Default)]
 struct Tally {
     total: u32,
     key: Fnv,
-    prefix: u32,
-    prefix_key: u64,
+    points: Vec<Checkpoint>,
 }
 
 impl Tally {
@@ -131,8 +137,10 @@ impl Tally {
     }
 
     fn cache_point(&mut self) {
-        self.prefix = self.total;
-        self.prefix_key = self.key.finish();
+        self.points.push(Checkpoint {
+            tokens: self.total,
+            key: self.key.finish(),
+        });
     }
 }
 
@@ -166,17 +174,48 @@ pub fn attachment(kind: &str, format: &str, name: &str, bytes: &[u8]) -> u32 {
 }
 
 pub(crate) fn input(req: &Request) -> InputTokens {
+    let t = tally(req);
+    let last = t
+        .points
+        .last()
+        .copied()
+        .unwrap_or(Checkpoint { tokens: 0, key: 0 });
+    InputTokens {
+        prefix: last.tokens,
+        rest: t.total - last.tokens,
+        prefix_key: last.key,
+    }
+}
+
+/// Every cache point of a request, in the order the service reads them (tools, system,
+/// messages), with the tokens before it.
+pub(crate) fn checkpoints(req: &Request) -> Vec<Checkpoint> {
+    tally(req).points
+}
+
+fn tally(req: &Request) -> Tally {
     let mut t = Tally::default();
+    // Tools come first, as the service lays a prompt out for its cache.
+    for (i, tool) in req.tools.iter().enumerate() {
+        for _ in req.tool_cache_points.iter().filter(|&&at| at == i) {
+            t.cache_point();
+        }
+        t.add(&tool.name);
+        t.add(&tool.description);
+        t.add(&tool.schema.to_string());
+    }
+    for _ in req
+        .tool_cache_points
+        .iter()
+        .filter(|&&at| at >= req.tools.len())
+    {
+        t.cache_point();
+    }
     for piece in &req.system {
         match piece {
             Some(text) => t.add(text),
             None => t.cache_point(),
         }
-    }
-    for tool in &req.tools {
-        t.add(&tool.name);
-        t.add(&tool.description);
-        t.add(&tool.schema.to_string());
     }
     for m in &req.messages {
         t.add_fixed(
@@ -211,11 +250,7 @@ pub(crate) fn input(req: &Request) -> InputTokens {
             }
         }
     }
-    InputTokens {
-        prefix: t.prefix,
-        rest: t.total - t.prefix,
-        prefix_key: t.prefix_key,
-    }
+    t
 }
 
 #[cfg(test)]

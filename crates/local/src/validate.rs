@@ -1,13 +1,13 @@
 //! Checks a Converse request against what its model can take, as the service does, and
 //! counts the input tokens it will be billed for (prompt caching included).
 
-use bedrock_catalog::{Family, Model};
+use bedrock_catalog::Model;
 
 use super::conversation::{Block, Request, Role};
 use super::converse::Usage;
 use super::error::ServiceError;
 use super::media::rules;
-use super::state::{CACHE_MIN_TOKENS, State};
+use super::state::State;
 use super::tokens;
 
 type Result<T> = std::result::Result<T, ServiceError>;
@@ -136,7 +136,7 @@ pub(super) fn max_tokens(req: &Request, model: &Model) -> Result<u32> {
     Ok(max)
 }
 
-/// Input usage of a request, with the prompt cache applied for families that cache.
+/// Input usage of a request, with the prompt cache applied for models that cache.
 pub(super) fn input_usage(state: &State, req: &Request, model: &Model) -> Result<Usage> {
     let t = tokens::input(req);
     if t.total() > model.context_window {
@@ -146,21 +146,8 @@ pub(super) fn input_usage(state: &State, req: &Request, model: &Model) -> Result
             model.context_window
         )));
     }
-    let caches = matches!(model.family, Family::Anthropic | Family::Nova);
-    let mut usage = Usage {
-        input: t.total(),
-        ..Usage::default()
-    };
-    if caches && t.prefix >= CACHE_MIN_TOKENS {
-        let key = t.prefix_key ^ crate::conversation::Fnv::hash(model.id.as_bytes());
-        usage.input = t.rest;
-        if state.cache_hit(key) {
-            usage.cache_read = t.prefix;
-        } else {
-            usage.cache_write = t.prefix;
-        }
-    }
-    Ok(usage)
+    super::cache::check(req, model)?;
+    Ok(super::cache::usage(state, req, model, t.total()))
 }
 
 #[cfg(test)]

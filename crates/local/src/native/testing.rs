@@ -93,6 +93,7 @@ pub(crate) fn run(m: &Model, body: &str) -> Run {
         output: generation.output_tokens,
         cache_read: 3,
         cache_write: 5,
+        ..Usage::default()
     };
     let response = super::response(m, &parsed, &generation, usage);
     let chunks = super::chunks(m, &parsed, &generation, usage);
