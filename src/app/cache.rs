@@ -2,9 +2,10 @@
 //! a model that caches gets a checkpoint after the tools and the system prompt (the part
 //! every turn repeats), one where the previous turn's request ended (which that turn
 //! wrote, so this one reads it), and one after the new question (which the next turn
-//! reads). A checkpoint whose prefix is shorter than the model's minimum would cache
-//! nothing and still count toward the service's limit of four, so it is left out; every
-//! checkpoint has the same TTL, which keeps them non-increasing as the service requires.
+//! reads). A checkpoint needs the model's minimum of tokens since the one before it: one
+//! with fewer would cache nothing and still count toward the service's limit of four,
+//! so it is left out. Every checkpoint has the same TTL, which keeps them non-increasing
+//! as the service requires.
 
 pub use crate::conversation::Cache;
 use crate::conversation::{Block, Message};
@@ -35,28 +36,13 @@ pub struct Caching {
     pub one_hour: bool,
 }
 
-/// The caching of `model`, if it caches. Claude and Nova models cache; the minimum
-/// prefix and the 1-hour TTL follow Amazon Bedrock's prompt-caching table.
+/// The caching of `model`, from the catalog, if it caches.
 pub fn caching(model: &crate::catalog::Model) -> Option<Caching> {
-    use crate::catalog::Family;
-    let id = model.id.as_str();
-    match model.family {
-        Family::Anthropic => Some(Caching {
-            min_tokens: if id.contains("claude-3-5-haiku") || id.contains("claude-3-haiku") {
-                2048
-            } else if id.contains("opus-4-5") || id.contains("haiku-4-5") {
-                4096
-            } else {
-                1024
-            },
-            one_hour: id.contains("-4-5-"),
-        }),
-        Family::Nova => Some(Caching {
-            min_tokens: 1000,
-            one_hour: false,
-        }),
-        _ => None,
-    }
+    let c = &model.capabilities;
+    (c.cache_min_tokens > 0).then_some(Caching {
+        min_tokens: c.cache_min_tokens,
+        one_hour: c.cache_ttl_1h,
+    })
 }
 
 /// Tokens of a message as the estimate counts them.
@@ -103,13 +89,21 @@ pub fn plan(
             })
             .sum::<u32>()
     });
-    let enough = |n: u32| n >= caching.min_tokens;
+    // Each checkpoint needs the model's minimum of tokens since the one before it.
+    let mut last = 0;
+    let mut enough = |n: u32| {
+        let ok = n.saturating_sub(last) >= caching.min_tokens;
+        if ok {
+            last = n;
+        }
+        ok
+    };
     let has_tools = tools.is_some_and(|t| !t.tools.is_empty());
-    let tools_point = has_tools && enough(prefix);
-    prefix += system.map_or(0, crate::local::tokens::count);
-    let system_point = system.is_some_and(|s| !s.trim().is_empty()) && enough(prefix);
+    let with_system = prefix + system.map_or(0, crate::local::tokens::count);
     // Tools and system are one prefix: a checkpoint after the system prompt covers both.
-    let tools_point = tools_point && !system_point;
+    let system_point = system.is_some_and(|s| !s.trim().is_empty()) && enough(with_system);
+    let tools_point = !system_point && has_tools && enough(prefix);
+    prefix = with_system;
     let mut ends = Vec::with_capacity(messages.len());
     for m in messages {
         prefix += tokens(m);

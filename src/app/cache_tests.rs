@@ -10,9 +10,9 @@ use crate::conversation::Role;
 
 const SONNET45: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 
-/// Text of about `n` tokens.
+/// Text of `n` tokens, give or take one.
 fn words(n: usize) -> String {
-    "lorem ".repeat(n)
+    " the".repeat(n)
 }
 
 fn answer(text: &str) -> Message {
@@ -27,14 +27,15 @@ fn model(id: &str) -> Option<&'static crate::catalog::Model> {
     Catalog::builtin().get(id)
 }
 
-/// Three turns: the third question, after two answered ones.
+/// Three turns: the third question, after two answered ones; each turn adds about
+/// 1,100 tokens.
 fn third_turn() -> Vec<Message> {
     vec![
-        Message::user(words(700)),
-        answer(&words(300)),
-        Message::user(words(200)),
-        answer(&words(100)),
-        Message::user("And then?"),
+        Message::user(words(600)),
+        answer(&words(500)),
+        Message::user(words(600)),
+        answer(&words(500)),
+        Message::user(words(600)),
     ]
 }
 
@@ -82,6 +83,19 @@ fn prefixes_under_the_models_minimum_get_none() {
     .unwrap();
     assert!(!p.system);
     assert_eq!(p.messages, vec![2, 4]);
+    // The last turn adds too little since the previous checkpoint: it gets none.
+    let mut short_last = third_turn();
+    short_last[4] = Message::user("And then?");
+    short_last[3] = answer("Yes.");
+    let p = plan(
+        Cache::FiveMinutes,
+        model(SONNET45),
+        Some("Be brief."),
+        None,
+        &short_last,
+    )
+    .unwrap();
+    assert_eq!(p.messages, vec![2]);
     // A first short question: nothing worth caching.
     assert_eq!(
         plan(
@@ -93,7 +107,7 @@ fn prefixes_under_the_models_minimum_get_none() {
         ),
         None
     );
-    // Haiku 4.5 needs 4,096 tokens: the same conversation is too short.
+    // Haiku 4.5 needs 4,096 tokens a checkpoint: the whole conversation has fewer.
     assert_eq!(
         plan(
             Cache::FiveMinutes,

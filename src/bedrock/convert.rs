@@ -352,6 +352,13 @@ pub fn usage_json(u: &sdk::TokenUsage) -> serde_json::Value {
     if let Some(n) = u.cache_write_input_tokens() {
         v["cacheWriteInputTokens"] = n.into();
     }
+    if !u.cache_details().is_empty() {
+        v["cacheDetails"] = u
+            .cache_details()
+            .iter()
+            .map(|d| serde_json::json!({"ttl": d.ttl().as_str(), "inputTokens": d.input_tokens()}))
+            .collect();
+    }
     v
 }
 

@@ -9,6 +9,7 @@ mod cli;
 mod copy;
 mod escapes;
 mod exit;
+mod failover;
 mod guardrail;
 mod history;
 mod input;

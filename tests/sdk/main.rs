@@ -21,6 +21,7 @@ mod mcp;
 mod models;
 mod native;
 mod native_console;
+mod routing;
 mod snippets;
 mod tool_loop;
 mod tool_turns;

@@ -1,0 +1,203 @@
+//! Routing and cost against the local endpoint: a three-turn conversation with
+//! `cache = "5m"` sends well-placed checkpoints and its later turns read the cache,
+//! priced as the meter prices them; the tier and latency a turn asks for are sent and
+//! echoed.
+
+use bedrock_tui::app::turn::{TurnEvent, TurnRequest};
+use bedrock_tui::bedrock;
+use bedrock_tui::conversation::{Block, Cache, Inference, Latency, Message, Role, Tier, Usage};
+use bedrock_tui::inspect::Exchange;
+use bedrock_tui::pricing::{Prices, cost};
+use serde_json::Value;
+
+use super::count::connection;
+use super::*;
+
+const SONNET45: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+/// A system prompt long enough for its own checkpoint (Claude Sonnet 4.5 needs 1,024
+/// tokens a checkpoint).
+fn system() -> String {
+    "You are a careful reviewer of distributed systems designs. ".repeat(150)
+}
+
+fn question(n: usize) -> String {
+    format!(
+        "Question {n}: {}",
+        "Explain how leader election interacts with lease expiry and clock skew. ".repeat(90)
+    )
+}
+
+/// Sends `messages` as a turn; its answer, usage and exchange.
+async fn send(
+    conn: &bedrock::Connection,
+    messages: &[Message],
+    inference: &Inference,
+) -> (String, Usage, Exchange) {
+    let req = TurnRequest {
+        model_id: SONNET45.into(),
+        system: Some(system()),
+        messages: messages.to_vec(),
+        inference: inference.clone(),
+        guardrail: None,
+        tools: None,
+    };
+    let (mut text, mut usage, mut exchange) = (String::new(), None, None);
+    bedrock::stream_turn(conn, &req, |e| match e {
+        TurnEvent::Text(t) => text.push_str(&t),
+        TurnEvent::Metadata { usage: u, .. } => usage = Some(u),
+        TurnEvent::Exchange(x) => exchange = Some(*x),
+        _ => {}
+    })
+    .await
+    .unwrap();
+    (text, usage.unwrap(), exchange.unwrap())
+}
+
+/// Where a request body has its checkpoints: "system", and the message indexes.
+fn checkpoints(body: &Value) -> (bool, Vec<usize>, Vec<String>) {
+    let is_point = |b: &Value| b.get("cachePoint").is_some();
+    let mut ttls = Vec::new();
+    let mut collect = |b: &Value| {
+        if let Some(t) = b["cachePoint"]["ttl"].as_str() {
+            ttls.push(t.to_owned());
+        }
+    };
+    let system = body["system"].as_array().unwrap();
+    system.iter().for_each(&mut collect);
+    let messages: Vec<usize> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m["content"].as_array().unwrap().iter().any(is_point))
+        .map(|(i, _)| i)
+        .collect();
+    for m in body["messages"].as_array().unwrap() {
+        m["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .for_each(&mut collect);
+    }
+    (system.iter().any(is_point), messages, ttls)
+}
+
+#[tokio::test]
+async fn three_cached_turns_place_checkpoints_read_the_cache_and_price_it() {
+    let ep = endpoint().await;
+    let conn = connection(&ep).await;
+    let inference = Inference {
+        max_tokens: Some(400),
+        cache: Cache::FiveMinutes,
+        ..Inference::default()
+    };
+    let prices = Prices::builtin();
+    let price = prices.lookup(SONNET45, "us-east-1").unwrap();
+    let mut messages = Vec::new();
+    let mut usages = Vec::new();
+    for n in 1..=3 {
+        messages.push(Message::user(question(n)));
+        let (answer, usage, x) = send(&conn, &messages, &inference).await;
+        let (system_point, points, ttls) = checkpoints(&x.request);
+        assert!(system_point, "turn {n}: {}", x.request);
+        assert!(ttls.iter().all(|t| t == "5m"), "{ttls:?}");
+        // After the new question, and from the second turn where the previous
+        // turn's request ended (its question).
+        let last = messages.len() - 1;
+        let want = if n == 1 {
+            vec![last]
+        } else {
+            vec![last - 2, last]
+        };
+        assert_eq!(points, want, "turn {n}");
+        if n == 1 {
+            assert_eq!(usage.cache_read, 0);
+            assert!(usage.cache_write > 0, "{usage:?}");
+        } else {
+            // The system prompt and the conversation up to the previous question.
+            assert!(
+                usage.cache_read
+                    > usages
+                        .iter()
+                        .map(|u: &Usage| u.cache_read)
+                        .max()
+                        .unwrap_or(0),
+                "turn {n}: {usage:?}"
+            );
+            assert!(usage.cache_write > 0, "turn {n}: {usage:?}");
+        }
+        // The response told the TTL of what was written, as the inspector shows it.
+        let reported = x.response.as_ref().unwrap().usage.clone().unwrap();
+        assert_eq!(
+            reported["cacheDetails"],
+            serde_json::json!([{"ttl": "5m", "inputTokens": usage.cache_write}]),
+            "{reported}"
+        );
+        usages.push(usage);
+        messages.push(Message {
+            role: Role::Assistant,
+            blocks: vec![Block::Text(answer)],
+            model: Some(SONNET45.into()),
+        });
+    }
+    // The meter's price of each turn is its usage priced by hand at the US profile's
+    // per-million prices: input, output, cache read, 5-minute cache write.
+    let by_hand = |u: &Usage| {
+        (f64::from(u.input) * price.input
+            + f64::from(u.output) * price.output
+            + f64::from(u.cache_read) * price.cache_read.unwrap()
+            + f64::from(u.cache_write) * price.cache_write_5m.unwrap())
+            / 1e6
+    };
+    let total: f64 = usages.iter().map(|u| cost(u, &price)).sum();
+    let hand: f64 = usages.iter().map(by_hand).sum();
+    assert!((total - hand).abs() < 1e-12, "{total} vs {hand}");
+    // Reading the cache made the later turns cheaper than sending them uncached.
+    let uncached: f64 = usages
+        .iter()
+        .map(|u| {
+            (f64::from(u.input + u.cache_read + u.cache_write) * price.input
+                + f64::from(u.output) * price.output)
+                / 1e6
+        })
+        .sum();
+    assert!(total < uncached, "{total} vs {uncached}");
+}
+
+#[tokio::test]
+async fn tier_and_latency_are_sent_and_echoed_and_off_sends_no_checkpoint() {
+    let ep = endpoint().await;
+    let conn = connection(&ep).await;
+    let messages = vec![Message::user(question(1))];
+    for tier in [Tier::Priority, Tier::Flex] {
+        let inference = Inference {
+            tier: Some(tier),
+            ..Inference::default()
+        };
+        let (_, _, x) = send(&conn, &messages, &inference).await;
+        assert_eq!(x.request["serviceTier"]["type"], tier.name());
+        assert!(!x.request.to_string().contains("cachePoint"));
+    }
+    // Claude Sonnet 4.5 does not offer optimized latency: refused with the service's
+    // message, which the turn's error carries.
+    let req = TurnRequest {
+        model_id: SONNET45.into(),
+        system: None,
+        messages,
+        inference: Inference {
+            latency: Latency::Optimized,
+            ..Inference::default()
+        },
+        guardrail: None,
+        tools: None,
+    };
+    let err = bedrock::stream_turn(&conn, &req, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            bedrock_tui::app::error::BedrockError::Validation { .. }
+        ),
+        "{err:?}"
+    );
+}
