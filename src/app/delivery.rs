@@ -52,11 +52,41 @@ pub fn latency(app: &mut App, arg: &str) -> Vec<Effect> {
         }
     };
     app.inference.latency = latency;
-    app.tell(Notice::Info(match latency {
-        Latency::Standard => "Latency standard.".to_owned(),
-        Latency::Optimized => "Latency optimized: turns send performanceConfig; a model without it refuses them, and the status bar says so.".to_owned(),
-    }));
+    let notice = match (latency, unsupported(app)) {
+        (Latency::Standard, _) => Notice::Info("Latency standard.".to_owned()),
+        (Latency::Optimized, None) => {
+            Notice::Info("Latency optimized: turns send performanceConfig.".to_owned())
+        }
+        (Latency::Optimized, Some(why)) => {
+            Notice::Error(format!("Latency optimized set, but {why}"))
+        }
+    };
+    app.tell(notice);
     Vec::new()
+}
+
+/// Why the current model cannot take the latency asked for, when the catalog says so:
+/// the turn is not sent, rather than refused by the service.
+pub fn unsupported(app: &App) -> Option<String> {
+    if app.inference.latency != Latency::Optimized {
+        return None;
+    }
+    let catalog = app.catalog();
+    let model = catalog.lookup(&app.model)?;
+    if model.capabilities.latency_optimized {
+        return None;
+    }
+    let offered: Vec<&str> = catalog
+        .models
+        .iter()
+        .filter(|m| m.capabilities.latency_optimized)
+        .map(|m| m.name.as_str())
+        .collect();
+    Some(format!(
+        "{} does not offer latency-optimized inference (models that do: {}). /latency standard turns it off.",
+        model.name,
+        offered.join(", ")
+    ))
 }
 
 fn name(l: Latency) -> &'static str {
@@ -72,8 +102,24 @@ mod tests {
     use crate::app::{Msg, update};
 
     #[test]
-    fn tier_and_latency_are_set_refused_and_reported() {
+    fn optimized_latency_on_a_model_without_it_is_not_sent() {
         let mut app = App::new("anthropic.claude-haiku-4-5-20251001-v1:0");
+        update(&mut app, Msg::Submit("/latency optimized".into()));
+        assert!(matches!(&app.notice, Some(Notice::Error(m)) if m.contains("does not offer")));
+        let effects = update(&mut app, Msg::Submit("Hello".into()));
+        assert_eq!(effects, vec![Effect::SetComposer("Hello".into())]);
+        assert!(app.entries.is_empty());
+        let m = app.notice.as_ref().unwrap().text().to_owned();
+        assert!(
+            m.starts_with("Not sent: Claude Haiku 4.5 does not offer"),
+            "{m}"
+        );
+        assert!(m.contains("Nova Pro"), "{m}");
+    }
+
+    #[test]
+    fn tier_and_latency_are_set_refused_and_reported() {
+        let mut app = App::new("amazon.nova-pro-v1:0");
         update(&mut app, Msg::Submit("/tier flex".into()));
         assert_eq!(app.inference.tier, Some(Tier::Flex));
         update(&mut app, Msg::Submit("/tier gold".into()));

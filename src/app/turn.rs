@@ -93,6 +93,10 @@ pub(super) fn submit(
         }));
         return vec![Effect::SetComposer(text)];
     }
+    if let Some(why) = super::delivery::unsupported(app) {
+        app.tell(Notice::Error(format!("Not sent: {why}")));
+        return vec![Effect::SetComposer(text)];
+    }
     app.tools.rounds = 0;
     app.entries.push(Entry::new(
         Message::question(&text, media),
