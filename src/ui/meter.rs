@@ -26,6 +26,37 @@ pub struct ModelTotal {
     pub turns: u32,
     /// `None` when the model has no known price.
     pub usd: Option<f64>,
+    /// What the same turns would have cost with nothing cached.
+    pub uncached_usd: Option<f64>,
+}
+
+/// USD of `u` had nothing been cached: every cache read and write priced as input.
+fn uncached(u: &Usage, p: &Price) -> f64 {
+    cost(
+        &Usage {
+            input: u.input + u.cache_read + u.cache_write,
+            output: u.output,
+            cache_read: 0,
+            cache_write: 0,
+        },
+        p,
+    )
+}
+
+/// "saved $X" or "cost $X more", against the same turns uncached.
+fn saving(usd: f64, uncached_usd: f64) -> Option<Span<'static>> {
+    let d = uncached_usd - usd;
+    if d.abs() < 1e-9 {
+        return None;
+    }
+    Some(if d > 0.0 {
+        Span::styled(
+            format!("cache saved {}", format_usd(d)),
+            Style::default().fg(Color::Green),
+        )
+    } else {
+        Span::styled(format!("cache cost {} more", format_usd(-d)), LABEL)
+    })
 }
 
 /// The conversation's totals, per model in order of first use.
@@ -49,6 +80,7 @@ impl Totals {
                 order.push(model.clone());
                 ModelTotal {
                     usd: Some(0.0),
+                    uncached_usd: Some(0.0),
                     ..ModelTotal::default()
                 }
             });
@@ -57,8 +89,13 @@ impl Totals {
             t.usage.cache_read += u.cache_read;
             t.usage.cache_write += u.cache_write;
             t.turns += 1;
-            t.usd = match (t.usd, prices.lookup(model, app.link.region())) {
-                (Some(sum), Some(p)) => Some(sum + cost(&u, &p)),
+            let price = prices.lookup(model, app.link.region());
+            t.usd = match (t.usd, &price) {
+                (Some(sum), Some(p)) => Some(sum + cost(&u, p)),
+                _ => None,
+            };
+            t.uncached_usd = match (t.uncached_usd, &price) {
+                (Some(sum), Some(p)) => Some(sum + uncached(&u, p)),
                 _ => None,
             };
         }
@@ -73,6 +110,11 @@ impl Totals {
     /// The whole conversation's cost; `None` when a model in it has no price.
     pub fn usd(&self) -> Option<f64> {
         self.models.iter().map(|(_, t)| t.usd).sum()
+    }
+
+    /// The whole conversation's cost had nothing been cached.
+    pub fn uncached_usd(&self) -> Option<f64> {
+        self.models.iter().map(|(_, t)| t.uncached_usd).sum()
     }
 
     pub fn turns(&self) -> u32 {
@@ -359,10 +401,12 @@ fn last_turn(app: &App, prices: &Prices, region: &str) -> Vec<Line<'static>> {
         )));
     }
     let answered_by = e.message.model.as_deref().unwrap_or(&app.model);
-    let mut facts = vec![match prices.lookup(answered_by, region) {
-        Some(p) => format_usd(cost(&u, &p)),
+    let price = prices.lookup(answered_by, region);
+    let mut facts = vec![match &price {
+        Some(p) => format_usd(cost(&u, p)),
         None => "price unknown".to_owned(),
     }];
+    let saved = price.and_then(|p| saving(cost(&u, &p), uncached(&u, &p)));
     let mut speed = Vec::new();
     if let Some(t) = e.timing {
         if let Some(ms) = t.service_ms.filter(|ms| *ms > 0) {
@@ -380,6 +424,7 @@ fn last_turn(app: &App, prices: &Prices, region: &str) -> Vec<Line<'static>> {
         }
     }
     lines.push(more(Span::styled(facts.join(" · "), VALUE)));
+    lines.extend(saved.map(more));
     if !speed.is_empty() {
         lines.push(more(Span::styled(speed.join(" · "), LABEL)));
     }
@@ -409,6 +454,11 @@ fn session(totals: &Totals, width: usize) -> Vec<Line<'static>> {
             ],
         ),
     ];
+    if let (Some(usd), Some(uncached_usd)) = (totals.usd(), totals.uncached_usd())
+        && let Some(s) = saving(usd, uncached_usd)
+    {
+        lines.push(more(s));
+    }
     for (m, t) in &totals.models {
         let usd = match t.usd {
             Some(v) => format_usd(v),

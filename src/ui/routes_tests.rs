@@ -101,3 +101,39 @@ fn the_tier_latency_and_cache_show_in_the_status_bar_and_on_the_answer() {
     update(&mut app, Msg::Submit("/latency optimized".into()));
     insta::assert_snapshot!("delivery_120x40", draw(&app, 120, 40));
 }
+
+#[test]
+fn the_meter_shows_what_the_cache_saved() {
+    let mut app = App::new("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    app.link = Link::Local {
+        url: "http://127.0.0.1:8787".into(),
+        reason: None,
+    };
+    // Two turns: the first writes the cache, the second reads it.
+    for (n, cache_read, cache_write) in [(1, 0, 2400), (2, 2400, 900)] {
+        let effects = update(
+            &mut app,
+            Msg::Submit(format!("Question {n} about the design doc")),
+        );
+        let Some(Effect::StartTurn { id, .. }) = effects.last() else {
+            panic!("{effects:?}");
+        };
+        let id = *id;
+        for event in [
+            TurnEvent::Text(format!("Answer {n}.")),
+            TurnEvent::Metadata {
+                usage: crate::conversation::Usage {
+                    input: 40,
+                    output: 300,
+                    cache_read,
+                    cache_write,
+                },
+                latency_ms: 900,
+            },
+        ] {
+            update(&mut app, Msg::Turn { id, event });
+        }
+        update(&mut app, Msg::TurnDone { id });
+    }
+    insta::assert_snapshot!("meter_cache_120x40", draw(&app, 120, 40));
+}
