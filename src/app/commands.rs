@@ -5,7 +5,6 @@
 use super::effect::{Effect, Save};
 use super::history::{self, Format};
 use super::msg::Msg;
-use super::picker::Picker;
 use super::state::{App, Notice, Overlay};
 use super::turn::{edit_last, regenerate};
 use super::update::{new_conversation, switch_model, update};
@@ -16,7 +15,7 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
     match name {
         "model" if !arg.is_empty() => switch_model(app, arg.to_owned()),
         "model" => {
-            app.overlay = Overlay::Picker(Picker::on(app.catalog(), &app.model, app.link.region()));
+            super::picker::open(app);
             Vec::new()
         }
         "system" => {

@@ -1,6 +1,8 @@
 //! The model picker's state and logic: a fuzzy filter over the catalog's chat models,
 //! grouped by provider, and the choice of invocation (bare id or a geo profile).
 
+use crate::catalog::live::LiveProfile;
+use crate::catalog::merge::Merged;
 use crate::catalog::{Catalog, Geo, Model};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -87,6 +89,45 @@ pub fn filtered<'a>(catalog: &'a Catalog, query: &str) -> Vec<&'a Model> {
     hits.into_iter().map(|(_, _, m)| m).collect()
 }
 
+/// Opens the picker on the model or route the conversation uses.
+pub fn open(app: &mut super::state::App) {
+    let picker = Picker::on_live(
+        app.live.as_deref(),
+        app.catalog(),
+        &app.model,
+        app.link.region(),
+    );
+    app.overlay = super::state::Overlay::Picker(picker);
+}
+
+/// The account's application profiles and prompt routers matching the query, after
+/// the models in the picker's list.
+pub fn custom<'a>(live: Option<&'a Merged>, query: &str) -> Vec<&'a LiveProfile> {
+    let Some(live) = live else {
+        return Vec::new();
+    };
+    let mut hits: Vec<(i64, usize, &LiveProfile)> = live
+        .routes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let kind = if r.is_router() {
+                "prompt router"
+            } else {
+                "application profile"
+            };
+            let hay = format!("{kind} {} {} {}", r.name, r.id, r.model_ids.join(" "));
+            score(query, &hay).map(|s| (s, i, r))
+        })
+        .collect();
+    if !query.trim().is_empty() {
+        hits.sort_by_key(|(s, i, _)| (-s, *i));
+        let best = hits.first().map(|(s, _, _)| *s).unwrap_or(0);
+        hits.retain(|(s, _, _)| *s * 2 >= best);
+    }
+    hits.into_iter().map(|(_, _, r)| r).collect()
+}
+
 /// The ways `model` can be invoked from `region`, default first.
 pub fn routes(model: &Model, region: &str) -> Vec<Route> {
     let mut out = Vec::new();
@@ -120,6 +161,26 @@ impl Picker {
         let Some(model) = catalog.lookup(current) else {
             return Picker::default();
         };
+        Picker::on_model(catalog, model, current, region)
+    }
+
+    /// [`Picker::on`], also finding an application profile or prompt router of `live`.
+    pub fn on_live(
+        live: Option<&Merged>,
+        catalog: &Catalog,
+        current: &str,
+        region: &str,
+    ) -> Picker {
+        if let Some(i) = custom(live, "").iter().position(|r| r.id == current) {
+            return Picker {
+                selected: filtered(catalog, "").len() + i,
+                ..Picker::default()
+            };
+        }
+        Picker::on(catalog, current, region)
+    }
+
+    fn on_model(catalog: &Catalog, model: &Model, current: &str, region: &str) -> Picker {
         let selected = filtered(catalog, "")
             .iter()
             .position(|m| m.id == model.id)

@@ -37,6 +37,9 @@ pub struct Entry {
     pub revision: u64,
     /// A question or answer of the native console.
     pub native: bool,
+    /// The prompt router the answer went through, when the model answering was its
+    /// choice.
+    pub via: Option<String>,
     /// The service tier the answer was asked at, when one was.
     pub tier: Option<crate::conversation::Tier>,
     /// What went over the wire for this answer (the inspector shows it).
@@ -63,6 +66,7 @@ impl Entry {
             exchange: None,
             native: false,
             tier: None,
+            via: None,
             revision: 0,
             open: false,
             from: 0,
@@ -296,6 +300,17 @@ impl App {
             notice: notice.clone(),
         });
         self.notice = Some(notice);
+    }
+
+    /// The id to price a call to `model` at: the model an application inference
+    /// profile reaches (its price), else `model` itself.
+    pub fn priced_as<'a>(&'a self, model: &'a str) -> &'a str {
+        self.live
+            .as_deref()
+            .and_then(|l| l.route(model))
+            .filter(|r| !r.is_router())
+            .and_then(|r| r.model_ids.first())
+            .map_or(model, String::as_str)
     }
 
     /// The models the picker offers and model ids are checked against.

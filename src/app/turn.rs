@@ -53,6 +53,8 @@ pub enum TurnEvent {
     Citation(crate::conversation::Citation),
     /// What went over the wire so far (replacing what came before).
     Exchange(Box<crate::inspect::Exchange>),
+    /// A prompt router chose this model (the stream's `trace.promptRouter`).
+    Routed(String),
 }
 
 impl TurnEvent {
@@ -342,6 +344,8 @@ fn apply_event(e: &mut Entry, event: TurnEvent) {
         }
         TurnEvent::Guardrail(trace) => super::guardrail::attach(e, trace),
         TurnEvent::Exchange(x) => e.exchange = Some(x),
+        // The answer is the chosen model's, priced as it; the router is kept beside it.
+        TurnEvent::Routed(model) => e.via = e.message.model.replace(model),
     }
 }
 

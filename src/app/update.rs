@@ -10,7 +10,7 @@ use super::history;
 use super::jobs;
 use super::meter;
 use super::msg::{Msg, PickerKey};
-use super::picker::{self, Picker};
+use super::picker;
 use super::sign_in;
 use super::state::{App, Link, Notice, Overlay};
 use super::tools;
@@ -105,7 +105,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::OpenPicker => {
-            app.overlay = Overlay::Picker(Picker::on(app.catalog(), &app.model, app.link.region()));
+            picker::open(app);
             Vec::new()
         }
         Msg::Picker(key) => picker_key(app, key),
@@ -345,16 +345,25 @@ fn picker_key(app: &mut App, key: PickerKey) -> Vec<Effect> {
             p.selected = 0;
             p.route = None;
         }
-        PickerKey::Up => p.move_by(-1, picker::filtered(catalog, &p.query).len()),
-        PickerKey::Down => p.move_by(1, picker::filtered(catalog, &p.query).len()),
+        PickerKey::Up | PickerKey::Down => {
+            let len = picker::filtered(catalog, &p.query).len()
+                + picker::custom(live.as_deref(), &p.query).len();
+            p.move_by(if key == PickerKey::Up { -1 } else { 1 }, len);
+        }
         PickerKey::Tab => {
             if let Some(m) = p.selected_model(catalog) {
                 p.cycle_route(m, &region);
             }
         }
         PickerKey::Enter => {
-            if let Some(m) = p.selected_model(catalog) {
-                let id = picker::route_id(m, p.route(m, &region));
+            let models = picker::filtered(catalog, &p.query).len();
+            let id = match p.selected_model(catalog) {
+                Some(m) => Some(picker::route_id(m, p.route(m, &region))),
+                None => picker::custom(live.as_deref(), &p.query)
+                    .get(p.selected.wrapping_sub(models))
+                    .map(|r| r.id.clone()),
+            };
+            if let Some(id) = id {
                 app.overlay = Overlay::None;
                 return switch_model_exact(app, id);
             }

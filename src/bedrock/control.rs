@@ -65,12 +65,76 @@ pub async fn list_live(conn: &Connection) -> Result<LiveModels, BedrockError> {
             item.map_err(|e| error::from_sdk_action(&e, "bedrock:ListInferenceProfiles", profile))?;
         profiles.push(inference_profile(&summary));
     }
+    // The account's own routes: a missing permission leaves them out, not the list.
+    match custom_routes(conn).await {
+        Ok(routes) => profiles.extend(routes),
+        Err(e) => tracing::warn!("application profiles and prompt routers not listed: {e}"),
+    }
     Ok(LiveModels {
         region: conn.region.clone(),
         fetched_ms: now_ms(),
         models,
         profiles,
     })
+}
+
+/// Every page of the application inference profiles (ListInferenceProfiles with
+/// `typeEquals=APPLICATION`) and of the prompt routers (ListPromptRouters), with their
+/// ARNs as ids.
+async fn custom_routes(conn: &Connection) -> Result<Vec<LiveProfile>, BedrockError> {
+    let profile = conn.profile.as_deref();
+    let mut out = Vec::new();
+    let mut pages = conn
+        .control
+        .list_inference_profiles()
+        .type_equals(aws_sdk_bedrock::types::InferenceProfileType::Application)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let p =
+            item.map_err(|e| error::from_sdk_action(&e, "bedrock:ListInferenceProfiles", profile))?;
+        out.push(LiveProfile {
+            id: clean(p.inference_profile_arn()),
+            ..inference_profile(&p)
+        });
+    }
+    let mut pages = conn
+        .control
+        .list_prompt_routers()
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let r =
+            item.map_err(|e| error::from_sdk_action(&e, "bedrock:ListPromptRouters", profile))?;
+        out.push(router(&r));
+    }
+    Ok(out)
+}
+
+fn router(r: &aws_sdk_bedrock::types::PromptRouterSummary) -> LiveProfile {
+    let mut model_ids: Vec<String> = Vec::new();
+    for arn in r.models().iter().filter_map(|m| m.model_arn()) {
+        let id = clean(route_model_id(arn));
+        if !model_ids.contains(&id) {
+            model_ids.push(id);
+        }
+    }
+    LiveProfile {
+        id: clean(r.prompt_router_arn()),
+        name: clean(r.prompt_router_name()),
+        kind: crate::catalog::live::PROMPT_ROUTER.to_owned(),
+        status: r.status().as_str().to_owned(),
+        model_ids,
+    }
+}
+
+/// The model id in a foundation-model or inference-profile ARN.
+fn route_model_id(arn: &str) -> &str {
+    let id = bare_model_id(arn);
+    id.split_once(":inference-profile/")
+        .map_or(id, |(_, id)| id)
 }
 
 /// The service's strings are sanitized as they enter: the picker and `models` show them.

@@ -540,6 +540,18 @@ async fn stream_recorded(
                 if let Some(t) = m.trace().and_then(|t| t.guardrail()) {
                     emit(TurnEvent::Guardrail(guardrail::trace(t)));
                 }
+                if let Some(chosen) = m
+                    .trace()
+                    .and_then(|t| t.prompt_router())
+                    .and_then(|r| r.invoked_model_id())
+                {
+                    // The profile or model id, without the ARN around it.
+                    let id = ["inference-profile/", "foundation-model/"]
+                        .iter()
+                        .find_map(|k| chosen.split_once(k).map(|(_, id)| id))
+                        .unwrap_or(chosen);
+                    emit(TurnEvent::Routed(sanitize::keeping_tabs(id)));
+                }
             }
             _ => {}
         }

@@ -325,6 +325,9 @@ fn header(entry: &Entry, width: usize) -> Line<'static> {
     if entry.native {
         mark("  native", Color::Cyan);
     }
+    if entry.via.is_some() {
+        mark("  via prompt router", Color::Cyan);
+    }
     match entry.tier {
         Some(crate::conversation::Tier::Priority) => mark("  priority", Color::Cyan),
         Some(crate::conversation::Tier::Flex) => mark("  flex", Color::Cyan),

@@ -89,7 +89,7 @@ impl Totals {
             t.usage.cache_read += u.cache_read;
             t.usage.cache_write += u.cache_write;
             t.turns += 1;
-            let price = prices.lookup(model, app.link.region());
+            let price = prices.lookup(app.priced_as(model), app.link.region());
             t.usd = match (t.usd, &price) {
                 (Some(sum), Some(p)) => Some(sum + cost(&u, p)),
                 _ => None,
@@ -161,7 +161,7 @@ impl MeterView {
     pub fn compact(&mut self, app: &App, prices: &Prices) -> Line<'static> {
         let dim = Style::default().fg(Color::DarkGray);
         let region = app.link.region().to_owned();
-        let price = prices.lookup(&app.model, &region);
+        let price = prices.lookup(app.priced_as(&app.model), &region);
         let mut parts = Vec::new();
         if let Some(c) = app.meter.next.shown() {
             let approx = if c.exact { "" } else { "≈" };
@@ -219,7 +219,7 @@ impl MeterView {
 
     pub fn render(&mut self, app: &App, prices: &Prices, area: Rect, buf: &mut Buffer) {
         let region = app.link.region().to_owned();
-        let mut lines = next_turn(app, prices.lookup(&app.model, &region));
+        let mut lines = next_turn(app, prices.lookup(app.priced_as(&app.model), &region));
         lines.extend(last_turn(app, prices, &region));
         let totals = self.totals(app, prices).clone();
         let width = usize::from(area.width.saturating_sub(1));
@@ -401,7 +401,7 @@ fn last_turn(app: &App, prices: &Prices, region: &str) -> Vec<Line<'static>> {
         )));
     }
     let answered_by = e.message.model.as_deref().unwrap_or(&app.model);
-    let price = prices.lookup(answered_by, region);
+    let price = prices.lookup(app.priced_as(answered_by), region);
     let mut facts = vec![match &price {
         Some(p) => format_usd(cost(&u, p)),
         None => "price unknown".to_owned(),

@@ -123,7 +123,43 @@ pub fn render(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
             break;
         }
     }
-    if models.is_empty() {
+    let custom = picker::custom(app.live.as_deref(), &p.query);
+    if !custom.is_empty() && rows.len() < list_rows {
+        rows.push(Line::from(Span::styled(
+            "Application profiles and prompt routers",
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        )));
+    }
+    for (j, r) in custom.iter().enumerate() {
+        let i = models.len() + j;
+        if i < first {
+            continue;
+        }
+        if rows.len() >= list_rows {
+            break;
+        }
+        let selected = i == p.selected;
+        let style = super::row_style(selected);
+        let names: Vec<String> = r
+            .model_ids
+            .iter()
+            .map(|id| catalog.lookup(id).map_or(id.clone(), |m| m.name.clone()))
+            .collect();
+        let (kind, reach) = if r.is_router() {
+            ("prompt router", names.join(" | "))
+        } else {
+            ("app profile", names.join(", "))
+        };
+        rows.push(Line::from(vec![
+            Span::styled(if selected { "▶ " } else { "  " }, style),
+            Span::styled(format!("{} ", fit(&r.name, 29)), style),
+            Span::styled(format!("{kind:<14}"), Style::default().fg(Color::Magenta)),
+            Span::styled(format!("→ {reach}"), dim),
+        ]));
+    }
+    if models.is_empty() && custom.is_empty() {
         rows.push(Line::from(Span::styled(
             "No model matches the filter.",
             dim,
@@ -140,8 +176,13 @@ pub fn render(app: &App, p: &Picker, area: Rect, buf: &mut Buffer) {
         .borders(Borders::ALL)
         .title(" Model ")
         .title(Line::from(Span::styled(source, dim)).right_aligned());
-    if let Some(m) = p.selected_model(catalog) {
-        let id = picker::route_id(m, p.route(m, region));
+    let id = match p.selected_model(catalog) {
+        Some(m) => Some(picker::route_id(m, p.route(m, region))),
+        None => custom
+            .get(p.selected.wrapping_sub(models.len()))
+            .map(|r| r.id.clone()),
+    };
+    if let Some(id) = id {
         block = block.title_bottom(Line::from(Span::styled(format!(" {id} "), dim)));
     }
     Paragraph::new(lines).block(block).render(r, buf);

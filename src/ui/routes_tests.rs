@@ -137,3 +137,87 @@ fn the_meter_shows_what_the_cache_saved() {
     }
     insta::assert_snapshot!("meter_cache_120x40", draw(&app, 120, 40));
 }
+
+/// The live list of an account with one application profile and one prompt router.
+fn with_routes(app: &mut App) {
+    use crate::catalog::live::{LiveModels, LiveProfile};
+    let live = LiveModels {
+        region: "us-east-1".into(),
+        fetched_ms: 0,
+        models: Vec::new(),
+        profiles: vec![
+            LiveProfile {
+                id: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k2x7a9m4q1zt".into(),
+                name: "team-chat".into(),
+                kind: "APPLICATION".into(),
+                status: "ACTIVE".into(),
+                model_ids: vec![HAIKU45.into()],
+            },
+            LiveProfile {
+                id: "arn:aws:bedrock:us-east-1:123456789012:default-prompt-router/meta.llama:1".into(),
+                name: "Meta Prompt Router".into(),
+                kind: "PROMPT_ROUTER".into(),
+                status: "AVAILABLE".into(),
+                model_ids: vec![
+                    "us.meta.llama3-1-8b-instruct-v1:0".into(),
+                    "us.meta.llama3-1-70b-instruct-v1:0".into(),
+                ],
+            },
+        ],
+    };
+    app.live = Some(std::sync::Arc::new(crate::catalog::merge::merge(
+        crate::catalog::Catalog::builtin(),
+        &live,
+    )));
+}
+
+#[test]
+fn the_picker_lists_application_profiles_and_routers_and_a_router_answer_names_its_model() {
+    use crate::app::PickerKey;
+    let mut app = failed_over();
+    with_routes(&mut app);
+    update(&mut app, Msg::OpenPicker);
+    for c in "router".chars() {
+        update(&mut app, Msg::Picker(PickerKey::Char(c)));
+    }
+    insta::assert_snapshot!("picker_routes_120x40", draw(&app, 120, 40));
+    update(&mut app, Msg::Picker(PickerKey::Enter));
+    let router = "arn:aws:bedrock:us-east-1:123456789012:default-prompt-router/meta.llama:1";
+    assert_eq!(app.model, router);
+
+    // The router's choice answers, and is priced.
+    let effects = update(&mut app, Msg::Submit("What is a lease?".into()));
+    let Some(Effect::StartTurn { id, request }) = effects.last() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(request.model_id, router);
+    let id = *id;
+    for event in [
+        TurnEvent::Text("A lease is a lock that expires.".into()),
+        TurnEvent::Metadata {
+            usage: crate::conversation::Usage {
+                input: 12,
+                output: 9,
+                ..Default::default()
+            },
+            latency_ms: 300,
+        },
+        TurnEvent::Routed("us.meta.llama3-1-8b-instruct-v1:0".into()),
+    ] {
+        update(&mut app, Msg::Turn { id, event });
+    }
+    update(&mut app, Msg::TurnDone { id });
+    let answer = app.entries.last().unwrap();
+    assert_eq!(
+        answer.message.model.as_deref(),
+        Some("us.meta.llama3-1-8b-instruct-v1:0")
+    );
+    assert_eq!(answer.via.as_deref(), Some(router));
+    insta::assert_snapshot!("router_answer_120x40", draw(&app, 120, 40));
+
+    // An application profile is priced at the model it reaches.
+    let profile =
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k2x7a9m4q1zt";
+    assert_eq!(app.priced_as(profile), HAIKU45);
+    assert_eq!(app.priced_as(router), router);
+}

@@ -201,3 +201,94 @@ async fn tier_and_latency_are_sent_and_echoed_and_off_sends_no_checkpoint() {
         "{err:?}"
     );
 }
+
+const META_ROUTER: &str =
+    "arn:aws:bedrock:us-east-1:123456789012:default-prompt-router/meta.llama:1";
+
+#[tokio::test]
+async fn a_prompt_routers_answer_names_and_prices_the_chosen_model() {
+    let ep = endpoint().await;
+    let conn = connection(&ep).await;
+    let prices = Prices::builtin();
+    for (question, chosen) in [
+        (
+            "What is a lease?".to_owned(),
+            "us.meta.llama3-1-8b-instruct-v1:0",
+        ),
+        (question(1), "us.meta.llama3-1-70b-instruct-v1:0"),
+    ] {
+        let req = TurnRequest {
+            model_id: META_ROUTER.into(),
+            system: None,
+            messages: vec![Message::user(question)],
+            inference: Inference::default(),
+            guardrail: None,
+            tools: None,
+        };
+        let mut events = Vec::new();
+        bedrock::stream_turn(&conn, &req, |e| events.push(e))
+            .await
+            .unwrap();
+        assert!(
+            events.contains(&TurnEvent::Routed(chosen.into())),
+            "{events:?}"
+        );
+        // The chosen model has a price, and it prices the turn's usage.
+        let usage = events
+            .iter()
+            .find_map(|e| match e {
+                TurnEvent::Metadata { usage, .. } => Some(*usage),
+                _ => None,
+            })
+            .unwrap();
+        let price = prices.lookup(chosen, "us-east-1").unwrap();
+        assert!(cost(&usage, &price) > 0.0);
+    }
+}
+
+#[tokio::test]
+async fn the_live_list_has_the_accounts_application_profiles_and_routers() {
+    let ep = endpoint().await;
+    let conn = connection(&ep).await;
+    let live = bedrock::control::list_live(&conn).await.unwrap();
+    let merged =
+        bedrock_tui::catalog::merge::merge(bedrock_tui::catalog::Catalog::builtin(), &live);
+    let mut routes: Vec<(&str, &str, Vec<&str>)> = merged
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                r.kind.as_str(),
+                r.model_ids.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    routes.sort();
+    assert!(
+        routes.contains(&(
+            "team-chat",
+            "APPLICATION",
+            vec!["anthropic.claude-haiku-4-5-20251001-v1:0"]
+        )),
+        "{routes:?}"
+    );
+    let meta = merged
+        .route(META_ROUTER)
+        .expect("the Meta router is listed");
+    assert!(meta.is_router());
+    assert_eq!(
+        meta.model_ids,
+        // A router reaches its models through the region's profiles.
+        vec![
+            "us.meta.llama3-1-8b-instruct-v1:0".to_owned(),
+            "us.meta.llama3-1-70b-instruct-v1:0".to_owned()
+        ]
+    );
+    // System profiles stay what a model's routes come from.
+    assert!(
+        live.profiles_for("anthropic.claude-haiku-4-5-20251001-v1:0")
+            .iter()
+            .all(|p| p.kind == "SYSTEM_DEFINED")
+    );
+}

@@ -26,16 +26,29 @@ pub struct LiveModel {
     pub lifecycle: Option<String>,
 }
 
-/// An inference profile as ListInferenceProfiles reports it.
+/// An inference profile as ListInferenceProfiles reports it, or a prompt router as
+/// ListPromptRouters does. Application profiles and routers are invoked by ARN, which is
+/// their `id` here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveProfile {
     pub id: String,
     pub name: String,
-    /// `SYSTEM_DEFINED` or `APPLICATION`.
+    /// `SYSTEM_DEFINED`, `APPLICATION` or [`PROMPT_ROUTER`].
     pub kind: String,
     pub status: String,
     /// Bare foundation-model ids, each once, whatever the regions it routes to.
     pub model_ids: Vec<String>,
+}
+
+/// The `kind` of a prompt router in the live list.
+pub const PROMPT_ROUTER: &str = "PROMPT_ROUTER";
+/// The `kind` of an application inference profile.
+pub const APPLICATION: &str = "APPLICATION";
+
+impl LiveProfile {
+    pub fn is_router(&self) -> bool {
+        self.kind == PROMPT_ROUTER
+    }
 }
 
 impl LiveModels {
@@ -43,11 +56,19 @@ impl LiveModels {
         self.models.iter().find(|m| m.id == id)
     }
 
-    /// The profiles that carry `model_id`.
+    /// The system-defined profiles that carry `model_id`.
     pub fn profiles_for(&self, model_id: &str) -> Vec<&LiveProfile> {
         self.profiles
             .iter()
-            .filter(|p| p.model_ids.iter().any(|m| m == model_id))
+            .filter(|p| p.kind == "SYSTEM_DEFINED" && p.model_ids.iter().any(|m| m == model_id))
+            .collect()
+    }
+
+    /// The account's own routes: application inference profiles and prompt routers.
+    pub fn custom_routes(&self) -> Vec<&LiveProfile> {
+        self.profiles
+            .iter()
+            .filter(|p| p.kind == APPLICATION || p.kind == PROMPT_ROUTER)
             .collect()
     }
 }

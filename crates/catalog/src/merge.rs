@@ -14,6 +14,15 @@ pub struct Merged {
     pub region: String,
     /// Ids of catalog models the region's live list does not have.
     pub unlisted: BTreeSet<String>,
+    /// The account's application inference profiles and prompt routers.
+    pub routes: Vec<crate::live::LiveProfile>,
+}
+
+impl Merged {
+    /// The application profile or prompt router invoked as `arn`.
+    pub fn route(&self, arn: &str) -> Option<&crate::live::LiveProfile> {
+        self.routes.iter().find(|r| r.id == arn)
+    }
 }
 
 impl Merged {
@@ -83,6 +92,7 @@ pub fn merge(builtin: &Catalog, live: &LiveModels) -> Merged {
         catalog,
         region: live.region.clone(),
         unlisted,
+        routes: live.custom_routes().into_iter().cloned().collect(),
     }
 }
 
