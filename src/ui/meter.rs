@@ -161,7 +161,7 @@ impl MeterView {
     pub fn compact(&mut self, app: &App, prices: &Prices) -> Line<'static> {
         let dim = Style::default().fg(Color::DarkGray);
         let region = app.link.region().to_owned();
-        let price = prices.lookup(app.priced_as(&app.model), &region);
+        let price = next_price(app, prices, &region);
         let mut parts = Vec::new();
         if let Some(c) = app.meter.next.shown() {
             let approx = if c.exact { "" } else { "≈" };
@@ -219,7 +219,7 @@ impl MeterView {
 
     pub fn render(&mut self, app: &App, prices: &Prices, area: Rect, buf: &mut Buffer) {
         let region = app.link.region().to_owned();
-        let mut lines = next_turn(app, prices.lookup(app.priced_as(&app.model), &region));
+        let mut lines = next_turn(app, next_price(app, prices, &region));
         lines.extend(last_turn(app, prices, &region));
         let totals = self.totals(app, prices).clone();
         let width = usize::from(area.width.saturating_sub(1));
@@ -364,6 +364,15 @@ fn next_turn(app: &App, price: Option<Price>) -> Vec<Line<'static>> {
         lines.push(more(Span::styled("(history only)", LABEL)));
     }
     lines
+}
+
+/// The price of the next turn: at the route it goes out on first (a bare id offered
+/// only through profiles costs what the region's profile does), and at the model an
+/// application profile reaches.
+fn next_price(app: &App, prices: &Prices, region: &str) -> Option<Price> {
+    let routes = crate::app::routes::routes_for(app, &app.model);
+    let route = routes.first().map_or(app.model.as_str(), String::as_str);
+    prices.lookup(app.priced_as(route), region)
 }
 
 /// What the last answer used and cost, and how fast it came.
