@@ -633,6 +633,16 @@ pub fn example() -> String {
          # api_key = { command = \"pass show bedrock/api-key\" }\n\
          # The command that signs in again when the AWS session expires, offered in the app.\n\
          # auth_refresh = \"aws sso login --profile my-sso-profile\"\n\
+         # Prompt caching (\"off\", \"5m\" or \"1h\"), the service tier (\"default\",\n\
+         # \"priority\" or \"flex\") and latency (\"standard\" or \"optimized\") of every turn.\n\
+         # cache = \"5m\"\n\
+         # service_tier = \"flex\"\n\
+         # latency = \"optimized\"\n\
+         \n\
+         # The routes a model's turns try in order when one is throttled or unavailable\n\
+         # (default: the region's profile, then the global one).\n\
+         [failover]\n\
+         # \"anthropic.claude-sonnet-4-5-20250929-v1:0\" = [\"us.anthropic.claude-sonnet-4-5-20250929-v1:0\", \"global.anthropic.claude-sonnet-4-5-20250929-v1:0\"]\n\
          \n\
          [inference]\n\
          # max_tokens = 2048\n\
@@ -810,6 +820,38 @@ id = "arn:aws:bedrock:us-east-1:123456789012:guardrail/xyz9"
         assert!(e.contains("api_key takes one"), "{e}");
         let e = err("auth_refresh = \"\"\n");
         assert!(e.contains("auth_refresh: an empty command"), "{e}");
+    }
+
+    #[test]
+    fn delivery_and_failover_are_read_and_bad_values_pointed_at() {
+        let c = parse(
+            "cache = \"1h\"\nservice_tier = \"priority\"\nlatency = \"optimized\"\n[failover]\n\"amazon.nova-pro-v1:0\" = [\"us.amazon.nova-pro-v1:0\", \"amazon.nova-pro-v1:0\"]\n",
+            Path::new("/c"),
+        )
+        .unwrap();
+        assert_eq!(c.inference.cache, crate::conversation::Cache::OneHour);
+        assert_eq!(c.inference.tier, Some(crate::conversation::Tier::Priority));
+        assert_eq!(c.inference.latency, crate::conversation::Latency::Optimized);
+        assert_eq!(
+            c.failover.get("amazon.nova-pro-v1:0"),
+            Some(&vec![
+                "us.amazon.nova-pro-v1:0".to_owned(),
+                "amazon.nova-pro-v1:0".to_owned()
+            ])
+        );
+        assert_eq!(
+            err("cache = \"2h\"\n"),
+            "/cfg/config.toml:1:9: cache must be \"off\", \"5m\" or \"1h\", got \"2h\""
+        );
+        assert!(err("service_tier = \"gold\"\n").contains("service_tier must be"));
+        assert!(err("latency = \"fast\"\n").contains("latency must be"));
+        assert!(
+            err("[failover]\n\"amazon.nova-pro-v1:0\" = []\n").contains("list at least one route")
+        );
+        assert!(
+            err("[failover]\n\"amazon.nova-pro-v1:0\" = [\"us.nova-typo\"]\n")
+                .contains("[failover] amazon.nova-pro-v1:0:")
+        );
     }
 
     #[test]
