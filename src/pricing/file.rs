@@ -1,11 +1,12 @@
 //! The shape of `assets/prices.json`: per model, the in-region price of its bare id,
-//! its profiles' and regions' prices where they differ, batch prices and non-token units.
+//! its profiles' and regions' prices where they differ, batch and service-tier prices and
+//! non-token units.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::Price;
+use super::{CacheTtl, Price, Tier};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +28,10 @@ pub struct Route {
     pub cache_write_5m: Option<f64>,
     pub cache_write_1h: Option<f64>,
     pub batch: Option<Batch>,
+    /// Prices of the Priority service tier; absent where no source gives them.
+    pub priority: Option<TierPrice>,
+    /// Prices of the Flex service tier; absent where no source gives them.
+    pub flex: Option<TierPrice>,
     /// A key of the file's `sources` or a sentence saying how the price follows from
     /// one; absent when it is the entry's.
     pub source: Option<String>,
@@ -42,6 +47,61 @@ impl Route {
             cache_write_5m: self.cache_write_5m,
             cache_write_1h: self.cache_write_1h,
         })
+    }
+
+    /// The route's prices at `tier`, each absent where no source gives it; the tier's
+    /// own `source` is absent when it is the route's.
+    pub fn tier(&self, tier: Tier) -> TierPrice {
+        match tier {
+            Tier::Default => TierPrice {
+                input: self.input,
+                output: self.output,
+                cache_read: self.cache_read,
+                cache_write_5m: self.cache_write_5m,
+                cache_write_1h: self.cache_write_1h,
+                source: None,
+            },
+            Tier::Priority => self.priority.clone().unwrap_or_default(),
+            Tier::Flex => self.flex.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A route's prices at one service tier, USD per million tokens. Each is optional on
+/// its own: a source may price a tier's input and output but not its cache.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierPrice {
+    pub input: Option<f64>,
+    pub output: Option<f64>,
+    pub cache_read: Option<f64>,
+    pub cache_write_5m: Option<f64>,
+    pub cache_write_1h: Option<f64>,
+    /// A key of the file's `sources` or a sentence saying how the price follows from
+    /// one; absent when it is the route's.
+    pub source: Option<String>,
+}
+
+impl TierPrice {
+    /// The price of a cache write that lives for `ttl`.
+    pub fn cache_write(&self, ttl: CacheTtl) -> Option<f64> {
+        match ttl {
+            CacheTtl::FiveMinutes => self.cache_write_5m,
+            CacheTtl::OneHour => self.cache_write_1h,
+        }
+    }
+}
+
+impl From<&Price> for TierPrice {
+    fn from(p: &Price) -> Self {
+        TierPrice {
+            input: Some(p.input),
+            output: Some(p.output),
+            cache_read: p.cache_read,
+            cache_write_5m: p.cache_write_5m,
+            cache_write_1h: p.cache_write_1h,
+            source: None,
+        }
     }
 }
 
@@ -65,6 +125,8 @@ pub struct Entry {
     pub cache_write_5m: Option<f64>,
     pub cache_write_1h: Option<f64>,
     pub batch: Option<Batch>,
+    pub priority: Option<TierPrice>,
+    pub flex: Option<TierPrice>,
     /// A key of the file's `sources` (`none` when no source prices the model).
     pub source: String,
     /// Prices of the system-defined profiles by geography (`us`, `eu`, `global`, ...).
@@ -91,6 +153,8 @@ impl Entry {
             cache_write_5m: self.cache_write_5m,
             cache_write_1h: self.cache_write_1h,
             batch: self.batch,
+            priority: self.priority.clone(),
+            flex: self.flex.clone(),
             source: Some(self.source.clone()),
         }
     }

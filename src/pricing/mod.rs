@@ -1,10 +1,11 @@
 //! Model prices as data: the built-in pricing file (`assets/prices.json`), the user's
-//! overrides from the config, the price of a call by the id it invokes, and what a
-//! turn costs.
+//! overrides from the config, the price of a call by the id it invokes at a service
+//! tier, and what a turn costs.
 
 mod file;
 #[cfg(test)]
 mod tests;
+mod tier;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -14,7 +15,8 @@ use serde::Deserialize;
 use crate::catalog::Geo;
 use crate::conversation::Usage;
 
-pub use file::{Batch, Entry, Route};
+pub use file::{Batch, Entry, Route, TierPrice};
+pub use tier::{CacheTtl, PartCost, Tier, TurnCost, TurnUsage, UnknownTier};
 
 /// Prices of one route of a model, in USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -131,11 +133,84 @@ impl Prices {
     /// [`Prices::lookup`], with where the price came from.
     ///
     /// An override of the exact id wins, then one of the bare model id (a user's own
-    /// rate usually covers every route), then the file's price of the route: a
-    /// profile's own price, or the bare id's price in `region` (or in general). A
-    /// profile the file does not price is unknown rather than guessed from the bare id,
-    /// since profiles of the newest models cost more than the bare id.
+    /// rate usually covers every route), then the file's route: a profile's own, or
+    /// the bare id's in `region` (or in general). A profile the file does not list is
+    /// unknown rather than guessed from the bare id, since profiles of the newest
+    /// models cost more than the bare id.
     pub fn lookup_with_source(&self, invoked: &str, region: &str) -> Option<(Price, PriceSource)> {
+        match self.resolve(invoked, region)? {
+            Resolved::Override(p) => Some((p, PriceSource::Config)),
+            Resolved::File { entry, route } => {
+                let source = self.describe(route.source.as_deref().unwrap_or(&entry.source));
+                route.price().map(|p| (p, source))
+            }
+        }
+    }
+
+    /// The prices of a call to `invoked` in `region` at `tier`, each absent where no
+    /// source gives it; None when the route itself is unknown (as for [`Prices::lookup`]).
+    ///
+    /// An override in the config prices the default tier alone: a user's own rate says
+    /// nothing about what Priority or Flex cost them, so those are unknown under it.
+    pub fn tier_price(
+        &self,
+        invoked: &str,
+        region: &str,
+        tier: Tier,
+    ) -> Option<(TierPrice, PriceSource)> {
+        match self.resolve(invoked, region)? {
+            Resolved::Override(p) => {
+                let price = match tier {
+                    Tier::Default => TierPrice::from(&p),
+                    Tier::Priority | Tier::Flex => TierPrice::default(),
+                };
+                Some((price, PriceSource::Config))
+            }
+            Resolved::File { entry, route } => {
+                let price = route.tier(tier);
+                let source = price
+                    .source
+                    .as_deref()
+                    .or(route.source.as_deref())
+                    .unwrap_or(&entry.source);
+                let source = self.describe(source);
+                Some((price, source))
+            }
+        }
+    }
+
+    /// What `usage` costs on a call to `invoked` in `region` at `tier`, part by part;
+    /// None when the route is unknown. A part whose price the tier lacks is reported
+    /// as unknown, not guessed.
+    pub fn price_turn(
+        &self,
+        invoked: &str,
+        region: &str,
+        tier: Tier,
+        usage: &TurnUsage,
+    ) -> Option<TurnCost> {
+        let (price, source) = self.tier_price(invoked, region, tier)?;
+        let part = |tokens, usd_per_million| PartCost {
+            tokens,
+            usd_per_million,
+        };
+        Some(TurnCost {
+            tier,
+            input: part(usage.input, price.input),
+            output: part(usage.output, price.output),
+            cache_read: part(usage.cache_read, price.cache_read),
+            cache_write_5m: part(
+                usage.cache_write_5m,
+                price.cache_write(CacheTtl::FiveMinutes),
+            ),
+            cache_write_1h: part(usage.cache_write_1h, price.cache_write(CacheTtl::OneHour)),
+            source,
+        })
+    }
+
+    /// The route a call to `invoked` in `region` is priced by, chosen as
+    /// [`Prices::lookup_with_source`] says.
+    fn resolve(&self, invoked: &str, region: &str) -> Option<Resolved<'_>> {
         let target = Target::parse(invoked, region);
         let overridden = self
             .overrides
@@ -143,7 +218,7 @@ impl Prices {
             .or_else(|| self.overrides.get(target.id))
             .or_else(|| self.overrides.get(target.model));
         if let Some(p) = overridden {
-            return Some((*p, PriceSource::Config));
+            return Some(Resolved::Override(*p));
         }
         let entry = self.models.get(target.model)?;
         let route = match target.geo {
@@ -154,17 +229,30 @@ impl Prices {
                 .cloned()
                 .unwrap_or_else(|| entry.own()),
         };
-        let source = route.source.as_deref().unwrap_or(&entry.source);
-        let source = match self.sources.get(source) {
+        Some(Resolved::File {
+            entry,
+            route: Box::new(route),
+        })
+    }
+
+    /// A source key (or sentence) with its short name and the file's date, for saying
+    /// where a price came from.
+    fn describe(&self, source: &str) -> PriceSource {
+        PriceSource::Builtin(match self.sources.get(source) {
             Some(name) => format!(
                 "{source} ({}), prices of {}",
                 first_part(name),
                 self.updated
             ),
             None => format!("{source}, prices of {}", self.updated),
-        };
-        route.price().map(|p| (p, PriceSource::Builtin(source)))
+        })
     }
+}
+
+/// Where a call's prices are read from.
+enum Resolved<'a> {
+    Override(Price),
+    File { entry: &'a Entry, route: Box<Route> },
 }
 
 /// The short name of a source: its description up to the first comma.

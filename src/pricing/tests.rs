@@ -64,17 +64,25 @@ fn litellm_keys(model: &str, e: &Entry) -> Vec<(String, Route)> {
     keys
 }
 
-#[test]
-fn prices_agree_with_the_litellm_reference() {
+/// The LiteLLM reference table, keyed by model or profile id; None (and the test
+/// skipped) where the shared reference files are not checked out.
+fn litellm_reference() -> Option<serde_json::Value> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/reference/litellm-bedrock-prices.json"
     );
     let Ok(text) = std::fs::read_to_string(path) else {
         eprintln!("skipped: {path} is absent");
+        return None;
+    };
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+#[test]
+fn prices_agree_with_the_litellm_reference() {
+    let Some(reference) = litellm_reference() else {
         return;
     };
-    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
     let p = Prices::builtin();
     let mut checked = 0;
     for id in p.model_ids() {
@@ -317,5 +325,299 @@ fn a_pricing_file_with_a_mistake_is_refused() {
             r#"{"sources":{},"updated":"x","unit":"u","models":{"m":{"source":"s","inptu":1}}}"#
         )
         .is_err()
+    );
+}
+
+/// The reference's name of a tier price field: `input_cost_per_token_priority`, ...
+fn tier_fields(route: &Route, tier: Tier) -> [(String, Option<f64>); 5] {
+    let p = route.tier(tier);
+    [
+        ("input_cost_per_token", p.input),
+        ("output_cost_per_token", p.output),
+        ("cache_read_input_token_cost", p.cache_read),
+        ("cache_creation_input_token_cost", p.cache_write_5m),
+        (
+            "cache_creation_input_token_cost_above_1hr",
+            p.cache_write_1h,
+        ),
+    ]
+    .map(|(field, ours)| (format!("{field}_{tier}"), ours))
+}
+
+#[test]
+fn tier_prices_agree_with_the_litellm_reference() {
+    let Some(reference) = litellm_reference() else {
+        return;
+    };
+    let reference = reference.as_object().unwrap();
+    let p = Prices::builtin();
+    let mut ours_keys = Vec::new();
+    let mut equal = 0;
+    for id in p.model_ids() {
+        let e = p.entry(id).unwrap();
+        for (key, route) in litellm_keys(id, e) {
+            ours_keys.push(key.clone());
+            for tier in [Tier::Priority, Tier::Flex] {
+                // A tier price derived by a rule is checked by hand, not against LiteLLM.
+                let source = route
+                    .tier(tier)
+                    .source
+                    .or(route.source.clone())
+                    .unwrap_or(e.source.clone());
+                if source != "litellm" {
+                    continue;
+                }
+                let r = reference.get(&key);
+                for (field, ours) in tier_fields(&route, tier) {
+                    let theirs = r
+                        .and_then(|r| r.get(&field))
+                        .and_then(|v| v.as_f64())
+                        .map(|v| v * 1e6);
+                    match (ours, theirs) {
+                        (Some(a), Some(b)) => {
+                            assert!(close(a, b), "{key} {field}: {a} != {b}");
+                            equal += 1;
+                        }
+                        (None, None) => {}
+                        _ => panic!("{key} {field}: ours {ours:?}, reference {theirs:?}"),
+                    }
+                }
+            }
+        }
+    }
+    // 15 tier routes of Nova Premier, Pro and 2 Lite, with input, output and cache read.
+    assert!(equal >= 45, "only {equal} tier prices were compared");
+
+    // Every route of one of our models that the reference prices by tier is one of ours,
+    // so no geo profile or region the reference has is left out.
+    for (key, r) in reference {
+        let tiered = r.as_object().is_some_and(|o| {
+            o.keys()
+                .any(|k| k.ends_with("_priority") || k.ends_with("_flex"))
+        });
+        let ours = p.model_ids().any(|id| {
+            key == id
+                || key
+                    .strip_suffix(id)
+                    .is_some_and(|head| head.ends_with('.') || head.ends_with('/'))
+        });
+        if tiered && ours {
+            assert!(
+                ours_keys.contains(key),
+                "{key} has tier prices the file lacks"
+            );
+        }
+    }
+}
+
+const NOVA_2_LITE: &str = "amazon.nova-2-lite-v1:0";
+
+/// A turn with every kind of token, cache writes to both caches.
+const FULL: TurnUsage = TurnUsage {
+    input: 1_000,
+    output: 500,
+    cache_read: 20_000,
+    cache_write_5m: 4_000,
+    cache_write_1h: 2_000,
+};
+
+/// A turn that reads the cache and writes none, as Nova's are priced.
+const READS: TurnUsage = TurnUsage {
+    input: 2_000,
+    output: 1_000,
+    cache_read: 10_000,
+    cache_write_5m: 0,
+    cache_write_1h: 0,
+};
+
+/// A turn that writes the cache and does nothing else.
+const WRITES: TurnUsage = TurnUsage {
+    input: 0,
+    output: 0,
+    cache_read: 0,
+    cache_write_5m: 10_000,
+    cache_write_1h: 0,
+};
+
+/// The built-in price of `usage` on `id` in `region` at `tier`, of a route that is known.
+fn turn(id: &str, region: &str, tier: Tier, usage: TurnUsage) -> TurnCost {
+    Prices::builtin()
+        .price_turn(id, region, tier, &usage)
+        .unwrap_or_else(|| panic!("{id} in {region} has no route"))
+}
+
+#[test]
+fn a_turn_is_priced_by_tier_and_cache_ttl() {
+    let sonnet_us = format!("us.{SONNET45}");
+    // The us profile of Sonnet 4.5 at the default tier: 3.3, 16.5, 0.33, 4.125, 6.6.
+    let t = turn(&sonnet_us, "us-east-1", Tier::Default, FULL);
+    let by_hand = (3_300.0 + 8_250.0 + 6_600.0 + 16_500.0 + 13_200.0) / 1e6;
+    assert!(close(t.usd().unwrap(), by_hand), "{t:?}");
+    assert!(close(t.known_usd(), 0.04785));
+    assert!(t.unknown().is_empty());
+    assert!(matches!(t.source, PriceSource::Builtin(_)));
+    // Usage's cache writes go to the TTL's cache; at 5 minutes the default tier agrees
+    // with `cost`, whose writes are 5-minute writes.
+    let usage = Usage {
+        input: 1_000,
+        output: 500,
+        cache_read: 20_000,
+        cache_write: 4_000,
+    };
+    let five_minutes = TurnUsage::new(&usage, CacheTtl::FiveMinutes);
+    let one_hour = TurnUsage::new(&usage, CacheTtl::OneHour);
+    assert_eq!(
+        (five_minutes.cache_write_5m, five_minutes.cache_write_1h),
+        (4_000, 0)
+    );
+    assert_eq!(
+        (one_hour.cache_write_5m, one_hour.cache_write_1h),
+        (0, 4_000)
+    );
+    let t5 = turn(&sonnet_us, "us-east-1", Tier::Default, five_minutes);
+    let us = Prices::builtin().lookup(&sonnet_us, "us-east-1").unwrap();
+    assert!(close(t5.usd().unwrap(), 0.03465));
+    assert!(close(t5.usd().unwrap(), cost(&usage, &us)));
+    // The same writes to the 1-hour cache cost 4000 × (6.6 − 4.125) per million more.
+    let t1 = turn(&sonnet_us, "us-east-1", Tier::Default, one_hour);
+    assert!(close(t1.usd().unwrap() - t5.usd().unwrap(), 0.0099));
+
+    // Nova Pro at Priority in us-east-1: 1.4, 5.6, cache read 0.35.
+    let t = turn(NOVA_PRO, "us-east-1", Tier::Priority, READS);
+    assert_eq!(t.tier, Tier::Priority);
+    assert_eq!(t.input.usd_per_million, Some(1.4));
+    assert!(close(t.usd().unwrap(), (2_800.0 + 5_600.0 + 3_500.0) / 1e6));
+    // At Flex through the eu profile: 0.525, 2.1, 0.13125.
+    let t = turn(&format!("eu.{NOVA_PRO}"), "eu-west-1", Tier::Flex, READS);
+    assert!(close(t.usd().unwrap(), 0.0044625));
+    // The bare id in GovCloud, named by its ARN: Priority input 1.68.
+    let arn = format!("arn:aws:bedrock:us-gov-west-1::foundation-model/{NOVA_PRO}");
+    let t = turn(&arn, "us-east-1", Tier::Priority, READS);
+    assert_eq!(t.input.usd_per_million, Some(1.68));
+    // Nova 2 Lite's us profile costs 10% more than global at Priority too.
+    let p = Prices::builtin();
+    let priority = |id: String| p.tier_price(&id, "us-east-1", Tier::Priority).unwrap().0;
+    let global = priority(format!("global.{NOVA_2_LITE}"));
+    let us = priority(format!("us.{NOVA_2_LITE}"));
+    assert!(close(us.input.unwrap(), global.input.unwrap() * 1.1));
+    // Nova Premier is offered only through its us profile, at the bare id's prices.
+    let (premier, source) = p
+        .tier_price("us.amazon.nova-premier-v1:0", "us-east-1", Tier::Priority)
+        .unwrap();
+    assert_eq!(premier.input, Some(4.375));
+    assert!(
+        source.to_string().contains("only through this profile"),
+        "{source}"
+    );
+}
+
+#[test]
+fn a_tier_without_a_price_is_unknown() {
+    let usage = TurnUsage {
+        input: 1_000,
+        output: 100,
+        ..TurnUsage::default()
+    };
+    // No source prices Claude at Priority or Flex: the route is known, the tier is not.
+    for tier in [Tier::Priority, Tier::Flex] {
+        let t = turn(&format!("global.{SONNET45}"), "us-east-1", tier, usage);
+        assert_eq!(t.usd(), None);
+        assert_eq!(t.unknown(), ["input", "output"]);
+        assert_eq!(t.known_usd(), 0.0);
+        assert_eq!(t.uncached_usd(), None);
+        assert_eq!(t.saving(), None);
+    }
+    // LiteLLM prices Nova Pro's apac profile at Flex only, Nova 2 Lite's bare id at
+    // Priority only.
+    let apac = format!("apac.{NOVA_PRO}");
+    assert!(turn(&apac, "ap-south-1", Tier::Flex, usage).usd().is_some());
+    assert_eq!(turn(&apac, "ap-south-1", Tier::Priority, usage).usd(), None);
+    assert_eq!(
+        turn(NOVA_2_LITE, "us-east-1", Tier::Flex, usage).usd(),
+        None
+    );
+    // A part without a price is unknown only when it has tokens: Nova has no cache
+    // write price, so a turn that writes the cache has an unknown cost.
+    let t = turn(NOVA_PRO, "us-east-1", Tier::Priority, usage);
+    assert!(close(t.usd().unwrap(), (1_400.0 + 560.0) / 1e6));
+    let writes = TurnUsage {
+        cache_write_5m: 5_000,
+        ..usage
+    };
+    let t = turn(NOVA_PRO, "us-east-1", Tier::Priority, writes);
+    assert_eq!(t.usd(), None);
+    assert_eq!(t.unknown(), ["cache write 5m"]);
+    assert!(close(t.known_usd(), (1_400.0 + 560.0) / 1e6));
+    assert_eq!(t.cache_write_5m.usd_per_million, None);
+    // An unknown model has no route, so no tier of it is priced.
+    let p = Prices::builtin();
+    assert_eq!(
+        p.price_turn("acme.imaginary-v1:0", "us-east-1", Tier::Default, &usage),
+        None
+    );
+    // A config override prices the default tier alone.
+    let mut o = BTreeMap::new();
+    o.insert(NOVA_PRO.to_owned(), sample_override());
+    let overridden = p.with_overrides(&o);
+    let (d, source) = overridden
+        .tier_price(NOVA_PRO, "us-east-1", Tier::Default)
+        .unwrap();
+    assert_eq!((d.input, source), (Some(2.0), PriceSource::Config));
+    let (prio, _) = overridden
+        .tier_price(NOVA_PRO, "us-east-1", Tier::Priority)
+        .unwrap();
+    assert_eq!(prio, TierPrice::default());
+}
+
+#[test]
+fn the_uncached_cost_prices_every_cache_token_as_input() {
+    let t = turn(&format!("us.{SONNET45}"), "us-east-1", Tier::Default, FULL);
+    // 27000 input-priced tokens × 3.3 + 500 × 16.5, per million.
+    let uncached = (27_000.0 * 3.3 + 500.0 * 16.5) / 1e6;
+    assert!(close(t.uncached_usd().unwrap(), uncached));
+    assert!(close(t.saving().unwrap(), uncached - 0.04785));
+    // At a tier, the tier's input price: Nova Pro at Flex, 0.4 input, 1.6 output.
+    let t = turn(NOVA_PRO, "us-east-1", Tier::Flex, READS);
+    assert!(close(
+        t.uncached_usd().unwrap(),
+        (12_000.0 * 0.4 + 1_600.0) / 1e6
+    ));
+    assert!(close(t.saving().unwrap(), 10_000.0 * (0.4 - 0.1) / 1e6));
+    // Writing the cache without reading it costs more than not caching.
+    let t = turn(
+        &format!("global.{SONNET45}"),
+        "us-east-1",
+        Tier::Default,
+        WRITES,
+    );
+    assert!(close(t.saving().unwrap(), -10_000.0 * (3.75 - 3.0) / 1e6));
+    // With an unknown write price the uncached cost is still known, the saving is not.
+    let t = turn(NOVA_PRO, "us-east-1", Tier::Priority, WRITES);
+    assert!(close(t.uncached_usd().unwrap(), 10_000.0 * 1.4 / 1e6));
+    assert_eq!(t.saving(), None);
+}
+
+#[test]
+fn tiers_and_ttls_have_the_api_names() {
+    for (tier, name) in [
+        (Tier::Default, "default"),
+        (Tier::Priority, "priority"),
+        (Tier::Flex, "flex"),
+    ] {
+        assert_eq!(serde_json::to_value(tier).unwrap(), name);
+        assert_eq!(serde_json::from_value::<Tier>(name.into()).unwrap(), tier);
+        assert_eq!(name.parse::<Tier>(), Ok(tier));
+        assert_eq!(tier.to_string(), name);
+    }
+    assert_eq!(" Flex".parse::<Tier>(), Ok(Tier::Flex));
+    assert_eq!(
+        "reserved".parse::<Tier>(),
+        Err(UnknownTier("reserved".into()))
+    );
+    assert_eq!(Tier::default(), Tier::Default);
+    assert_eq!(serde_json::to_value(CacheTtl::OneHour).unwrap(), "1h");
+    assert_eq!(
+        serde_json::from_value::<CacheTtl>("5m".into()).unwrap(),
+        CacheTtl::FiveMinutes
     );
 }
