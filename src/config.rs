@@ -578,15 +578,18 @@ fn delivery(raw: &Raw, inference: &mut Inference) -> Result<(), (Range<usize>, S
     }
     if let Some(t) = &raw.service_tier {
         inference.tier = Some(
-            crate::conversation::Tier::parse(t.get_ref()).ok_or_else(|| {
-                (
-                    t.span(),
-                    format!(
-                        "service_tier must be \"default\", \"priority\" or \"flex\", got {:?}",
-                        t.get_ref()
-                    ),
-                )
-            })?,
+            t.get_ref()
+                .parse::<crate::conversation::Tier>()
+                .ok()
+                .ok_or_else(|| {
+                    (
+                        t.span(),
+                        format!(
+                            "service_tier must be \"default\", \"priority\" or \"flex\", got {:?}",
+                            t.get_ref()
+                        ),
+                    )
+                })?,
         );
     }
     if let Some(l) = &raw.latency {

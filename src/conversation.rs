@@ -215,31 +215,52 @@ impl Cache {
     }
 }
 
-/// The service tier a turn asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A Bedrock service tier, named as the API's `serviceTier.type` names it. Reserved
+/// is not here: it is billed per reserved capacity, not per token.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
+    /// Standard, the tier of a request that names none.
+    #[default]
     Default,
     Priority,
     Flex,
 }
 
 impl Tier {
-    pub fn parse(s: &str) -> Option<Tier> {
-        match s {
-            "default" => Some(Tier::Default),
-            "priority" => Some(Tier::Priority),
-            "flex" => Some(Tier::Flex),
-            _ => None,
-        }
-    }
+    pub const ALL: [Tier; 3] = [Tier::Default, Tier::Priority, Tier::Flex];
 
-    pub fn name(self) -> &'static str {
+    /// The API's name of the tier.
+    pub fn as_str(self) -> &'static str {
         match self {
             Tier::Default => "default",
             Tier::Priority => "priority",
             Tier::Flex => "flex",
         }
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tier name that is none of `default`, `priority`, `flex`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown service tier {0:?} (expected default, priority or flex)")]
+pub struct UnknownTier(pub String);
+
+impl std::str::FromStr for Tier {
+    type Err = UnknownTier;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Tier::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownTier(s.to_owned()))
     }
 }
 

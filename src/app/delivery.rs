@@ -14,11 +14,11 @@ pub fn tier(app: &mut App, arg: &str) -> Vec<Effect> {
             "Service tier: {}. /tier default|priority|flex changes it.",
             app.inference
                 .tier
-                .map_or("not set (the service's default)", Tier::name)
+                .map_or("not set (the service's default)", Tier::as_str)
         )));
         return Vec::new();
     }
-    let Some(t) = Tier::parse(arg) else {
+    let Some(t) = arg.parse::<Tier>().ok() else {
         app.tell(Notice::Error(format!(
             "/tier {arg}: use default, priority or flex."
         )));
@@ -27,7 +27,7 @@ pub fn tier(app: &mut App, arg: &str) -> Vec<Effect> {
     app.inference.tier = Some(t);
     app.tell(Notice::Info(format!(
         "Service tier {}: turns ask for it with serviceTier and are priced at its prices.",
-        t.name()
+        t.as_str()
     )));
     vec![super::meter::schedule(app)]
 }

@@ -2,63 +2,13 @@
 //! how long its cache writes live, what each kind of token costs at that tier (or that
 //! its price is unknown), and what the same tokens would cost without the cache.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::Usage;
 
 use super::PriceSource;
 
-/// A Bedrock service tier, named as the API's `serviceTier.type` names it. Reserved
-/// is not here: it is billed per reserved capacity, not per token.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    /// Standard, the tier of a request that names none.
-    #[default]
-    Default,
-    Priority,
-    Flex,
-}
-
-impl Tier {
-    pub const ALL: [Tier; 3] = [Tier::Default, Tier::Priority, Tier::Flex];
-
-    /// The API's name of the tier.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Default => "default",
-            Tier::Priority => "priority",
-            Tier::Flex => "flex",
-        }
-    }
-}
-
-impl fmt::Display for Tier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A tier name that is none of `default`, `priority`, `flex`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown service tier {0:?} (expected default, priority or flex)")]
-pub struct UnknownTier(pub String);
-
-impl FromStr for Tier {
-    type Err = UnknownTier;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Tier::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownTier(s.to_owned()))
-    }
-}
+pub use crate::conversation::{Tier, UnknownTier};
 
 /// How long a prompt-cache write lives; a write to the 1-hour cache costs more than
 /// one to the 5-minute cache.

@@ -10,11 +10,12 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use crate::app::App;
 use crate::app::adapt::model_of;
 use crate::app::meter::NextTurn;
+use crate::app::{App, Entry};
+use crate::conversation::Tier;
 use crate::conversation::{Role, Usage};
-use crate::pricing::{Price, Prices, cost, format_usd, turn_range};
+use crate::pricing::{CacheTtl, Price, Prices, TurnUsage, cost, format_usd, turn_range};
 
 use super::text::fit;
 use unicode_width::UnicodeWidthStr;
@@ -30,17 +31,53 @@ pub struct ModelTotal {
     pub uncached_usd: Option<f64>,
 }
 
-/// USD of `u` had nothing been cached: every cache read and write priced as input.
-fn uncached(u: &Usage, p: &Price) -> f64 {
-    cost(
-        &Usage {
-            input: u.input + u.cache_read + u.cache_write,
-            output: u.output,
-            cache_read: 0,
-            cache_write: 0,
-        },
-        p,
-    )
+/// What answer `e` with usage `u` cost: at the route that answered (the model an
+/// application profile reaches), at the tier it was asked at, its cache writes at the
+/// TTL the cache setting gives its model.
+///
+/// At the default tier a cache price the pricing file does not have is taken as the
+/// input price, as `pricing::cost` does, rather than leaving the turn unpriced.
+fn turn_cost(app: &App, prices: &Prices, e: &Entry, u: &Usage, region: &str) -> Option<Priced> {
+    let model = e.message.model.as_deref().unwrap_or(&app.model);
+    let ttl = match app.inference.cache {
+        crate::conversation::Cache::OneHour
+            if app
+                .catalog()
+                .lookup(model)
+                .is_some_and(|m| m.capabilities.cache_ttl_1h) =>
+        {
+            CacheTtl::OneHour
+        }
+        _ => CacheTtl::FiveMinutes,
+    };
+    let model = app.priced_as(model);
+    let tier = e.tier.unwrap_or_default();
+    let turn = prices.price_turn(model, region, tier, &TurnUsage::new(u, ttl))?;
+    let (usd, uncached) = match (turn.usd(), tier) {
+        (None, Tier::Default) => {
+            let p = prices.lookup(model, region)?;
+            let all_input = Usage {
+                input: u.input + u.cache_read + u.cache_write,
+                output: u.output,
+                cache_read: 0,
+                cache_write: 0,
+            };
+            (Some(cost(u, &p)), Some(cost(&all_input, &p)))
+        }
+        (usd, _) => (usd, turn.uncached_usd()),
+    };
+    Some(Priced {
+        usd,
+        uncached,
+        tier,
+    })
+}
+
+/// A turn's cost, what it would have cost uncached, and the tier it was priced at.
+struct Priced {
+    usd: Option<f64>,
+    uncached: Option<f64>,
+    tier: Tier,
 }
 
 /// "saved $X" or "cost $X more", against the same turns uncached.
@@ -89,13 +126,13 @@ impl Totals {
             t.usage.cache_read += u.cache_read;
             t.usage.cache_write += u.cache_write;
             t.turns += 1;
-            let price = prices.lookup(app.priced_as(model), app.link.region());
-            t.usd = match (t.usd, &price) {
-                (Some(sum), Some(p)) => Some(sum + cost(&u, p)),
+            let turn = turn_cost(app, prices, e, &u, app.link.region());
+            t.usd = match (t.usd, turn.as_ref().and_then(|p| p.usd)) {
+                (Some(sum), Some(c)) => Some(sum + c),
                 _ => None,
             };
-            t.uncached_usd = match (t.uncached_usd, &price) {
-                (Some(sum), Some(p)) => Some(sum + uncached(&u, p)),
+            t.uncached_usd = match (t.uncached_usd, turn.as_ref().and_then(|p| p.uncached)) {
+                (Some(sum), Some(c)) => Some(sum + c),
                 _ => None,
             };
         }
@@ -371,8 +408,21 @@ fn next_turn(app: &App, price: Option<Price>) -> Vec<Line<'static>> {
 /// application profile reaches.
 fn next_price(app: &App, prices: &Prices, region: &str) -> Option<Price> {
     let routes = crate::app::routes::routes_for(app, &app.model);
-    let route = routes.first().map_or(app.model.as_str(), String::as_str);
-    prices.lookup(app.priced_as(route), region)
+    let route = app.priced_as(routes.first().map_or(app.model.as_str(), String::as_str));
+    match app.inference.tier.unwrap_or_default() {
+        Tier::Default => prices.lookup(route, region),
+        // A tier's price, where the pricing file has one; else the range is unknown.
+        tier => {
+            let (p, _) = prices.tier_price(route, region, tier)?;
+            Some(Price {
+                input: p.input?,
+                output: p.output?,
+                cache_read: p.cache_read,
+                cache_write_5m: p.cache_write_5m,
+                cache_write_1h: p.cache_write_1h,
+            })
+        }
+    }
 }
 
 /// What the last answer used and cost, and how fast it came.
@@ -409,13 +459,16 @@ fn last_turn(app: &App, prices: &Prices, region: &str) -> Vec<Line<'static>> {
             LABEL,
         )));
     }
-    let answered_by = e.message.model.as_deref().unwrap_or(&app.model);
-    let price = prices.lookup(app.priced_as(answered_by), region);
-    let mut facts = vec![match &price {
-        Some(p) => format_usd(cost(&u, p)),
-        None => "price unknown".to_owned(),
+    let turn = turn_cost(app, prices, e, &u, region);
+    let mut facts = vec![match turn.as_ref().map(|t| (t.usd, t.tier)) {
+        Some((Some(usd), _)) => format_usd(usd),
+        Some((None, tier)) if tier != Tier::Default => format!("price unknown at {tier}"),
+        _ => "price unknown".to_owned(),
     }];
-    let saved = price.and_then(|p| saving(cost(&u, &p), uncached(&u, &p)));
+    let saved = turn
+        .as_ref()
+        .and_then(|t| Some((t.usd?, t.uncached?)))
+        .and_then(|(usd, uncached)| saving(usd, uncached));
     let mut speed = Vec::new();
     if let Some(t) = e.timing {
         if let Some(ms) = t.service_ms.filter(|ms| *ms > 0) {

@@ -11,7 +11,7 @@ mod inspect;
 mod jobs;
 mod log;
 pub mod markdown;
-mod meter;
+pub mod meter;
 mod packed;
 mod picker;
 mod routes;

@@ -48,7 +48,7 @@ pub fn render(app: &App, keys: &Keymap, area: Rect, buf: &mut Buffer) {
     let delivery: Vec<String> = [
         i.tier
             .filter(|t| *t != crate::conversation::Tier::Default)
-            .map(|t| t.name().to_owned()),
+            .map(|t| t.as_str().to_owned()),
         (i.latency == crate::conversation::Latency::Optimized).then(|| "optimized".to_owned()),
         (i.cache != crate::conversation::Cache::Off).then(|| format!("cache {}", i.cache.name())),
     ]

@@ -176,7 +176,7 @@ async fn tier_and_latency_are_sent_and_echoed_and_off_sends_no_checkpoint() {
             ..Inference::default()
         };
         let (_, _, x) = send(&conn, &messages, &inference).await;
-        assert_eq!(x.request["serviceTier"]["type"], tier.name());
+        assert_eq!(x.request["serviceTier"]["type"], tier.as_str());
         assert!(!x.request.to_string().contains("cachePoint"));
     }
     // Claude Sonnet 4.5 does not offer optimized latency: refused with the service's
@@ -291,4 +291,57 @@ async fn the_live_list_has_the_accounts_application_profiles_and_routers() {
             .iter()
             .all(|p| p.kind == "SYSTEM_DEFINED")
     );
+}
+
+#[tokio::test]
+async fn priority_and_flex_turns_are_priced_at_their_tiers() {
+    use bedrock_tui::app::{App, Entry, EntryState};
+    const NOVA2: &str = "us.amazon.nova-2-lite-v1:0";
+    let ep = endpoint().await;
+    let conn = connection(&ep).await;
+    // The US profile's prices per million tokens (input, output) at each tier, from
+    // the pricing file's sources.
+    for (tier, input, output) in [(Tier::Priority, 0.5775, 4.8125), (Tier::Flex, 0.165, 1.375)] {
+        let req = TurnRequest {
+            model_id: NOVA2.into(),
+            system: None,
+            messages: vec![Message::user("Summarize leader election in one line.")],
+            inference: Inference {
+                tier: Some(tier),
+                ..Inference::default()
+            },
+            guardrail: None,
+            tools: None,
+        };
+        let mut events = Vec::new();
+        bedrock::stream_turn(&conn, &req, |e| events.push(e))
+            .await
+            .unwrap();
+        let usage = events
+            .iter()
+            .find_map(|e| match e {
+                TurnEvent::Metadata { usage, .. } => Some(*usage),
+                _ => None,
+            })
+            .unwrap();
+        // The meter's total of a conversation holding that answer.
+        let mut app = App::new(NOVA2);
+        app.entries
+            .push(Entry::new(Message::user("q"), EntryState::Done));
+        let mut answer = Entry::new(
+            Message {
+                role: Role::Assistant,
+                blocks: vec![Block::Text("a".into())],
+                model: Some(NOVA2.into()),
+            },
+            EntryState::Done,
+        );
+        answer.usage = Some(usage);
+        answer.tier = Some(tier);
+        app.entries.push(answer);
+        let totals = bedrock_tui::ui::meter::Totals::of(&app, Prices::builtin());
+        let by_hand = (f64::from(usage.input) * input + f64::from(usage.output) * output) / 1e6;
+        let usd = totals.usd().unwrap();
+        assert!((usd - by_hand).abs() < 1e-12, "{tier}: {usd} vs {by_hand}");
+    }
 }
