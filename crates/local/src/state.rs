@@ -142,12 +142,13 @@ impl State {
     }
 
     pub(crate) fn record(&self, entry: LogEntry) {
+        // Under the lock, so that requests ending together write whole lines in turn.
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(dir) = &self.settings.data_dir
             && let Err(e) = append_line(&dir.join("requests.jsonl"), &entry)
         {
             tracing::warn!("could not append to the request log: {e}");
         }
-        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         if log.len() == LOG_CAPACITY {
             log.pop_front();
         }
@@ -213,8 +214,10 @@ pub(crate) fn replace_file(
 
 fn append_line(path: &std::path::Path, entry: &LogEntry) -> std::io::Result<()> {
     let mut f = private(std::fs::OpenOptions::new().create(true).append(true)).open(path)?;
-    let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
-    writeln!(f, "{line}")
+    let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+    line.push('\n');
+    // One write: a line and its newline are never split by another writer.
+    f.write_all(line.as_bytes())
 }
 
 pub(crate) fn now_ms() -> u64 {
