@@ -10,6 +10,7 @@ use super::common::{ConnectArgs, OneShot, PromptArgs};
 use super::output;
 use crate::bedrock::{self, TokenCount};
 use crate::catalog::Catalog;
+use crate::conversation::{Cache, Tier};
 use crate::pricing::{self, Price, PriceSource, Prices};
 
 #[derive(Debug, Args)]
@@ -20,6 +21,13 @@ pub struct Count {
     /// `max_tokens`, else the model's output limit].
     #[arg(long)]
     pub max_tokens: Option<u32>,
+    /// Price the turn at this service tier: default, priority or flex.
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<crate::conversation::Tier>,
+    /// With prompt caching (5m or 1h): what writing the prompt to the cache costs, and
+    /// what a later turn reading it pays instead.
+    #[arg(long, value_name = "TTL", value_parser = parse_cache)]
+    pub cache: Option<crate::conversation::Cache>,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -27,9 +35,18 @@ pub struct Count {
     pub connect: ConnectArgs,
 }
 
+fn parse_cache(s: &str) -> Result<crate::conversation::Cache, String> {
+    crate::conversation::Cache::parse(s).ok_or_else(|| format!("{s:?}: use off, 5m or 1h"))
+}
+
 /// Counts the prompt; what the flags leave out comes from `config`.
 pub async fn run(args: Count, config: crate::config::Config) -> anyhow::Result<()> {
-    let OneShot { conn, turn: req } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let OneShot {
+        conn,
+        turn: mut req,
+    } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let tier = args.tier.or(config.inference.tier).unwrap_or_default();
+    req.inference.cache = args.cache.unwrap_or(config.inference.cache);
     let model_id = &req.model_id;
     let max_output = args
         .max_tokens
@@ -41,14 +58,52 @@ pub async fn run(args: Count, config: crate::config::Config) -> anyhow::Result<(
         })
         .unwrap_or(0);
     let count = bedrock::count_input(&conn, &req).await?;
-    let priced = Prices::builtin()
-        .with_overrides(&config.prices)
-        .lookup_with_source(model_id, &conn.region);
+    let prices = Prices::builtin().with_overrides(&config.prices);
+    let priced = match tier {
+        Tier::Default => prices.lookup_with_source(model_id, &conn.region),
+        tier => prices
+            .tier_price(model_id, &conn.region, tier)
+            .and_then(|(p, source)| {
+                Some((
+                    Price {
+                        input: p.input?,
+                        output: p.output?,
+                        cache_read: p.cache_read,
+                        cache_write_5m: p.cache_write_5m,
+                        cache_write_1h: p.cache_write_1h,
+                    },
+                    source,
+                ))
+            }),
+    };
+    let model = Catalog::builtin().lookup(model_id);
+    let caching = model.and_then(crate::app::cache::caching);
+    let cache = match req.inference.cache {
+        Cache::Off => None,
+        ttl => Some(CacheReport {
+            ttl: if caching.is_some_and(|c| c.one_hour) {
+                ttl
+            } else {
+                Cache::FiveMinutes
+            },
+            planned: crate::app::cache::plan(
+                ttl,
+                model,
+                req.system.as_deref(),
+                req.tools.as_ref(),
+                &req.messages,
+            )
+            .is_some(),
+            min_tokens: caching.map(|c| c.min_tokens),
+        }),
+    };
     let report = Report {
         model: model_id,
         count,
         max_output,
         priced: priced.as_ref(),
+        tier,
+        cache,
     };
     let mut out = output::stdout();
     if args.json {
@@ -65,6 +120,29 @@ struct Report<'a> {
     count: TokenCount,
     max_output: u32,
     priced: Option<&'a (Price, PriceSource)>,
+    tier: Tier,
+    cache: Option<CacheReport>,
+}
+
+/// Prompt caching asked of `count`.
+struct CacheReport {
+    /// The TTL the model keeps (1h falls back to 5m where it does not).
+    ttl: Cache,
+    /// Whether the prompt gets a checkpoint: long enough, on a model that caches.
+    planned: bool,
+    /// The model's fewest tokens a checkpoint needs; `None` if it does not cache.
+    min_tokens: Option<u32>,
+}
+
+/// What caching the prompt costs: writing it, a later turn reading it, and the same
+/// tokens sent uncached. `None` when a cache price is unknown.
+fn cache_costs(tokens: u32, ttl: Cache, p: &Price) -> Option<(f64, f64, f64)> {
+    let write = match ttl {
+        Cache::OneHour => p.cache_write_1h?,
+        _ => p.cache_write_5m?,
+    };
+    let n = f64::from(tokens) / 1e6;
+    Some((n * write, n * p.cache_read?, n * p.input))
 }
 
 impl Report<'_> {
@@ -106,9 +184,44 @@ impl Report<'_> {
                         .unwrap_or_default(),
                 ));
             }
+            None if self.tier != Tier::Default => {
+                s.push_str(&format!("price unknown at the {} tier\n", self.tier))
+            }
             None => s.push_str("price unknown\n"),
         }
+        if self.tier != Tier::Default {
+            s.push_str(&format!("tier: {}\n", self.tier));
+        }
+        if let Some(c) = &self.cache {
+            s.push_str(&self.cache_text(c));
+        }
         s
+    }
+
+    fn cache_text(&self, c: &CacheReport) -> String {
+        let Some(min) = c.min_tokens else {
+            return format!("cache: {} does not cache prompts\n", self.model);
+        };
+        if !c.planned {
+            return format!(
+                "cache {}: the prompt is too short to cache ({min} tokens a checkpoint)\n",
+                c.ttl.name()
+            );
+        }
+        match self
+            .priced
+            .and_then(|(p, _)| cache_costs(self.count.tokens, c.ttl, p))
+        {
+            Some((write, read, uncached)) => format!(
+                "cache {}: writing the prompt costs {}; a later turn reading it pays {} for it instead of {} (saves {})\n",
+                c.ttl.name(),
+                pricing::format_usd(write),
+                pricing::format_usd(read),
+                pricing::format_usd(uncached),
+                pricing::format_usd(uncached - read)
+            ),
+            None => format!("cache {}: cache price unknown\n", c.ttl.name()),
+        }
     }
 
     fn json(&self) -> serde_json::Value {
@@ -130,13 +243,32 @@ impl Report<'_> {
             }
             None => (serde_json::Value::Null, serde_json::Value::Null),
         };
+        let cache = self.cache.as_ref().map(|c| {
+            let costs = c
+                .planned
+                .then(|| {
+                    self.priced
+                        .and_then(|(p, _)| cache_costs(self.count.tokens, c.ttl, p))
+                })
+                .flatten();
+            json!({
+                "ttl": c.ttl.name(),
+                "cached": c.planned,
+                "minTokens": c.min_tokens,
+                "writeUsd": costs.map(|c| c.0),
+                "readUsd": costs.map(|c| c.1),
+                "uncachedUsd": costs.map(|c| c.2),
+            })
+        });
         json!({
             "model": self.model,
             "inputTokens": self.count.tokens,
             "exact": self.count.exact,
             "maxOutputTokens": self.max_output,
+            "tier": self.tier.as_str(),
             "price": price,
             "costUsd": cost,
+            "cache": cache,
         })
     }
 }
@@ -174,6 +306,8 @@ mod tests {
             },
             max_output: 10,
             priced: None,
+            tier: Tier::Default,
+            cache: None,
         };
         assert_eq!(
             r.text(),

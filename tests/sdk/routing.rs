@@ -345,3 +345,52 @@ async fn priority_and_flex_turns_are_priced_at_their_tiers() {
         assert!((usd - by_hand).abs() < 1e-12, "{tier}: {usd} vs {by_hand}");
     }
 }
+
+#[tokio::test]
+async fn count_prices_the_prompt_at_a_tier_and_with_the_cache() {
+    let ep = endpoint().await;
+    let prompt = question(1);
+    let v = super::ask::command_json(
+        &ep,
+        "count",
+        &["--model", SONNET45, "--cache", "1h", "--json", &prompt],
+    )
+    .await;
+    let tokens = v["inputTokens"].as_f64().unwrap();
+    assert!(tokens > 1024.0, "{v}");
+    let cache = &v["cache"];
+    assert_eq!(cache["ttl"], "1h");
+    assert_eq!(cache["cached"], true);
+    // The US profile's 1-hour write, cache read and input prices per million.
+    let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() < 1e-12;
+    assert!(close(&cache["writeUsd"], tokens * 6.6 / 1e6), "{v}");
+    assert!(close(&cache["readUsd"], tokens * 0.33 / 1e6), "{v}");
+    assert!(close(&cache["uncachedUsd"], tokens * 3.3 / 1e6), "{v}");
+
+    // Nova 2 Lite at the flex tier: its flex prices.
+    let v = super::ask::command_json(
+        &ep,
+        "count",
+        &[
+            "--model",
+            "us.amazon.nova-2-lite-v1:0",
+            "--tier",
+            "flex",
+            "--json",
+            "Hi",
+        ],
+    )
+    .await;
+    assert_eq!(v["tier"], "flex");
+    assert_eq!(v["price"]["input"], 0.165);
+    assert_eq!(v["price"]["output"], 1.375);
+    // A tier the pricing file has no price for is said to be unknown, not guessed.
+    let v = super::ask::command_json(
+        &ep,
+        "count",
+        &["--model", SONNET45, "--tier", "priority", "--json", "Hi"],
+    )
+    .await;
+    assert_eq!(v["price"], Value::Null);
+    assert_eq!(v["costUsd"], Value::Null);
+}
