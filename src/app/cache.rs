@@ -26,6 +26,11 @@ pub struct CachePlan {
     pub system: bool,
     /// After these messages (indexes into the request's messages).
     pub messages: Vec<usize>,
+    /// Estimated tokens of the prefix an earlier turn wrote (read from the cache), of
+    /// the part this turn writes, and of the whole request.
+    pub read: u32,
+    pub written: u32,
+    pub total: u32,
 }
 
 /// What the catalog says of a model's caching: whether it caches, the fewest tokens a
@@ -120,11 +125,30 @@ pub fn plan(
     }
     let room = MAX_POINTS - usize::from(tools_point) - usize::from(system_point);
     points.truncate(room);
+    let total = ends.last().copied().unwrap_or(with_system);
+    // What earlier turns wrote: the longest prefix ending at a checkpoint before the
+    // new question's.
+    let read = points
+        .iter()
+        .filter(|i| **i + 1 < n)
+        .map(|i| ends[*i])
+        .chain(system_point.then_some(with_system))
+        .chain(tools_point.then_some(with_system - system.map_or(0, crate::local::tokens::count)))
+        .max()
+        .unwrap_or(0);
+    let written = if points.last() == Some(&(n.wrapping_sub(1))) {
+        total - read
+    } else {
+        0
+    };
     (tools_point || system_point || !points.is_empty()).then_some(CachePlan {
         ttl,
         tools: tools_point,
         system: system_point,
         messages: points,
+        read,
+        written,
+        total,
     })
 }
 

@@ -56,6 +56,8 @@ pub struct Meter {
     /// The latest count asked for; answers to older ones are stale.
     pub request: u64,
     pub next: NextTurn,
+    /// How the next turn's prompt would use the cache, as last counted.
+    pub cache: Option<super::cache::CachePlan>,
 }
 
 /// Client-measured timing of an answer.
@@ -156,6 +158,13 @@ pub fn due(app: &mut App, request: u64) -> Vec<Effect> {
         && !draft.starts_with('/')
         && app.native.is_none();
     let turn = self::request(app, with_draft.then_some(app.meter.draft.as_str()));
+    app.meter.cache = super::cache::plan(
+        turn.inference.cache,
+        super::adapt::model_of(&turn.model_id),
+        turn.system.as_deref(),
+        turn.tools.as_ref(),
+        &turn.messages,
+    );
     if turn.messages.is_empty() && turn.system.is_none() {
         app.meter.next = NextTurn::Unknown;
         return Vec::new();

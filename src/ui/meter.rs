@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::app::adapt::model_of;
+use crate::app::cache::CachePlan;
 use crate::app::meter::NextTurn;
 use crate::app::{App, Entry};
 use crate::conversation::Tier;
@@ -214,11 +215,8 @@ impl MeterView {
                 .max_tokens
                 .or(model_of(&app.model).map(|m| m.max_output_tokens))
                 .unwrap_or(0);
-            s.push_str(&match price {
-                Some(p) => {
-                    let (lo, hi) = turn_range(c.tokens, max_out, &p);
-                    format!(" {}–{}", format_usd(lo), format_usd(hi))
-                }
+            s.push_str(&match next_range(app, c.tokens, max_out, price) {
+                Some((lo, hi, _)) => format!(" {}–{}", format_usd(lo), format_usd(hi)),
                 None => " price unknown".to_owned(),
             });
             parts.push(s);
@@ -390,13 +388,21 @@ fn next_turn(app: &App, price: Option<Price>) -> Vec<Line<'static>> {
         .max_tokens
         .or(model.map(|m| m.max_output_tokens))
         .unwrap_or(0);
-    lines.push(more(match price {
-        Some(p) => {
-            let (lo, hi) = turn_range(c.tokens, max_out, &p);
-            Span::styled(format!("{}–{}", format_usd(lo), format_usd(hi)), style)
-        }
+    let range = next_range(app, c.tokens, max_out, price);
+    lines.push(more(match range {
+        Some((lo, hi, _)) => Span::styled(format!("{}–{}", format_usd(lo), format_usd(hi)), style),
         None => Span::styled("price unknown", LABEL),
     }));
+    if let Some((_, _, Some((read, written)))) = range {
+        lines.push(more(Span::styled(
+            format!(
+                "cache ≈{} read · ≈{} written",
+                thousands(u64::from(read)),
+                thousands(u64::from(written))
+            ),
+            LABEL,
+        )));
+    }
     if !c.with_draft {
         lines.push(more(Span::styled("(history only)", LABEL)));
     }
@@ -423,6 +429,56 @@ fn next_price(app: &App, prices: &Prices, region: &str) -> Option<Price> {
             })
         }
     }
+}
+
+/// The next turn's cost range (its input alone, up to `max_out` tokens of output) at
+/// `price`, with the cache as the last count's plan expects it, and the tokens read
+/// and written when the cache is used.
+fn next_range(
+    app: &App,
+    tokens: u32,
+    max_out: u32,
+    price: Option<Price>,
+) -> Option<(f64, f64, Option<(u32, u32)>)> {
+    let p = price?;
+    let cached = app
+        .meter
+        .cache
+        .as_ref()
+        .and_then(|plan| cached_input(tokens, plan, &p));
+    Some(match cached {
+        Some((input_usd, read, written)) => (
+            input_usd,
+            input_usd + f64::from(max_out) * p.output / 1e6,
+            Some((read, written)),
+        ),
+        None => {
+            let (lo, hi) = turn_range(tokens, max_out, &p);
+            (lo, hi, None)
+        }
+    })
+}
+
+/// The input's cost when the cache is used as `plan` expects, with the counted tokens
+/// split in the plan's proportions: the prefix earlier turns wrote at the cache-read
+/// price, the part this turn writes at the write price, the rest as input. Also the
+/// read and written tokens. `None` when a cache price is unknown.
+fn cached_input(tokens: u32, plan: &CachePlan, p: &Price) -> Option<(f64, u32, u32)> {
+    if plan.total == 0 {
+        return None;
+    }
+    let share = |n: u32| (u64::from(tokens) * u64::from(n) / u64::from(plan.total)) as u32;
+    let (read, written) = (share(plan.read), share(plan.written));
+    let write_price = match plan.ttl {
+        crate::conversation::Cache::OneHour => p.cache_write_1h?,
+        _ => p.cache_write_5m?,
+    };
+    let rest = tokens.saturating_sub(read + written);
+    let usd = (f64::from(rest) * p.input
+        + f64::from(read) * p.cache_read?
+        + f64::from(written) * write_price)
+        / 1e6;
+    Some((usd, read, written))
 }
 
 /// What the last answer used and cost, and how fast it came.

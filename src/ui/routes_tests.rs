@@ -221,3 +221,45 @@ fn the_picker_lists_application_profiles_and_routers_and_a_router_answer_names_i
     assert_eq!(app.priced_as(profile), HAIKU45);
     assert_eq!(app.priced_as(router), router);
 }
+
+#[test]
+fn the_next_turns_range_counts_the_cache_it_will_read() {
+    use crate::app::meter::Count;
+    let mut app = App::new("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    app.link = Link::Local {
+        url: "http://127.0.0.1:8787".into(),
+        reason: None,
+    };
+    update(&mut app, Msg::Submit("/cache 5m".into()));
+    // A long first turn: the next question reads it from the cache.
+    let effects = update(&mut app, Msg::Submit(" the".repeat(3000)));
+    let Some(Effect::StartTurn { id, .. }) = effects.last() else {
+        panic!("{effects:?}");
+    };
+    let id = *id;
+    update(
+        &mut app,
+        Msg::Turn {
+            id,
+            event: TurnEvent::Text(" the".repeat(1200)),
+        },
+    );
+    update(&mut app, Msg::TurnDone { id });
+    update(&mut app, Msg::DraftChanged(" the".repeat(1100)));
+    let request = app.meter.request;
+    update(&mut app, Msg::CountDue(request));
+    let plan = app.meter.cache.clone().expect("the next turn is cached");
+    assert_eq!((plan.read, plan.written, plan.total), (3000, 2300, 5300));
+    update(
+        &mut app,
+        Msg::Counted {
+            request,
+            result: Ok(Count {
+                tokens: 5300,
+                exact: true,
+                with_draft: true,
+            }),
+        },
+    );
+    insta::assert_snapshot!("meter_cache_next_120x40", draw(&app, 120, 40));
+}
