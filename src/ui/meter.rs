@@ -431,15 +431,13 @@ fn next_price(app: &App, prices: &Prices, region: &str) -> Option<Price> {
     }
 }
 
+/// A cost range in USD, and the cache tokens read and written it assumes.
+type Range = (f64, f64, Option<(u32, u32)>);
+
 /// The next turn's cost range (its input alone, up to `max_out` tokens of output) at
 /// `price`, with the cache as the last count's plan expects it, and the tokens read
 /// and written when the cache is used.
-fn next_range(
-    app: &App,
-    tokens: u32,
-    max_out: u32,
-    price: Option<Price>,
-) -> Option<(f64, f64, Option<(u32, u32)>)> {
+fn next_range(app: &App, tokens: u32, max_out: u32, price: Option<Price>) -> Option<Range> {
     let p = price?;
     let cached = app
         .meter

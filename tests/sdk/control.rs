@@ -266,7 +266,19 @@ async fn the_paginator_returns_every_profile_once() {
         .send()
         .await
         .unwrap();
-    assert!(apps.inference_profile_summaries().is_empty());
+    // The endpoint's seeded application profiles, and only those.
+    let mut names: Vec<&str> = apps
+        .inference_profile_summaries()
+        .iter()
+        .map(|p| p.inference_profile_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["nightly-summaries", "support-bot", "team-chat"]);
+    assert!(
+        apps.inference_profile_summaries()
+            .iter()
+            .all(|p| *p.r#type() == InferenceProfileType::Application)
+    );
 }
 
 #[tokio::test]

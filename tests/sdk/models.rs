@@ -157,11 +157,17 @@ async fn the_table_is_aligned_and_uses_the_endpoint_region() {
     );
     assert!(!text.contains("not listed"));
     let log = super::jobs::request_log(&ep).await;
-    assert_eq!(
-        operations(&log),
-        ["ListFoundationModels", "ListInferenceProfiles"]
-    );
+    assert_eq!(operations(&log), LISTED);
 }
+
+/// The calls of one live listing: the models, the system profiles, then the account's
+/// application profiles and prompt routers.
+const LISTED: [&str; 4] = [
+    "ListFoundationModels",
+    "ListInferenceProfiles",
+    "ListInferenceProfiles",
+    "ListPromptRouters",
+];
 
 fn operations(log: &Value) -> Vec<&str> {
     log["requests"]
@@ -188,10 +194,7 @@ async fn with_credentials_the_sdk_endpoint_variable_applies_and_the_cache_is_ref
     assert!(first.iter().all(|r| r["listed"] == true), "{first:#?}");
     assert_eq!(row(&first, HAIKU3)["profile"], format!("eu.{HAIKU3}"));
     let log = super::jobs::request_log(&ep).await;
-    assert_eq!(
-        operations(&log),
-        ["ListFoundationModels", "ListInferenceProfiles"]
-    );
+    assert_eq!(operations(&log), LISTED);
     let file = home
         .path()
         .join("cache/bedrock-tui/live-models-aws-eu-west-1-default.json");
@@ -212,7 +215,10 @@ async fn with_credentials_the_sdk_endpoint_variable_applies_and_the_cache_is_ref
         rows(&models_with(home.path(), &live_args, &env).await),
         first
     );
-    assert_eq!(operations(&super::jobs::request_log(&ep).await).len(), 4);
+    assert_eq!(
+        operations(&super::jobs::request_log(&ep).await).len(),
+        2 * LISTED.len()
+    );
     let after = live_cache::load_cached(&dir, &key, live_cache::CACHE_MAX_AGE).unwrap();
     assert_eq!(after.models, before.models);
     assert!(after.fetched_ms >= before.fetched_ms);
