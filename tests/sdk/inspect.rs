@@ -143,13 +143,7 @@ async fn a_turn_records_its_request_as_sent_and_its_events_in_order() {
     assert!(x.events.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
 
     // The metadata as the stream gave it.
-    let usage = events
-        .iter()
-        .find_map(|e| match e {
-            TurnEvent::Metadata { usage, .. } => Some(*usage),
-            _ => None,
-        })
-        .unwrap();
+    let usage = usage_of(&events);
     let r = x.response.clone().unwrap();
     let u = r.usage.unwrap();
     assert_eq!(u["inputTokens"], usage.input);

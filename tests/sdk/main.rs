@@ -109,3 +109,42 @@ where
         err.message().unwrap_or("<none>").to_owned(),
     )
 }
+
+/// A turn of one question to `model`, with `inference` and nothing else.
+pub fn one_question(
+    model: &str,
+    question: &str,
+    inference: bedrock_tui::conversation::Inference,
+) -> bedrock_tui::app::turn::TurnRequest {
+    bedrock_tui::app::turn::TurnRequest {
+        model_id: model.into(),
+        system: None,
+        messages: vec![bedrock_tui::conversation::Message::user(question)],
+        inference,
+        guardrail: None,
+        tools: None,
+    }
+}
+
+/// Streams `req` to its end; every event it reported.
+pub async fn events_of(
+    conn: &bedrock_tui::bedrock::Connection,
+    req: &bedrock_tui::app::turn::TurnRequest,
+) -> Vec<bedrock_tui::app::turn::TurnEvent> {
+    let mut events = Vec::new();
+    bedrock_tui::bedrock::stream_turn(conn, req, |e| events.push(e))
+        .await
+        .unwrap();
+    events
+}
+
+/// The usage a turn's events report.
+pub fn usage_of(events: &[bedrock_tui::app::turn::TurnEvent]) -> bedrock_tui::conversation::Usage {
+    events
+        .iter()
+        .find_map(|e| match e {
+            bedrock_tui::app::turn::TurnEvent::Metadata { usage, .. } => Some(*usage),
+            _ => None,
+        })
+        .expect("the stream reported usage")
+}

@@ -217,30 +217,14 @@ async fn a_prompt_routers_answer_names_and_prices_the_chosen_model() {
         ),
         (question(1), "us.meta.llama3-1-70b-instruct-v1:0"),
     ] {
-        let req = TurnRequest {
-            model_id: META_ROUTER.into(),
-            system: None,
-            messages: vec![Message::user(question)],
-            inference: Inference::default(),
-            guardrail: None,
-            tools: None,
-        };
-        let mut events = Vec::new();
-        bedrock::stream_turn(&conn, &req, |e| events.push(e))
-            .await
-            .unwrap();
+        let req = one_question(META_ROUTER, &question, Inference::default());
+        let events = events_of(&conn, &req).await;
         assert!(
             events.contains(&TurnEvent::Routed(chosen.into())),
             "{events:?}"
         );
         // The chosen model has a price, and it prices the turn's usage.
-        let usage = events
-            .iter()
-            .find_map(|e| match e {
-                TurnEvent::Metadata { usage, .. } => Some(*usage),
-                _ => None,
-            })
-            .unwrap();
+        let usage = usage_of(&events);
         let price = prices.lookup(chosen, "us-east-1").unwrap();
         assert!(cost(&usage, &price) > 0.0);
     }
@@ -302,28 +286,12 @@ async fn priority_and_flex_turns_are_priced_at_their_tiers() {
     // The US profile's prices per million tokens (input, output) at each tier, from
     // the pricing file's sources.
     for (tier, input, output) in [(Tier::Priority, 0.5775, 4.8125), (Tier::Flex, 0.165, 1.375)] {
-        let req = TurnRequest {
-            model_id: NOVA2.into(),
-            system: None,
-            messages: vec![Message::user("Summarize leader election in one line.")],
-            inference: Inference {
-                tier: Some(tier),
-                ..Inference::default()
-            },
-            guardrail: None,
-            tools: None,
+        let inference = Inference {
+            tier: Some(tier),
+            ..Inference::default()
         };
-        let mut events = Vec::new();
-        bedrock::stream_turn(&conn, &req, |e| events.push(e))
-            .await
-            .unwrap();
-        let usage = events
-            .iter()
-            .find_map(|e| match e {
-                TurnEvent::Metadata { usage, .. } => Some(*usage),
-                _ => None,
-            })
-            .unwrap();
+        let req = one_question(NOVA2, "Summarize leader election in one line.", inference);
+        let usage = usage_of(&events_of(&conn, &req).await);
         // The meter's total of a conversation holding that answer.
         let mut app = App::new(NOVA2);
         app.entries
