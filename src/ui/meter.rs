@@ -81,7 +81,8 @@ struct Priced {
     tier: Tier,
 }
 
-/// "saved $X" or "cost $X more", against the same turns uncached.
+/// "cache saved $X", or "cache premium $X" when writing cost more than reading saved,
+/// against the same turns uncached.
 fn saving(usd: f64, uncached_usd: f64) -> Option<Span<'static>> {
     let d = uncached_usd - usd;
     if d.abs() < 1e-9 {
@@ -93,7 +94,7 @@ fn saving(usd: f64, uncached_usd: f64) -> Option<Span<'static>> {
             Style::default().fg(Color::Green),
         )
     } else {
-        Span::styled(format!("cache cost {} more", format_usd(-d)), LABEL)
+        Span::styled(format!("cache premium {}", format_usd(-d)), LABEL)
     })
 }
 
