@@ -141,6 +141,25 @@ async fn three_cached_turns_place_checkpoints_read_the_cache_and_price_it() {
             model: Some(SONNET45.into()),
         });
     }
+    // The endpoint's request log saw the same checkpoints, message by message.
+    let log = super::jobs::request_log(&ep).await;
+    let blocks: Vec<&Value> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == "ConverseStream")
+        .map(|r| &r["blocks"])
+        .collect();
+    let point = serde_json::json!(["text", "cachePoint"]);
+    let text = serde_json::json!(["text"]);
+    assert_eq!(
+        blocks,
+        [
+            &serde_json::json!([point]),
+            &serde_json::json!([point, text, point]),
+            &serde_json::json!([text, text, point, text, point]),
+        ]
+    );
     // The meter's price of each turn is its usage priced by hand at the US profile's
     // per-million prices: input, output, cache read, 5-minute cache write.
     let by_hand = |u: &Usage| {
@@ -150,10 +169,26 @@ async fn three_cached_turns_place_checkpoints_read_the_cache_and_price_it() {
             + f64::from(u.cache_write) * price.cache_write_5m.unwrap())
             / 1e6
     };
-    let total: f64 = usages.iter().map(|u| cost(u, &price)).sum();
+    let mut app = bedrock_tui::app::App::new(SONNET45);
+    app.inference.cache = Cache::FiveMinutes;
+    for u in &usages {
+        let mut answer = bedrock_tui::app::Entry::new(
+            Message {
+                role: Role::Assistant,
+                blocks: vec![Block::Text("a".into())],
+                model: Some(SONNET45.into()),
+            },
+            bedrock_tui::app::EntryState::Done,
+        );
+        answer.usage = Some(*u);
+        app.entries.push(answer);
+    }
+    let totals = bedrock_tui::ui::meter::Totals::of(&app, prices);
+    let total = totals.usd().unwrap();
     let hand: f64 = usages.iter().map(by_hand).sum();
     assert!((total - hand).abs() < 1e-12, "{total} vs {hand}");
-    // Reading the cache made the later turns cheaper than sending them uncached.
+    // Reading the cache made the turns cheaper than sending them uncached, and the
+    // meter's saving is the difference.
     let uncached: f64 = usages
         .iter()
         .map(|u| {
@@ -163,6 +198,7 @@ async fn three_cached_turns_place_checkpoints_read_the_cache_and_price_it() {
         })
         .sum();
     assert!(total < uncached, "{total} vs {uncached}");
+    assert!((totals.uncached_usd().unwrap() - uncached).abs() < 1e-12);
 }
 
 #[tokio::test]
