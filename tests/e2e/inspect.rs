@@ -74,9 +74,9 @@ async fn inspect_copy_as_boto3_then_a_native_request() {
     tui.keys("\x1b");
     tui.wait_for("Message · Enter sends").await;
 
-    // The native console: the draft becomes the next question of the body.
-    tui.keys("And in Go?");
-    tui.keys("\x1bn");
+    // The native console: `/native QUESTION` puts the model's body in the composer,
+    // with the question as its last turn.
+    tui.send("/native And in Go?").await;
     let s = tui
         .wait_for_all(&[
             " native ",
