@@ -30,6 +30,11 @@ pub struct Ask {
     /// With --tools: run every call the model makes without asking.
     #[arg(long, requires = "tools")]
     pub yes: bool,
+    /// Ask 2 to 4 models or profiles at once (comma-separated) instead of --model:
+    /// each answer in turn, then a table of time to first token, speed, tokens, stop
+    /// reason and cost. Exits with 1 when any of them failed.
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',', conflicts_with_all = ["tools", "model"])]
+    pub compare: Vec<String>,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -39,7 +44,14 @@ const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(16);
 
 /// Asks the question; what the flags leave out comes from `config`.
 pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()> {
-    let OneShot { conn, turn } = OneShot::start(&args.input, &args.connect, &config).await?;
+    let mut input = args.input.clone();
+    if !args.compare.is_empty() {
+        super::compare::check(&args.compare)?;
+        // The prompt and its attachments are read once, for the first model; each
+        // model checks them again for itself.
+        input.model = args.compare.first().cloned();
+    }
+    let OneShot { conn, turn } = OneShot::start(&input, &args.connect, &config).await?;
     let req = TurnRequest {
         inference: Inference {
             max_tokens: args.max_tokens.or(config.inference.max_tokens),
@@ -50,6 +62,10 @@ pub async fn run(args: Ask, config: crate::config::Config) -> anyhow::Result<()>
     };
     if args.tools {
         return with_tools(&args, &conn, req, &config).await;
+    }
+    if !args.compare.is_empty() {
+        let prices = crate::pricing::Prices::builtin().with_overrides(&config.prices);
+        return super::compare::run(&conn, req, &args.compare, &prices, args.json).await;
     }
     let mut text = String::new();
     let mut stop: Option<StopReason> = None;

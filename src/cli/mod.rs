@@ -10,6 +10,7 @@ mod ask;
 mod ask_tools;
 mod chat;
 mod common;
+mod compare;
 mod count;
 mod guardrail;
 mod invoke;

@@ -5,6 +5,7 @@ mod ask;
 mod attach;
 mod bad_input;
 mod cli;
+mod compare;
 mod control;
 mod converse;
 mod count;
