@@ -87,7 +87,9 @@ fn show(app: &App, entry: usize, tab: Tab) -> Inspector {
         text: String::new(),
         unavailable: None,
     };
-    let Some(x) = app.entries[entry].exchange.as_deref() else {
+    // The entries may have been replaced since (another conversation opened).
+    let Some(x) = app.entries.get(entry).and_then(|e| e.exchange.as_deref()) else {
+        i.unavailable = Some("The answer and its record are no longer on screen.".into());
         return i;
     };
     match tab {
@@ -225,9 +227,10 @@ fn payload(app: &App) -> Result<(Tab, String), String> {
     match i.tab {
         Tab::Code(_) => Ok((i.tab, i.text.clone())),
         Tab::Wire => {
-            let x = app.entries[i.entry]
-                .exchange
-                .as_deref()
+            let x = app
+                .entries
+                .get(i.entry)
+                .and_then(|e| e.exchange.as_deref())
                 .ok_or("The answer has no record of its request.")?;
             let (body, _) = inflated(app, x);
             Ok((
@@ -268,7 +271,7 @@ fn write(app: &mut App) -> Vec<Effect> {
             let Overlay::Inspector(i) = &app.overlay else {
                 return Vec::new();
             };
-            let x = app.entries[i.entry].exchange.as_deref();
+            let x = app.entries.get(i.entry).and_then(|e| e.exchange.as_deref());
             let id = x
                 .and_then(|x| x.request_id.as_deref())
                 .map(|id| {

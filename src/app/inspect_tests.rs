@@ -263,3 +263,19 @@ fn a_native_exchanges_chunks_follow_its_request() {
     let text = inspector(&app).text.clone();
     assert!(text.ends_with("\n\nResponse chunks\n{\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}\n{\"type\":\"message_stop\",\"amazon-bedrock-invocationMetrics\":{\"inputTokenCount\":4}}\n"), "{text}");
 }
+
+#[test]
+fn keys_after_the_conversation_was_replaced_change_nothing_and_do_not_panic() {
+    let mut app = answered("http://127.0.0.1:4567/model/x/converse-stream");
+    update(&mut app, Msg::Inspect);
+    app.entries.clear();
+    for k in [
+        InspectKey::Next,
+        InspectKey::Copy,
+        InspectKey::Write,
+        InspectKey::Prev,
+    ] {
+        key(&mut app, k);
+    }
+    assert!(matches!(app.notice, Some(Notice::Error(_))));
+}
