@@ -8,6 +8,7 @@
 // needs it; the rest is `pub(crate)`, and this lint keeps it so.
 #![warn(unreachable_pub)]
 
+mod batch;
 mod cache;
 mod cl100k;
 mod control;
@@ -23,6 +24,7 @@ mod native;
 mod ops;
 mod profiles;
 mod query;
+mod quota;
 mod router;
 mod s3;
 mod schema;
@@ -72,6 +74,8 @@ pub struct LocalEndpoint {
     task: Option<JoinHandle<()>>,
     /// Completes async invocations in the background.
     runner: Option<JoinHandle<()>>,
+    /// Advances batch inference jobs in the background.
+    batches: Option<JoinHandle<()>>,
 }
 
 impl LocalEndpoint {
@@ -113,6 +117,7 @@ impl LocalEndpoint {
         let runner = state
             .jobs
             .open(&state.settings, state.catalog, stopped.clone())?;
+        let batches = batch::start(state.clone(), stopped.clone())?;
         let task = tokio::spawn(serve(listener, state, acceptor, stopped));
         Ok(LocalEndpoint {
             addr,
@@ -120,6 +125,7 @@ impl LocalEndpoint {
             stop,
             task: Some(task),
             runner: Some(runner),
+            batches: Some(batches),
         })
     }
 
@@ -151,6 +157,9 @@ impl LocalEndpoint {
         }
         if let Some(runner) = self.runner.take() {
             let _ = runner.await;
+        }
+        if let Some(batches) = self.batches.take() {
+            let _ = batches.await;
         }
     }
 }

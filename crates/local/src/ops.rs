@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use bedrock_catalog::{Model, resolve};
 use serde_json::{Value, json};
 
+use super::batch;
 use super::control;
 use super::conversation::Request;
 use super::converse::{self, Usage};
@@ -85,6 +86,10 @@ pub(crate) async fn run(state: &State, call: Call<'_>) -> Result<Reply> {
         Route::StartAsyncInvoke => jobs::start(state, &call).await,
         Route::ListAsyncInvokes => jobs::list(state, &call).await,
         Route::GetAsyncInvoke(arn) => jobs::get(state, &call, arn).await,
+        Route::CreateModelInvocationJob => batch::create(state, &call).await,
+        Route::GetModelInvocationJob(id) => batch::get(state, &call, id).await,
+        Route::ListModelInvocationJobs => batch::list(state, &call).await,
+        Route::StopModelInvocationJob(id) => batch::stop(state, &call, id).await,
         Route::ListFoundationModels => {
             control::list_foundation_models(state.catalog, call.region, call.query).map(Reply::json)
         }
@@ -173,8 +178,16 @@ async fn prepare(
     let max = max_tokens(req, model)?;
     let interrupt = apply_faults(&faults).await?;
     let mut usage = input_usage(state, req, model)?;
+    // The quota reserves the input and the most the answer may take, then keeps what it took.
+    let reserved = u64::from(usage.total()) + u64::from(max);
+    let ticket = state
+        .quotas
+        .admit(call.region, &model.id, reserved, Instant::now())?;
     let generation = simulator::generate(req, max);
     usage.output = generation.output_tokens;
+    if let Some(t) = ticket {
+        state.quotas.settle(&t, u64::from(usage.total()));
+    }
     Ok(Prepared {
         generation,
         usage,
@@ -344,6 +357,12 @@ async fn invoke_op(state: &State, call: &Call<'_>, id: &str, streaming: bool) ->
             response,
             input_tokens,
         } => {
+            state.quotas.admit(
+                call.region,
+                &model.id,
+                u64::from(input_tokens),
+                Instant::now(),
+            )?;
             let latency = call.started.elapsed().as_millis() as u64;
             return Ok(Reply::Json {
                 body: response,

@@ -20,6 +20,10 @@ pub(crate) enum Route {
     StartAsyncInvoke,
     ListAsyncInvokes,
     GetAsyncInvoke(String),
+    CreateModelInvocationJob,
+    GetModelInvocationJob(String),
+    ListModelInvocationJobs,
+    StopModelInvocationJob(String),
     ListFoundationModels,
     GetFoundationModel(String),
     ListInferenceProfiles,
@@ -47,6 +51,10 @@ impl Route {
             Route::StartAsyncInvoke => "StartAsyncInvoke",
             Route::ListAsyncInvokes => "ListAsyncInvokes",
             Route::GetAsyncInvoke(_) => "GetAsyncInvoke",
+            Route::CreateModelInvocationJob => "CreateModelInvocationJob",
+            Route::GetModelInvocationJob(_) => "GetModelInvocationJob",
+            Route::ListModelInvocationJobs => "ListModelInvocationJobs",
+            Route::StopModelInvocationJob(_) => "StopModelInvocationJob",
             Route::ListFoundationModels => "ListFoundationModels",
             Route::GetFoundationModel(_) => "GetFoundationModel",
             Route::ListInferenceProfiles => "ListInferenceProfiles",
@@ -110,6 +118,15 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
         ["async-invoke"] if post => Route::StartAsyncInvoke,
         ["async-invoke"] if get => Route::ListAsyncInvokes,
         ["async-invoke", arn] if get && !arn.is_empty() => Route::GetAsyncInvoke(decode(arn)),
+        ["model-invocation-job"] if post => Route::CreateModelInvocationJob,
+        ["model-invocation-jobs"] if get => Route::ListModelInvocationJobs,
+        // A job ARN label may arrive with its `/` unencoded.
+        ["model-invocation-job", rest @ .., "stop"] if post => {
+            label(rest).map_or(Route::Unknown, Route::StopModelInvocationJob)
+        }
+        ["model-invocation-job", rest @ ..] if get => {
+            label(rest).map_or(Route::Unknown, Route::GetModelInvocationJob)
+        }
         ["foundation-models"] if get => Route::ListFoundationModels,
         ["inference-profiles"] if get => Route::ListInferenceProfiles,
         ["prompt-routers"] if get => Route::ListPromptRouters,
@@ -190,6 +207,39 @@ mod tests {
             Route::ListPromptRouters
         );
         assert_eq!(route(&Method::POST, "/inference-profiles"), Route::Unknown);
+        let job = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghij12";
+        for path in [
+            "/model-invocation-job/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Amodel-invocation-job%2Fabcdefghij12",
+            "/model-invocation-job/arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghij12",
+        ] {
+            assert_eq!(
+                route(&Method::GET, path),
+                Route::GetModelInvocationJob(job.into())
+            );
+            assert_eq!(
+                route(&Method::POST, &format!("{path}/stop")),
+                Route::StopModelInvocationJob(job.into())
+            );
+        }
+        assert_eq!(
+            route(&Method::POST, "/model-invocation-job"),
+            Route::CreateModelInvocationJob
+        );
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/model-invocation-jobs?statusEquals=Completed"
+            ),
+            Route::ListModelInvocationJobs
+        );
+        assert_eq!(
+            route(&Method::GET, "/model-invocation-job/"),
+            Route::Unknown
+        );
+        assert_eq!(
+            route(&Method::POST, "/model-invocation-job/stop"),
+            Route::Unknown
+        );
         assert_eq!(route(&Method::POST, "/"), Route::Unknown);
     }
 }

@@ -23,6 +23,7 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 
 use super::stream::{self, Body};
 
+mod list;
 pub(crate) mod regions;
 #[cfg(test)]
 pub(crate) mod regions_tests;

@@ -30,6 +30,20 @@ pub struct Settings {
     pub tls: Option<super::tls::Tls>,
     /// Routes that fail: requests to a model id with one of these prefixes get its fault.
     pub fail_routes: Vec<super::faults::FailRoute>,
+    /// Requests per minute each model accepts (`--rpm`) in the runtime operations that
+    /// invoke it; `None` for no limit.
+    pub rpm: Option<u64>,
+    /// Tokens per minute each model accepts (`--tpm`): input plus maximum output reserved
+    /// when a request arrives, settled to what it used; `None` for no limit.
+    pub tpm: Option<u64>,
+    /// The window the quotas count over: a minute, as the service counts; tests shorten it.
+    pub quota_window: Duration,
+    /// How long each stage of a batch inference job lasts (Submitted, Validating,
+    /// Scheduled, InProgress, Stopping).
+    pub batch_step: Duration,
+    /// The fewest records a batch inference job accepts: 100, the service's quota
+    /// "Minimum number of records per batch inference job"; tests lower it.
+    pub batch_min_records: usize,
 }
 
 impl Default for Settings {
@@ -44,6 +58,11 @@ impl Default for Settings {
             async_seconds: 20,
             tls: None,
             fail_routes: Vec::new(),
+            rpm: None,
+            tpm: None,
+            quota_window: super::quota::MINUTE,
+            batch_step: Duration::from_secs(5),
+            batch_min_records: 100,
         }
     }
 }
@@ -124,6 +143,10 @@ pub(crate) struct State {
     pub guardrails: super::guardrail::Registry,
     /// Async invocations and the S3 store they write to; opened when the endpoint starts.
     pub jobs: super::jobs::Jobs,
+    /// Batch inference jobs (model invocation jobs); their runner starts with the endpoint.
+    pub batch: super::batch::Batches,
+    /// The on-demand quotas of `settings.rpm` and `settings.tpm`.
+    pub quotas: super::quota::Quotas,
     log: Mutex<VecDeque<LogEntry>>,
     /// The prompt cache: each prefix's last use and how long it lives after it.
     cache: Mutex<HashMap<u64, (Instant, Duration)>>,
@@ -131,7 +154,10 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn new(catalog: &'static Catalog, settings: Settings) -> Self {
+        let quotas = super::quota::Quotas::new(settings.rpm, settings.tpm, settings.quota_window);
         State {
+            quotas,
+            batch: super::batch::Batches::default(),
             catalog,
             settings,
             guardrails: super::guardrail::Registry::builtin(),

@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 /// Milliseconds since the Unix epoch, now.
-pub(super) fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -17,7 +17,7 @@ pub(super) fn now_ms() -> u64 {
 
 /// `2025-01-06T19:33:56.187Z`: UTC with milliseconds, which every SDK's ISO 8601
 /// parser reads.
-pub(super) fn iso8601(ms: u64) -> String {
+pub(crate) fn iso8601(ms: u64) -> String {
     let nanos = i128::from(ms) * 1_000_000;
     let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
         return "1970-01-01T00:00:00.000Z".into();
@@ -30,7 +30,7 @@ pub(super) fn iso8601(ms: u64) -> String {
 
 /// Parses an RFC 3339 / ISO 8601 date-time (any offset, any fraction) or, as some
 /// clients send timestamps in query strings, epoch seconds.
-pub(super) fn parse(text: &str) -> Option<u64> {
+pub(crate) fn parse(text: &str) -> Option<u64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         let ms = t.unix_timestamp_nanos() / 1_000_000;
         return u64::try_from(ms).ok();

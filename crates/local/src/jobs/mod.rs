@@ -10,6 +10,7 @@ pub(crate) mod mp4;
 mod output;
 mod store;
 
+pub(crate) use clock::{iso8601, now_ms, parse as parse_time};
 pub(crate) use store::ACCOUNT;
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,7 +29,6 @@ use super::ops::{Call, Reply};
 use super::query;
 use super::s3::S3Store;
 use super::state::{Settings, State};
-use clock::now_ms;
 use store::{Disk, Job, Status};
 
 type Result<T> = std::result::Result<T, ServiceError>;
@@ -283,14 +283,14 @@ pub fn valid_s3_uri(uri: &str) -> bool {
         && uri.len() <= 1024
 }
 
-fn valid_kms_key(k: &str) -> bool {
+pub(crate) fn valid_kms_key(k: &str) -> bool {
     let parts: Vec<&str> = k.splitn(6, ':').collect();
     matches!(parts.as_slice(), ["arn", p, "kms", _, acct, res]
         if p.starts_with("aws") && acct.len() == 12 && acct.bytes().all(|c| c.is_ascii_digit())
             && (res.starts_with("key/") || res.starts_with("alias/")))
 }
 
-fn is_account(s: &str) -> bool {
+pub(crate) fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit())
 }
 
@@ -332,7 +332,7 @@ async fn apply(faults: &[Fault]) -> Result<Option<Reply>> {
 }
 
 /// JSON with object keys sorted, so equal requests hash equally.
-fn canonical(v: &Value, out: &mut String) {
+pub(crate) fn canonical(v: &Value, out: &mut String) {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
@@ -363,6 +363,11 @@ fn canonical(v: &Value, out: &mut String) {
 }
 
 fn new_id(taken: &BTreeMap<String, Job>) -> String {
+    fresh_id(|id| taken.contains_key(id))
+}
+
+/// A new 12-character job id of lowercase letters and digits that `taken` does not hold.
+pub(crate) fn fresh_id(taken: impl Fn(&str) -> bool) -> String {
     loop {
         let id: String = uuid::Uuid::new_v4()
             .as_bytes()
@@ -370,7 +375,7 @@ fn new_id(taken: &BTreeMap<String, Job>) -> String {
             .take(12)
             .map(|b| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[usize::from(*b) % 36]))
             .collect();
-        if !taken.contains_key(&id) {
+        if !taken(&id) {
             return id;
         }
     }
@@ -399,7 +404,7 @@ fn check_token(token: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_tags(o: &Obj) -> Result<Value> {
+pub(crate) fn check_tags(o: &Obj) -> Result<Value> {
     let Some(items) = o.arr("tags")? else {
         return Ok(json!([]));
     };
