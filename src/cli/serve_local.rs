@@ -55,6 +55,30 @@ pub struct ServeLocal {
     /// `versions`), merged over the built-in ones such as `demo`.
     #[arg(long, value_name = "FILE")]
     pub guardrails: Option<PathBuf>,
+    /// On-demand quota: requests per minute each model accepts in Converse,
+    /// ConverseStream, InvokeModel and InvokeModelWithResponseStream (CountTokens is not
+    /// counted), per Region, over a sliding minute; past it a request gets the service's
+    /// ThrottlingException (HTTP 429).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rpm: Option<u64>,
+    /// On-demand quota: tokens per minute each model accepts, over a sliding minute. As
+    /// the service does, a request reserves its input tokens plus its maximum output
+    /// (max_tokens, or the model's default maximum) when it arrives, and once answered
+    /// holds what it used (input plus output); a request that does not fit is throttled
+    /// (ThrottlingException, HTTP 429).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub tpm: Option<u64>,
+    /// The window --rpm and --tpm count over, in milliseconds (the service's minute by
+    /// default; shorter for tests).
+    #[arg(long, default_value_t = 60_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub quota_window_ms: u64,
+    /// How long each stage of a batch inference job (CreateModelInvocationJob) lasts:
+    /// Submitted, Validating, Scheduled, InProgress, and Stopping after a stop.
+    #[arg(long, default_value_t = 5_000, value_name = "MS")]
+    pub batch_step_ms: u64,
+    /// The fewest records a batch inference job accepts (the service's quota is 100).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub batch_min_records: usize,
     /// Serve HTTPS with a self-signed certificate, kept in tls/ under --data-dir (or the
     /// app's data folder) and reused across restarts; clients trust it with AWS_CA_BUNDLE.
     #[arg(long)]
@@ -124,6 +148,11 @@ impl ServeLocal {
             guardrails_file: self.guardrails.clone(),
             tls,
             fail_routes,
+            rpm: self.rpm,
+            tpm: self.tpm,
+            quota_window: Duration::from_millis(self.quota_window_ms),
+            batch_step: Duration::from_millis(self.batch_step_ms),
+            batch_min_records: self.batch_min_records,
         })
     }
 }
@@ -284,5 +313,41 @@ mod tests {
         );
         let default = settings(&["--tls"]).tls.map(|t| t.dir);
         assert_eq!(default, app_data_dir().map(|d| d.join("tls")));
+    }
+
+    #[test]
+    fn quotas_and_batch_pacing_reach_the_settings() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeLocal,
+        }
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("serve-local").chain(args.iter().copied()))
+                .map(|c| c.serve.settings().unwrap())
+        };
+        let defaults = parse(&[]).unwrap();
+        assert_eq!((defaults.rpm, defaults.tpm), (None, None));
+        assert_eq!(defaults.quota_window, Duration::from_secs(60));
+        assert_eq!(defaults.batch_min_records, 100);
+        let set = parse(&[
+            "--rpm",
+            "5",
+            "--tpm",
+            "2000",
+            "--quota-window-ms",
+            "500",
+            "--batch-step-ms",
+            "50",
+            "--batch-min-records",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!((set.rpm, set.tpm), (Some(5), Some(2000)));
+        assert_eq!(set.quota_window, Duration::from_millis(500));
+        assert_eq!(set.batch_step, Duration::from_millis(50));
+        assert_eq!(set.batch_min_records, 1);
+        assert!(parse(&["--rpm", "0"]).is_err());
     }
 }
