@@ -25,8 +25,9 @@ use tokio::task::JoinHandle;
 
 use super::jobs::now_ms;
 use super::state::State;
+use crate::jobs::disk::{Disk, wait_due};
 use records::{Answer, Limits};
-use store::{Counts, Disk, Job, Status};
+use store::{Counts, Job, Status};
 
 #[derive(Default)]
 struct Book {
@@ -87,8 +88,8 @@ pub(crate) fn start(
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<JoinHandle<()>> {
     if let Some(dir) = &state.settings.data_dir {
-        let disk = Disk::open(&dir.join("batch-jobs"))?;
-        let jobs = disk.load()?;
+        let disk = Disk::open(&dir.join("batch-jobs"), "batch job")?;
+        let jobs = disk.load::<Job>()?;
         let mut book = state.batch.book();
         for job in jobs.into_values() {
             book.tokens.insert(
@@ -115,15 +116,8 @@ async fn run(state: Arc<State>, mut stop: watch::Receiver<bool>) {
             Some((id, due)) if due <= now => advance(&state, &id).await,
             next => {
                 let wait = next.map(|(_, due)| Duration::from_millis(due - now));
-                tokio::select! {
-                    _ = async {
-                        match wait {
-                            Some(d) => tokio::time::sleep(d).await,
-                            None => std::future::pending().await,
-                        }
-                    } => {}
-                    _ = state.batch.wake.notified() => {}
-                    _ = stop.changed() => break,
+                if !wait_due(wait, &state.batch.wake, &mut stop).await {
+                    break;
                 }
             }
         }

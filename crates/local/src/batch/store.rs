@@ -3,9 +3,6 @@
 //! finds every job as it last was; and their wire shape (`ModelInvocationJobSummary`,
 //! which GetModelInvocationJob's response shares).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -184,46 +181,9 @@ impl Job {
     }
 }
 
-/// Where jobs are persisted, if anywhere.
-pub(super) struct Disk {
-    dir: PathBuf,
-}
-
-impl Disk {
-    pub(super) fn open(dir: &Path) -> std::io::Result<Disk> {
-        std::fs::create_dir_all(dir)?;
-        Ok(Disk {
-            dir: dir.to_path_buf(),
-        })
-    }
-
-    /// Every job saved in the folder; files that do not parse are reported and skipped.
-    pub(super) fn load(&self) -> std::io::Result<BTreeMap<String, Job>> {
-        let mut jobs = BTreeMap::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let path = entry?.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                continue;
-            }
-            match std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<Job>(&b).map_err(|e| e.to_string()))
-            {
-                Ok(job) => {
-                    jobs.insert(job.id.clone(), job);
-                }
-                Err(e) => tracing::warn!("skipping batch job {}: {e}", path.display()),
-            }
-        }
-        Ok(jobs)
-    }
-
-    /// Replaces the job's file in one step: a crash leaves the old or the new version.
-    pub(super) fn save(&self, job: &Job) -> std::io::Result<()> {
-        let path = self.dir.join(format!("{}.json", job.id));
-        let tmp = self.dir.join(format!(".{}.json.tmp", job.id));
-        let bytes = serde_json::to_vec_pretty(job).map_err(std::io::Error::other)?;
-        crate::state::replace_file(&path, &tmp, &bytes)
+impl crate::jobs::disk::Saved for Job {
+    fn id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -287,10 +247,10 @@ pub(super) mod tests {
     #[test]
     fn saves_and_loads_back() {
         let dir = tempfile::tempdir().unwrap();
-        let disk = Disk::open(dir.path()).unwrap();
+        let disk = crate::jobs::disk::Disk::open(dir.path(), "job").unwrap();
         let j = job("abcdefghij12");
         disk.save(&j).unwrap();
         std::fs::write(dir.path().join("junk.json"), "{").unwrap();
-        assert_eq!(disk.load().unwrap()["abcdefghij12"], j);
+        assert_eq!(disk.load::<Job>().unwrap()["abcdefghij12"], j);
     }
 }

@@ -5,6 +5,7 @@
 //! kept in `--data-dir` and carry on after a restart.
 
 mod clock;
+pub(crate) mod disk;
 mod input;
 pub(crate) mod mp4;
 mod output;
@@ -29,7 +30,8 @@ use super::ops::{Call, Reply};
 use super::query;
 use super::s3::S3Store;
 use super::state::{Settings, State};
-use store::{Disk, Job, Status};
+use disk::{Disk, wait_due};
+use store::{Job, Status};
 
 type Result<T> = std::result::Result<T, ServiceError>;
 
@@ -73,7 +75,7 @@ impl Jobs {
         let dir = settings.data_dir.as_deref();
         let s3 = S3Store::open(dir, &settings.region)?;
         let disk = dir
-            .map(|d| Disk::open(&d.join("async-invokes")))
+            .map(|d| Disk::open(&d.join("async-invokes"), "async invocation"))
             .transpose()?;
         let mut book = Book::default();
         if let Some(disk) = &disk {
@@ -245,15 +247,8 @@ async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
             Some((id, due)) if due <= now => engine.finish(&id).await,
             next => {
                 let wait = next.map(|(_, due)| Duration::from_millis(due - now));
-                tokio::select! {
-                    _ = async {
-                        match wait {
-                            Some(d) => tokio::time::sleep(d).await,
-                            None => std::future::pending().await,
-                        }
-                    } => {}
-                    _ = engine.wake.notified() => {}
-                    _ = stop.changed() => break,
+                if !wait_due(wait, &engine.wake, &mut stop).await {
+                    break;
                 }
             }
         }
