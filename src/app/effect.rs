@@ -53,7 +53,8 @@ pub enum Effect {
         format: Format,
         path: Option<String>,
     },
-    /// List the region's async invocations; the answer is `Msg::JobsListed`.
+    /// List the region's async invocations and batch inference jobs; the answer is
+    /// `Msg::JobsListed`.
     ListJobs {
         request: u64,
     },
@@ -63,6 +64,10 @@ pub enum Effect {
         after: std::time::Duration,
     },
     StartJob(JobStart),
+    /// Stop a batch inference job; the answer is `Msg::BatchStopped`.
+    StopBatchJob {
+        arn: String,
+    },
     /// Download every output under `folder` into `dir`.
     DownloadJob {
         arn: String,

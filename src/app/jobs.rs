@@ -1,14 +1,16 @@
-//! Async jobs in the app: the listing of the region's async invocations kept fresh by
-//! the poll schedule while any runs, notices when one ends, the start form, and the
-//! download of a finished job's outputs.
+//! Async jobs in the app: the listing of the region's async invocations and batch
+//! inference jobs kept fresh by the poll schedule while any runs, notices when one
+//! ends, the start form, and the download of a finished job's outputs.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::jobs::batch::BatchJob;
 use crate::jobs::poll::{self, Intervals, Outcome, Schedule};
 use crate::jobs::{Job, S3Uri, Status, human_duration};
 
+use super::batch_jobs::{self, Ended, Row};
 use super::effect::{EditorTarget, Effect};
 use super::state::{App, Notice, Overlay};
 
@@ -90,6 +92,12 @@ pub enum DownloadFailure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jobs {
     pub jobs: Vec<Job>,
+    /// The region's batch inference jobs, newest first.
+    pub batch: Vec<BatchJob>,
+    /// Why batch jobs could not be listed, when they could not.
+    pub batch_error: Option<String>,
+    /// The batch job that waits for "y" to be stopped.
+    pub stop: Option<String>,
     /// Whether any listing has come; notices start after the first.
     pub listed: bool,
     pub error: Option<String>,
@@ -118,6 +126,9 @@ impl Default for Jobs {
     fn default() -> Self {
         Jobs {
             jobs: Vec::new(),
+            batch: Vec::new(),
+            batch_error: None,
+            stop: None,
             listed: false,
             error: None,
             filter: None,
@@ -146,8 +157,30 @@ impl Jobs {
             .collect()
     }
 
+    /// The rows of the pane: the invocations the filter lets through, then the batch
+    /// jobs it lets through.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        let batch = self
+            .batch
+            .iter()
+            .filter(|j| batch_jobs::passes(self.filter.as_ref(), j));
+        self.shown()
+            .into_iter()
+            .map(Row::Invocation)
+            .chain(batch.map(Row::Batch))
+            .collect()
+    }
+
+    pub fn selected_row(&self) -> Option<Row<'_>> {
+        self.rows().get(self.selected).copied()
+    }
+
+    /// The selected row's async invocation, if it is one.
     pub fn selected_job(&self) -> Option<&Job> {
-        self.shown().get(self.selected).copied()
+        match self.selected_row()? {
+            Row::Invocation(j) => Some(j),
+            Row::Batch(_) => None,
+        }
     }
 }
 
@@ -180,52 +213,78 @@ pub fn open(app: &mut App) -> Vec<Effect> {
     refresh(app)
 }
 
-fn running(jobs: &[Job]) -> usize {
-    jobs.iter().filter(|j| j.status.is_running()).count()
+/// How many jobs of either kind are still running.
+pub fn running(j: &Jobs) -> usize {
+    j.jobs.iter().filter(|j| j.status.is_running()).count()
+        + j.batch.iter().filter(|j| !j.ended()).count()
 }
 
-/// The answer to `Effect::ListJobs`, made at `at`.
+/// The answer to `Effect::ListJobs`, made at `at`: the async invocations and the
+/// batch jobs, each listed or not.
 pub fn listed(
     app: &mut App,
     request: u64,
     at: Instant,
     result: Result<Vec<Job>, ListFailure>,
+    batch: Result<Vec<BatchJob>, ListFailure>,
 ) -> Vec<Effect> {
     if request != app.jobs.request {
         return Vec::new();
     }
-    let mut told = None;
     let j = &mut app.jobs;
-    let outcome = match result {
+    let mut ended = Vec::new();
+    let mut changed = false;
+    let mut failure: Option<ListFailure> = None;
+    match result {
         Ok(jobs) => {
             let before = poll::statuses(&j.jobs);
-            let changed: Vec<&Job> = poll::changed(&before, &jobs);
-            if j.listed {
-                told = ended_notice(&changed);
-            }
-            let outcome = Outcome::Answered {
-                running: running(&jobs),
-                changed: !changed.is_empty(),
-            };
+            let now: Vec<&Job> = poll::changed(&before, &jobs);
+            changed |= !now.is_empty();
+            ended.extend(now.iter().filter_map(|job| invocation_ended(job)));
             j.jobs = jobs;
-            j.listed = true;
             j.error = None;
-            j.selected = j.selected.min(j.shown().len().saturating_sub(1));
-            outcome
         }
         Err(f) => {
-            j.error = Some(f.message);
-            match (f.throttled, running(&j.jobs)) {
-                (true, _) => Outcome::Throttled,
-                // A listing that cannot be had (no permission, say) is not retried
-                // unless some job is known to run.
-                (false, 0) => Outcome::Answered {
-                    running: 0,
-                    changed: false,
-                },
-                (false, _) => Outcome::Failed,
+            j.error = Some(f.message.clone());
+            failure = Some(f);
+        }
+    }
+    match batch {
+        Ok(jobs) => {
+            let before: Vec<(&str, &str)> = j
+                .batch
+                .iter()
+                .map(|b| (b.arn.as_str(), b.status.as_str()))
+                .collect();
+            changed |= jobs.len() != before.len()
+                || jobs
+                    .iter()
+                    .zip(&before)
+                    .any(|(b, (arn, status))| b.arn != *arn || b.status != *status);
+            ended.extend(batch_jobs::ended_since(&j.batch, &jobs));
+            j.batch = jobs;
+            j.batch_error = None;
+        }
+        Err(f) => {
+            j.batch_error = Some(f.message.clone());
+            if failure.as_ref().is_none_or(|a| !a.throttled) {
+                failure = Some(f);
             }
         }
+    }
+    let told = if j.listed { ended_notice(ended) } else { None };
+    j.listed = true;
+    j.selected = j.selected.min(j.rows().len().saturating_sub(1));
+    let outcome = match (failure, running(j)) {
+        (Some(f), _) if f.throttled => Outcome::Throttled,
+        // A listing that cannot be had (no permission, say) is not retried unless some
+        // job is known to run.
+        (Some(_), 0) => Outcome::Answered {
+            running: 0,
+            changed: false,
+        },
+        (Some(_), _) => Outcome::Failed,
+        (None, running) => Outcome::Answered { running, changed },
     };
     if let Some(n) = told {
         app.tell(n);
@@ -249,45 +308,48 @@ fn schedule(app: &mut App, at: Instant, outcome: Outcome) -> Vec<Effect> {
 
 /// What to tell of the jobs that have just ended: one by itself, several counted (an
 /// error when any failed, so a failure is never hidden behind a completion).
-fn ended_notice(changed: &[&Job]) -> Option<Notice> {
-    let done: Vec<&&Job> = changed.iter().filter(|j| !j.status.is_running()).collect();
-    match done.as_slice() {
-        [] => None,
-        [one] => ended(one),
-        many => {
-            let failed = many.iter().filter(|j| j.status == Status::Failed).count();
-            let text = format!(
-                "{} jobs ended: {} completed, {failed} failed. F5 shows them.",
-                many.len(),
-                many.len() - failed
-            );
-            Some(if failed > 0 {
-                Notice::Error(text)
-            } else {
-                Notice::Info(text)
-            })
-        }
-    }
+fn ended_notice(ended: Vec<Ended>) -> Option<Notice> {
+    let failed = ended.iter().filter(|e| e.failed).count();
+    let n = ended.len();
+    let text = match ended.into_iter().next() {
+        None => return None,
+        Some(one) if n == 1 => one.text,
+        Some(_) => format!(
+            "{n} jobs ended: {} completed, {failed} failed. F5 shows them.",
+            n - failed
+        ),
+    };
+    Some(if failed > 0 {
+        Notice::Error(text)
+    } else {
+        Notice::Info(text)
+    })
 }
 
-/// The notice for a job that has just ended, if it has.
-fn ended(job: &Job) -> Option<Notice> {
+/// What to tell of an invocation whose status changed, if it has ended.
+fn invocation_ended(job: &Job) -> Option<Ended> {
     let took = job
         .end_time
         .map(|e| format!(" in {}", human_duration(e - job.submit_time)))
         .unwrap_or_default();
     match job.status {
-        Status::Completed => Some(Notice::Info(format!(
-            "Job {} ({}) completed{took}: F5 shows it, d downloads its outputs.",
-            job.id(),
-            job.model_id()
-        ))),
-        Status::Failed => Some(Notice::Error(format!(
-            "Job {} ({}) failed: {}",
-            job.id(),
-            job.model_id(),
-            job.failure_message.as_deref().unwrap_or("no reason given")
-        ))),
+        Status::Completed => Some(Ended {
+            text: format!(
+                "Job {} ({}) completed{took}: F5 shows it, d downloads its outputs.",
+                job.id(),
+                job.model_id()
+            ),
+            failed: false,
+        }),
+        Status::Failed => Some(Ended {
+            text: format!(
+                "Job {} ({}) failed: {}",
+                job.id(),
+                job.model_id(),
+                job.failure_message.as_deref().unwrap_or("no reason given")
+            ),
+            failed: true,
+        }),
         _ => None,
     }
 }
@@ -494,26 +556,51 @@ pub fn started(app: &mut App, at: Instant, result: Result<String, String>) -> Ve
     }
 }
 
-fn download(app: &mut App, overwrite: bool) -> Vec<Effect> {
-    let Some(job) = app.jobs.selected_job().cloned() else {
-        return Vec::new();
-    };
-    if job.status != Status::Completed {
-        app.tell(Notice::Error(format!(
+/// What the selected row's download needs: its ARN, output folder and id, or why it
+/// has nothing to download.
+fn outputs(row: Row<'_>) -> Result<(String, String, String), String> {
+    match row {
+        Row::Invocation(job) if job.status == Status::Completed => Ok((
+            job.invocation_arn.clone(),
+            job.output_uri().to_owned(),
+            job.id().to_owned(),
+        )),
+        Row::Invocation(job) => Err(format!(
             "Job {} is {}: only a completed job has outputs to download.",
             job.id(),
             job.status
-        )));
-        return Vec::new();
+        )),
+        Row::Batch(job) => match &job.output_uri {
+            Some(base) if batch_jobs::has_outputs(job) => Ok((
+                job.arn.clone(),
+                format!("{}/{}/", base.trim_end_matches('/'), job.id()),
+                job.id().to_owned(),
+            )),
+            _ => Err(format!(
+                "Batch job {} is {}: its outputs are written when it completes or stops.",
+                job.id(),
+                job.status
+            )),
+        },
     }
-    if matches!(
-        app.jobs.downloads.get(&job.invocation_arn),
-        Some(Download::Running { .. })
-    ) {
+}
+
+fn download(app: &mut App, overwrite: bool) -> Vec<Effect> {
+    let Some(row) = app.jobs.selected_row() else {
+        return Vec::new();
+    };
+    let (arn, folder, id) = match outputs(row) {
+        Ok(found) => found,
+        Err(e) => {
+            app.tell(Notice::Error(e));
+            return Vec::new();
+        }
+    };
+    if matches!(app.jobs.downloads.get(&arn), Some(Download::Running { .. })) {
         return Vec::new();
     }
     app.jobs.downloads.insert(
-        job.invocation_arn.clone(),
+        arn.clone(),
         Download::Running {
             file: 0,
             files: 0,
@@ -524,9 +611,9 @@ fn download(app: &mut App, overwrite: bool) -> Vec<Effect> {
     );
     app.jobs.details = true;
     vec![Effect::DownloadJob {
-        arn: job.invocation_arn.clone(),
-        folder: job.output_uri().to_owned(),
-        dir: app.jobs.download_dir.join(job.id()),
+        arn,
+        folder,
+        dir: app.jobs.download_dir.join(id),
         overwrite,
     }]
 }
@@ -569,20 +656,24 @@ pub fn key(app: &mut App, key: JobsKey) -> Vec<Effect> {
         return form_key(app, key);
     }
     if let Some((arn, _)) = app.jobs.confirm.take() {
-        let yes = key == JobsKey::Char('y');
-        let at = app
-            .jobs
-            .shown()
-            .iter()
-            .position(|j| j.invocation_arn == arn);
-        if yes && let Some(i) = at {
+        let at = app.jobs.rows().iter().position(|r| r.arn() == arn);
+        if key == JobsKey::Char('y')
+            && let Some(i) = at
+        {
             app.jobs.selected = i;
             app.jobs.downloads.remove(&arn);
             return download(app, true);
         }
         return Vec::new();
     }
-    let n = app.jobs.shown().len();
+    if let Some(arn) = app.jobs.stop.take() {
+        return if key == JobsKey::Char('y') {
+            vec![Effect::StopBatchJob { arn }]
+        } else {
+            Vec::new()
+        };
+    }
+    let n = app.jobs.rows().len();
     let j = &mut app.jobs;
     match key {
         JobsKey::Up => j.selected = j.selected.saturating_sub(1),
@@ -600,6 +691,7 @@ pub fn key(app: &mut App, key: JobsKey) -> Vec<Effect> {
             j.selected = 0;
         }
         JobsKey::Char('d') => return download(app, false),
+        JobsKey::Char('s') => batch_jobs::ask_stop(app),
         JobsKey::Char('r') => return refresh(app),
         JobsKey::Char(_) | JobsKey::Left | JobsKey::Right | JobsKey::Backspace => {}
     }

@@ -30,7 +30,7 @@ pub fn job(id: &str, status: Status, failure: Option<&str>) -> Job {
     .unwrap()
 }
 
-fn list_request(effects: &[Effect]) -> u64 {
+pub(crate) fn list_request(effects: &[Effect]) -> u64 {
     effects
         .iter()
         .find_map(|e| match e {
@@ -40,7 +40,7 @@ fn list_request(effects: &[Effect]) -> u64 {
         .unwrap_or_else(|| panic!("no ListJobs in {effects:?}"))
 }
 
-fn poll_after(effects: &[Effect]) -> Option<(u64, Duration)> {
+pub(crate) fn poll_after(effects: &[Effect]) -> Option<(u64, Duration)> {
     effects.iter().find_map(|e| match e {
         Effect::ScheduleJobsPoll { poll, after } => Some((*poll, *after)),
         _ => None,
@@ -48,12 +48,12 @@ fn poll_after(effects: &[Effect]) -> Option<(u64, Duration)> {
 }
 
 /// Lets the scheduled poll run; returns the listing it asks for.
-fn poll_now(app: &mut App) -> u64 {
+pub(crate) fn poll_now(app: &mut App) -> u64 {
     let poll = app.jobs.poll;
     list_request(&update(app, Msg::JobsPollDue(poll)))
 }
 
-fn connected() -> (App, u64) {
+pub(crate) fn connected() -> (App, u64) {
     let mut app = App::new(HAIKU);
     app.jobs.session = "s".into();
     let effects = update(
@@ -74,6 +74,7 @@ fn answer(app: &mut App, request: u64, at: Instant, jobs: Vec<Job>) -> Vec<Effec
             request,
             at,
             result: Ok(jobs),
+            batch: Ok(Vec::new()),
         },
     )
 }
@@ -100,6 +101,7 @@ fn polling_backs_off_while_nothing_changes_and_more_when_throttled_then_pauses()
             throttled: true,
             message: "Rate exceeded".into(),
         }),
+        batch: Ok(Vec::new()),
     };
     let e = update(&mut app, throttled(request));
     assert_eq!(poll_after(&e).unwrap().1, Duration::from_secs(20));

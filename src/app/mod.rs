@@ -3,6 +3,7 @@
 
 pub mod adapt;
 pub mod attach;
+pub mod batch_jobs;
 pub mod cache;
 mod commands;
 pub mod copy;

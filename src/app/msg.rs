@@ -145,11 +145,18 @@ pub enum Msg {
     Tools(super::tools::ToolsKey),
     /// Show tool cells' input and results in full, or folded.
     ExpandTools,
-    /// The answer to `Effect::ListJobs`, made at `at`.
+    /// The answer to `Effect::ListJobs`, made at `at`: the async invocations and the
+    /// batch inference jobs.
     JobsListed {
         request: u64,
         at: std::time::Instant,
         result: Result<Vec<crate::jobs::Job>, ListFailure>,
+        batch: Result<Vec<crate::jobs::batch::BatchJob>, ListFailure>,
+    },
+    /// The answer to `Effect::StopBatchJob`.
+    BatchStopped {
+        arn: String,
+        result: Result<(), String>,
     },
     /// Poll `poll` of `Effect::ScheduleJobsPoll` is due.
     JobsPollDue(u64),

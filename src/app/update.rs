@@ -242,7 +242,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             request,
             at,
             result,
-        } => jobs::listed(app, request, at, result),
+            batch,
+        } => jobs::listed(app, request, at, result, batch),
+        Msg::BatchStopped { arn, result } => super::batch_jobs::stopped(app, &arn, result),
         Msg::JobsPollDue(poll) => jobs::poll_due(app, poll),
         Msg::JobStarted { at, result } => jobs::started(app, at, result),
         Msg::DownloadProgress { arn, progress } => {

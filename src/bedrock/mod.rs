@@ -3,6 +3,7 @@
 //! or in-process local endpoint) and streams turns.
 
 pub mod auth;
+pub mod batch;
 pub mod control;
 mod convert;
 pub mod count;

@@ -1,4 +1,4 @@
-//! A job's outputs in S3: the objects in its folder (ListObjectsV2, every page) and
+//! A job's files in S3: an input uploaded, and the objects in its output folder (ListObjectsV2, every page) and
 //! their download to a local folder, streamed to disk with progress, never over an
 //! existing file unless asked, through a temporary file renamed into place so a failed
 //! download leaves nothing half-written.
@@ -22,7 +22,7 @@ pub enum OutputError {
     #[error("the object key {key} is not a safe file name under the download folder")]
     UnsafeKey { key: String },
     #[error(
-        "Access denied reading {uri}: {message} The IAM policy of these credentials must allow {action}."
+        "Access denied to {uri}: {message} The IAM policy of these credentials must allow {action}."
     )]
     AccessDenied {
         uri: String,
@@ -40,6 +40,30 @@ pub enum OutputError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// Writes `body` to `s3://bucket/key` (PutObject), replacing what is there.
+pub async fn upload(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> Result<(), OutputError> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .map_err(|e| {
+            s3_error(
+                &e,
+                "PutObject",
+                "s3:PutObject",
+                format!("s3://{bucket}/{key}"),
+            )
+        })?;
+    Ok(())
 }
 
 /// The region of `bucket` as S3 tells it: HeadBucket's `x-amz-bucket-region`, which S3

@@ -2,6 +2,7 @@
 //! the model and prompt of a one-shot command.
 
 use std::io::Read;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -152,6 +153,23 @@ pub async fn connect(
             e
         }
     })
+}
+
+/// A `--poll-interval` style argument: a number of seconds above 0.
+pub fn seconds_arg(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("'{text}' is not a number of seconds above 0")),
+    }
+}
+
+/// An interval as a poll line says it: tenths below 10 seconds.
+pub fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(10) {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        format!("{}s", d.as_secs())
+    }
 }
 
 /// The text of a one-shot command: the argument, or standard input for `-` or none.

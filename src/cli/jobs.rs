@@ -1,19 +1,19 @@
 //! `bedrock-tui jobs`: list, show, start (and wait for) async invocations, and download
 //! their outputs from S3.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
 use super::common::{self, ConnectArgs};
+use super::download::DownloadTo;
+use super::poll::{self, Polled};
 use super::{output, table};
 use crate::bedrock::jobs::{JobError, JobsClient, StartRequest};
-use crate::bedrock::s3::OutputError;
 use crate::catalog::Catalog;
 use crate::jobs::input::{self, VideoParams};
-use crate::jobs::poll::{Intervals, Outcome, Schedule};
 use crate::jobs::{Job, S3Uri, Status, human_duration, human_time};
 
 #[derive(Debug, Args)]
@@ -38,13 +38,6 @@ pub enum JobsCommand {
 fn status_arg(text: &str) -> Result<Status, String> {
     Status::parse(text)
         .ok_or_else(|| format!("unknown status '{text}'; statuses: InProgress, Completed, Failed"))
-}
-
-fn seconds_arg(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("'{text}' is not a number of seconds above 0")),
-    }
 }
 
 #[derive(Debug, Args)]
@@ -93,12 +86,8 @@ pub struct Start {
     /// same job instead of a new one [default: a new random token].
     #[arg(long, value_name = "T")]
     pub token: Option<String>,
-    /// Wait for the job to end, polling with backoff; exit 1 if it failed.
-    #[arg(long)]
-    pub wait: bool,
-    /// The first interval between polls with --wait, in seconds.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds_arg)]
-    pub poll_interval: Duration,
+    #[command(flatten)]
+    pub wait: poll::WaitArgs,
     /// Nova Reel with --prompt: the video's length in seconds.
     #[arg(long, default_value_t = 6)]
     pub duration: u32,
@@ -119,12 +108,8 @@ pub struct Start {
 pub struct Download {
     /// The invocation ARN, or the invocation id (its last part).
     pub arn: String,
-    /// The folder to download into [default: the config's `download_dir`, else the
-    /// current folder]; the files go to DIR/ID/.
-    pub dir: Option<PathBuf>,
-    /// Replace files that already exist.
-    #[arg(long)]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub to: DownloadTo,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -201,19 +186,12 @@ fn details(j: &Job, now_ms: i64) -> String {
     if let Some(t) = &j.client_request_token {
         lines.push(("client request token", t.clone()));
     }
-    lines.push(("submitted", human_time(j.submit_time)));
-    if let Some(t) = j.last_modified_time {
-        lines.push(("last modified", human_time(t)));
-    }
-    if let Some(t) = j.end_time {
-        lines.push(("ended", human_time(t)));
-    }
-    let took = if j.end_time.is_some() {
-        "took"
-    } else {
-        "running for"
-    };
-    lines.push((took, human_duration(j.duration_ms(now_ms))));
+    lines.extend(crate::jobs::timeline(
+        j.submit_time,
+        j.last_modified_time,
+        j.end_time,
+        now_ms,
+    ));
     let s3 = &j.output_data_config.s3_output_data_config;
     lines.push(("output", s3.s3_uri.clone()));
     if let Some(k) = &s3.kms_key_id {
@@ -297,10 +275,10 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
         writeln!(out, "{arn}")?;
         out.flush()?;
     }
-    if !args.wait {
+    if !args.wait.wait {
         return Ok(());
     }
-    let job = wait(&client, &arn, args.poll_interval).await?;
+    let job = wait(&client, &arn, args.wait.poll_interval).await?;
     match job.status {
         Status::Completed => {
             output::note(format!(
@@ -322,54 +300,28 @@ async fn start(args: Start, config: &crate::config::Config) -> anyhow::Result<()
     }
 }
 
-fn seconds(d: Duration) -> String {
-    if d < Duration::from_secs(10) {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        format!("{}s", d.as_secs())
-    }
-}
-
 /// Polls the job on a backoff schedule until it is no longer in progress, saying on
 /// stderr what each poll found and when the next one is.
 async fn wait(client: &JobsClient, arn: &str, base: Duration) -> anyhow::Result<Job> {
-    let mut schedule = Schedule::new(Intervals::from_base(base));
-    schedule.resume(Instant::now());
-    let mut last: Option<Status> = None;
-    while let Some(pause) = schedule.wait(Instant::now()) {
-        tokio::time::sleep(pause).await;
-        let at = Instant::now();
-        let (outcome, said) = match client.poll(arn).await {
-            Ok(job) if !job.status.is_running() => return Ok(job),
-            Ok(job) => {
-                let changed = last.as_ref() != Some(&job.status);
-                let said = format!(
+    poll::until_ended(base, || async {
+        Ok(match client.poll(arn).await {
+            Ok(job) if !job.status.is_running() => Polled::Ended(job),
+            Ok(job) => Polled::Running {
+                state: job.status.to_string(),
+                said: format!(
                     "{} for {}",
                     job.status,
                     human_duration(job.duration_ms(now_ms()))
-                );
-                last = Some(job.status);
-                (
-                    Outcome::Answered {
-                        running: 1,
-                        changed,
-                    },
-                    said,
-                )
-            }
-            Err(e @ JobError::Throttled { .. }) => (Outcome::Throttled, e.to_string()),
+                ),
+            },
+            Err(e @ JobError::Throttled { .. }) => Polled::Throttled(e.to_string()),
             Err(JobError::Service(e)) if e.is_transient() => {
-                (Outcome::Failed, format!("poll failed: {e}"))
+                Polled::Failed(format!("poll failed: {e}"))
             }
             Err(e) => return Err(e.into()),
-        };
-        schedule.record(at, outcome);
-        output::note(format!(
-            "{said}; next check in {}",
-            seconds(schedule.interval())
-        ));
-    }
-    anyhow::bail!("stopped polling {arn} before it ended")
+        })
+    })
+    .await
 }
 
 async fn download(args: Download, config: &crate::config::Config) -> anyhow::Result<()> {
@@ -382,49 +334,8 @@ async fn download(args: Download, config: &crate::config::Config) -> anyhow::Res
             job.status
         );
     }
-    let dir = match (&args.dir, &config.download_dir) {
-        (Some(d), _) => d.clone(),
-        (None, Some(d)) => crate::paths::expand_home(&d.to_string_lossy()),
-        (None, None) => std::env::current_dir()?,
-    }
-    .join(job.id());
-    let show = std::io::stderr().is_terminal();
-    let paths = crate::bedrock::s3::download_all(
-        &conn.s3,
-        job.output_uri(),
-        &dir,
-        args.overwrite,
-        |_, _, p| {
-            if show {
-                let total = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
-                let name = crate::sanitize::text(&p.object.name);
-                // Progress is a courtesy: a closed stderr does not stop the download.
-                let _ = write!(std::io::stderr(), "\r\x1b[K{name} {}{total} bytes", p.done);
-            }
-        },
-    )
-    .await
-    .map_err(overwrite_hint)?;
-    if show {
-        let _ = write!(std::io::stderr(), "\r\x1b[K");
-    }
-    let mut out = output::stdout();
-    for path in paths {
-        // Keys come from the bucket: a name with control characters must not reach the terminal.
-        writeln!(
-            out,
-            "{}",
-            crate::sanitize::text(&path.display().to_string())
-        )?;
-    }
+    super::download::outputs(&conn, job.output_uri(), &args.to, config, job.id()).await?;
     Ok(())
-}
-
-fn overwrite_hint(e: OutputError) -> anyhow::Error {
-    match e {
-        OutputError::Exists { .. } => anyhow::anyhow!("{e}; pass --overwrite to replace it"),
-        other => other.into(),
-    }
 }
 
 #[cfg(test)]
@@ -466,9 +377,9 @@ mod tests {
     fn arguments_are_checked() {
         assert_eq!(status_arg("failed"), Ok(Status::Failed));
         assert!(status_arg("done").unwrap_err().contains("InProgress"));
-        assert_eq!(seconds_arg("0.25"), Ok(Duration::from_millis(250)));
-        assert!(seconds_arg("0").is_err() && seconds_arg("x").is_err());
-        assert_eq!(seconds(Duration::from_millis(400)), "0.4s");
-        assert_eq!(seconds(Duration::from_secs(60)), "60s");
+        assert_eq!(common::seconds_arg("0.25"), Ok(Duration::from_millis(250)));
+        assert!(common::seconds_arg("0").is_err() && common::seconds_arg("x").is_err());
+        assert_eq!(common::seconds(Duration::from_millis(400)), "0.4s");
+        assert_eq!(common::seconds(Duration::from_secs(60)), "60s");
     }
 }

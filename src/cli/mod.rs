@@ -8,15 +8,18 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod ask;
 mod ask_tools;
+mod batch;
 mod chat;
 mod common;
 mod compare;
 mod count;
+mod download;
 mod guardrail;
 mod invoke;
 mod jobs;
 mod models;
 mod output;
+mod poll;
 mod serve_local;
 mod table;
 
@@ -64,6 +67,9 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer is streamed to standard output.
     Ask(ask::Ask),
+    /// Run Bedrock batch inference jobs: submit a file of records, list, get, stop, and
+    /// download the outputs.
+    Batch(batch::Batch),
     /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
     Count(count::Count),
     /// Check text against a guardrail (ApplyGuardrail).
@@ -146,6 +152,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::ServeLocal(opts) => serve_local::run(opts).await?,
         Command::Ask(args) => ask::run(args, config()?).await?,
+        Command::Batch(args) => batch::run(args, config()?).await?,
         Command::Count(args) => count::run(args, config()?).await?,
         Command::Guardrail(args) => {
             // An intervention is a result, not an error: scripts tell it apart by the code.

@@ -3,6 +3,7 @@
 //! their inputs and the schedule that polls them. The calls themselves are
 //! `bedrock::jobs` and `bedrock::s3`.
 
+pub mod batch;
 pub mod input;
 pub mod poll;
 pub mod uri;
@@ -160,6 +161,26 @@ pub fn human_duration(ms: i64) -> String {
         60..3600 => format!("{}m {:02}s", s / 60, s % 60),
         _ => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
     }
+}
+
+/// A job's times as `name: value` pairs: submitted, last modified and ended when
+/// known, and how long it took (or has been running, as of `now_ms`).
+pub fn timeline(
+    submit: i64,
+    modified: Option<i64>,
+    end: Option<i64>,
+    now_ms: i64,
+) -> Vec<(&'static str, String)> {
+    let mut lines = vec![("submitted", human_time(submit))];
+    if let Some(t) = modified {
+        lines.push(("last modified", human_time(t)));
+    }
+    if let Some(t) = end {
+        lines.push(("ended", human_time(t)));
+    }
+    let took = if end.is_some() { "took" } else { "running for" };
+    lines.push((took, human_duration(end.unwrap_or(now_ms) - submit)));
+    lines
 }
 
 /// An ISO 8601 time (UTC, seconds) of epoch milliseconds, for tables.

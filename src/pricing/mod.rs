@@ -179,6 +179,25 @@ impl Prices {
         }
     }
 
+    /// The batch inference price of `invoked` in `region`, with its source; None when
+    /// no source gives one. A config override prices on-demand calls alone, so it says
+    /// nothing here.
+    pub fn batch_price(&self, invoked: &str, region: &str) -> Option<(Price, PriceSource)> {
+        let Resolved::File { entry, route } = self.resolve(invoked, region)? else {
+            return None;
+        };
+        let batch = route.batch?;
+        let price = Price {
+            input: batch.input,
+            output: batch.output?,
+            cache_read: None,
+            cache_write_5m: None,
+            cache_write_1h: None,
+        };
+        let source = route.source.as_deref().unwrap_or(&entry.source);
+        Some((price, self.describe(source)))
+    }
+
     /// What `usage` costs on a call to `invoked` in `region` at `tier`, part by part;
     /// None when the route is unknown. A part whose price the tier lacks is reported
     /// as unknown, not guessed.

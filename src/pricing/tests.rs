@@ -621,3 +621,27 @@ fn tiers_and_ttls_have_the_api_names() {
         CacheTtl::FiveMinutes
     );
 }
+
+#[test]
+fn batch_prices_come_from_the_file_and_not_from_overrides() {
+    let p = Prices::builtin();
+    let (micro, source) = p
+        .batch_price("amazon.nova-micro-v1:0", "us-east-1")
+        .unwrap();
+    assert_eq!((micro.input, micro.output), (0.0175, 0.07));
+    // Half the on-demand price, as the service's batch discount is.
+    let on_demand = p.lookup("amazon.nova-micro-v1:0", "us-east-1").unwrap();
+    assert!(close(micro.input * 2.0, on_demand.input));
+    assert!(matches!(source, PriceSource::Builtin(s) if s.contains("litellm")));
+    let (eu, _) = p
+        .batch_price(&format!("eu.{HAIKU45}"), "eu-west-1")
+        .unwrap();
+    assert!(close(eu.input, 0.55) && close(eu.output, 2.75), "{eu:?}");
+    assert_eq!(p.batch_price("acme.imaginary-v1:0", "us-east-1"), None);
+    let mine = BTreeMap::from([("amazon.nova-micro-v1:0".to_owned(), sample_override())]);
+    assert_eq!(
+        p.with_overrides(&mine)
+            .batch_price("amazon.nova-micro-v1:0", "us-east-1"),
+        None
+    );
+}

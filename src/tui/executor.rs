@@ -165,6 +165,9 @@ impl Executor {
                     .spawn(after(delay, Msg::JobsPollDue(poll), tx));
             }
             Effect::StartJob(start) => self.spawn_other(super::jobs::start(start, conn, tx)),
+            Effect::StopBatchJob { arn } => {
+                self.spawn_other(super::jobs::stop_batch(arn, conn, tx))
+            }
             Effect::DownloadJob {
                 arn,
                 folder,

@@ -1,5 +1,6 @@
-//! The executor's tasks for async jobs: listing, starting and downloading, each
-//! answering with a message, so the screen never waits on them.
+//! The executor's tasks for async jobs and batch inference jobs: listing, starting,
+//! stopping and downloading, each answering with a message, so the screen never waits
+//! on them.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -15,19 +16,32 @@ pub(super) async fn list(request: u64, conn: Conn, tx: Tx) {
     let Some(conn) = connection(conn).await else {
         return;
     };
-    let result = JobsClient::new(&conn)
-        .without_retries()
-        .list(None)
-        .await
-        .map_err(|e| ListFailure {
-            throttled: e.is_throttled(),
-            message: e.to_string(),
-        });
+    let client = JobsClient::new(&conn).without_retries();
+    let (result, batch) = tokio::join!(client.list(None), crate::bedrock::batch::list_once(&conn));
+    let result = result.map_err(|e| ListFailure {
+        throttled: e.is_throttled(),
+        message: e.to_string(),
+    });
+    let batch = batch.map_err(|e| ListFailure {
+        throttled: matches!(e, crate::app::error::BedrockError::Throttled { .. }),
+        message: e.to_string(),
+    });
     let _ = tx.send(Msg::JobsListed {
         request,
         at: Instant::now(),
         result,
+        batch,
     });
+}
+
+pub(super) async fn stop_batch(arn: String, conn: Conn, tx: Tx) {
+    let Some(conn) = connection(conn).await else {
+        return;
+    };
+    let result = crate::bedrock::batch::stop(&conn, &arn)
+        .await
+        .map_err(|e| e.to_string());
+    let _ = tx.send(Msg::BatchStopped { arn, result });
 }
 
 /// The model input the form asked for: a file read now, or the model's template.

@@ -1,6 +1,6 @@
-//! The async jobs pane: the region's invocations with status, model, submit time,
-//! running or total time and output folder; a details view with downloads and
-//! previews; and the start form.
+//! The jobs pane: the region's async invocations with status, model, submit time,
+//! running or total time and output folder, and its batch inference jobs with their
+//! record progress; a details view with downloads and previews; and the start form.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,7 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::app::App;
+use crate::app::batch_jobs::Row;
 use crate::app::jobs::{Download, Field, Form};
+use crate::jobs::batch::BatchJob;
 use crate::jobs::{Job, Status, human_duration, human_time};
 use crate::sanitize;
 
@@ -148,8 +150,19 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
     if let Some(o) = &s3.bucket_owner {
         out.push(field("bucket owner", o.clone()));
     }
-    if let Some((arn, path)) = &app.jobs.confirm
-        && *arn == job.invocation_arn
+    download_lines(
+        app,
+        &job.invocation_arn,
+        job.status == Status::Completed,
+        out,
+    );
+}
+
+/// The state of `arn`'s download: the question before overwriting, its progress, the
+/// files written with their previews, or (when `can` download) the key that starts it.
+fn download_lines(app: &App, arn: &str, can: bool, out: &mut Vec<Line<'static>>) {
+    if let Some((a, path)) = &app.jobs.confirm
+        && *a == arn
     {
         out.push(Line::styled(
             "  The outputs are there already: y overwrites them, any other key keeps them.",
@@ -163,7 +176,7 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
         ));
         return;
     }
-    match app.jobs.downloads.get(&job.invocation_arn) {
+    match app.jobs.downloads.get(arn) {
         Some(Download::Running {
             file,
             files,
@@ -205,10 +218,156 @@ fn details(app: &App, job: &Job, now_ms: i64, out: &mut Vec<Line<'static>>) {
             format!("  download failed: {}", sanitize::text(e)),
             Style::default().fg(Color::LightRed),
         )),
-        None if job.status == Status::Completed => {
-            out.push(Line::styled("  d downloads the outputs", dim()))
-        }
+        None if can => out.push(Line::styled("  d downloads the outputs", dim())),
         None => {}
+    }
+}
+
+fn batch_status_span(status: &str, width: usize) -> Span<'static> {
+    let (mark, color) = match status {
+        "Completed" => ("✓ ", Color::Green),
+        "PartiallyCompleted" => ("◐ ", Color::Yellow),
+        "Failed" | "Expired" => ("✗ ", Color::LightRed),
+        "Stopped" => ("■ ", Color::Gray),
+        _ => ("● ", Color::Yellow),
+    };
+    Span::styled(
+        format!("{mark}{}", fit(status, width)),
+        Style::default().fg(color),
+    )
+}
+
+/// `▕█████░░░░░▏ 512/1000`: the records processed of the total, once known.
+fn records_bar(job: &BatchJob) -> String {
+    const CELLS: i64 = 10;
+    let r = &job.records;
+    let filled = match (r.processed, r.total) {
+        (Some(p), Some(t)) if t > 0 => (p.clamp(0, t) * CELLS / t) as usize,
+        _ => 0,
+    };
+    format!(
+        "▕{}{}▏ {:<9}",
+        "█".repeat(filled),
+        "░".repeat(CELLS as usize - filled),
+        crate::jobs::batch::progress(job)
+    )
+}
+
+/// The widths of the batch table's columns in a pane `width` columns wide: narrow
+/// panes leave the id out and shorten status and name, so the records bar and the
+/// time always show; the model takes what is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BatchColumns {
+    status: usize,
+    name: usize,
+    id: bool,
+    model: usize,
+}
+
+impl BatchColumns {
+    /// The records bar with its counts, and the time.
+    const BAR_AND_TIME: usize = 22 + 8;
+
+    fn of(width: usize) -> BatchColumns {
+        let wide = BatchColumns {
+            status: 18,
+            name: 20,
+            id: true,
+            model: 0,
+        };
+        let narrow = BatchColumns {
+            status: 12,
+            name: 14,
+            id: false,
+            model: 0,
+        };
+        let cols = if width >= wide.fixed() + 20 {
+            wide
+        } else {
+            narrow
+        };
+        BatchColumns {
+            model: width.saturating_sub(cols.fixed() + 1).clamp(6, 40),
+            ..cols
+        }
+    }
+
+    /// Marker, status, name, id (when shown), records and time.
+    fn fixed(self) -> usize {
+        2 + (2 + self.status) + (self.name + 2) + if self.id { 15 } else { 0 } + Self::BAR_AND_TIME
+    }
+
+    fn header(self) -> String {
+        let id = if self.id {
+            format!("{:<14} ", "ID")
+        } else {
+            String::new()
+        };
+        format!(
+            "  {} {} {id}{} {:<22}{:>8}",
+            fit("BATCH JOB", self.status + 2),
+            fit("NAME", self.name),
+            fit("MODEL", self.model),
+            "RECORDS",
+            "TIME"
+        )
+    }
+}
+
+/// A batch job's row: status, name, id, model, records and time.
+fn batch_row(job: &BatchJob, now_ms: i64, selected: bool, cols: BatchColumns) -> Line<'static> {
+    let style = super::row_style(selected);
+    let mut spans = vec![
+        Span::styled(if selected { "▶ " } else { "  " }, style),
+        batch_status_span(&job.status, cols.status),
+        Span::styled(
+            format!(" {} ", fit(&sanitize::text(&job.name), cols.name)),
+            style,
+        ),
+    ];
+    if cols.id {
+        spans.push(Span::styled(format!("{} ", fit(job.id(), 14)), dim()));
+    }
+    spans.extend([
+        Span::styled(format!("{} ", fit(&job.model_id, cols.model)), style),
+        Span::styled(records_bar(job), Style::default().fg(Color::Cyan)),
+        Span::styled(
+            format!("{:>8}", human_duration(job.duration_ms(now_ms))),
+            style,
+        ),
+    ]);
+    Line::from(spans).style(style)
+}
+
+fn batch_details(app: &App, job: &BatchJob, now_ms: i64, out: &mut Vec<Line<'static>>) {
+    out.push(Line::default());
+    for line in crate::jobs::batch::details(job, now_ms).lines() {
+        let (k, v) = line.split_once(": ").unwrap_or(("", line));
+        let style = match k {
+            "message" => Style::default().fg(Color::LightRed),
+            _ => Style::default(),
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!("  {k:<14}"), dim()),
+            Span::styled(sanitize::text(v), style),
+        ]));
+    }
+    if app.jobs.stop.as_deref() == Some(job.arn.as_str()) {
+        out.push(Line::styled(
+            format!(
+                "  Stop batch job {}? y stops it (records done so far are kept), any other key keeps it running.",
+                sanitize::text(&job.name)
+            ),
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        ));
+        return;
+    }
+    let can = crate::app::batch_jobs::has_outputs(job);
+    download_lines(app, &job.arn, can, out);
+    if !job.ended() {
+        out.push(Line::styled("  s stops the job", dim()));
     }
 }
 
@@ -217,18 +376,20 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
     let h = area.height.saturating_sub(2);
     let r = super::overlay_area(area, w, h, buf);
     let j = &app.jobs;
-    let shown = j.shown();
+    let rows = j.rows();
     let filter = j.filter.as_ref().map_or("all", Status::as_str);
-    let cols = Columns::of(usize::from(w.saturating_sub(2)));
+    let inner = usize::from(w.saturating_sub(2));
+    let cols = Columns::of(inner);
+    let batch_cols = BatchColumns::of(inner);
     let mut lines = vec![Line::styled(
         cols.header(),
         dim().add_modifier(Modifier::BOLD),
     )];
     if !j.listed && j.error.is_none() {
         lines.push(Line::styled("  listing…", dim()));
-    } else if shown.is_empty() {
+    } else if rows.is_empty() {
         let what = match &j.filter {
-            None => format!("No async jobs in {} yet.", app.link.region()),
+            None => format!("No async or batch jobs in {} yet.", app.link.region()),
             Some(s) => format!("No {s} jobs (f changes the filter)."),
         };
         lines.push(Line::styled(
@@ -237,23 +398,38 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
         ));
     }
     let detail_rows = if j.details { 16 } else { 0 };
-    let room = usize::from(h.saturating_sub(4)).saturating_sub(detail_rows + 1);
+    let room = usize::from(h.saturating_sub(4)).saturating_sub(detail_rows + 2);
     let first = j.selected.saturating_sub(room.saturating_sub(1));
-    for (i, job) in shown.iter().enumerate().skip(first).take(room.max(1)) {
-        lines.push(row(job, now_ms, i == j.selected, cols));
+    let mut in_batch = false;
+    for (i, each) in rows.iter().enumerate().skip(first).take(room.max(1)) {
+        match each {
+            Row::Invocation(job) => lines.push(row(job, now_ms, i == j.selected, cols)),
+            Row::Batch(job) => {
+                if !in_batch {
+                    in_batch = true;
+                    lines.push(Line::styled(
+                        batch_cols.header(),
+                        dim().add_modifier(Modifier::BOLD),
+                    ));
+                }
+                lines.push(batch_row(job, now_ms, i == j.selected, batch_cols));
+            }
+        }
     }
-    if let Some(e) = &j.error {
+    for e in [&j.error, &j.batch_error].into_iter().flatten() {
         lines.push(Line::styled(
             format!("  {}", sanitize::text(e)),
             Style::default().fg(Color::LightRed),
         ));
     }
-    if j.details
-        && let Some(job) = j.selected_job()
-    {
-        details(app, job, now_ms, &mut lines);
+    if j.details {
+        match j.selected_row() {
+            Some(Row::Invocation(job)) => details(app, job, now_ms, &mut lines),
+            Some(Row::Batch(job)) => batch_details(app, job, now_ms, &mut lines),
+            None => {}
+        }
     }
-    let running = j.jobs.iter().filter(|x| x.status.is_running()).count();
+    let running = crate::app::jobs::running(j);
     let refresh = if running > 0 {
         format!(
             " {running} running · polled every {}s ",
@@ -264,16 +440,16 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" Async jobs · {} ", app.link.region()))
+        .title(format!(" Jobs · {} ", app.link.region()))
         .title(
             Line::from(Span::styled(
-                format!(" filter: {filter} · {} jobs ·{refresh}", shown.len()),
+                format!(" filter: {filter} · {} jobs ·{refresh}", rows.len()),
                 dim(),
             ))
             .right_aligned(),
         )
         .title_bottom(Line::from(Span::styled(
-            " ↑↓ choose · Enter details · f filter · n new job · d download · r refresh · Esc close ",
+            " ↑↓ choose · Enter details · f filter · n new job · d download · s stop · r refresh · Esc close ",
             dim(),
         )));
     Paragraph::new(lines).block(block).render(r, buf);

@@ -123,3 +123,40 @@ fn the_start_form() {
         Some("output: 'Bad_Bucket' is not a valid bucket name".into());
     insta::assert_snapshot!("jobs_form_100x30", screen(&app, 100, 30));
 }
+
+fn with_batch() -> App {
+    use crate::app::batch_jobs::tests::batch;
+    let mut app = mixed();
+    let mut partly = batch("b2partly0000", "PartiallyCompleted", 1000, 1000);
+    partly.records.success = Some(988);
+    partly.records.error = Some(12);
+    partly.message = Some("12 records failed validation".into());
+    app.jobs.batch = vec![
+        batch("b1running000", "InProgress", 512, 1000),
+        partly,
+        batch("b3submitted0", "Submitted", 0, 0),
+    ];
+    app
+}
+
+#[test]
+fn batch_jobs_beside_the_invocations() {
+    let mut app = with_batch();
+    insta::assert_snapshot!("jobs_batch_120x30", screen(&app, 120, 30));
+    // Narrow: the model column gives way, the records bar stays.
+    insta::assert_snapshot!("jobs_batch_80x24", screen(&app, 80, 24));
+    // The running one's details, asking before it is stopped.
+    app.jobs.selected = 3;
+    app.jobs.details = true;
+    app.jobs.stop = Some(app.jobs.batch[0].arn.clone());
+    insta::assert_snapshot!("jobs_batch_stop_120x30", screen(&app, 120, 30));
+    app.jobs.stop = None;
+    app.jobs.selected = 4;
+    let s = format!("{:?}", screen(&app, 120, 30));
+    assert!(s.contains("12 records failed validation"), "{s}");
+    assert!(s.contains("d downloads the outputs"), "{s}");
+    assert!(
+        s.contains("1000/1000 processed (100%), 988 succeeded, 12 failed"),
+        "{s}"
+    );
+}

@@ -36,7 +36,8 @@ async fn start_watch_chat_complete_and_download() {
     tui.keys("A red fox running through fresh snow");
     tokio::time::sleep(Duration::from_millis(100)).await;
     tui.keys(F5);
-    tui.wait_for("No async jobs in us-east-1 yet").await;
+    tui.wait_for("No async or batch jobs in us-east-1 yet")
+        .await;
     tui.keys("n");
     let s = tui.wait_for("Start an async job").await;
     assert!(s.contains("◀ amazon.nova-reel-v1:0 ▶"), "{s}");

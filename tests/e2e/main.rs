@@ -3,6 +3,7 @@
 
 mod attach;
 mod auth;
+mod batch;
 mod cancel;
 mod chat;
 mod cli;
