@@ -31,7 +31,9 @@ macro_rules! batch_job_of {
             expiration_time: o.job_expiration_time().map(millis),
             timeout_hours: o.timeout_duration_in_hours(),
             input_uri: input_uri(o.input_data_config()),
+            input_format: input_format(o.input_data_config()),
             output_uri: output_uri(o.output_data_config()),
+            invocation_type: o.model_invocation_type().map(|t| clean(t.as_str())),
             records: Records {
                 total: o.total_record_count(),
                 processed: o.processed_record_count(),
@@ -49,6 +51,12 @@ fn text<'a>(s: impl Into<Option<&'a str>>) -> String {
 fn input_uri(c: Option<&ModelInvocationJobInputDataConfig>) -> Option<String> {
     c.and_then(|c| c.as_s3_input_data_config().ok())
         .map(|s| crate::sanitize::keeping_tabs(s.s3_uri()))
+}
+
+fn input_format(c: Option<&ModelInvocationJobInputDataConfig>) -> Option<String> {
+    c.and_then(|c| c.as_s3_input_data_config().ok())
+        .and_then(|s| s.s3_input_format())
+        .map(|f| crate::sanitize::keeping_tabs(f.as_str()))
 }
 
 fn output_uri(c: Option<&ModelInvocationJobOutputDataConfig>) -> Option<String> {

@@ -36,7 +36,11 @@ pub struct BatchJob {
     pub expiration_time: Option<i64>,
     pub timeout_hours: Option<i32>,
     pub input_uri: Option<String>,
+    /// The input's format (`JSONL`), when the service says.
+    pub input_format: Option<String>,
     pub output_uri: Option<String>,
+    /// How the records are sent (`InvokeModel`), when the service says.
+    pub invocation_type: Option<String>,
     pub records: Records,
 }
 
@@ -148,14 +152,15 @@ pub fn to_json(j: &BatchJob) -> Value {
         json!(j.expiration_time.map(human_time)),
     );
     put("timeoutDurationInHours", json!(j.timeout_hours));
-    put(
-        "inputDataConfig",
-        json!(
-            j.input_uri
-                .as_ref()
-                .map(|u| json!({"s3InputDataConfig": {"s3Uri": u}}))
-        ),
-    );
+    let input = j.input_uri.as_ref().map(|u| {
+        let mut c = json!({ "s3Uri": u });
+        if let Some(f) = &j.input_format {
+            c["s3InputFormat"] = json!(f);
+        }
+        json!({ "s3InputDataConfig": c })
+    });
+    put("inputDataConfig", json!(input));
+    put("modelInvocationType", json!(j.invocation_type));
     put(
         "outputDataConfig",
         json!(
@@ -196,7 +201,9 @@ pub(crate) mod tests {
             expiration_time: None,
             timeout_hours: None,
             input_uri: Some(format!("s3://in/{id}.jsonl")),
+            input_format: Some("JSONL".into()),
             output_uri: Some("s3://out/results/".into()),
+            invocation_type: None,
             records: Records {
                 total: Some(total),
                 processed: Some(processed),
