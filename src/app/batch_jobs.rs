@@ -74,22 +74,24 @@ fn ended(job: &BatchJob) -> Ended {
         .unwrap_or_default();
     let who = format!("Batch job {} ({})", job.name, job.id());
     let r = &job.records;
-    let counts = match (r.success, r.error) {
-        (Some(s), Some(e)) => format!("{s} records succeeded, {e} failed"),
-        _ => format!("{} records", progress(job)),
+    let counts = match (r.success, r.error, r.total) {
+        (Some(s), Some(e), _) => format!(": {s} records succeeded, {e} failed"),
+        (_, _, Some(_)) => format!(": {} records", progress(job)),
+        // Stopped before the service read the input.
+        _ => String::new(),
     };
     let why = job.message.as_deref().unwrap_or("no reason given");
     match job.status.as_str() {
         "Completed" => Ended {
-            text: format!("{who} completed{took}: {counts}. F5 shows it, d downloads its outputs."),
+            text: format!("{who} completed{took}{counts}. F5 shows it, d downloads its outputs."),
             failed: false,
         },
         "PartiallyCompleted" => Ended {
-            text: format!("{who} partly completed{took}: {counts}. d downloads its outputs."),
+            text: format!("{who} partly completed{took}{counts}. d downloads its outputs."),
             failed: true,
         },
         "Stopped" => Ended {
-            text: format!("{who} stopped{took}: {counts}."),
+            text: format!("{who} stopped{took}{counts}."),
             failed: false,
         },
         other => Ended {

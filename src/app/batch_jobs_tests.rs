@@ -241,3 +241,21 @@ fn batch_jobs_that_cannot_be_listed_leave_the_invocations_shown() {
     );
     assert_eq!(poll_after(&e), None, "nothing known to run: not retried");
 }
+
+#[test]
+fn a_job_stopped_before_its_input_was_read_is_told_without_counts() {
+    let (mut app, request) = connected();
+    let unread = |status: &str| BatchJob {
+        records: Default::default(),
+        ..batch("b9", status, 0, 0)
+    };
+    listing(&mut app, request, Ok(vec![unread("Stopping")]));
+    let request = poll_now(&mut app);
+    listing(&mut app, request, Ok(vec![unread("Stopped")]));
+    assert_eq!(
+        app.notice,
+        Some(Notice::Info(
+            "Batch job eval-b9 (b9) stopped in 2m 05s.".into()
+        ))
+    );
+}

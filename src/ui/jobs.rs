@@ -381,10 +381,15 @@ pub fn render(app: &App, now_ms: i64, area: Rect, buf: &mut Buffer) {
     let inner = usize::from(w.saturating_sub(2));
     let cols = Columns::of(inner);
     let batch_cols = BatchColumns::of(inner);
-    let mut lines = vec![Line::styled(
-        cols.header(),
-        dim().add_modifier(Modifier::BOLD),
-    )];
+    // The invocations' header heads their rows, or the pane while nothing is listed.
+    let invocations = rows.iter().any(|r| matches!(r, Row::Invocation(_)));
+    let mut lines = Vec::new();
+    if invocations || rows.is_empty() {
+        lines.push(Line::styled(
+            cols.header(),
+            dim().add_modifier(Modifier::BOLD),
+        ));
+    }
     if !j.listed && j.error.is_none() {
         lines.push(Line::styled("  listing…", dim()));
     } else if rows.is_empty() {

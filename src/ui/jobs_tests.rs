@@ -160,3 +160,13 @@ fn batch_jobs_beside_the_invocations() {
         "{s}"
     );
 }
+
+#[test]
+fn batch_jobs_alone_have_their_own_header_only() {
+    let mut app = with_batch();
+    app.jobs.jobs.clear();
+    let s = format!("{:?}", screen(&app, 120, 30));
+    assert!(!s.contains("SUBMITTED (UTC)"), "{s}");
+    assert!(s.contains("BATCH JOB"), "{s}");
+    assert!(s.contains("▶ ● InProgress         eval-b1running000"), "{s}");
+}
