@@ -8,6 +8,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod ask;
 mod ask_tools;
+mod batch;
+mod batch_progress;
+mod batch_run;
 mod chat;
 mod common;
 mod compare;
@@ -64,6 +67,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer is streamed to standard output.
     Ask(ask::Ask),
+    /// Send many requests from a JSONL file (`batch run`).
+    Batch(batch::Batch),
     /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
     Count(count::Count),
     /// Check text against a guardrail (ApplyGuardrail).
@@ -146,6 +151,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::ServeLocal(opts) => serve_local::run(opts).await?,
         Command::Ask(args) => ask::run(args, config()?).await?,
+        Command::Batch(args) => return batch::run(args, config()?).await,
         Command::Count(args) => count::run(args, config()?).await?,
         Command::Guardrail(args) => {
             // An intervention is a result, not an error: scripts tell it apart by the code.

@@ -4,6 +4,7 @@
 mod ask;
 mod attach;
 mod bad_input;
+mod batch_run;
 mod cli;
 mod compare;
 mod control;
