@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 mod ask;
 mod ask_tools;
 mod batch;
+mod batch_drive;
 mod batch_progress;
 mod batch_run;
 mod chat;
