@@ -6,7 +6,10 @@ Each client gets a fresh `serve-local` (so the quota windows start empty) paced 
 --tps tokens/s per stream after --ttft-ms, with --rpm/--tpm quotas, and sends prompt
 records asking for --max-tokens output tokens each:
 
-- `batch run`: the records of a JSONL file, --concurrency at the start, told the quotas;
+- `batch run`: the records of a JSONL file, --concurrency at the start, told the quotas
+  (--rpm/--tpm);
+- `batch run` not told them: only its concurrency control (halving on throttles) and
+  the SDK's retries keep it under them;
 - a boto3 thread pool of the same size (ThreadPoolExecutor, one Converse per record,
   botocore's standard retry mode with its default 3 attempts);
 - a sequential boto3 loop, over the first --sequential records only (all of them would
@@ -36,6 +39,8 @@ from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+SCENARIOS = ("batch run", "batch run, quotas not given", "boto3 thread pool",
+             "boto3 sequential")
 
 
 def start(exe, data, args):
@@ -97,7 +102,7 @@ def converse(c, i, max_tokens):
         return False
 
 
-def run_batch(exe, tmp, url, args):
+def run_batch(exe, tmp, url, args, told=True):
     src = tmp / "in.jsonl"
     with open(src, "w") as f:
         for i in range(args.records):
@@ -107,8 +112,8 @@ def run_batch(exe, tmp, url, args):
     p = subprocess.run(
         [exe, "batch", "run", str(src), "--out", str(out), "--endpoint-url", url,
          "--region", "us-east-1", "--model", MODEL, "--max-tokens", str(args.max_tokens),
-         "--concurrency", str(args.concurrency), "--rpm", str(args.rpm),
-         "--tpm", str(args.tpm)],
+         "--concurrency", str(args.concurrency),
+         *(["--rpm", str(args.rpm), "--tpm", str(args.tpm)] if told else [])],
         capture_output=True, text=True, env=env())
     elapsed = time.monotonic() - t0
     ok = sum(1 for line in open(out) if '"error"' not in line)
@@ -142,16 +147,19 @@ def main():
     ap.add_argument("--ttft-ms", type=int, default=200)
     ap.add_argument("--rpm", type=int, default=3000)
     ap.add_argument("--tpm", type=int, default=300_000)
+    ap.add_argument("--only", action="append", choices=SCENARIOS,
+                    help="run only this client (repeatable)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        for name in ("batch run", "boto3 thread pool", "boto3 sequential"):
-            data = d / name.replace(" ", "-")
+        for name in args.only or SCENARIOS:
+            data = d / re.sub(r"\W+", "-", name)
             proc, url = start(args.bin, data, args)
             try:
-                if name == "batch run":
-                    elapsed, ok, summary = run_batch(args.bin, data, url, args)
+                if name.startswith("batch run"):
+                    told = name == "batch run"
+                    elapsed, ok, summary = run_batch(args.bin, data, url, args, told)
                     n = args.records
                     for line in summary:
                         print(f"  {line}")
@@ -166,12 +174,14 @@ def main():
             rows.append((name, n, ok, elapsed, n / elapsed, throttles(data)))
             print(f"{name}: {ok}/{n} answered in {elapsed:.1f} s, "
                   f"{n / elapsed:.2f} records/s, {rows[-1][5]} throttled (429)", flush=True)
-    base = rows[-1][4]
+    seq = [r for r in rows if r[0] == "boto3 sequential"]
+    base = seq[0][4] if seq else None
     print()
     print("| client | records | answered | time | records/s | vs sequential | 429s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, n, ok, elapsed, rate, thr in rows:
-        print(f"| {name} | {n:,} | {ok:,} | {elapsed:.1f} s | {rate:.2f} | {rate / base:.1f}x | {thr:,} |")
+        ratio = f"{rate / base:.1f}x" if base else "–"
+        print(f"| {name} | {n:,} | {ok:,} | {elapsed:.1f} s | {rate:.2f} | {ratio} | {thr:,} |")
 
 
 if __name__ == "__main__":

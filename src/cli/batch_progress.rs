@@ -45,25 +45,32 @@ impl Progress {
         // The template is a constant: a mistake in it is a build defect, and the bar
         // falls back to the default style rather than failing the run.
         if let Ok(style) =
-            ProgressStyle::with_template("{bar:24} {pos}/{len} {per_sec} ETA {eta} {wide_msg}")
+            ProgressStyle::with_template("{bar:12} {pos}/{len} ETA {eta} · {wide_msg}")
         {
             bar.set_style(style);
         }
         Progress { bar }
     }
 
-    /// Shows where the run is.
+    /// Shows where the run is: the most telling figures first, as a narrow terminal
+    /// cuts the end.
     pub fn update(&self, t: &Tally, concurrency: usize, throttles: u64) {
         self.bar.set_position(t.finished());
+        let secs = self.bar.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 {
+            t.finished() as f64 / secs
+        } else {
+            0.0
+        };
+        let failed = if t.failed > 0 {
+            format!("{} failed · ", t.failed)
+        } else {
+            String::new()
+        };
         self.bar.set_message(format!(
-            "· {} tokens · {} · concurrency {concurrency} · {throttles} throttles{}",
-            t.input_tokens + t.output_tokens,
+            "{rate:.1}/s · {failed}concurrency {concurrency} · {throttles} throttled · {} tokens · {}",
+            compact(t.input_tokens + t.output_tokens),
             format_usd(t.usd),
-            if t.failed > 0 {
-                format!(" · {} failed", t.failed)
-            } else {
-                String::new()
-            }
         ));
     }
 
@@ -74,6 +81,15 @@ impl Progress {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// A count as a bar has room for: 1234, 12.3k, 4.5M.
+fn compact(n: u64) -> String {
+    match n {
+        0..10_000 => n.to_string(),
+        10_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
     }
 }
 
@@ -148,6 +164,13 @@ pub fn summary(s: &Summary, model_id: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_fit_the_bar() {
+        assert_eq!(compact(9_999), "9999");
+        assert_eq!(compact(12_345), "12.3k");
+        assert_eq!(compact(4_500_000), "4.5M");
+    }
 
     #[test]
     fn the_summary_says_what_happened() {
