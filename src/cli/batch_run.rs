@@ -71,7 +71,7 @@ pub struct Run {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub tpm: Option<u64>,
     /// Times a record is sent again, with jittered backoff, after the SDK's own retries
-    /// gave up on a throttle, an unavailable service or a timeout.
+    /// gave up on a throttle, an unavailable service or model, a dropped connection or a timeout.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub retries: u32,
     /// The longest one request of a record may take, in seconds.

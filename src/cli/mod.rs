@@ -12,6 +12,7 @@ mod batch;
 mod batch_drive;
 mod batch_progress;
 mod batch_run;
+mod batch_state;
 mod chat;
 mod common;
 mod compare;
