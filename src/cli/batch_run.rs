@@ -179,6 +179,8 @@ pub async fn run(args: Run, config: crate::config::Config) -> anyhow::Result<Exi
             .collect()
     });
     // Written records stay whatever happened; finishing only tidies them.
+    let held = ledger.held();
+    let in_file = held.answered.len() + held.failed.len();
     let finished = ledger.finish(order.as_ref());
     let ran = ran?;
     summary_of.tally = ran.tally;
@@ -190,8 +192,7 @@ pub async fn run(args: Run, config: crate::config::Config) -> anyhow::Result<Exi
     }
     if let Some(e) = ran.write_error {
         return Err(anyhow::Error::new(e).context(format!(
-            "stopped: {} records are in {}; run again to resume",
-            summary_of.tally.finished(),
+            "stopped: {in_file} records are in {}; run again to resume",
             crate::sanitize::text(&args.out.display().to_string())
         )));
     }

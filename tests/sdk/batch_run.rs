@@ -390,3 +390,41 @@ async fn a_dry_run_counts_and_prices_without_sending_or_writing() {
     assert!(!f.out.exists());
     assert_eq!(answered(&ep).await, 0);
 }
+
+#[tokio::test]
+async fn a_write_that_fails_stops_the_run_with_only_whole_lines_written() {
+    use std::os::unix::process::CommandExt;
+    let ep = endpoint().await;
+    let f = files(&prompts(200));
+    let args = ["--model", HAIKU3, "--max-tokens", "8"];
+    let mut cmd = command(&ep, &f.data, &f.input, &f.out, &args);
+    // A disk that fills at 20 kB: files may not grow past it (EFBIG instead of ENOSPC,
+    // the same failed write), and the signal that would kill the process is ignored.
+    unsafe {
+        cmd.pre_exec(|| {
+            use nix::sys::resource::{Resource, setrlimit};
+            use nix::sys::signal::{SigHandler, Signal, signal};
+            setrlimit(Resource::RLIMIT_FSIZE, 20_000, 20_000)?;
+            signal(Signal::SIGXFSZ, SigHandler::SigIgn)?;
+            Ok(())
+        });
+    }
+    let full = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(full.status.code(), Some(1), "{}", stderr(&full));
+    says(&full, "run again to resume");
+    let text = std::fs::read_to_string(&f.out).unwrap();
+    assert!(
+        text.len() <= 20_000 && text.ends_with('\n'),
+        "whole lines only"
+    );
+    let written = lines(&f.out).len();
+    assert!((1..200).contains(&written), "{written}");
+
+    let out = batch(&ep, &f.data, &f.input, &f.out, &args).await;
+    succeeded(&out);
+    let ids: BTreeSet<String> = ids(&lines(&f.out)).into_iter().collect();
+    assert_eq!(ids.len(), 200);
+    assert_eq!(lines(&f.out).len(), 200, "no record twice");
+}
