@@ -220,7 +220,12 @@ impl<S: Sink> Ledger<S> {
 
     /// Appends the line of a finished record. When the write fails (a full disk), the
     /// part of the line that was written is cut off again.
-    pub fn write(&mut self, id: &str, line: &Value, outcome: Outcome) -> Result<(), LedgerError> {
+    pub fn write(
+        &mut self,
+        id: &str,
+        line: &impl Serialize,
+        outcome: Outcome,
+    ) -> Result<(), LedgerError> {
         let mut bytes = serde_json::to_vec(line).map_err(|e| io_error(&self.path)(e.into()))?;
         bytes.push(b'\n');
         if let Err(e) = self.sink.append(&bytes) {

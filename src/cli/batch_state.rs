@@ -7,7 +7,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::batch_progress::Tally;
 use super::output;
@@ -195,7 +196,7 @@ impl Books {
         record: &Record,
         e: Ended,
         jitter: f64,
-    ) -> (Option<(Value, Outcome)>, Option<Change>) {
+    ) -> (Option<(Line, Outcome)>, Option<Change>) {
         let used = e
             .result
             .as_ref()
@@ -234,7 +235,7 @@ impl Books {
                     output::decimal(usd).parse().unwrap_or(usd)
                 });
                 t.usd += usd.unwrap_or(0.0);
-                let line = answered_line(&self.model_id, record, &answer, usd, attempts, e.latency);
+                let line = answered_line(&self.model_id, record, answer, usd, attempts, e.latency);
                 Some((line, Outcome::Answered))
             }
         };
@@ -242,57 +243,114 @@ impl Books {
     }
 }
 
-fn usage_json(u: &Usage) -> Value {
-    json!({
-        "inputTokens": u.input,
-        "outputTokens": u.output,
-        "cacheReadInputTokens": u.cache_read,
-        "cacheWriteInputTokens": u.cache_write,
-    })
+/// One line of the output, its members in the order a reader looks for them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Line {
+    record_id: String,
+    line: usize,
+    model_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<LineUsage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<LineError>,
+    latency_ms: u64,
+    attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_output: Option<Value>,
+}
+
+/// Token usage as Converse names it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LineUsage {
+    input_tokens: u32,
+    output_tokens: u32,
+    cache_read_input_tokens: u32,
+    cache_write_input_tokens: u32,
+}
+
+impl From<Usage> for LineUsage {
+    fn from(u: Usage) -> Self {
+        LineUsage {
+            input_tokens: u.input,
+            output_tokens: u.output,
+            cache_read_input_tokens: u.cache_read,
+            cache_write_input_tokens: u.cache_write,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct LineError {
+    code: &'static str,
+    message: String,
+}
+
+impl Line {
+    fn of(model_id: &str, r: &Record, attempts: u32, latency: Duration) -> Line {
+        Line {
+            record_id: r.id.clone(),
+            line: r.line,
+            model_id: model_id.to_owned(),
+            output: None,
+            stop_reason: None,
+            usage: None,
+            error: None,
+            latency_ms: latency.as_millis() as u64,
+            attempts,
+            cost_usd: None,
+            model_output: None,
+        }
+    }
 }
 
 /// The output line of an answered record.
 fn answered_line(
     model_id: &str,
     r: &Record,
-    a: &Answer,
+    a: Answer,
     usd: Option<f64>,
     attempts: u32,
     latency: Duration,
-) -> Value {
-    let mut line = json!({
-        "recordId": r.id,
-        "line": r.line,
-        "modelId": model_id,
-        "output": a.text,
-        "stopReason": a.stop,
-        "usage": a.usage.as_ref().map(usage_json),
-        "latencyMs": latency.as_millis() as u64,
-        "attempts": attempts,
-        "costUsd": usd,
-    });
-    if let Some(native) = &a.native {
-        line["modelOutput"] = native.clone();
+) -> Line {
+    Line {
+        output: a.text,
+        stop_reason: a.stop,
+        usage: a.usage.map(LineUsage::from),
+        cost_usd: usd,
+        model_output: a.native,
+        ..Line::of(model_id, r, attempts, latency)
     }
-    line
 }
 
 /// The output line of a record that failed.
-fn failed_line(model_id: &str, r: &Record, f: &Failure, attempts: u32, latency: Duration) -> Value {
-    json!({
-        "recordId": r.id,
-        "line": r.line,
-        "modelId": model_id,
-        "error": { "code": f.code(), "message": f.to_string() },
-        "latencyMs": latency.as_millis() as u64,
-        "attempts": attempts,
-    })
+fn failed_line(model_id: &str, r: &Record, f: &Failure, attempts: u32, latency: Duration) -> Line {
+    Line {
+        error: Some(LineError {
+            code: f.code(),
+            message: f.to_string(),
+        }),
+        ..Line::of(model_id, r, attempts, latency)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::batch::{Body, Limits};
+    use serde_json::json;
+
+    fn json_of(line: Option<(Line, Outcome)>) -> (Value, Outcome) {
+        let (line, outcome) = line.expect("a line to write");
+        (serde_json::to_value(&line).unwrap(), outcome)
+    }
 
     fn record(id: &str) -> Record {
         Record {
@@ -357,7 +415,7 @@ mod tests {
         assert_eq!(b.start(now, &[]).map(|(i, _)| i), Err(Some(later)));
         let (i, t) = b.start(later, &[]).unwrap();
         let (line, _) = b.ended(later, i, &record("a"), ended(t, Err(throttle())), 0.5);
-        let (line, outcome) = line.unwrap();
+        let (line, outcome) = json_of(line);
         assert_eq!(outcome, Outcome::Failed);
         assert_eq!(line["error"]["code"], "Throttled");
         assert_eq!(line["attempts"], 2);
@@ -375,7 +433,7 @@ mod tests {
             message: "bad".into(),
         });
         let (line, _) = b.ended(now, 0, &record("a"), ended(t0, Err(refused)), 0.0);
-        assert_eq!(line.unwrap().0["error"]["code"], "Validation");
+        assert_eq!(json_of(line).0["error"]["code"], "Validation");
         let answer = Answer {
             text: Some("hi".into()),
             usage: Some(Usage {
@@ -386,7 +444,7 @@ mod tests {
             ..Answer::default()
         };
         let (line, _) = b.ended(now, 1, &record("b"), ended(t1, Ok(answer)), 0.0);
-        let (line, outcome) = line.unwrap();
+        let (line, outcome) = json_of(line);
         assert_eq!(outcome, Outcome::Answered);
         assert_eq!(line["output"], "hi");
         assert_eq!(line["costUsd"], 2.0);
