@@ -96,6 +96,12 @@ pub struct Run {
 
 pub async fn run(args: Run, config: crate::config::Config) -> anyhow::Result<ExitCode> {
     let model = super::common::model(args.model.as_deref(), &config)?;
+    if args.max_concurrency.is_some_and(|m| m < args.concurrency) {
+        anyhow::bail!(
+            "--max-concurrency must be at least --concurrency ({})",
+            args.concurrency
+        );
+    }
     let prompting = Prompting {
         template: args.template.clone().map(Template).unwrap_or_default(),
         system: args.system.clone().or(config.system.clone()),
