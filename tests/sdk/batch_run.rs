@@ -428,3 +428,57 @@ async fn a_write_that_fails_stops_the_run_with_only_whole_lines_written() {
     assert_eq!(ids.len(), 200);
     assert_eq!(lines(&f.out).len(), 200, "no record twice");
 }
+
+#[tokio::test]
+async fn a_second_ctrl_c_leaves_the_records_in_flight_to_the_next_run() {
+    use std::io::BufRead;
+    // Half a second a request: the second signal comes while requests are in flight.
+    let slow = endpoint_with(Settings {
+        pacing: Pacing {
+            ttft: Duration::from_millis(500),
+            tokens_per_second: None,
+        },
+        ..Settings::default()
+    })
+    .await;
+    let f = files(&prompts(40));
+    let args = ["--model", HAIKU3, "--max-tokens", "8", "--concurrency", "4"];
+    let mut child = command(&slow, &f.data, &f.input, &f.out, &args)
+        .spawn()
+        .unwrap();
+    let out = f.out.clone();
+    let (code, said) = tokio::task::spawn_blocking(move || {
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let interrupt = || nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::fs::read(&out).map_or(0, |b| b.len()) == 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        interrupt();
+        let mut said = String::new();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        // The first signal was taken in once the run says it is stopping.
+        while stderr.read_line(&mut said).unwrap() > 0 && !said.contains("stopping:") {}
+        interrupt();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        (child.wait().unwrap().code(), said + &rest)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{said}");
+    assert!(said.contains("left for the next run"), "{said}");
+    let text = std::fs::read_to_string(&f.out).unwrap();
+    assert!(text.ends_with('\n'), "only whole lines");
+    let written = lines(&f.out).len();
+    assert!(written < 40, "{written}");
+
+    let ep = endpoint().await;
+    let rerun = batch(&ep, &f.data, &f.input, &f.out, &args).await;
+    succeeded(&rerun);
+    assert_eq!(answered(&ep).await, 40 - written);
+    let ids: BTreeSet<String> = ids(&lines(&f.out)).into_iter().collect();
+    assert_eq!((ids.len(), lines(&f.out).len()), (40, 40));
+}
