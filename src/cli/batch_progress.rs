@@ -36,12 +36,17 @@ pub struct Progress {
 impl Progress {
     /// A bar for `total` records, on standard error when it is a terminal.
     pub fn new(total: u64) -> Progress {
-        let target = if std::io::stderr().is_terminal() {
+        let terminal = std::io::stderr().is_terminal();
+        let target = if terminal {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
         let bar = ProgressBar::with_draw_target(Some(total), target);
+        if terminal {
+            // The ETA keeps moving while the run waits out a quota with nothing ending.
+            bar.enable_steady_tick(Duration::from_secs(1));
+        }
         // The template is a constant: a mistake in it is a build defect, and the bar
         // falls back to the default style rather than failing the run.
         if let Ok(style) =
