@@ -4,6 +4,7 @@
 pub mod alloc;
 pub mod app;
 pub mod attach;
+pub mod batch;
 pub mod bedrock;
 pub mod cli;
 pub mod clock;

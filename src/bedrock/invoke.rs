@@ -70,6 +70,23 @@ pub async fn invoke_recorded(
     body: Vec<u8>,
     recorder: &Recorder,
 ) -> Result<(Vec<u8>, Counts), BedrockError> {
+    let (bytes, counts) = invoke_with(conn, model_id, body, recorder.clone()).await?;
+    recorder.update(|x| {
+        x.chunks
+            .push(crate::sanitize::keeping_tabs(&String::from_utf8_lossy(
+                &bytes,
+            )))
+    });
+    Ok((bytes, counts))
+}
+
+/// [`invoke`], with `watch` seeing each attempt the SDK makes.
+pub(super) async fn invoke_with(
+    conn: &Connection,
+    model_id: &str,
+    body: Vec<u8>,
+    watch: impl Intercept + 'static,
+) -> Result<(Vec<u8>, Counts), BedrockError> {
     let headers = TokenHeaders::default();
     let out = conn
         .client
@@ -80,19 +97,12 @@ pub async fn invoke_recorded(
         .body(Blob::new(body))
         .customize()
         .interceptor(headers.clone())
-        .interceptor(recorder.clone())
+        .interceptor(watch)
         .send()
         .await
         .map_err(|e| error::from_sdk(&e, model_id, conn.profile.as_deref()))?;
     let counts = headers.0.lock().map(|c| *c).unwrap_or_default();
-    let bytes = out.body().as_ref().to_vec();
-    recorder.update(|x| {
-        x.chunks
-            .push(crate::sanitize::keeping_tabs(&String::from_utf8_lossy(
-                &bytes,
-            )))
-    });
-    Ok((bytes, counts))
+    Ok((out.body.into_inner(), counts))
 }
 
 /// InvokeModelWithResponseStream with `body` (JSON): `chunk` gets each chunk's bytes as

@@ -11,6 +11,7 @@ pub(crate) mod error;
 pub mod guardrail;
 pub mod invoke;
 pub mod jobs;
+pub mod record;
 pub mod s3;
 pub mod wire;
 

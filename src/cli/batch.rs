@@ -1,9 +1,11 @@
-//! `bedrock-tui batch`: hand a file of records to Bedrock batch inference (`submit`:
-//! upload to S3, CreateModelInvocationJob) and follow its jobs (`list`, `get`, `stop`,
-//! `download` of the outputs with the job's tokens priced at batch prices).
+//! `bedrock-tui batch`: many requests from a JSONL file. `run` sends them from here
+//! with adaptive concurrency (see `batch_run`); `submit` hands them to Bedrock batch
+//! inference (upload to S3, CreateModelInvocationJob) and `list`, `get`, `stop` and
+//! `download` follow its jobs, the outputs' tokens priced at batch prices.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -14,8 +16,10 @@ use super::download::DownloadTo;
 use super::poll::{self, Polled};
 use super::{output, table};
 use crate::app::error::BedrockError;
+use crate::batch::{Body, Prompting};
 use crate::bedrock::Connection;
 use crate::bedrock::batch::{self as api, NewJob};
+use crate::catalog::Catalog;
 use crate::clock::now_ms;
 use crate::jobs::batch::{BatchJob, STATUSES, details, progress, to_json};
 use crate::jobs::{S3Uri, human_duration, human_time};
@@ -29,6 +33,9 @@ pub struct Batch {
 
 #[derive(Debug, Subcommand)]
 pub enum BatchCommand {
+    /// Send every record of a JSONL file from here, as many at once as the service
+    /// takes, writing each result to --out as it finishes; a rerun resumes.
+    Run(super::batch_run::Run),
     /// Upload a JSONL file of records to S3 and start a batch inference job on it
     /// (CreateModelInvocationJob); prints the job's ARN.
     Submit(Submit),
@@ -54,8 +61,10 @@ fn status_arg(text: &str) -> Result<String, String> {
 
 #[derive(Debug, Args)]
 pub struct Submit {
-    /// The records, one JSON object per line: `{"recordId", "modelInput"}` with the
-    /// model's own request body.
+    /// The records, one JSON object a line: a Bedrock batch record
+    /// ({"recordId", "modelInput"}, sent as it is), a Converse request ({"recordId",
+    /// "messages", "system", "inferenceConfig"}) or a prompt ({"recordId", "prompt", ...}
+    /// filled into --template); the last two become the model's own request body.
     pub input: PathBuf,
     /// The model id or inference profile the job runs on.
     #[arg(long)]
@@ -82,6 +91,8 @@ pub struct Submit {
     pub token: Option<String>,
     #[command(flatten)]
     pub wait: poll::WaitArgs,
+    #[command(flatten)]
+    pub prompting: super::batch_run::PromptingArgs,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -130,15 +141,18 @@ pub struct Download {
     pub connect: ConnectArgs,
 }
 
-/// Runs the command; what the flags leave out comes from `config`.
-pub async fn run(args: Batch, config: crate::config::Config) -> anyhow::Result<()> {
+/// Runs the command; what the flags leave out comes from `config`. The exit code of
+/// `run` says whether every record was answered.
+pub async fn run(args: Batch, config: crate::config::Config) -> anyhow::Result<ExitCode> {
     match args.command {
+        BatchCommand::Run(a) => return super::batch_run::run(a, config).await,
         BatchCommand::Submit(a) => submit(a, &config).await,
         BatchCommand::List(a) => list(a, &config).await,
         BatchCommand::Get(a) => get(a, &config).await,
         BatchCommand::Stop(a) => stop(a, &config).await,
         BatchCommand::Download(a) => download(a, &config).await,
-    }
+    }?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The jobs as a table, durations as of `now_ms` for those still running, cut to
@@ -241,7 +255,7 @@ async fn submit(args: Submit, config: &crate::config::Config) -> anyhow::Result<
             crate::sanitize::text(&name)
         );
     }
-    let body = records_file(&args.input)?;
+    let body = records_file(&args.input, &args.prompting.prompting(config), &args.model)?;
     let conn = common::connect(&args.connect, config).await?;
     let key = format!("{}{name}.jsonl", input_s3.folder());
     crate::bedrock::s3::upload(&conn.s3, &input_s3.bucket, &key, body.bytes).await?;
@@ -295,44 +309,49 @@ struct RecordsFile {
     records: usize,
 }
 
-/// Reads `path`: every non-blank line must be a JSON object with a `modelInput` object,
-/// and each `recordId` given once; the first bad line is named by its number.
-fn records_file(path: &std::path::Path) -> anyhow::Result<RecordsFile> {
+/// Reads `path` into the service's record format: a native record as it is, a
+/// Converse request or a prompt as `model`'s own request body. A line that is not a
+/// record stops it, named by its number: nothing is uploaded.
+fn records_file(path: &Path, prompting: &Prompting, model: &str) -> anyhow::Result<RecordsFile> {
     let shown = crate::sanitize::text(&path.display().to_string());
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-    let mut ids = std::collections::HashSet::new();
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut records = 0;
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = |what: String| anyhow::anyhow!("{shown}, line {}: {what}", i + 1);
-        let v: Value = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
-        if !v.get("modelInput").is_some_and(Value::is_object) {
-            return Err(at(
-                "a record needs a \"modelInput\" object, the model's own request body".into(),
-            ));
-        }
-        if let Some(id) = v.get("recordId") {
-            let id = id
-                .as_str()
-                .ok_or_else(|| at("\"recordId\" must be a string".into()))?;
-            if !ids.insert(id.to_owned()) {
-                return Err(at(format!(
-                    "the record id {} is used twice",
-                    crate::sanitize::text(id)
-                )));
-            }
-        }
-        serde_json::to_writer(&mut bytes, &v)?;
-        bytes.push(b'\n');
-        records += 1;
+    let input = crate::batch::read(path, prompting)?;
+    if let Some(p) = input.problems.first() {
+        let more = match input.problems.len() {
+            1 => String::new(),
+            n => format!(" (and {} more lines)", n - 1),
+        };
+        anyhow::bail!("{shown}, {p}{more}; nothing was uploaded");
     }
-    if records == 0 {
+    if input.records.is_empty() {
         anyhow::bail!("{shown} has no records");
     }
-    Ok(RecordsFile { bytes, records })
+    let family = Catalog::builtin().lookup(model);
+    let mut bytes = Vec::new();
+    for r in &input.records {
+        let body = match &r.body {
+            Body::Native(v) => v.clone(),
+            Body::Converse {
+                messages,
+                system,
+                inference,
+            } => {
+                let Some(m) = family else {
+                    anyhow::bail!(
+                        "{shown}, line {}: {model} is not in the catalog, so its request body is unknown; give the record as {{\"modelInput\": ...}}",
+                        r.line
+                    );
+                };
+                crate::native::body(m, system.as_deref(), messages, inference)
+                    .map_err(|e| anyhow::anyhow!("{shown}, line {}: {e}", r.line))?
+            }
+        };
+        serde_json::to_writer(&mut bytes, &json!({"recordId": r.id, "modelInput": body}))?;
+        bytes.push(b'\n');
+    }
+    Ok(RecordsFile {
+        bytes,
+        records: input.records.len(),
+    })
 }
 
 /// Polls the job on a backoff schedule until it ends, saying on stderr what each poll
@@ -407,6 +426,8 @@ fn summary(job: &BatchJob, manifest: &str, region: &str, prices: &Prices) -> Str
 mod tests {
     use super::*;
 
+    const MICRO: &str = "amazon.nova-micro-v1:0";
+
     fn job(status: &str) -> BatchJob {
         crate::jobs::batch::tests::sample("abcdefghij12", status, 250, 1000)
     }
@@ -439,32 +460,84 @@ mod tests {
     }
 
     #[test]
-    fn records_are_checked_line_by_line() {
+    fn records_become_the_models_own_bodies_and_bad_lines_stop_the_upload() {
         let dir = tempfile::tempdir().unwrap();
-        let file = |text: &str| {
+        let prompting = Prompting {
+            template: crate::batch::Template("Summarize: {prompt}".into()),
+            system: Some("Be brief.".into()),
+            inference: crate::conversation::Inference {
+                max_tokens: Some(50),
+                ..Default::default()
+            },
+        };
+        let file = |text: &str, model: &str| {
             let p = dir.path().join("r.jsonl");
             std::fs::write(&p, text).unwrap();
-            records_file(&p)
+            records_file(&p, &prompting, model)
         };
-        let ok =
-            file("{\"recordId\":\"a\",\"modelInput\":{}}\n\n{\"modelInput\":{\"x\":1}}\n").unwrap();
-        assert_eq!(ok.records, 2);
+        let lines = [
+            r#"{"recordId":"n","modelInput":{"x":1}}"#,
+            r#"{"recordId":"c","messages":[{"role":"user","content":[{"text":"Hi"}]}]}"#,
+            r#"{"recordId":"p","prompt":"the report"}"#,
+        ]
+        .join("\n");
+        let ok = file(&lines, "us.amazon.nova-micro-v1:0").unwrap();
+        assert_eq!(ok.records, 3);
+        let out: Vec<Value> = String::from_utf8(ok.bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // A native record is sent as it is.
+        assert_eq!(out[0], json!({"recordId": "n", "modelInput": {"x": 1}}));
+        // A Converse record becomes Nova's messages-v1 body.
+        assert_eq!(out[1]["recordId"], "c");
         assert_eq!(
-            String::from_utf8(ok.bytes).unwrap(),
-            "{\"modelInput\":{},\"recordId\":\"a\"}\n{\"modelInput\":{\"x\":1}}\n"
+            out[1]["modelInput"]["messages"],
+            json!([{"role": "user", "content": [{"text": "Hi"}]}])
         );
-        let e = file("{\"modelInput\":{}}\n{\"prompt\":\"hi\"}\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("line 2: a record needs a \"modelInput\" object")
+        // A prompt is filled into the template, with the system prompt and settings.
+        assert_eq!(
+            out[2]["modelInput"]["messages"][0]["content"][0]["text"],
+            "Summarize: the report"
         );
-        let e = file("{\"recordId\":7,\"modelInput\":{}}").unwrap_err();
+        assert_eq!(
+            out[2]["modelInput"]["system"],
+            json!([{"text": "Be brief."}])
+        );
+        assert_eq!(out[2]["modelInput"]["inferenceConfig"]["maxTokens"], 50);
+        // Claude's bodies are the Messages API's.
+        let claude = file(&lines, "anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+        let text = String::from_utf8(claude.bytes).unwrap();
         assert!(
-            e.to_string()
-                .contains("line 1: \"recordId\" must be a string")
+            text.contains("\"anthropic_version\":\"bedrock-2023-05-31\""),
+            "{text}"
+        );
+
+        let e = file(
+            "{\"modelInput\":{}}\n{\"recordId\":7,\"modelInput\":{}}\nnope\n",
+            MICRO,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.ends_with("r.jsonl, line 2: `recordId` must be a non-empty string (and 1 more lines); nothing was uploaded"),
+            "{e}"
+        );
+        let e = file(&lines, "acme.imaginary-v1:0").unwrap_err().to_string();
+        assert!(
+            e.contains("line 2: acme.imaginary-v1:0 is not in the catalog"),
+            "{e}"
+        );
+        let e = file(&lines, "amazon.nova-reel-v1:0")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2: ") && e.contains("no native text format"),
+            "{e}"
         );
         assert!(
-            file("\n")
+            file("\n", MICRO)
                 .unwrap_err()
                 .to_string()
                 .contains("has no records")

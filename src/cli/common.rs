@@ -130,6 +130,17 @@ fn attachments(args: &[String]) -> anyhow::Result<Vec<crate::conversation::Media
     Ok(out)
 }
 
+/// The model a command names: `--model`, else the config's `model`, else the default;
+/// checked against the catalog before anything is read or sent.
+pub fn model(arg: Option<&str>, config: &crate::config::Config) -> anyhow::Result<String> {
+    let model = arg
+        .map(str::to_owned)
+        .or(config.model.clone())
+        .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+    crate::catalog::check_model_id(&model).map_err(|e| anyhow::anyhow!("--model: {e}"))?;
+    Ok(model)
+}
+
 /// What can be done when no credentials are found.
 pub const CREDENTIAL_CHOICES: &str = "configure a profile (`aws configure`, or `aws sso login` \
      with --profile or AWS_PROFILE), set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key, \

@@ -64,12 +64,7 @@ fn counts_line(c: Counts) -> String {
 }
 
 pub async fn run(args: Invoke, config: crate::config::Config) -> anyhow::Result<()> {
-    let model = args
-        .model
-        .clone()
-        .or(config.model.clone())
-        .unwrap_or_else(|| crate::config::DEFAULT_MODEL.to_owned());
-    crate::catalog::check_model_id(&model).map_err(|e| anyhow::anyhow!("--model: {e}"))?;
+    let model = super::common::model(args.model.as_deref(), &config)?;
     let body = body(&args.body)?;
     let conn = super::common::connect(&args.connect, &config).await?;
     let model_id = invocation_id(Catalog::builtin(), &model, &conn.region);

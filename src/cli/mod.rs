@@ -9,6 +9,10 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 mod ask;
 mod ask_tools;
 mod batch;
+mod batch_drive;
+mod batch_progress;
+mod batch_run;
+mod batch_state;
 mod chat;
 mod common;
 mod compare;
@@ -67,8 +71,9 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer is streamed to standard output.
     Ask(ask::Ask),
-    /// Run Bedrock batch inference jobs: submit a file of records, list, get, stop, and
-    /// download the outputs.
+    /// Many requests from a JSONL file: `run` sends them from here with adaptive
+    /// concurrency; `submit` hands them to Bedrock batch inference, and `list`, `get`,
+    /// `stop` and `download` follow its jobs.
     Batch(batch::Batch),
     /// Count the input tokens of a prompt (CountTokens, or an estimate) and price the turn.
     Count(count::Count),
@@ -152,7 +157,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::ServeLocal(opts) => serve_local::run(opts).await?,
         Command::Ask(args) => ask::run(args, config()?).await?,
-        Command::Batch(args) => batch::run(args, config()?).await?,
+        Command::Batch(args) => return batch::run(args, config()?).await,
         Command::Count(args) => count::run(args, config()?).await?,
         Command::Guardrail(args) => {
             // An intervention is a result, not an error: scripts tell it apart by the code.

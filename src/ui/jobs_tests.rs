@@ -168,5 +168,8 @@ fn batch_jobs_alone_have_their_own_header_only() {
     let s = format!("{:?}", screen(&app, 120, 30));
     assert!(!s.contains("SUBMITTED (UTC)"), "{s}");
     assert!(s.contains("BATCH JOB"), "{s}");
-    assert!(s.contains("▶ ● InProgress         eval-b1running000"), "{s}");
+    assert!(
+        s.contains("▶ ● InProgress         eval-b1running000"),
+        "{s}"
+    );
 }

@@ -275,7 +275,7 @@ async fn bad_input_is_refused_before_anything_is_uploaded() {
     let (code, _, err) = submit(&ep, &twice, "s3://b-in", "s3://b-in/out", &[]).await;
     assert_eq!(code, 1);
     assert!(
-        err.contains("line 2: the record id a is used twice"),
+        err.contains("line 2: record id a repeats the record of line 1; nothing was uploaded"),
         "{err}"
     );
 

@@ -5,6 +5,7 @@ mod ask;
 mod attach;
 mod bad_input;
 mod batch_cli;
+mod batch_run;
 mod cli;
 mod compare;
 mod control;
