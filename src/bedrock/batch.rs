@@ -195,9 +195,10 @@ pub async fn create(conn: &Connection, job: &NewJob) -> Result<String, BedrockEr
         .send()
         .await
         .map_err(|e| {
-            error::from_sdk_action(
+            error::from_sdk_action_on(
                 &e,
                 "bedrock:CreateModelInvocationJob",
+                &job.model_id,
                 conn.profile.as_deref(),
             )
         })?;

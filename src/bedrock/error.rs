@@ -122,7 +122,21 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: Raw + std::fmt::Debug + 'static,
 {
-    match from_sdk(err, "", profile) {
+    from_sdk_action_on(err, action, "", profile)
+}
+
+/// [`from_sdk_action`] of a call on `model`, which errors about the model name.
+pub fn from_sdk_action_on<E, R>(
+    err: &SdkError<E, R>,
+    action: &str,
+    model: &str,
+    profile: Option<&str>,
+) -> BedrockError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Raw + std::fmt::Debug + 'static,
+{
+    match from_sdk(err, model, profile) {
         BedrockError::AccessDenied { message } => BedrockError::MissingPermission {
             action: action.to_owned(),
             message,

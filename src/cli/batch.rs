@@ -19,7 +19,7 @@ use crate::app::error::BedrockError;
 use crate::batch::{Body, Prompting};
 use crate::bedrock::Connection;
 use crate::bedrock::batch::{self as api, NewJob};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, invocation_id};
 use crate::clock::now_ms;
 use crate::jobs::batch::{BatchJob, STATUSES, details, progress, to_json};
 use crate::jobs::{S3Uri, human_duration, human_time};
@@ -261,7 +261,9 @@ async fn submit(args: Submit, config: &crate::config::Config) -> anyhow::Result<
     crate::bedrock::s3::upload(&conn.s3, &input_s3.bucket, &key, body.bytes).await?;
     let job = NewJob {
         name,
-        model_id: args.model.clone(),
+        // A model that needs an inference profile goes through the region's, as in the
+        // chat.
+        model_id: invocation_id(Catalog::builtin(), &args.model, &conn.region),
         role_arn: args.role_arn.clone(),
         input_uri: format!("s3://{}/{key}", input_s3.bucket),
         output_uri: args.output.clone(),

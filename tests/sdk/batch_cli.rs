@@ -336,3 +336,75 @@ async fn bad_input_is_refused_before_anything_is_uploaded() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn prompts_become_the_models_body_and_a_model_that_needs_a_profile_goes_through_one() {
+    let ep = batch_endpoint(20).await;
+    make_bucket(&ep, "b-prompts").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prompts.jsonl");
+    std::fs::write(
+        &path,
+        "{\"recordId\":\"a\",\"prompt\":\"tides\"}\n{\"recordId\":\"b\",\"prompt\":\"comets\"}\n{\"recordId\":\"c\",\"prompt\":\"moss\"}\n",
+    )
+    .unwrap();
+    let haiku45 = "anthropic.claude-haiku-4-5-20251001-v1:0";
+    let (code, out, err) = batch(
+        &ep,
+        "submit",
+        &[
+            path.to_str().unwrap(),
+            "--model",
+            haiku45,
+            "--role-arn",
+            ROLE,
+            "--input-s3",
+            "s3://b-prompts/in",
+            "--output",
+            "s3://b-prompts/out",
+            "--name",
+            "facts",
+            "--template",
+            "One fact about {prompt}.",
+            "--max-tokens",
+            "80",
+            "--wait",
+            "--poll-interval",
+            "0.1",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let control = aws_sdk_bedrock::Client::new(&sdk_config(&ep, "us-east-1"));
+    let job = control
+        .get_model_invocation_job()
+        .job_identifier(out.trim())
+        .send()
+        .await
+        .unwrap();
+    // Haiku 4.5 is invoked through the region's profile, as in the chat.
+    assert_eq!(job.model_id(), format!("us.{haiku45}"));
+    assert_eq!(job.status().map(|s| s.as_str()), Some("Completed"));
+    let uploaded = s3_client(&ep)
+        .get_object()
+        .bucket("b-prompts")
+        .key("in/facts.jsonl")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let first: Value =
+        serde_json::from_str(String::from_utf8_lossy(&uploaded).lines().next().unwrap()).unwrap();
+    assert_eq!(first["recordId"], "a");
+    let body = &first["modelInput"];
+    assert_eq!(body["anthropic_version"], "bedrock-2023-05-31");
+    assert_eq!(body["max_tokens"], 80);
+    assert_eq!(
+        body["messages"][0]["content"][0]["text"],
+        "One fact about tides."
+    );
+}
