@@ -122,7 +122,8 @@ async fn no_escape_sequence_reaches_the_terminal_or_a_file() {
     tui.paste(&format!("A fox {EVIL} in snow"));
     tui.wait_for("A fox <> in snow").await;
     tui.keys("\x1b[15~"); // F5
-    tui.wait_for("No async or batch jobs in us-east-1 yet").await;
+    tui.wait_for("No async or batch jobs in us-east-1 yet")
+        .await;
     tui.keys("n");
     let s = tui.wait_for("Start an async job").await;
     assert!(s.contains("A fox <> in snow"), "{s}");
