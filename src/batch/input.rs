@@ -148,6 +148,18 @@ pub struct Prompting {
     pub inference: Inference,
 }
 
+impl Prompting {
+    /// SHA-256 of the settings, to tell a run's output from one of other prompts.
+    pub fn digest(&self) -> String {
+        let settings = serde_json::json!({
+            "template": self.template.0,
+            "system": self.system,
+            "inference": self.inference,
+        });
+        crate::conversation::hex(&Sha256::digest(settings.to_string().as_bytes()))
+    }
+}
+
 /// Reads `path` into records. Lines that are not records are returned as problems
 /// (blank lines are skipped); a repeated record id is a problem and its first record
 /// is kept.

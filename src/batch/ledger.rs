@@ -27,6 +27,10 @@ pub struct Identity {
     pub input_sha256: String,
     /// The model id the records are sent to.
     pub model: String,
+    /// SHA-256 of what a prompt line becomes (template, system prompt, inference
+    /// settings): answers to other prompts are not this run's.
+    #[serde(default)]
+    pub prompting_sha256: String,
 }
 
 /// How a record ended.
@@ -44,10 +48,12 @@ pub enum LedgerError {
     )]
     Unknown { out: String, meta: String },
     #[error(
-        "{out} belongs to another run (input {input}, model {model}); \
+        "{out} belongs to another run (input {input}, model {model}{settings}); \
          --force adds to it anyway, or choose another --out"
     )]
     OtherRun {
+        /// Says when only the prompt settings differ.
+        settings: &'static str,
         out: String,
         input: String,
         model: String,
@@ -173,8 +179,19 @@ impl Ledger<File> {
                         meta: shown(&meta),
                     });
                 }
-                Some(t) if t.input_sha256 != identity.input_sha256 || t.model != identity.model => {
+                Some(t)
+                    if t.input_sha256 != identity.input_sha256
+                        || t.model != identity.model
+                        || t.prompting_sha256 != identity.prompting_sha256 =>
+                {
+                    let same_file =
+                        t.input_sha256 == identity.input_sha256 && t.model == identity.model;
                     return Err(LedgerError::OtherRun {
+                        settings: if same_file {
+                            ", other --template, --system, --max-tokens or --temperature"
+                        } else {
+                            ""
+                        },
                         out: shown(out),
                         input: crate::sanitize::text(&t.input),
                         model: crate::sanitize::text(&t.model),
@@ -321,6 +338,7 @@ mod tests {
             input: "in.jsonl".into(),
             input_sha256: sha.into(),
             model: "m".into(),
+            prompting_sha256: "p".into(),
         }
     }
 
@@ -364,6 +382,17 @@ mod tests {
         drop(l);
         let err = Ledger::open(&out, &identity("b"), false).err().unwrap();
         assert!(matches!(err, LedgerError::OtherRun { .. }), "{err}");
+        // The same file and model with another template is another run too, and says so.
+        let other_prompt = Identity {
+            prompting_sha256: "q".into(),
+            ..identity("a")
+        };
+        let err = Ledger::open(&out, &other_prompt, false).err().unwrap();
+        assert!(
+            err.to_string()
+                .contains("model m, other --template, --system, --max-tokens or --temperature)"),
+            "{err}"
+        );
         std::fs::remove_file(meta_path(&out)).unwrap();
         let err = Ledger::open(&out, &identity("a"), false).err().unwrap();
         assert!(matches!(err, LedgerError::Unknown { .. }), "{err}");

@@ -106,7 +106,7 @@ pub struct Run {
     /// Stop, sending nothing, when a line is not a record (default: skip it).
     #[arg(long)]
     pub strict: bool,
-    /// Add to an output that belongs to another input or model.
+    /// Add to an output that belongs to another input, model or prompt settings.
     #[arg(long)]
     pub force: bool,
     /// Count the input tokens (CountTokens, or an estimate) and price the file; send
@@ -155,6 +155,7 @@ pub async fn run(args: Run, config: crate::config::Config) -> anyhow::Result<Exi
         input: args.input.display().to_string(),
         input_sha256: input.digest.clone(),
         model: model_id.clone(),
+        prompting_sha256: prompting.digest(),
     };
     let mut ledger = Ledger::open(&args.out, &identity, args.force)?;
     let pending: Vec<Record> = input

@@ -352,6 +352,21 @@ async fn an_output_of_another_input_is_refused_unless_forced() {
     assert_eq!(refused.status.code(), Some(1));
     says(&refused, "belongs to another run");
     assert_eq!(std::fs::read(&f.out).unwrap(), before, "left as it was");
+    // The same input with another template asks other questions: another run too.
+    let reworded = batch(
+        &ep,
+        &f.data,
+        &f.input,
+        &f.out,
+        &["--model", HAIKU3, "--template", "In French: {prompt}"],
+    )
+    .await;
+    assert_eq!(reworded.status.code(), Some(1));
+    says(
+        &reworded,
+        "other --template, --system, --max-tokens or --temperature",
+    );
+    assert_eq!(std::fs::read(&f.out).unwrap(), before, "left as it was");
     let forced = batch(
         &ep,
         &f.data,
