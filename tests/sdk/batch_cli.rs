@@ -74,6 +74,23 @@ fn write_records(dir: &std::path::Path, records: &[Value]) -> String {
     path.display().to_string()
 }
 
+/// The text of the object `bucket/key` in the endpoint's S3 store.
+async fn object_text(ep: &LocalEndpoint, bucket: &str, key: &str) -> String {
+    let body = s3_client(ep)
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
 async fn make_bucket(ep: &LocalEndpoint, name: &str) {
     s3_client(ep)
         .create_bucket()
@@ -128,19 +145,8 @@ async fn a_submitted_file_completes_and_downloads_with_its_batch_cost() {
     assert_eq!(seen.role_arn(), ROLE);
     assert_eq!(seen.status().map(|s| s.as_str()), Some("Completed"));
     assert_eq!(seen.total_record_count(), Some(5));
-    let uploaded = s3_client(&ep)
-        .get_object()
-        .bucket("batch-in")
-        .key("runs/nightly-eval.jsonl")
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
-    assert_eq!(String::from_utf8_lossy(&uploaded).lines().count(), 5);
+    let uploaded = object_text(&ep, "batch-in", "runs/nightly-eval.jsonl").await;
+    assert_eq!(uploaded.lines().count(), 5);
 
     // list: the table and the service's JSON shape, filtered by status and name.
     let (code, table, err) = batch(&ep, "list", &[]).await;
@@ -385,20 +391,8 @@ async fn prompts_become_the_models_body_and_a_model_that_needs_a_profile_goes_th
     // Haiku 4.5 is invoked through the region's profile, as in the chat.
     assert_eq!(job.model_id(), format!("us.{haiku45}"));
     assert_eq!(job.status().map(|s| s.as_str()), Some("Completed"));
-    let uploaded = s3_client(&ep)
-        .get_object()
-        .bucket("b-prompts")
-        .key("in/facts.jsonl")
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
-    let first: Value =
-        serde_json::from_str(String::from_utf8_lossy(&uploaded).lines().next().unwrap()).unwrap();
+    let uploaded = object_text(&ep, "b-prompts", "in/facts.jsonl").await;
+    let first: Value = serde_json::from_str(uploaded.lines().next().unwrap()).unwrap();
     assert_eq!(first["recordId"], "a");
     let body = &first["modelInput"];
     assert_eq!(body["anthropic_version"], "bedrock-2023-05-31");
