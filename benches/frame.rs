@@ -8,9 +8,14 @@
 //! column's meter has per-model totals to keep. The answer opens a Python code block
 //! in its fourth frame and grows to about 64,000 tokens; the last column is the frame
 //! drawn when it ends. The highlighter is loaded first, as the app does at start.
+//!
+//! A last row draws a comparison instead: four answers streaming side by side, each at
+//! 4,000 tokens/s, after a conversation of 1,000 messages; its last column is the frame
+//! drawn when all four end.
 
 use std::time::{Duration, Instant};
 
+use bedrock_tui::app::compare::{Column, Compare};
 use bedrock_tui::app::{App, Entry, EntryState, TurnId};
 use bedrock_tui::conversation::{Block, Message, Role, Usage};
 use bedrock_tui::ui::View;
@@ -93,16 +98,65 @@ fn main() {
     );
     println!("|---:|---:|---:|---:|---:|---:|");
     for n in [10usize, 1_000, 10_000] {
-        let mut app = conversation(n);
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-        let mut view = View::default();
-        let t = Instant::now();
-        terminal.draw(|f| view.draw(f, &app)).expect("draw");
-        let first = t.elapsed();
-        let mut times = Vec::with_capacity(FRAMES);
-        for frame in 0..FRAMES {
-            let last = app.entries.last_mut().expect("streaming entry");
-            if let Some(Block::Text(t)) = last.message.blocks.first_mut() {
+        let app = conversation(n);
+        let times = run(app, |app| app.entries.last_mut().into_iter().collect());
+        row(&n.to_string(), &times);
+    }
+    let mut app = conversation(1_000);
+    app.entries.pop();
+    app.turn = None;
+    app.entries.push(Entry::new(
+        Message::user("Which is best?"),
+        EntryState::Done,
+    ));
+    app.compare = Some(Compare {
+        id: 1,
+        question: app.entries.len() - 1,
+        columns: (0..4u64)
+            .map(|i| Column {
+                model: MODELS[i as usize % MODELS.len()].to_owned(),
+                turn: Some(TurnId(i)),
+                entry: Entry::new(
+                    Message {
+                        role: Role::Assistant,
+                        blocks: vec![Block::Text(String::new())],
+                        model: Some(MODELS[i as usize % MODELS.len()].to_owned()),
+                    },
+                    EntryState::Streaming,
+                ),
+                scroll: 0,
+            })
+            .collect(),
+        selected: 0,
+        confirm: false,
+    });
+    let times = run(app, |app| {
+        app.compare
+            .iter_mut()
+            .flat_map(|c| c.columns.iter_mut().map(|c| &mut c.entry))
+            .collect()
+    });
+    row("1000 + compare of 4", &times);
+}
+
+/// First frame, the frames while the answers `streaming` picks grow, and the frame
+/// when they end.
+struct Times {
+    first: Duration,
+    frames: Vec<Duration>,
+    end: Duration,
+}
+
+fn run(mut app: App, streaming: impl Fn(&mut App) -> Vec<&mut Entry>) -> Times {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut view = View::default();
+    let t = Instant::now();
+    terminal.draw(|f| view.draw(f, &app)).expect("draw");
+    let first = t.elapsed();
+    let mut frames = Vec::with_capacity(FRAMES);
+    for frame in 0..FRAMES {
+        for answer in streaming(&mut app) {
+            if let Some(Block::Text(t)) = answer.message.blocks.first_mut() {
                 t.push_str(CHUNK);
                 t.push_str(CHUNK);
                 if frame == CODE_AT {
@@ -112,27 +166,38 @@ fn main() {
                     t.push_str("\n\n");
                 }
             }
-            last.revision += 1;
-            let t = Instant::now();
-            terminal.draw(|f| view.draw(f, &app)).expect("draw");
-            times.push(t.elapsed());
+            answer.revision += 1;
         }
-        // The answer (about 64,000 tokens by now) ends.
-        let last = app.entries.last_mut().expect("streaming entry");
-        last.state = EntryState::Done;
-        last.revision += 1;
-        app.turn = None;
         let t = Instant::now();
         terminal.draw(|f| view.draw(f, &app)).expect("draw");
-        let end = t.elapsed();
-        times.sort();
-        println!(
-            "| {n} | {:.2} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
-            first.as_secs_f64() * 1e3,
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.99).as_secs_f64() * 1e3,
-            times[times.len() - 1].as_secs_f64() * 1e3,
-            end.as_secs_f64() * 1e3,
-        );
+        frames.push(t.elapsed());
     }
+    // The answers (about 64,000 tokens each by now) end.
+    for answer in streaming(&mut app) {
+        answer.state = EntryState::Done;
+        answer.revision += 1;
+    }
+    app.turn = None;
+    if let Some(c) = app.compare.as_mut() {
+        for col in &mut c.columns {
+            col.turn = None;
+        }
+    }
+    let t = Instant::now();
+    terminal.draw(|f| view.draw(f, &app)).expect("draw");
+    let end = t.elapsed();
+    frames.sort();
+    Times { first, frames, end }
+}
+
+fn row(name: &str, t: &Times) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "| {name} | {:.2} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
+        ms(t.first),
+        ms(percentile(&t.frames, 0.5)),
+        ms(percentile(&t.frames, 0.99)),
+        ms(t.frames[t.frames.len() - 1]),
+        ms(t.end),
+    );
 }

@@ -1,6 +1,6 @@
 //! Slash commands typed in the composer: `/model`, `/system`, `/new`, `/retry`, `/edit`,
 //! `/history`, `/export`, `/theme`, `/guardrail`, `/jobs`, `/tools`, `/attach`,
-//! `/detach`, `/inspect`, `/native`, `/help`, `/quit`.
+//! `/detach`, `/inspect`, `/native`, `/compare`, `/alternatives`, `/help`, `/quit`.
 
 use super::effect::{Effect, Save};
 use super::history::{self, Format};
@@ -54,11 +54,13 @@ pub(super) fn command(app: &mut App, cmd: &str, original: &str) -> Vec<Effect> {
             app.overlay = Overlay::Log(0);
             Vec::new()
         }
+        "compare" => super::compare::command(app, arg, original),
+        "alternatives" | "alts" => alternatives(app),
         "retry" | "regenerate" => regenerate(app),
         "edit" => edit_last(app),
         _ => {
             app.tell(Notice::Error(format!(
-                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /routes, /cache, /tier, /latency, /log, /help, /quit."
+                "Unknown command /{name}. Commands: /model ID, /system TEXT, /new, /retry, /edit, /history, /export, /theme, /guardrail, /jobs, /tools, /attach PATH, /detach, /inspect, /native, /compare, /alternatives, /routes, /cache, /tier, /latency, /log, /help, /quit."
             )));
             vec![Effect::SetComposer(original.to_owned())]
         }
@@ -160,4 +162,29 @@ fn theme(app: &mut App, arg: &str, original: &str) -> Vec<Effect> {
             vec![Effect::SetComposer(original.to_owned())]
         }
     }
+}
+
+/// `/alternatives`: shows or folds the other answers kept with answers chosen from a
+/// comparison.
+fn alternatives(app: &mut App) -> Vec<Effect> {
+    let kept = app
+        .entries
+        .iter()
+        .filter(|e| !e.alternatives.is_empty())
+        .count();
+    if kept == 0 {
+        app.tell(Notice::Info(
+            "No answer here has alternatives: /compare MODEL MODEL QUESTION asks several models at once.".into(),
+        ));
+        return Vec::new();
+    }
+    app.alternatives = !app.alternatives;
+    app.epoch += 1;
+    app.tell(Notice::Info(if app.alternatives {
+        "Alternatives shown under the answers kept from a comparison (/alternatives folds them)."
+            .into()
+    } else {
+        "Alternatives folded.".into()
+    }));
+    Vec::new()
 }

@@ -183,6 +183,7 @@ pub fn key(app: &mut App, key: HistoryKey) -> Vec<Effect> {
             // The answer streaming now belongs to the conversation on screen: stop it
             // and keep what came, before the store switches conversations.
             let mut effects = turn::stop(app, End::Cancelled);
+            effects.extend(super::compare::settle(app, End::Cancelled));
             effects.push(Effect::OpenConversation(id));
             effects
         }
@@ -233,36 +234,20 @@ pub fn deleted(app: &mut App, current: bool) -> Vec<Effect> {
         app.tell(Notice::Info("Conversation deleted.".into()));
         return Vec::new();
     }
-    super::update::new_conversation(app, "Conversation deleted; this is a new one.")
+    // A comparison of the deleted conversation goes with it.
+    let mut effects = super::compare::abandon(app);
+    effects.extend(super::update::new_conversation(
+        app,
+        "Conversation deleted; this is a new one.",
+    ));
+    effects
 }
 
 /// The entries of a stored conversation, as the app shows them. An answer that was
 /// streaming when the app stopped (at exit, or at its last checkpoint before a crash)
 /// is shown as interrupted.
 pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
-    let mut entries = conv
-        .messages
-        .iter()
-        .map(|m| {
-            let state = match m.state {
-                MessageState::Done => EntryState::Done,
-                MessageState::Streaming => EntryState::Interrupted,
-                MessageState::Cancelled => EntryState::Cancelled,
-                MessageState::Failed => EntryState::Failed(BedrockError::Other {
-                    code: "Failed".into(),
-                    message: m.error.clone().unwrap_or_default(),
-                }),
-            };
-            let mut e = Entry::new(m.message.clone(), state);
-            e.stop = m.stop.clone();
-            e.usage = m.usage;
-            e.guardrail = m.guardrail.as_ref().and_then(|t| t.guardrail.clone());
-            e.trace = m.guardrail.clone().map(Box::new);
-            e.exchange = m.exchange.clone().map(Box::new);
-            e.native = e.exchange.as_deref().is_some_and(super::native::is_native);
-            e
-        })
-        .collect::<Vec<_>>();
+    let mut entries = conv.messages.iter().map(entry).collect::<Vec<_>>();
     // A native answer's question was asked natively too.
     for i in 1..entries.len() {
         if entries[i].native && entries[i - 1].message.role == crate::conversation::Role::User {
@@ -270,6 +255,28 @@ pub fn entries(conv: &StoredConversation) -> Vec<Entry> {
         }
     }
     entries
+}
+
+/// A stored message as the app shows it, with the alternatives it was kept with.
+fn entry(m: &crate::store::StoredMessage) -> Entry {
+    let state = match m.state {
+        MessageState::Done => EntryState::Done,
+        MessageState::Streaming => EntryState::Interrupted,
+        MessageState::Cancelled => EntryState::Cancelled,
+        MessageState::Failed => EntryState::Failed(BedrockError::Other {
+            code: "Failed".into(),
+            message: m.error.clone().unwrap_or_default(),
+        }),
+    };
+    let mut e = Entry::new(m.message.clone(), state);
+    e.stop = m.stop.clone();
+    e.usage = m.usage;
+    e.guardrail = m.guardrail.as_ref().and_then(|t| t.guardrail.clone());
+    e.trace = m.guardrail.clone().map(Box::new);
+    e.exchange = m.exchange.clone().map(Box::new);
+    e.native = e.exchange.as_deref().is_some_and(super::native::is_native);
+    e.alternatives = m.alternatives.iter().map(entry).collect();
+    e
 }
 
 #[cfg(test)]

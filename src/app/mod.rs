@@ -6,6 +6,7 @@ pub mod attach;
 pub mod batch_jobs;
 pub mod cache;
 mod commands;
+pub mod compare;
 pub mod copy;
 pub mod delivery;
 pub mod effect;

@@ -31,6 +31,8 @@ pub enum Msg {
     },
     /// Esc: stop the answer that is streaming.
     Cancel,
+    /// A key of the comparison on screen.
+    Compare(super::compare::CompareKey),
     /// Ask the last question again.
     Regenerate,
     /// Put the last question back in the composer and remove it and its answer.

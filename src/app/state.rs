@@ -50,6 +50,9 @@ pub struct Entry {
     /// While streaming: where the current content block's text begins in the last
     /// text block, which a citation of that content block splits off.
     pub from: usize,
+    /// The other answers to the same question, when this one was kept from a
+    /// comparison: shown on request and stored with it, never sent.
+    pub alternatives: Vec<Entry>,
 }
 
 impl Entry {
@@ -70,6 +73,7 @@ impl Entry {
             revision: 0,
             open: false,
             from: 0,
+            alternatives: Vec::new(),
         }
     }
 
@@ -259,6 +263,10 @@ pub struct App {
     /// not hold the first frame for it): nothing is sent until it is shown, so no turn
     /// takes the place of its messages.
     pub resuming: bool,
+    /// The comparison on screen (`/compare`), until one answer is kept.
+    pub compare: Option<super::compare::Compare>,
+    /// The conversation view shows kept answers' alternatives in full.
+    pub alternatives: bool,
 }
 
 impl App {
@@ -320,14 +328,15 @@ impl App {
             .map_or(crate::catalog::Catalog::builtin(), |m| &m.catalog)
     }
 
+    /// Whether an answer streams, compared ones included.
     pub fn streaming(&self) -> bool {
-        self.turn.is_some()
+        self.turn.is_some() || self.compare.as_ref().is_some_and(|c| c.streaming())
     }
 
-    /// Whether the question is still being answered: an answer streams or its tool
-    /// calls run.
+    /// Whether the question is still being answered: an answer streams, its tool calls
+    /// run, or a comparison waits for one answer to be kept.
     pub fn busy(&self) -> bool {
-        self.turn.is_some() || self.tools.round.is_some()
+        self.turn.is_some() || self.tools.round.is_some() || self.compare.is_some()
     }
 
     /// The messages a turn sends: every question with the answer it got, in order. A

@@ -88,11 +88,10 @@ pub(super) fn submit(
     media: Vec<crate::conversation::Media>,
 ) -> Vec<Effect> {
     if app.busy() {
-        app.tell(Notice::Error(if app.streaming() {
-            "An answer is still streaming: press Esc to stop it first.".into()
-        } else {
-            "Tool calls are running: press Esc to stop them first.".into()
-        }));
+        app.tell(Notice::Error(format!(
+            "Not sent: {}",
+            super::compare::busy_reason(app)
+        )));
         return vec![Effect::SetComposer(text)];
     }
     if let Some(why) = super::delivery::unsupported(app) {
@@ -158,18 +157,22 @@ pub(super) fn live(app: &App, id: TurnId) -> Option<usize> {
 pub(super) fn event(app: &mut App, id: TurnId, event: TurnEvent) -> Vec<Effect> {
     match live(app, id) {
         Some(idx) => {
-            let e = &mut app.entries[idx];
-            match event {
-                // Not part of the answer's content: the stream's open block is untouched.
-                TurnEvent::Exchange(x) => {
-                    e.exchange = Some(x);
-                    e.revision += 1;
-                }
-                event => apply_event(e, event),
-            }
+            apply(&mut app.entries[idx], event);
             vec![Effect::Save(Save::Entry(idx))]
         }
         None => Vec::new(),
+    }
+}
+
+/// An event of a stream applied to the answer it streams into.
+pub(super) fn apply(e: &mut Entry, event: TurnEvent) {
+    match event {
+        // Not part of the answer's content: the stream's open block is untouched.
+        TurnEvent::Exchange(x) => {
+            e.exchange = Some(x);
+            e.revision += 1;
+        }
+        event => apply_event(e, event),
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::catalog::{Catalog, invocation_id};
 
 use super::adapt;
+use super::compare;
 use super::effect::{EditorTarget, Effect, Save};
 use super::guardrail;
 use super::history;
@@ -19,7 +20,20 @@ use super::turn::{self, End};
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Submit(text) => submit(app, text),
+        Msg::Turn { id, event } if compare::owns(app, id) => compare::event(app, id, event),
         Msg::Turn { id, event } => turn::event(app, id, event),
+        Msg::TurnDone { id } if compare::owns(app, id) => compare::finished(app, id, End::Done),
+        Msg::TurnFailed { id, error } if compare::owns(app, id) => {
+            let effects = compare::finished(app, id, End::Failed(error));
+            sign_in::offer(app);
+            effects
+        }
+        Msg::TurnTiming { id, timing } if compare::owns(app, id) => {
+            compare::timed(app, id, timing);
+            Vec::new()
+        }
+        Msg::Compare(key) => compare::key(app, key),
+        Msg::Cancel if app.compare.is_some() => compare::key(app, compare::CompareKey::Back),
         Msg::TurnDone { id } => {
             let total = turn::live(app, id)
                 .and_then(|i| app.entries[i].timing)
@@ -286,6 +300,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Quit => {
             app.quitting = true;
             let mut effects = turn::stop(app, End::Interrupted);
+            effects.extend(compare::settle(app, End::Interrupted));
             effects.push(Effect::Quit);
             effects
         }
@@ -319,6 +334,8 @@ fn submit(app: &mut App, text: String) -> Vec<Effect> {
 /// Stops any answer in flight and clears the screen for a new conversation.
 pub(super) fn new_conversation(app: &mut App, notice: &str) -> Vec<Effect> {
     let mut effects = turn::stop(app, End::Cancelled);
+    // The comparison on screen is kept in the conversation it belongs to.
+    effects.extend(compare::settle(app, End::Cancelled));
     app.entries.clear();
     app.tools.approved.clear();
     app.epoch += 1;
@@ -384,7 +401,7 @@ pub(super) fn switch_model(app: &mut App, model: String) -> Vec<Effect> {
 }
 
 /// Switches to exactly `model` (already the id to invoke).
-fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
+pub(super) fn switch_model_exact(app: &mut App, model: String) -> Vec<Effect> {
     if model == app.model {
         return Vec::new();
     }

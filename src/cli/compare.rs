@@ -16,8 +16,7 @@ use crate::catalog::{Catalog, invocation_id};
 use crate::conversation::{StopReason, Usage};
 use crate::pricing::{Prices, cost, format_usd};
 
-/// The fewest and most models a comparison takes.
-pub const MODELS: std::ops::RangeInclusive<usize> = 2..=4;
+pub use crate::app::compare::MODELS;
 
 /// One model's answer and figures.
 #[derive(Debug, Clone, Default)]

@@ -32,7 +32,7 @@ impl Store {
         }
         for m in &conv.messages {
             out.push('\n');
-            message_markdown(&mut out, m);
+            message_markdown(&mut out, m, "##");
         }
         Ok(out)
     }
@@ -74,7 +74,7 @@ impl Store {
     }
 }
 
-fn message_json(m: &StoredMessage, blobs: Blobs) -> Value {
+pub(super) fn message_json(m: &StoredMessage, blobs: Blobs) -> Value {
     let mut v = to_converse_with(&m.message, blobs);
     // `to_converse` always returns an object; the fields are added beside role/content.
     if let Value::Object(obj) = &mut v {
@@ -99,6 +99,10 @@ fn message_json(m: &StoredMessage, blobs: Blobs) -> Value {
         }
         obj.insert("createdMs".into(), json!(m.created_ms));
         obj.insert("updatedMs".into(), json!(m.updated_ms));
+        if !m.alternatives.is_empty() {
+            let alternatives = m.alternatives.iter().map(|a| message_json(a, blobs));
+            obj.insert("alternatives".into(), alternatives.collect());
+        }
     }
     v
 }
@@ -114,14 +118,16 @@ fn usage_json(u: &Usage) -> Value {
     })
 }
 
-fn message_markdown(out: &mut String, m: &StoredMessage) {
+/// One message under a heading of `level` (`##`), then the alternatives it was kept
+/// with, one level down.
+fn message_markdown(out: &mut String, m: &StoredMessage, level: &str) {
     let role = match m.message.role {
         Role::User => "User",
         Role::Assistant => "Assistant",
     };
     match &m.message.model {
-        Some(model) => out.push_str(&format!("## {role} · `{model}`\n")),
-        None => out.push_str(&format!("## {role}\n")),
+        Some(model) => out.push_str(&format!("{level} {role} · `{model}`\n")),
+        None => out.push_str(&format!("{level} {role}\n")),
     }
     let mut sources: Vec<&crate::conversation::Citation> = Vec::new();
     // Text blocks in a row are one text (a cited answer comes in many), written whole.
@@ -236,6 +242,14 @@ fn message_markdown(out: &mut String, m: &StoredMessage) {
     }
     if !notes.is_empty() {
         out.push_str(&format!("\n*{}*\n", notes.join(" · ")));
+    }
+    for (i, alternative) in m.alternatives.iter().enumerate() {
+        out.push_str(&format!(
+            "\n*Alternative {} of {}, from the comparison (not kept):*\n\n",
+            i + 1,
+            m.alternatives.len()
+        ));
+        message_markdown(out, alternative, "###");
     }
 }
 

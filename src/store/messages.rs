@@ -33,6 +33,7 @@ impl Store {
                 .map(|t| serde_json::to_string(&t.redacted())),
         )?;
         let exchange = json(msg.exchange.as_ref().map(serde_json::to_string))?;
+        let alternatives = super::alternatives::to_column(&msg.alternatives);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -46,8 +47,8 @@ impl Store {
         tx.prepare_cached(
             "INSERT INTO messages (conversation, seq, content, body, model, state, stop_reason,
                  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, error,
-                 created_ms, updated_ms, guardrail, exchange)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 created_ms, updated_ms, guardrail, exchange, alternatives)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT (conversation, seq) DO UPDATE SET
                  content = excluded.content, body = excluded.body, model = excluded.model,
                  state = excluded.state, stop_reason = excluded.stop_reason,
@@ -55,7 +56,8 @@ impl Store {
                  cache_read_tokens = excluded.cache_read_tokens,
                  cache_write_tokens = excluded.cache_write_tokens,
                  error = excluded.error, updated_ms = excluded.updated_ms,
-                 guardrail = excluded.guardrail, exchange = excluded.exchange",
+                 guardrail = excluded.guardrail, exchange = excluded.exchange,
+                 alternatives = excluded.alternatives",
         )?
         .execute(params![
             conversation.0,
@@ -74,6 +76,7 @@ impl Store {
             msg.updated_ms,
             guardrail,
             exchange,
+            alternatives,
         ])?;
         super::blobs::put(&tx, conversation, msg)?;
         tx.commit()?;
@@ -136,6 +139,7 @@ pub(super) struct Row {
     pub(super) updated_ms: i64,
     pub(super) guardrail: Option<String>,
     pub(super) exchange: Option<String>,
+    pub(super) alternatives: Option<String>,
 }
 
 impl Row {
@@ -179,9 +183,13 @@ impl Row {
             .exchange
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok());
+        let alternatives = self.alternatives.as_deref().map_or_else(Vec::new, |text| {
+            super::alternatives::from_column(text, conversation, blobs)
+        });
         Ok(StoredMessage {
             seq: self.seq,
             exchange,
+            alternatives,
             message,
             state,
             stop: self.stop.as_deref().map(parse_stop_reason),

@@ -19,6 +19,7 @@
 //! Beside the history, [`live_cache`] keeps the control plane's live model list
 //! between runs.
 
+mod alternatives;
 mod blobs;
 pub mod converse_json;
 mod converse_media;
@@ -159,6 +160,9 @@ pub struct StoredMessage {
     pub guardrail: Option<crate::guardrail::Trace>,
     /// What went over the wire for the answer.
     pub exchange: Option<crate::inspect::Exchange>,
+    /// The other answers to the same question, when this one was kept from a
+    /// comparison (their `seq` is their place among the alternatives).
+    pub alternatives: Vec<StoredMessage>,
     /// Milliseconds since the Unix epoch. Kept from the first write of this seq.
     pub created_ms: i64,
     pub updated_ms: i64,
@@ -176,6 +180,7 @@ impl StoredMessage {
             error: None,
             guardrail: None,
             exchange: None,
+            alternatives: Vec::new(),
             created_ms: now_ms,
             updated_ms: now_ms,
         }
@@ -411,7 +416,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, content, model, state, stop_reason, input_tokens, output_tokens,
                     cache_read_tokens, cache_write_tokens, error, created_ms, updated_ms,
-                    guardrail, exchange
+                    guardrail, exchange, alternatives
              FROM messages WHERE conversation = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([id.0], |r| {
@@ -427,6 +432,7 @@ impl Store {
                 updated_ms: r.get(11)?,
                 guardrail: r.get(12)?,
                 exchange: r.get(13)?,
+                alternatives: r.get(14)?,
             })
         })?;
         let blobs = blobs::of_conversation(&self.conn, id)?;

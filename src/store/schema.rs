@@ -19,7 +19,7 @@ pub const APPLICATION_ID: i32 = 0x4254_5549;
 /// The schema version this code writes and understands.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Version 1: conversations, messages and two external-content FTS5 indexes kept in
 /// sync by triggers (so every write path, including cascades, updates the index).
@@ -117,6 +117,10 @@ CREATE INDEX attachments_by_blob ON attachments (sha256);
 /// the request body with attachments as references to their blobs, statuses, request
 /// ids and event times. No headers, so no credentials or signatures.
 const V4: &str = "ALTER TABLE messages ADD COLUMN exchange TEXT;";
+
+/// Version 5: the other answers to a question, kept with the answer chosen from a
+/// comparison: a JSON array of messages shaped as the JSON export writes them.
+const V5: &str = "ALTER TABLE messages ADD COLUMN alternatives TEXT;";
 
 /// What the file says about itself before anything is changed.
 pub enum Check {

@@ -94,6 +94,7 @@ fn every_block_round_trips_through_the_db() {
         }),
         error: Some("throttled".into()),
         guardrail: None,
+        alternatives: Vec::new(),
         exchange: Some(crate::inspect::Exchange {
             operation: "ConverseStream".into(),
             model_id: "us.anthropic.claude-x".into(),

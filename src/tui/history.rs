@@ -64,6 +64,9 @@ fn stored(seq: usize, e: &Entry) -> StoredMessage {
         error,
         guardrail: e.trace.as_deref().cloned(),
         exchange: e.exchange.as_deref().cloned(),
+        alternatives: (e.alternatives.iter().enumerate())
+            .map(|(i, a)| stored(i, a))
+            .collect(),
         created_ms: now,
         updated_ms: now,
     }

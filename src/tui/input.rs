@@ -67,6 +67,12 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Overlay::Help | Overlay::Log(_) | Overlay::Routes | Overlay::None => {}
     }
     if app.overlay == Overlay::None
+        && app.compare.is_some()
+        && let Some(msg) = compare_key(key, action, page)
+    {
+        return msg;
+    }
+    if app.overlay == Overlay::None
         && let Some(c) = &app.attach.completion
         && let Some(k) = complete_key(key, !c.items.is_empty())
     {
@@ -117,6 +123,30 @@ fn on_key(key: KeyEvent, app: &App, view: &mut View, page: i32) -> Option<Msg> {
         Action::Help => Some(Msg::ToggleHelp),
         Action::Quit => Some(Msg::Quit),
     }
+}
+
+/// The keys of a comparison: choosing, keeping, stopping and discarding, and scrolling
+/// the chosen answer. The other bound keys (help, the log, the picker…) act as ever;
+/// typing goes nowhere, as nothing can be sent until an answer is kept. `None` passes
+/// the key on.
+fn compare_key(key: KeyEvent, action: Option<Action>, page: i32) -> Option<Option<Msg>> {
+    use crate::app::compare::CompareKey as K;
+    let k = match (key.code, action) {
+        (_, Some(Action::EditLast)) => K::Discard,
+        (_, Some(Action::Cancel)) | (KeyCode::Esc, _) => K::Back,
+        (_, Some(Action::PageUp)) => K::Scroll(page),
+        (_, Some(Action::PageDown)) => K::Scroll(-page),
+        (_, Some(Action::ScrollUp)) | (KeyCode::Up, _) => K::Scroll(1),
+        (_, Some(Action::ScrollDown)) | (KeyCode::Down, _) => K::Scroll(-1),
+        (KeyCode::Left | KeyCode::BackTab, _) => K::Prev,
+        (KeyCode::Right | KeyCode::Tab, _) => K::Next,
+        (KeyCode::Enter, _) if key.modifiers.is_empty() => K::Keep,
+        (KeyCode::Char(c @ '1'..='4'), None) => K::Select(usize::from(c as u8 - b'1')),
+        (KeyCode::Char('c'), None) => K::KeepCurrent,
+        (_, Some(_)) => return None,
+        _ => return Some(None),
+    };
+    Some(Some(Msg::Compare(k)))
 }
 
 /// The keys of the `@` completion list: the others go on to the composer.

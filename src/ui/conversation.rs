@@ -128,6 +128,8 @@ pub struct ConversationView {
     pub focus: Option<usize>,
     /// Tool cells show input and results in full.
     expanded: bool,
+    /// Answers kept from a comparison show their alternatives in full.
+    alternatives: bool,
 }
 
 fn entry_lines(
@@ -392,7 +394,8 @@ fn block_lines(
 }
 
 impl ConversationView {
-    fn lines(
+    /// The laid-out lines of entry `idx` at `width`, from the cache while it is fresh.
+    pub(super) fn lines(
         &mut self,
         idx: usize,
         entry: &Entry,
@@ -431,6 +434,13 @@ impl ConversationView {
                 });
                 (lines, None)
             };
+            let lines = if entry.alternatives.is_empty() {
+                lines
+            } else {
+                let mut lines = lines;
+                self.alternatives_lines(&mut lines, entry, width, theme);
+                lines
+            };
             self.cache[idx] = Some(Box::new(Cached {
                 width,
                 revision: entry.revision,
@@ -441,6 +451,54 @@ impl ConversationView {
         match &self.cache[idx] {
             Some(c) => &c.lines,
             None => &EMPTY,
+        }
+    }
+
+    /// Under an answer kept from a comparison: one line naming its alternatives, or
+    /// each of them in full (`/alternatives`).
+    fn alternatives_lines(
+        &self,
+        lines: &mut PackedLines,
+        entry: &Entry,
+        width: u16,
+        theme: &'static str,
+    ) {
+        let w = usize::from(width);
+        let style = Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::ITALIC);
+        let n = entry.alternatives.len();
+        if !self.alternatives {
+            let models: Vec<&str> = (entry.alternatives.iter())
+                .map(|a| a.message.model.as_deref().unwrap_or("assistant"))
+                .collect();
+            let note = format!(
+                "kept from a comparison; {n} other answer{} not sent: {} (/alternatives shows them)",
+                if n == 1 { "" } else { "s" },
+                models.join(", ")
+            );
+            for line in wrap(
+                Vec::new(),
+                vec![Span::styled(format!("⇆ {}", sanitize::text(&note)), style)],
+                w,
+                false,
+            ) {
+                lines.push(line);
+            }
+            lines.push(Line::default());
+            return;
+        }
+        for (i, alternative) in entry.alternatives.iter().enumerate() {
+            lines.push(Line::styled(
+                ellipsize(
+                    &format!("⇆ alternative {} of {n}, not sent", i + 1),
+                    w.max(8),
+                ),
+                style,
+            ));
+            for line in entry_lines(alternative, width, theme, self.expanded) {
+                lines.push(line);
+            }
         }
     }
 
@@ -481,8 +539,9 @@ impl ConversationView {
     pub fn render(&mut self, app: &App, area: Rect, buf: &mut Buffer) -> u16 {
         self.trim(app.entries.len());
         self.focus = None;
-        if self.expanded != app.tools.expanded {
+        if self.expanded != app.tools.expanded || self.alternatives != app.alternatives {
             self.expanded = app.tools.expanded;
+            self.alternatives = app.alternatives;
             self.reset();
         }
         if app.entries.is_empty() {

@@ -120,6 +120,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the composer becomes the model's own InvokeModel body (again: back to chat)",
     ),
     (
+        "/compare A B [C [D]] Q",
+        "ask Q of 2–4 models at once, side by side; Enter keeps one answer",
+    ),
+    (
+        "/alternatives",
+        "show or fold the other answers kept with an answer chosen in a comparison",
+    ),
+    (
         "/cache [off|5m|1h]",
         "prompt caching: checkpoints after the system prompt and the conversation",
     ),

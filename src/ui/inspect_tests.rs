@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::tests::draw;
 use crate::app::inspect::InspectKey;
-use crate::app::state::Link;
 use crate::app::{App, Entry, EntryState, Msg, Notice, update};
 use crate::conversation::{Block, Message, Role, StopReason, Usage};
 use crate::inspect::{Attempt, Event, EventKind, Exchange, Response};
@@ -77,15 +76,7 @@ fn exchange() -> Exchange {
 }
 
 fn answered(x: Exchange) -> App {
-    let mut app = App::new(HAIKU);
-    app.link = Link::Local {
-        url: "http://127.0.0.1:8787".into(),
-        reason: None,
-    };
-    app.entries.push(Entry::new(
-        Message::user("How do I sort a vector in Rust?"),
-        EntryState::Done,
-    ));
+    let mut app = super::tests::asked(HAIKU);
     let mut a = Entry::new(
         Message {
             role: Role::Assistant,

@@ -38,7 +38,13 @@ pub struct ModelTotal {
 ///
 /// At the default tier a cache price the pricing file does not have is taken as the
 /// input price, as `pricing::cost` does, rather than leaving the turn unpriced.
-fn turn_cost(app: &App, prices: &Prices, e: &Entry, u: &Usage, region: &str) -> Option<Priced> {
+pub(super) fn turn_cost(
+    app: &App,
+    prices: &Prices,
+    e: &Entry,
+    u: &Usage,
+    region: &str,
+) -> Option<Priced> {
     let model = e.message.model.as_deref().unwrap_or(&app.model);
     let ttl = match app.inference.cache {
         crate::conversation::Cache::OneHour
@@ -75,8 +81,8 @@ fn turn_cost(app: &App, prices: &Prices, e: &Entry, u: &Usage, region: &str) -> 
 }
 
 /// A turn's cost, what it would have cost uncached, and the tier it was priced at.
-struct Priced {
-    usd: Option<f64>,
+pub(super) struct Priced {
+    pub(super) usd: Option<f64>,
     uncached: Option<f64>,
     tier: Tier,
 }
@@ -108,7 +114,16 @@ impl Totals {
     pub fn of(app: &App, prices: &Prices) -> Totals {
         let mut order: Vec<String> = Vec::new();
         let mut by: BTreeMap<String, ModelTotal> = BTreeMap::new();
-        for e in &app.entries {
+        // Every answer paid for: the alternatives of answers kept from a comparison and
+        // the answers of the comparison on screen too.
+        let compared = app
+            .compare
+            .iter()
+            .flat_map(|c| c.columns.iter().map(|c| &c.entry));
+        let answers = (app.entries.iter())
+            .flat_map(|e| std::iter::once(e).chain(&e.alternatives))
+            .chain(compared);
+        for e in answers {
             let (Some(u), Some(model)) = (e.usage, e.message.model.as_ref()) else {
                 continue;
             };
@@ -161,10 +176,14 @@ impl Totals {
     }
 }
 
+/// What the totals depend on: the epoch, the number of entries, the last one's usage,
+/// the region, and the usage of each answer of the comparison on screen.
+type TotalsKey = (u64, usize, Option<Usage>, String, Vec<Option<Usage>>);
+
 /// Lays the meter out; keeps the totals until the conversation changes.
 #[derive(Default)]
 pub struct MeterView {
-    key: Option<(u64, usize, Option<Usage>, String)>,
+    key: Option<TotalsKey>,
     totals: Totals,
 }
 
@@ -240,11 +259,15 @@ impl MeterView {
         // other change adds or removes entries, or starts a new epoch. A streaming
         // answer therefore costs no recount per frame.
         let last = app.entries.last().and_then(|e| e.usage);
+        let compared = (app.compare.iter())
+            .flat_map(|c| c.columns.iter().map(|c| c.entry.usage))
+            .collect();
         let key = (
             app.epoch,
             app.entries.len(),
             last,
             app.link.region().to_owned(),
+            compared,
         );
         if self.key.as_ref() != Some(&key) {
             self.totals = Totals::of(app, prices);

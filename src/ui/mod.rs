@@ -2,6 +2,7 @@
 //! per-pane modules own their rendering and caches.
 
 mod attachments;
+mod compare;
 pub mod composer;
 pub mod conversation;
 mod guardrails;
@@ -44,6 +45,7 @@ const SIDE_WIDTH: u16 = 34;
 
 pub struct View {
     pub conversation: conversation::ConversationView,
+    compare: compare::CompareView,
     pub composer: composer::Composer,
     pub keys: Keymap,
     meter: meter::MeterView,
@@ -67,6 +69,7 @@ impl View {
     pub fn new(keys: Keymap, prices: &'static Prices) -> Self {
         View {
             conversation: conversation::ConversationView::default(),
+            compare: compare::CompareView::default(),
             composer: composer::Composer::new(&keys),
             keys,
             meter: meter::MeterView::default(),
@@ -109,7 +112,8 @@ impl View {
         ])
         .areas(area);
         attachments::render_chips(app, chips, frame.buffer_mut());
-        let side = main.width >= SIDE_FROM;
+        // A comparison shows its own figures, and needs the width for its columns.
+        let side = main.width >= SIDE_FROM && app.compare.is_none();
         let convo = if side {
             let [left, side] =
                 Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_WIDTH)])
@@ -124,7 +128,13 @@ impl View {
         } else {
             main
         };
-        let convo = match trace::content(app, convo.width).filter(|_| app.pane.shown) {
+        if let Some(cmp) = &app.compare {
+            self.compare
+                .render(app, cmp, self.prices, convo, frame.buffer_mut());
+        }
+        let convo = match trace::content(app, convo.width)
+            .filter(|_| app.pane.shown && app.compare.is_none())
+        {
             Some((title, lines)) => {
                 let h = trace::height(lines.len(), convo.height);
                 let [top, pane] =
@@ -138,7 +148,9 @@ impl View {
             width: convo.width.saturating_sub(1),
             ..convo
         };
-        self.conversation.render(app, inner, frame.buffer_mut());
+        if app.compare.is_none() {
+            self.conversation.render(app, inner, frame.buffer_mut());
+        }
         let title = app
             .native
             .as_ref()

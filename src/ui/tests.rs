@@ -12,8 +12,9 @@ use super::View;
 
 const ANSWER: &str = "You asked about **sorting a vector in Rust**.\n\nHere is a short overview:\n\n1. **sort**: what it is and why it matters\n2. **vector**: how it is usually used\n\nA small example in rust:\n\n```rust\nfn main() {\n    let mut v = vec![3, 1, 2];\n    v.sort();\n    println!(\"{v:?}\");\n}\n```\n\n| Term | Length |\n|------|-------:|\n| sort | 4 |\n| vector | 6 |\n\n> Quoted advice with a [link](https://docs.rs).\n\nLet me know if you want more detail.";
 
-fn answered() -> App {
-    let mut app = App::new("anthropic.claude-3-haiku-20240307-v1:0");
+/// The app on the local endpoint with `model`, asked how to sort a vector in Rust.
+pub(super) fn asked(model: &str) -> App {
+    let mut app = App::new(model);
     app.link = Link::Local {
         url: "http://127.0.0.1:8787".into(),
         reason: None,
@@ -22,6 +23,11 @@ fn answered() -> App {
         Message::user("How do I sort a vector in Rust?"),
         EntryState::Done,
     ));
+    app
+}
+
+fn answered() -> App {
+    let mut app = asked("anthropic.claude-3-haiku-20240307-v1:0");
     let mut a = Entry::new(
         Message {
             role: Role::Assistant,

@@ -7,6 +7,7 @@ mod batch;
 mod cancel;
 mod chat;
 mod cli;
+mod compare;
 mod copy;
 mod escapes;
 mod exit;

@@ -44,6 +44,7 @@ struct Seen {
     auth: Auth,
     roles: Option<Vec<String>>,
     blocks: Option<Vec<Vec<String>>>,
+    texts: Option<Vec<String>>,
     media: Option<Vec<Vec<MediaEntry>>>,
 }
 
@@ -60,6 +61,41 @@ fn converse_roles(body: &[u8]) -> Option<Vec<String>> {
     }
     let body: Body = serde_json::from_slice(body).ok()?;
     Some(body.messages.into_iter().map(|m| m.role).collect())
+}
+
+/// How much of each message's text the log keeps.
+const LOGGED_TEXT_CHARS: usize = 200;
+
+/// The text of each message (its `text` blocks joined), cut at [`LOGGED_TEXT_CHARS`]
+/// characters, so a test sees which question and answers a request carried; `None`
+/// when the body has no readable `messages` list.
+fn converse_texts(body: &[u8]) -> Option<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        messages: Vec<Message>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Message {
+        content: Vec<Text>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Text {
+        text: Option<String>,
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    Some(
+        body.messages
+            .into_iter()
+            .map(|m| {
+                let all: String = m.content.into_iter().filter_map(|b| b.text).collect();
+                let mut cut: String = all.chars().take(LOGGED_TEXT_CHARS).collect();
+                if cut.len() < all.len() {
+                    cut.push('…');
+                }
+                cut
+            })
+            .collect(),
+    )
 }
 
 /// The kinds of each message's content blocks (the key of each block: `text`,
@@ -206,11 +242,13 @@ pub(crate) async fn handle(
         auth: Auth::of(&parts.headers, query),
         roles: None,
         blocks: None,
+        texts: None,
         media: None,
     };
     if let (Route::Converse(_) | Route::ConverseStream(_), Ok(bytes)) = (&route, &body) {
         seen.roles = converse_roles(bytes);
         seen.blocks = converse_blocks(bytes);
+        seen.texts = converse_texts(bytes);
     }
     if let (Route::Converse(_) | Route::ConverseStream(_) | Route::CountTokens(_), Ok(bytes)) =
         (&route, &body)
@@ -315,6 +353,7 @@ async fn serve_s3(state: &State, req: http::Request<Incoming>, request_id: &str)
         auth,
         roles: None,
         blocks: None,
+        texts: None,
         media: None,
     });
     r
@@ -337,6 +376,7 @@ fn entry(
         auth: seen.auth,
         roles: seen.roles,
         blocks: seen.blocks,
+        texts: seen.texts,
         media: seen.media,
     }
 }
@@ -411,6 +451,21 @@ pub(crate) mod tests {
             ),
             Auth::Sigv4
         );
+    }
+
+    #[test]
+    fn reads_the_text_of_each_message_cut_at_its_limit() {
+        let long = "x".repeat(LOGGED_TEXT_CHARS + 5);
+        let body = serde_json::json!({"messages": [
+            {"role": "user", "content": [{"text": "Why? "}, {"image": {}}, {"text": "Say."}]},
+            {"role": "assistant", "content": [{"toolUse": {}}]},
+            {"role": "user", "content": [{"text": long}]},
+        ]});
+        let texts = converse_texts(body.to_string().as_bytes()).unwrap();
+        assert_eq!(texts[0], "Why? Say.");
+        assert_eq!(texts[1], "");
+        assert_eq!(texts[2], format!("{}…", "x".repeat(LOGGED_TEXT_CHARS)));
+        assert_eq!(converse_texts(b"{\"messages\": 3}"), None);
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub(crate) struct LogEntry {
     /// in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Vec<String>>>,
+    /// The text of each of those messages, cut at 200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub texts: Option<Vec<String>>,
     /// The attachments of each message (of a Converse, ConverseStream or CountTokens
     /// request), without their content; only when some message has one.
     #[serde(skip_serializing_if = "Option::is_none")]
