@@ -76,7 +76,7 @@ pub enum CompareKey {
     KeepCurrent,
     /// Back from the question, or stop every answer still streaming.
     Back,
-    /// Drop the comparison and put the question back in the composer.
+    /// Drop the comparison and put the command back in the composer.
     Discard,
     /// Scroll the selected answer by this many rows (up, towards its start, is
     /// positive).
@@ -294,7 +294,7 @@ pub(super) fn finished(app: &mut App, id: TurnId, end: End) -> Vec<Effect> {
         let n = cmp.columns.len();
         app.tell(if ok == 0 {
             Notice::Error(format!(
-                "No model answered ({n} failed): Ctrl+E puts the question back in the composer."
+                "No model answered ({n} failed): Ctrl+E puts the command back in the composer."
             ))
         } else {
             Notice::Info(format!(
@@ -369,7 +369,7 @@ pub(super) fn key(app: &mut App, key: CompareKey) -> Vec<Effect> {
             return effects;
         }
         CompareKey::Back => app.tell(Notice::Info(
-            "Enter keeps the selected answer; Ctrl+E discards the comparison and puts the question back."
+            "Enter keeps the selected answer; Ctrl+E discards the comparison and puts the command back."
                 .into(),
         )),
         CompareKey::Discard => return discard(app),
@@ -451,20 +451,23 @@ pub(super) fn abandon(app: &mut App) -> Vec<Effect> {
     effects
 }
 
-/// Ctrl+E: drops the comparison and its question, which goes back to the composer.
+/// Ctrl+E: drops the comparison and its question; the command goes back to the
+/// composer, to change the models or the question and send again.
 fn discard(app: &mut App) -> Vec<Effect> {
     let mut effects = stop_all(app, End::Cancelled);
     let Some(cmp) = app.compare.take() else {
         return effects;
     };
-    let text = app
+    let question = app
         .entries
         .get(cmp.question)
         .map(|e| e.message.text())
         .unwrap_or_default();
+    let models: Vec<&str> = cmp.columns.iter().map(|c| c.model.as_str()).collect();
+    let text = format!("/compare {} {question}", models.join(" "));
     app.entries.truncate(cmp.question);
     app.tell(Notice::Info(
-        "Comparison discarded; the question is back in the composer.".into(),
+        "Comparison discarded; the command is back in the composer.".into(),
     ));
     effects.push(Effect::Save(Save::Truncate(cmp.question)));
     effects.push(Effect::SetComposer(text));

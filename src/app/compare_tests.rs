@@ -306,14 +306,16 @@ fn c_keeps_the_answer_and_goes_on_with_the_current_model() {
 }
 
 #[test]
-fn discarding_puts_the_question_back_and_removes_it() {
+fn discarding_removes_the_question_and_puts_the_command_back() {
     let mut app = app();
     let ids = compare(&mut app, &format!("{NOVA} {MISTRAL} What now?"));
     update(&mut app, text(ids[0], "partial"));
     let effects = update(&mut app, Msg::Compare(CompareKey::Discard));
     assert!(effects.contains(&Effect::CancelTurn(ids[0])));
     assert!(effects.contains(&Effect::Save(Save::Truncate(2))));
-    assert!(effects.contains(&Effect::SetComposer("What now?".into())));
+    assert!(effects.contains(&Effect::SetComposer(format!(
+        "/compare {NOVA} {MISTRAL} What now?"
+    ))));
     assert!(app.compare.is_none());
     assert_eq!(app.entries.len(), 2);
     assert!(!app.busy());

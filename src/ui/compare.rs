@@ -21,8 +21,9 @@ use super::text::ellipsize;
 /// From this width on the answers stand side by side; below it they are stacked.
 pub const COLUMNS_FROM: u16 = 100;
 
-/// Rows the figures under an answer take at most.
-const FIGURE_ROWS: usize = 2;
+/// Rows the figures under an answer take at most: three hold all of them in the
+/// narrowest column (four side by side at 100 columns).
+const FIGURE_ROWS: usize = 3;
 
 #[derive(Default)]
 pub struct CompareView {
@@ -183,13 +184,16 @@ fn summary(cmp: &Compare, figs: &[Figures], width: usize) -> Vec<Line<'static>> 
                     (Some(_), _) => "streaming",
                     (None, EntryState::Failed(_)) => "failed",
                     (None, _) if !figs[i].ok => "no answer",
+                    (None, EntryState::Cancelled) => "stopped",
+                    (None, EntryState::Interrupted) => "interrupted",
                     _ => "no price",
                 };
                 format!("#{} {what}", i + 1)
             })
             .collect();
         if !rest.is_empty() {
-            spans.push(Span::styled(format!("   {}", rest.join(", ")), dim));
+            let gap = if ranked.is_empty() { "" } else { "   " };
+            spans.push(Span::styled(format!("{gap}{}", rest.join(", ")), dim));
         }
         let line = Line::from(spans);
         if line.width() > width {
