@@ -39,11 +39,19 @@ pub(super) fn on_event(ev: Event, app: &App, view: &mut View, page: i32) -> Vec<
                 }],
             },
         },
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => vec![Msg::ScrollBy(3)],
-            MouseEventKind::ScrollDown => vec![Msg::ScrollBy(-3)],
-            _ => Vec::new(),
-        },
+        Event::Mouse(m) => {
+            let by = match m.kind {
+                MouseEventKind::ScrollUp => 3,
+                MouseEventKind::ScrollDown => -3,
+                _ => return Vec::new(),
+            };
+            // A comparison scrolls its chosen answer.
+            if app.compare.is_some() && app.overlay == Overlay::None {
+                vec![Msg::Compare(crate::app::compare::CompareKey::Scroll(by))]
+            } else {
+                vec![Msg::ScrollBy(by)]
+            }
+        }
         _ => Vec::new(),
     }
 }
@@ -312,3 +320,7 @@ fn jobs_key(key: KeyEvent, action: Option<Action>, app: &App, view: &View) -> Op
     };
     Some(Msg::Jobs(k))
 }
+
+#[cfg(test)]
+#[path = "input_tests.rs"]
+mod tests;

@@ -281,10 +281,9 @@ fn finish_lines(
         return None;
     };
     let rest = text.get(cut.text..)?;
-    let old = std::mem::take(&mut cached.lines);
-    let mut lines: PackedLines = std::iter::once(header(entry, usize::from(width)))
-        .chain(old.lines(1..cut.rows))
-        .collect();
+    let mut lines = std::mem::take(&mut cached.lines);
+    lines.truncate(cut.rows);
+    lines.replace_first(header(entry, usize::from(width)));
     let mut end = markdown::render(&sanitize::text(rest), width, theme);
     tail(&mut end, entry, usize::from(width));
     lines.extend(end);

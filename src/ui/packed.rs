@@ -97,6 +97,40 @@ impl PackedLines {
         self.text.truncate(text);
     }
 
+    /// Puts `line` in place of the first line (or adds it to no lines), shifting the
+    /// others' text and spans instead of packing them again: the header of an answer
+    /// that ends changes, the thousands of lines under it do not.
+    pub fn replace_first(&mut self, line: Line<'static>) {
+        if self.lines.is_empty() {
+            self.push(line);
+            return;
+        }
+        let mut first = PackedLines {
+            styles: std::mem::take(&mut self.styles),
+            ..PackedLines::default()
+        };
+        first.push(line);
+        self.styles = std::mem::take(&mut first.styles);
+        let old_spans = self.lines[0].end as usize;
+        let old_text = self
+            .spans
+            .get(old_spans.wrapping_sub(1))
+            .map_or(0, |s| s.end as usize);
+        let (new_spans, new_text) = (first.spans.len(), first.text.len());
+        self.text.replace_range(..old_text, &first.text);
+        let text_shift = |end: u32| index(end as usize - old_text + new_text);
+        let rest = self.spans.split_off(old_spans);
+        self.spans = first.spans;
+        self.spans.extend(rest.into_iter().map(|s| PackedSpan {
+            end: text_shift(s.end),
+            style: s.style,
+        }));
+        self.lines[0] = first.lines[0];
+        for l in &mut self.lines[1..] {
+            l.end = index(l.end as usize - old_spans + new_spans);
+        }
+    }
+
     fn spans_of(&self, row: usize) -> Range<usize> {
         let start = row
             .checked_sub(1)
@@ -183,6 +217,27 @@ mod tests {
         assert_eq!(packed.line(9), Line::default());
         // Magenta, the default, bold and red: each kept once however often it is used.
         assert_eq!(packed.styles.len(), 4);
+    }
+
+    #[test]
+    fn replacing_the_first_line_keeps_the_others_as_they_were() {
+        let mut packed: PackedLines = sample().into_iter().collect();
+        let header = Line::from(vec![
+            Span::styled("◆ other model", Style::default().fg(Color::Green)),
+            Span::raw("  [stopped]"),
+            Span::raw("  120 in · 4096 out"),
+        ]);
+        packed.replace_first(header.clone());
+        let mut want = sample();
+        want[0] = header.clone();
+        assert_eq!(packed.lines(0..4).collect::<Vec<_>>(), want);
+        // Shorter than before, and onto nothing.
+        packed.replace_first(Line::from("x"));
+        want[0] = Line::from("x");
+        assert_eq!(packed.lines(0..4).collect::<Vec<_>>(), want);
+        let mut empty = PackedLines::default();
+        empty.replace_first(header.clone());
+        assert_eq!(empty.lines(0..1).collect::<Vec<_>>(), vec![header]);
     }
 
     #[test]
