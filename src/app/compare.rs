@@ -30,8 +30,8 @@ pub struct Column {
 }
 
 impl Column {
-    /// Whether the answer can be kept: it ended, and did not fail before any content.
-    fn keepable(&self) -> bool {
+    /// Whether the answer can be kept: it ended, did not fail, and has content.
+    pub fn keepable(&self) -> bool {
         self.turn.is_none()
             && !matches!(self.entry.state, EntryState::Failed(_))
             && self.entry.has_content()

@@ -45,7 +45,7 @@ struct Figures {
 fn figures(app: &App, prices: &Prices, col: &Column) -> Figures {
     let e = &col.entry;
     let ended = col.turn.is_none();
-    let ok = ended && !matches!(e.state, EntryState::Failed(_)) && e.has_content();
+    let ok = col.keepable();
     Figures {
         usd: e
             .usage
