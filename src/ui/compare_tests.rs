@@ -123,3 +123,49 @@ fn a_kept_answer_names_its_alternatives_and_shows_them_on_request() {
     app.alternatives = true;
     insta::assert_snapshot!("alternatives_shown_120x40", draw(&app, 120, 40));
 }
+
+/// The figures under a column, as one line of text.
+fn figures_text(app: &App, col: &Column) -> String {
+    let f = super::figures(app, crate::pricing::Prices::builtin(), col);
+    let spans = super::items(col, &f);
+    let parts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
+    parts.join(" · ")
+}
+
+#[test]
+fn a_guarded_answer_shows_the_guardrails_verdict_under_it() {
+    use crate::guardrail::{Assessment, Topic, TopicPolicy, Trace};
+    let app = comparing(false);
+    let mut col = column(NOVA, None, done(NOVA, NOVA_SAYS, (12, 29), (180, 640)));
+    assert!(!figures_text(&app, &col).contains("guardrail"));
+    col.entry.guardrail = Some("demo".into());
+    let text = figures_text(&app, &col);
+    assert!(text.ends_with("$0.0000077 · guardrail passed"), "{text}");
+    col.entry.stop = Some(StopReason::GuardrailIntervened);
+    col.entry.trace = Some(Box::new(Trace {
+        input: vec![(
+            "demo".into(),
+            Assessment {
+                topic_policy: Some(TopicPolicy {
+                    topics: vec![Topic {
+                        name: "Investment advice".into(),
+                        kind: "DENY".into(),
+                        action: "BLOCKED".into(),
+                        detected: Some(true),
+                    }],
+                }),
+                ..Assessment::default()
+            },
+        )],
+        action_reason: Some("Guardrail blocked.".into()),
+        ..Trace::default()
+    }));
+    let text = figures_text(&app, &col);
+    assert!(
+        text.ends_with("guardrail_intervened · $0.0000077 · guardrail blocked"),
+        "{text}"
+    );
+    // While the answer streams, no verdict yet.
+    col.turn = Some(TurnId(3));
+    assert!(!figures_text(&app, &col).contains("guardrail blocked"));
+}
