@@ -6,8 +6,8 @@ use pretty_assertions::assert_eq;
 use crate::app::turn::{TurnEvent, TurnRequest};
 use crate::conversation::{Message, StopReason};
 use crate::guardrail::{
-    ApplyResult, Assessment, GuardrailChoice, PiiEntity, SensitiveInformationPolicy, Source, Topic,
-    TopicPolicy, Trace, TraceMode,
+    ApplyResult, Assessment, GuardrailChoice, PiiEntity, SensitiveInformationPolicy, Source, Trace,
+    TraceMode,
 };
 
 use crate::app::guardrail::{Check, CheckState, GuardKey};
@@ -41,24 +41,7 @@ fn ev(id: TurnId, event: TurnEvent) -> Msg {
 }
 
 fn denied_topic() -> Trace {
-    Trace {
-        input: vec![(
-            "demo".into(),
-            Assessment {
-                topic_policy: Some(TopicPolicy {
-                    topics: vec![Topic {
-                        name: "Investment advice".into(),
-                        kind: "DENY".into(),
-                        action: "BLOCKED".into(),
-                        detected: Some(true),
-                    }],
-                }),
-                ..Assessment::default()
-            },
-        )],
-        action_reason: Some("Guardrail blocked.".into()),
-        ..Trace::default()
-    }
+    crate::guardrail::denied_topic_trace()
 }
 
 fn masked_email() -> Trace {

@@ -493,6 +493,30 @@ pub fn shown(text: &str, reveal: bool) -> String {
     if reveal { text.to_owned() } else { mask(text) }
 }
 
+/// A trace whose prompt hit a denied topic and was blocked (guardrail "demo"): the
+/// fixture of the tests of what shows a blocked turn.
+#[cfg(test)]
+pub(crate) fn denied_topic_trace() -> Trace {
+    Trace {
+        input: vec![(
+            "demo".into(),
+            Assessment {
+                topic_policy: Some(TopicPolicy {
+                    topics: vec![Topic {
+                        name: "Investment advice".into(),
+                        kind: "DENY".into(),
+                        action: "BLOCKED".into(),
+                        detected: Some(true),
+                    }],
+                }),
+                ..Assessment::default()
+            },
+        )],
+        action_reason: Some("Guardrail blocked.".into()),
+        ..Trace::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

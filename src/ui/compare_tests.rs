@@ -134,7 +134,6 @@ fn figures_text(app: &App, col: &Column) -> String {
 
 #[test]
 fn a_guarded_answer_shows_the_guardrails_verdict_under_it() {
-    use crate::guardrail::{Assessment, Topic, TopicPolicy, Trace};
     let app = comparing(false);
     let mut col = column(NOVA, None, done(NOVA, NOVA_SAYS, (12, 29), (180, 640)));
     assert!(!figures_text(&app, &col).contains("guardrail"));
@@ -142,24 +141,7 @@ fn a_guarded_answer_shows_the_guardrails_verdict_under_it() {
     let text = figures_text(&app, &col);
     assert!(text.ends_with("$0.0000077 · guardrail passed"), "{text}");
     col.entry.stop = Some(StopReason::GuardrailIntervened);
-    col.entry.trace = Some(Box::new(Trace {
-        input: vec![(
-            "demo".into(),
-            Assessment {
-                topic_policy: Some(TopicPolicy {
-                    topics: vec![Topic {
-                        name: "Investment advice".into(),
-                        kind: "DENY".into(),
-                        action: "BLOCKED".into(),
-                        detected: Some(true),
-                    }],
-                }),
-                ..Assessment::default()
-            },
-        )],
-        action_reason: Some("Guardrail blocked.".into()),
-        ..Trace::default()
-    }));
+    col.entry.trace = Some(Box::new(crate::guardrail::denied_topic_trace()));
     let text = figures_text(&app, &col);
     assert!(
         text.ends_with("guardrail_intervened · $0.0000077 · guardrail blocked"),
